@@ -1,0 +1,42 @@
+#pragma once
+// Reads the live catalog with libpqxx in a few round trips. Exceptions from libpqxx stop here.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "core/calendar.h"
+#include "core/diagnostic.h"
+#include "core/ident.h"
+
+namespace pqxx {
+class connection;
+}
+
+namespace pgpart {
+
+// What to read for one table. The grid (optional) is used to count the default partition's rows
+// by period in one scan (width_bucket over the grid's boundaries).
+struct TableRequest {
+  QualifiedName name;
+  std::optional<Grid> grid;
+};
+
+struct ReadResult {
+  Catalog catalog;
+  Diagnostics diagnostics;  // connection failures etc. (errors); the catalog is empty then
+};
+
+// Connects with a libpq DSN (empty: PG* environment variables) and reads the requested tables;
+// an empty request list reads every partitioned table of the database (no default buckets).
+// The session runs read-only with TimeZone=UTC, DateStyle=ISO.
+ReadResult ReadCatalog(const std::string& dsn, const std::vector<TableRequest>& requests);
+
+// The same over an open connection (used by apply and tests).
+ReadResult ReadCatalog(pqxx::connection& conn, const std::vector<TableRequest>& requests);
+
+// The DSN with any password replaced by "********" (for messages and logs).
+std::string RedactDsn(const std::string& dsn);
+
+}  // namespace pgpart

@@ -1,0 +1,104 @@
+#pragma once
+// The Plan and Step model (DESIGN §5). Plain value types with a stable order.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/diagnostic.h"
+#include "core/ident.h"
+#include "core/key.h"
+
+namespace pgpart {
+
+enum class Action { kCreate, kCreateDefault, kDrainDefault, kDetach, kFinalizeDetach, kArchive, kDrop };
+enum class Reason { kPremake, kBackfill, kRetention, kDefault, kRecovery };
+enum class StepStatus { kPlanned, kHeld, kBlocked };
+enum class Hazard {
+  kDeletesData,
+  kDetachesData,
+  kRewritesRows,
+  kAcquiresAccessExclusiveLock,
+  kNonTransactional,
+  kBackupUnverified,
+};
+
+std::string ActionName(Action a);        // "create", "create_default", ...
+std::string ReasonName(Reason r);        // "premake", ...
+std::string StatusName(StepStatus s);    // "planned", "held", "blocked"
+std::string HazardName(Hazard h);        // "DELETES_DATA", ...
+std::optional<Action> ActionFromName(const std::string& name);
+std::optional<Reason> ReasonFromName(const std::string& name);
+std::optional<StepStatus> StatusFromName(const std::string& name);
+std::optional<Hazard> HazardFromName(const std::string& name);
+
+struct Statement {
+  std::string sql;
+  bool transactional = true;  // false: must run outside a transaction block
+  int64_t lock_timeout_ms = 0;
+  int64_t statement_timeout_ms = 0;
+  friend bool operator==(const Statement&, const Statement&) = default;
+};
+
+struct Step {
+  Action action = Action::kCreate;
+  QualifiedName table;
+  std::string policy;
+  QualifiedName partition;
+  std::string from;  // BoundText of the bounds ("" for default / hash children)
+  std::string to;
+  Reason reason = Reason::kPremake;
+  StepStatus status = StepStatus::kPlanned;
+  std::string held_by;     // hold reason (+ expiry) when held
+  std::string blocked_by;  // why blocked
+  std::vector<Hazard> hazards;
+  int64_t rows_estimate = 0;
+  std::vector<Statement> statements;
+  friend bool operator==(const Step&, const Step&) = default;
+};
+
+struct PartitionSummary {
+  int64_t count = 0;       // children, default excluded
+  std::string oldest;      // lower bound of the oldest range child ("" when none)
+  std::string newest;      // lower bound of the newest
+  std::string covered_until;  // upper bound of the contiguous managed run containing now
+  int64_t default_rows = 0;
+  bool has_default = false;
+  friend bool operator==(const PartitionSummary&, const PartitionSummary&) = default;
+};
+
+struct TableReport {
+  QualifiedName table;
+  std::string policy;
+  std::string key;       // "recorded_at timestamptz"
+  PartitionSummary partitions;
+  std::vector<std::string> drift;  // human sentences, stable order
+  friend bool operator==(const TableReport&, const TableReport&) = default;
+};
+
+struct PlanSummary {
+  int create = 0, drain = 0, detach = 0, archive = 0, drop = 0, held = 0, blocked = 0;
+  friend bool operator==(const PlanSummary&, const PlanSummary&) = default;
+};
+
+struct Plan {
+  std::string generated_at;  // instant the plan was made (UTC text); not part of equality
+  std::string at;            // the clock the plan was computed for (UTC text)
+  std::string catalog_hash;  // sha256 hex of the catalog's structure
+  std::string policy_hash;   // sha256 hex of the policies
+  PlanSummary summary;
+  std::vector<TableReport> tables;
+  std::vector<Step> steps;   // stable order: table, then period
+  Diagnostics diagnostics;   // planning errors (e.g. table missing) and warnings
+
+  // True when some step is planned or blocked (held steps alone are no change).
+  bool HasChanges() const;
+  friend bool operator==(const Plan& a, const Plan& b) {
+    return a.at == b.at && a.catalog_hash == b.catalog_hash && a.policy_hash == b.policy_hash &&
+           a.summary == b.summary && a.tables == b.tables && a.steps == b.steps &&
+           a.diagnostics == b.diagnostics;
+  }
+};
+
+}  // namespace pgpart

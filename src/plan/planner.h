@@ -1,0 +1,30 @@
+#pragma once
+// The planner: a pure function of policies, catalog and the clock.
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "plan/plan.h"
+#include "policy/policy.h"
+
+namespace pgpart {
+
+struct PlanOptions {
+  std::optional<int> max_drops;  // overrides every policy's maxDropsPerRun
+};
+
+// Computes the plan that brings `catalog` to `policies` at instant `now_utc_micros`.
+// Never does I/O and never reads the clock. Errors (table missing, key mismatch, ...) are
+// diagnostics on the plan; the other tables are still planned.
+Plan ComputePlan(const std::vector<Policy>& policies, const Catalog& catalog,
+                 int64_t now_utc_micros, const PlanOptions& options = {});
+
+// sha256 hex over the catalog's structure: tables, key, children and their bounds, default
+// partition presence. Sizes, row estimates and counts are excluded.
+std::string CatalogHash(const Catalog& catalog);
+// sha256 hex over the policies' semantic content (not file locations).
+std::string PolicyHash(const std::vector<Policy>& policies);
+
+}  // namespace pgpart

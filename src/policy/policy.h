@@ -1,0 +1,91 @@
+#pragma once
+// The PartitionPolicy model (DESIGN §3). Plain values; no YAML here (see loader.h).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/calendar.h"
+#include "core/diagnostic.h"
+#include "core/ident.h"
+
+namespace pgpart {
+
+enum class Strategy { kRange, kHash };
+enum class RetentionAction { kDrop, kDetach, kArchive };
+enum class GateKind { kSql, kArchiver, kPgBackRest, kCommand };
+enum class Mode { kApply, kDryRun };
+
+struct Retention {
+  std::string keep_text;  // as written, e.g. "24 months"
+  Interval keep;          // parsed; integer keys: Unit::kInteger distance
+  RetentionAction action = RetentionAction::kDrop;
+  std::string archive_schema;               // action archive only
+  std::optional<int> max_drops_per_run;     // absent = no limit
+  SourceLocation location;
+};
+
+struct Hold {
+  // Either a partition name, or a from/to range (every partition overlapping [from, to)).
+  std::optional<std::string> partition;
+  std::optional<std::string> from;  // policy value text (see core ParsePolicyValue)
+  std::optional<std::string> to;
+  std::string reason;                 // required
+  std::optional<std::string> until;   // date or timestamp text; absent = no expiry
+  SourceLocation location;
+};
+
+struct BackupGate {
+  GateKind kind = GateKind::kSql;
+  std::string query;                 // sql
+  int64_t max_lag_ms = 0;            // archiver
+  std::string stanza;                // pgbackrest
+  std::vector<std::string> command;  // command (argv, no shell)
+  int64_t timeout_ms = 60'000;       // command / pgbackrest / sql
+  SourceLocation location;
+};
+
+struct Execution {
+  int64_t lock_timeout_ms = 3'000;
+  int64_t statement_timeout_ms = 300'000;
+  int retries = 5;
+};
+
+struct DatabaseRef {
+  std::string secret_name;
+  std::string key = "dsn";
+};
+
+struct Policy {
+  std::string name;                   // metadata.name (DNS-1123 label)
+  std::vector<QualifiedName> tables;  // spec.tables, parsed
+  Strategy strategy = Strategy::kRange;
+  std::optional<std::string> column;  // must equal the partition key when given
+  std::optional<Interval> interval;   // range only (required there)
+  std::string interval_text;          // as written
+  std::string time_zone = "UTC";
+  int premake = 3;                    // >= 1
+  std::optional<std::string> start;   // policy value text
+  std::optional<std::string> naming;  // template; absent = DefaultNameTemplate
+  bool default_partition = false;
+  std::optional<Retention> retention;
+  std::vector<Hold> holds;
+  std::optional<BackupGate> backup_gate;
+  int modulus = 0;                    // hash only
+  Execution execution;
+  std::optional<DatabaseRef> database_ref;
+  Mode mode = Mode::kApply;
+  bool suspend = false;
+
+  SourceLocation location;  // where the document starts
+  // YAML paths -> locations for fields the planner may need to point at (e.g. "spec.start").
+  std::vector<std::pair<std::string, SourceLocation>> field_locations;
+
+  // Location of a YAML path, falling back to the document's location.
+  SourceLocation LocationOf(const std::string& yaml_path) const;
+  // The naming template in force (explicit or default for the interval/strategy).
+  std::string NameTemplate() const;
+};
+
+}  // namespace pgpart
