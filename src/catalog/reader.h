@@ -16,11 +16,15 @@ class connection;
 
 namespace pgpart {
 
-// What to read for one table. The grid (optional) is used to count the default partition's rows
-// by period in one scan (width_bucket over the grid's boundaries).
+// What to read for one table. When `interval` is set, the reader builds the policy's Grid
+// (Grid::Make with the table's key type, `interval` and FindZone(time_zone)) once it knows the key
+// type, and counts the default partition's rows by grid period in one scan (width_bucket over the
+// grid's boundaries) into Table::default_buckets. A grid that does not fit the key type is simply
+// not used (the planner reports that error).
 struct TableRequest {
   QualifiedName name;
-  std::optional<Grid> grid;
+  std::optional<Interval> interval;  // range policies only
+  std::string time_zone = "UTC";
 };
 
 struct ReadResult {
