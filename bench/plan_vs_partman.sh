@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# Benchmark: `pgpart plan` with nothing to do vs pg_partman 4.7's no-op run_maintenance(), on the
+# same 100 tables × 42 monthly partitions (36 back, current, premake 4, default), in one run;
+# then `pgpart plan` on 1000 tables × 42: wall time and peak RSS.
+#
+# Usage: bench/plan_vs_partman.sh [--reps N] [--tables N] [--big-tables N]
+# Env:   PGPART        the binary (default build/src/cli/pgpart)
+#        BENCH_DSN     a server to use (superuser, pg_partman 4.7 installed); default: a sandbox
+#                      started here with scripts/pg-sandbox in build/pg-bench on port 55441
+# Exit:  0 when every goal is met, 3 when one is missed, 1 on error.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+reps=7
+tables=100
+big_tables=1000
+months_back=36
+premake=4
+while (($#)); do
+  case $1 in
+    --reps) reps=$2; shift 2 ;;
+    --tables) tables=$2; shift 2 ;;
+    --big-tables) big_tables=$2; shift 2 ;;
+    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "unknown argument: $1" >&2; exit 1 ;;
+  esac
+done
+per_table=$((months_back + 1 + premake + 1))  # children + default
+
+pgpart=${PGPART:-$root/build/src/cli/pgpart}
+[[ -x $pgpart ]] || { echo "bench: $pgpart not built (run scripts/setup)" >&2; exit 1; }
+psql_bin=/usr/lib/postgresql/15/bin/psql
+[[ -x $psql_bin ]] || psql_bin=psql
+gnu_time=/usr/bin/time
+[[ -x $gnu_time ]] || { echo "bench: GNU time (/usr/bin/time) is missing: apt-get install time" >&2; exit 1; }
+
+work=$root/build/bench
+mkdir -p "$work"
+
+if [[ -n ${BENCH_DSN:-} ]]; then
+  server_dsn=$BENCH_DSN
+else
+  export PGPART_SANDBOX_DIR=$root/build/pg-bench PGPART_SANDBOX_PORT=55441
+  "$root/scripts/pg-sandbox" start >/dev/null
+  trap '"$root/scripts/pg-sandbox" stop >/dev/null || true' EXIT
+  server_dsn="host=127.0.0.1 port=$PGPART_SANDBOX_PORT user=postgres dbname=postgres"
+fi
+dsn="$server_dsn dbname=pgpart_bench"
+
+sql() { "$psql_bin" "$dsn" -X -q -v ON_ERROR_STOP=1 "$@"; }
+scalar() { "$psql_bin" "$dsn" -X -q -t -A -v ON_ERROR_STOP=1 -c "$1"; }
+now_s() { echo "${EPOCHREALTIME/[,.]/}"; }  # microseconds
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+ms() { awk -v us="$1" 'BEGIN {printf "%.1f", us / 1000}'; }
+
+# One policy over every parent of a schema, laid out the way pg_partman 4.x names children.
+write_policy() {  # schema count file
+  {
+    echo "apiVersion: pgpart.io/v1alpha1"
+    echo "kind: PartitionPolicy"
+    echo "metadata:"
+    echo "  name: bench-$1"
+    echo "spec:"
+    echo "  tables:"
+    scalar "select '    - $1.' || bench_util.table_name(i, $2) from generate_series(1, $2) i"
+    echo "  column: ts"
+    echo "  interval: 1 month"
+    echo "  timeZone: UTC"
+    echo "  premake: $premake"
+    echo '  naming: "{parent}_p{YYYY}_{MM}"'
+    echo "  defaultPartition: true"
+  } >"$3"
+}
+
+# Runs `pgpart plan` once; fails the benchmark unless it reports no changes.
+plan_once() {  # policy-file
+  local rc=0
+  "$pgpart" plan -f "$1" --dsn "$dsn" --detailed-exitcode >"$work/plan.out" 2>&1 || rc=$?
+  if ((rc != 0)); then
+    echo "bench: pgpart plan -f $1 exited $rc, expected 0 (no changes):" >&2
+    tail -20 "$work/plan.out" >&2
+    exit 1
+  fi
+}
+
+echo "== setup: database pgpart_bench (timezone UTC), pg_partman $(
+  "$psql_bin" "$server_dsn" -X -t -A -c \
+    "select default_version from pg_available_extensions where name = 'pg_partman'")"
+"$psql_bin" "$server_dsn" -X -q -v ON_ERROR_STOP=1 \
+  -c "drop database if exists pgpart_bench" -c "create database pgpart_bench" \
+  -c "alter database pgpart_bench set timezone to 'UTC'"
+sql -f bench/bench.sql -c "create schema partman" -c "create extension pg_partman schema partman"
+
+t0=$(now_s)
+sql -c "call bench_util.create_parents('bench', $tables)"
+sql -c "call bench_util.partman_create_parents('bench', $tables, $months_back, $premake)"
+children=$(scalar "select bench_util.child_count('bench')")
+echo "   $tables tables × $per_table partitions configured with partman.create_parent:" \
+     "$children children in $(ms $(($(now_s) - t0))) ms"
+((children == tables * per_table)) || { echo "bench: expected $((tables * per_table)) children" >&2; exit 1; }
+write_policy bench "$tables" "$work/bench.yaml"
+
+# Warm-up (not timed): both must be no-ops.
+plan_once "$work/bench.yaml"
+sql -c "select partman.run_maintenance()" >/dev/null
+after=$(scalar "select bench_util.child_count('bench')")
+((after == children)) || { echo "bench: run_maintenance() was not a no-op ($children -> $after)" >&2; exit 1; }
+
+echo "== $tables tables × $per_table: $reps runs each, interleaved"
+: >"$work/pgpart.us"; : >"$work/partman.us"; : >"$work/partman_server.us"
+for ((i = 0; i < reps; i++)); do
+  t0=$(now_s); plan_once "$work/bench.yaml"; echo $(($(now_s) - t0)) >>"$work/pgpart.us"
+  t0=$(now_s); sql -c "select partman.run_maintenance()" >/dev/null
+  echo $(($(now_s) - t0)) >>"$work/partman.us"
+  # The same call timed inside the server (no process start, no connection).
+  "$psql_bin" "$dsn" -X -q -t -A -v ON_ERROR_STOP=1 <<'EOF' | tail -1 >>"$work/partman_server.us"
+select clock_timestamp() as t0 \gset
+select partman.run_maintenance() \g /dev/null
+select (extract(epoch from clock_timestamp() - :'t0'::timestamptz) * 1e6)::bigint;
+EOF
+done
+pg_us=$(median <"$work/pgpart.us")
+pm_us=$(median <"$work/partman.us")
+pm_server_us=$(median <"$work/partman_server.us")
+ratio=$(awk -v a="$pm_us" -v b="$pg_us" 'BEGIN {printf "%.1f", a / b}')
+ratio_server=$(awk -v a="$pm_server_us" -v b="$pg_us" 'BEGIN {printf "%.1f", a / b}')
+
+echo "== 1000-table set: $big_tables tables × $per_table (no pg_partman)"
+t0=$(now_s)
+sql -c "call bench_util.create_parents('bench1k', $big_tables)"
+sql -c "call bench_util.create_children('bench1k', $big_tables, $months_back, $premake)"
+big_children=$(scalar "select bench_util.child_count('bench1k')")
+echo "   $big_children children created in $(ms $(($(now_s) - t0))) ms"
+write_policy bench1k "$big_tables" "$work/bench1k.yaml"
+sql -c "vacuum analyze" >/dev/null 2>&1 || true
+plan_once "$work/bench1k.yaml"
+: >"$work/big.us"; : >"$work/big.kb"
+for ((i = 0; i < reps; i++)); do
+  t0=$(now_s)
+  rc=0
+  "$gnu_time" -f '%M' -o "$work/time.out" \
+    "$pgpart" plan -f "$work/bench1k.yaml" --dsn "$dsn" --detailed-exitcode >/dev/null 2>&1 || rc=$?
+  echo $(($(now_s) - t0)) >>"$work/big.us"
+  ((rc == 0)) || { echo "bench: 1000-table plan exited $rc, expected 0" >&2; exit 1; }
+  tail -1 "$work/time.out" >>"$work/big.kb"
+done
+big_us=$(median <"$work/big.us")
+big_kb=$(sort -n "$work/big.kb" | tail -1)
+
+verdict() { if awk "BEGIN {exit !($1)}"; then echo PASS; else echo MISS; missed=1; fi; }
+missed=0
+echo
+echo "== results (medians of $reps runs; wall times include process start and connection)"
+printf '%-58s %10s ms\n' "pgpart plan, $tables × $per_table, no changes (exit 0)" "$(ms "$pg_us")"
+printf '%-58s %10s ms\n' "pg_partman run_maintenance(), no-op, via psql" "$(ms "$pm_us")"
+printf '%-58s %10s ms\n' "pg_partman run_maintenance(), no-op, inside the server" "$(ms "$pm_server_us")"
+printf '%-58s %10s ×   goal >= 8×    %s\n' "ratio partman (psql) / pgpart" "$ratio" \
+  "$(verdict "$ratio >= 8")"
+printf '%-58s %10s ×   (stricter: no psql/connection cost for partman)\n' \
+  "ratio partman (in server) / pgpart" "$ratio_server"
+printf '%-58s %10s ms   goal <= 500 ms  %s\n' "pgpart plan, $big_tables × $per_table, wall" \
+  "$(ms "$big_us")" "$(verdict "$big_us <= 500000")"
+printf '%-58s %10s MB   goal <= 64 MB   %s\n' "pgpart plan, $big_tables × $per_table, peak RSS (max)" \
+  "$(awk -v k="$big_kb" 'BEGIN {printf "%.1f", k / 1024}')" "$(verdict "$big_kb <= 65536")"
+exit $((missed ? 3 : 0))
