@@ -1,1 +1,36 @@
-// placeholder: being written
+// `pgpart lint`: validates policies without a database.
+
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "policy/loader.h"
+
+namespace pgpart::cli {
+
+CLI::App* AddLintCommand(CLI::App& app, LintArgs& args) {
+  CLI::App* cmd = app.add_subcommand("lint", "Validate policy files (no database needed)");
+  cmd->add_option("-f,--file", args.files, "Policy file or folder (all *.yaml|*.yml inside)")
+      ->required();
+  return cmd;
+}
+
+int RunLint(const LintArgs& args) {
+  PolicySet set = LoadPolicies(args.files);
+  const bool errors = ReportDiagnostics(set.diagnostics);
+  size_t error_count = 0, warning_count = 0;
+  for (const Diagnostic& d : set.diagnostics) {
+    (d.severity == Severity::kError ? error_count : warning_count)++;
+  }
+  if (errors) {
+    std::cerr << error_count << " error(s), " << warning_count << " warning(s) in "
+              << set.files.size() << " file(s).\n";
+    return kExitError;
+  }
+  std::cout << set.policies.size() << " policies in " << set.files.size() << " file(s) are valid";
+  if (warning_count > 0) std::cout << " (" << warning_count << " warning(s))";
+  std::cout << ".\n";
+  return kExitOk;
+}
+
+}  // namespace pgpart::cli

@@ -1,1 +1,43 @@
-int main() { return 0; }
+// pgpart: keeps PostgreSQL partitioned tables in the shape declarative policies describe.
+
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "version.h"
+
+int main(int argc, char** argv) {
+  using namespace pgpart::cli;
+  CLI::App app{"pgpart: declarative partition management for PostgreSQL"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("pgpart ") + PGPART_VERSION);
+
+  PlanArgs plan_args;
+  SnapshotArgs snapshot_args;
+  LintArgs lint_args;
+  CLI::App* plan = AddPlanCommand(app, plan_args);
+  CLI::App* snapshot = AddSnapshotCommand(app, snapshot_args);
+  CLI::App* lint = AddLintCommand(app, lint_args);
+  CLI::App* version = app.add_subcommand("version", "Print the version");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitError;
+  }
+  if (plan->parsed()) return RunPlan(plan_args);
+  if (snapshot->parsed()) return RunSnapshot(snapshot_args);
+  if (lint->parsed()) return RunLint(lint_args);
+  if (version->parsed()) {
+    std::cout << "pgpart " << PGPART_VERSION << "\n";
+    return kExitOk;
+  }
+  return kExitError;
+}

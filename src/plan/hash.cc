@@ -1,1 +1,116 @@
-// placeholder: being written
+// Content hashes of the catalog's structure and of the policies (saved-plan staleness checks).
+
+#include <openssl/evp.h>
+
+#include <set>
+#include <sstream>
+
+#include "plan/planner.h"
+
+namespace pgpart {
+namespace {
+
+std::string Sha256Hex(const std::string& data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(length * 2);
+  for (unsigned int i = 0; i < length; ++i) {
+    hex.push_back(kHex[digest[i] >> 4]);
+    hex.push_back(kHex[digest[i] & 0xf]);
+  }
+  return hex;
+}
+
+// Length-prefixed fields so that no two different inputs serialise alike.
+class Canon {
+ public:
+  Canon& Add(const std::string& s) {
+    out_ << s.size() << ':' << s << ';';
+    return *this;
+  }
+  Canon& Add(int64_t v) { return Add(std::to_string(v)); }
+  Canon& Add(const Bound& b) {
+    return Add(b.kind == Bound::Kind::kValue ? std::to_string(b.value)
+               : b.kind == Bound::Kind::kMinValue ? "MINVALUE" : "MAXVALUE");
+  }
+  Canon& Add(const QualifiedName& n) { return Add(n.schema).Add(n.name); }
+  std::string str() const { return out_.str(); }
+
+ private:
+  std::ostringstream out_;
+};
+
+void AddChild(Canon& c, const Child& child) {
+  c.Add(child.name).Add(static_cast<int64_t>(child.bound_kind)).Add(child.from).Add(child.to);
+  c.Add(child.modulus).Add(child.remainder);
+  c.Add(child.sub_partitioned).Add(child.foreign).Add(child.detach_pending);
+}
+
+}  // namespace
+
+std::string CatalogHash(const Catalog& catalog, const std::vector<QualifiedName>* only) {
+  auto add_table = [](Canon& c, const Table& t) {
+    c.Add("table").Add(t.name).Add(t.partitioned).Add(t.strategy);
+    for (const auto& col : t.key_columns) c.Add(col);
+    c.Add(t.key_type_name);
+    for (const Child& child : t.children) AddChild(c, child);
+    c.Add(t.default_partition.has_value());
+    if (t.default_partition) AddChild(c, *t.default_partition);
+  };
+  Canon c;
+  c.Add("catalog-v1");
+  if (only == nullptr) {
+    for (const Table& t : catalog.tables) {
+      if (t.exists) add_table(c, t);
+    }
+  } else {
+    // A table that was not read and one read as missing hash alike.
+    std::set<QualifiedName> wanted(only->begin(), only->end());
+    for (const QualifiedName& name : wanted) {
+      const Table* t = catalog.Find(name);
+      if (t == nullptr || !t->exists) {
+        c.Add("missing").Add(name);
+      } else {
+        add_table(c, *t);
+      }
+    }
+  }
+  return Sha256Hex(c.str());
+}
+
+std::string PolicyHash(const std::vector<Policy>& policies) {
+  Canon c;
+  c.Add("policies-v1");
+  for (const Policy& p : policies) {
+    c.Add("policy").Add(p.name);
+    for (const auto& t : p.tables) c.Add(t);
+    c.Add(static_cast<int64_t>(p.strategy)).Add(p.column.value_or("")).Add(p.interval_text);
+    if (p.interval) c.Add(p.interval->count).Add(static_cast<int64_t>(p.interval->unit));
+    c.Add(p.time_zone).Add(p.premake).Add(p.start.value_or("")).Add(p.NameTemplate());
+    c.Add(p.default_partition).Add(p.modulus);
+    if (p.retention) {
+      const Retention& r = *p.retention;
+      c.Add("retention").Add(r.keep.count).Add(static_cast<int64_t>(r.keep.unit));
+      c.Add(static_cast<int64_t>(r.action)).Add(r.archive_schema);
+      c.Add(r.max_drops_per_run.value_or(-1));
+    }
+    for (const Hold& h : p.holds) {
+      c.Add("hold").Add(h.partition.value_or("")).Add(h.from.value_or("")).Add(h.to.value_or(""));
+      c.Add(h.reason).Add(h.until.value_or(""));
+    }
+    if (p.backup_gate) {
+      const BackupGate& g = *p.backup_gate;
+      c.Add("gate").Add(static_cast<int64_t>(g.kind)).Add(g.query).Add(g.max_lag_ms);
+      c.Add(g.stanza).Add(g.timeout_ms);
+      for (const auto& arg : g.command) c.Add(arg);
+    }
+    c.Add(p.execution.lock_timeout_ms).Add(p.execution.statement_timeout_ms);
+    c.Add(p.execution.retries);
+  }
+  return Sha256Hex(c.str());
+}
+
+}  // namespace pgpart

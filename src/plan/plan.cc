@@ -1,1 +1,76 @@
-// placeholder: being written
+#include "plan/plan.h"
+
+#include <array>
+#include <utility>
+
+namespace pgpart {
+namespace {
+
+template <typename E, size_t N>
+std::optional<E> FromName(const std::array<std::pair<E, const char*>, N>& table,
+                          const std::string& name) {
+  for (const auto& [value, text] : table) {
+    if (name == text) return value;
+  }
+  return std::nullopt;
+}
+
+template <typename E, size_t N>
+std::string ToName(const std::array<std::pair<E, const char*>, N>& table, E value) {
+  for (const auto& [v, text] : table) {
+    if (v == value) return text;
+  }
+  return "unknown";
+}
+
+constexpr std::array<std::pair<Action, const char*>, 7> kActions{{
+    {Action::kCreate, "create"},
+    {Action::kCreateDefault, "create_default"},
+    {Action::kDrainDefault, "drain_default"},
+    {Action::kDetach, "detach"},
+    {Action::kFinalizeDetach, "finalize_detach"},
+    {Action::kArchive, "archive"},
+    {Action::kDrop, "drop"},
+}};
+constexpr std::array<std::pair<Reason, const char*>, 5> kReasons{{
+    {Reason::kPremake, "premake"},
+    {Reason::kBackfill, "backfill"},
+    {Reason::kRetention, "retention"},
+    {Reason::kDefault, "default"},
+    {Reason::kRecovery, "recovery"},
+}};
+constexpr std::array<std::pair<StepStatus, const char*>, 3> kStatuses{{
+    {StepStatus::kPlanned, "planned"},
+    {StepStatus::kHeld, "held"},
+    {StepStatus::kBlocked, "blocked"},
+}};
+constexpr std::array<std::pair<Hazard, const char*>, 6> kHazards{{
+    {Hazard::kDeletesData, "DELETES_DATA"},
+    {Hazard::kDetachesData, "DETACHES_DATA"},
+    {Hazard::kRewritesRows, "REWRITES_ROWS"},
+    {Hazard::kAcquiresAccessExclusiveLock, "ACQUIRES_ACCESS_EXCLUSIVE_LOCK"},
+    {Hazard::kNonTransactional, "NON_TRANSACTIONAL"},
+    {Hazard::kBackupUnverified, "BACKUP_UNVERIFIED"},
+}};
+
+}  // namespace
+
+std::string ActionName(Action a) { return ToName(kActions, a); }
+std::string ReasonName(Reason r) { return ToName(kReasons, r); }
+std::string StatusName(StepStatus s) { return ToName(kStatuses, s); }
+std::string HazardName(Hazard h) { return ToName(kHazards, h); }
+std::optional<Action> ActionFromName(const std::string& name) { return FromName(kActions, name); }
+std::optional<Reason> ReasonFromName(const std::string& name) { return FromName(kReasons, name); }
+std::optional<StepStatus> StatusFromName(const std::string& name) {
+  return FromName(kStatuses, name);
+}
+std::optional<Hazard> HazardFromName(const std::string& name) { return FromName(kHazards, name); }
+
+bool Plan::HasChanges() const {
+  for (const Step& step : steps) {
+    if (step.status != StepStatus::kHeld) return true;
+  }
+  return false;
+}
+
+}  // namespace pgpart

@@ -22,8 +22,10 @@ Plan ComputePlan(const std::vector<Policy>& policies, const Catalog& catalog,
                  int64_t now_utc_micros, const PlanOptions& options = {});
 
 // sha256 hex over the catalog's structure: tables, key, children and their bounds, default
-// partition presence. Sizes, row estimates and counts are excluded.
-std::string CatalogHash(const Catalog& catalog);
+// partition presence. Sizes, row estimates and counts are excluded. With `only`, just those tables
+// count (a plan hashes the tables its policies name, so a snapshot of the whole database and a
+// live read of those tables give the same hash).
+std::string CatalogHash(const Catalog& catalog, const std::vector<QualifiedName>* only = nullptr);
 // sha256 hex over the policies' semantic content (not file locations).
 std::string PolicyHash(const std::vector<Policy>& policies);
 

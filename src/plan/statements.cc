@@ -1,1 +1,76 @@
-// placeholder: being written
+#include "plan/statements.h"
+
+namespace pgpart {
+namespace {
+
+Statement Make(std::string sql, const Execution& e, bool transactional = true) {
+  return Statement{std::move(sql), transactional, e.lock_timeout_ms, e.statement_timeout_ms};
+}
+
+}  // namespace
+
+Statement CreateStandalone(const TableShape& t, const QualifiedName& child, const Execution& e) {
+  // Not INCLUDING INDEXES: ATTACH builds or adopts the parent's partitioned indexes itself.
+  return Make("CREATE TABLE " + child.Sql() + " (LIKE " + t.parent.Sql() +
+                  " INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE"
+                  " INCLUDING COMMENTS INCLUDING GENERATED)",
+              e);
+}
+
+Statement AttachRange(const TableShape& t, const QualifiedName& child, const Bound& from,
+                      const Bound& to, const Execution& e) {
+  return Make("ALTER TABLE " + t.parent.Sql() + " ATTACH PARTITION " + child.Sql() +
+                  " FOR VALUES FROM (" + BoundSqlLiteral(t.key_type, from) + ") TO (" +
+                  BoundSqlLiteral(t.key_type, to) + ")",
+              e);
+}
+
+Statement AttachHash(const TableShape& t, const QualifiedName& child, int modulus, int remainder,
+                     const Execution& e) {
+  return Make("ALTER TABLE " + t.parent.Sql() + " ATTACH PARTITION " + child.Sql() +
+                  " FOR VALUES WITH (MODULUS " + std::to_string(modulus) + ", REMAINDER " +
+                  std::to_string(remainder) + ")",
+              e);
+}
+
+Statement CreateDefault(const TableShape& t, const QualifiedName& name, const Execution& e) {
+  return Make("CREATE TABLE " + name.Sql() + " PARTITION OF " + t.parent.Sql() + " DEFAULT", e);
+}
+
+Statement DrainDefault(const TableShape& t, const QualifiedName& child, const Bound& from,
+                       const Bound& to, const Execution& e) {
+  const std::string key = QuoteIdent(t.key_column);
+  return Make("WITH moved AS (DELETE FROM ONLY " + t.default_name.Sql() + " WHERE " + key +
+                  " >= " + BoundSqlLiteral(t.key_type, from) + " AND " + key + " < " +
+                  BoundSqlLiteral(t.key_type, to) + " RETURNING *) INSERT INTO " + child.Sql() +
+                  " SELECT * FROM moved",
+              e);
+}
+
+Statement Detach(const TableShape& t, const QualifiedName& child, const Execution& e) {
+  if (t.has_default) {
+    return Make("ALTER TABLE " + t.parent.Sql() + " DETACH PARTITION " + child.Sql(), e);
+  }
+  return Make("ALTER TABLE " + t.parent.Sql() + " DETACH PARTITION " + child.Sql() +
+                  " CONCURRENTLY",
+              e, /*transactional=*/false);
+}
+
+Statement FinalizeDetach(const TableShape& t, const QualifiedName& child, const Execution& e) {
+  return Make("ALTER TABLE " + t.parent.Sql() + " DETACH PARTITION " + child.Sql() + " FINALIZE",
+              e, /*transactional=*/false);
+}
+
+Statement DropTable(const QualifiedName& child, const Execution& e) {
+  return Make("DROP TABLE " + child.Sql(), e);
+}
+
+Statement CreateSchema(const std::string& schema, const Execution& e) {
+  return Make("CREATE SCHEMA IF NOT EXISTS " + QuoteIdent(schema), e);
+}
+
+Statement SetSchema(const QualifiedName& child, const std::string& schema, const Execution& e) {
+  return Make("ALTER TABLE " + child.Sql() + " SET SCHEMA " + QuoteIdent(schema), e);
+}
+
+}  // namespace pgpart

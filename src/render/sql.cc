@@ -1,1 +1,83 @@
-// placeholder: being written
+// SQL script rendering: exactly the statements apply would run, for review.
+
+#include <sstream>
+
+#include "render/render.h"
+
+namespace pgpart {
+namespace {
+
+std::string Comment(const std::string& text) {
+  std::string out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) out += "-- " + line + "\n";
+  return out;
+}
+
+void RenderStatements(std::ostringstream& out, const std::vector<const Step*>& group,
+                      bool commented) {
+  const std::string prefix = commented ? "-- " : "";
+  bool in_tx = false;
+  for (const Step* s : group) {
+    for (const Statement& st : s->statements) {
+      if (st.transactional && !in_tx) {
+        out << prefix << "BEGIN;\n";
+        out << prefix << "SET LOCAL lock_timeout = '" << st.lock_timeout_ms << "ms';\n";
+        out << prefix << "SET LOCAL statement_timeout = '" << st.statement_timeout_ms << "ms';\n";
+        in_tx = true;
+      } else if (!st.transactional) {
+        if (in_tx) out << prefix << "COMMIT;\n";
+        in_tx = false;
+        out << prefix << "-- runs outside a transaction block\n";
+        out << prefix << "SET lock_timeout = '" << st.lock_timeout_ms << "ms';\n";
+        out << prefix << "SET statement_timeout = '" << st.statement_timeout_ms << "ms';\n";
+      }
+      out << prefix << st.sql << ";\n";
+    }
+  }
+  if (in_tx) out << prefix << "COMMIT;\n";
+}
+
+}  // namespace
+
+std::string RenderSql(const Plan& plan) {
+  std::ostringstream out;
+  out << "-- pgpart plan at " << plan.at << "\n";
+  out << "-- catalog " << plan.catalog_hash << "\n-- policies " << plan.policy_hash << "\n";
+  const PlanSummary& s = plan.summary;
+  out << "-- " << s.create << " create, " << s.drain << " drain, " << s.detach << " detach, "
+      << s.archive << " archive, " << s.drop << " drop, " << s.held << " held, " << s.blocked
+      << " blocked\n";
+  if (!plan.HasChanges()) out << "-- No changes. Partitions match the policies.\n";
+  for (size_t i = 0; i < plan.steps.size(); ++i) {
+    const Step& step = plan.steps[i];
+    // A create followed by the drain of the same partition is one transaction.
+    std::vector<const Step*> group{&step};
+    if (step.action == Action::kCreate && i + 1 < plan.steps.size() &&
+        plan.steps[i + 1].action == Action::kDrainDefault &&
+        plan.steps[i + 1].partition == step.partition) {
+      group.push_back(&plan.steps[++i]);
+    }
+    out << "\n";
+    for (const Step* g : group) {
+      std::string head = ActionName(g->action) + " " + g->partition.Sql() + " on " +
+                         g->table.Sql() + " (policy " + g->policy + ", " +
+                         ReasonName(g->reason) + ")";
+      if (!g->from.empty()) head += " [" + g->from + ", " + g->to + ")";
+      if (g->rows_estimate > 0) head += ", rows: " + std::to_string(g->rows_estimate);
+      out << Comment(head);
+      if (!g->hazards.empty()) {
+        std::string hz = "hazards:";
+        for (Hazard h : g->hazards) hz += " " + HazardName(h);
+        out << Comment(hz);
+      }
+      if (g->status == StepStatus::kHeld) out << Comment("HELD, not run: " + g->held_by);
+      if (g->status == StepStatus::kBlocked) out << Comment("BLOCKED, not run: " + g->blocked_by);
+    }
+    RenderStatements(out, group, step.status != StepStatus::kPlanned);
+  }
+  return out.str();
+}
+
+}  // namespace pgpart

@@ -1,1 +1,97 @@
-// placeholder: being written
+// Terraform-like text rendering of a plan.
+
+#include <sstream>
+
+#include "render/render.h"
+
+namespace pgpart {
+namespace {
+
+struct Style {
+  bool color;
+  std::string Paint(const std::string& code, const std::string& text) const {
+    return color ? "\x1b[" + code + "m" + text + "\x1b[0m" : text;
+  }
+};
+
+// Terraform's symbols: + create, - drop, ~ detach/archive/drain, ! held/blocked.
+std::string Symbol(const Step& s, const Style& st) {
+  if (s.status != StepStatus::kPlanned) return st.Paint("33", "!");
+  switch (s.action) {
+    case Action::kCreate:
+    case Action::kCreateDefault:
+      return st.Paint("32", "+");
+    case Action::kDrop:
+      return st.Paint("31", "-");
+    default:
+      return st.Paint("33", "~");
+  }
+}
+
+std::string Pad(std::string s, size_t width) {
+  if (s.size() < width) s.append(width - s.size(), ' ');
+  return s;
+}
+
+std::string Plural(int64_t n, const std::string& word) {
+  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+}
+
+}  // namespace
+
+std::string RenderText(const Plan& plan, const TextOptions& options) {
+  Style st{options.color};
+  std::ostringstream out;
+  out << "pgpart plan at " << plan.at << "\n";
+  for (const Diagnostic& d : plan.diagnostics) {
+    out << (d.severity == Severity::kError ? st.Paint("31", "Error: ")
+                                           : st.Paint("33", "Warning: "))
+        << d.Format() << "\n";
+  }
+  for (const TableReport& t : plan.tables) {
+    const PartitionSummary& p = t.partitions;
+    out << "\n" << st.Paint("1", t.table.Sql()) << "  (policy " << t.policy << ", key " << t.key
+        << ")\n";
+    out << "  " << Plural(p.count, "partition");
+    if (!p.oldest.empty()) out << " from " << p.oldest << " to " << p.newest;
+    if (!p.covered_until.empty()) out << ", covered until " << p.covered_until;
+    if (p.has_default) out << ", default partition: " << Plural(p.default_rows, "row");
+    out << "\n";
+    bool any = false;
+    for (const Step& s : plan.steps) {
+      if (!(s.table == t.table)) continue;
+      any = true;
+      out << "  " << Symbol(s, st) << " " << Pad(ActionName(s.action), 15) << " "
+          << s.partition.Sql();
+      if (!s.from.empty()) out << "  [" << s.from << ", " << s.to << ")";
+      out << "  " << ReasonName(s.reason);
+      if (s.rows_estimate > 0) {
+        out << ", " << (s.action == Action::kDrainDefault ? "" : "~")
+            << Plural(s.rows_estimate, "row");
+      }
+      out << "\n";
+      if (s.status == StepStatus::kHeld) out << "      held: " << s.held_by << "\n";
+      if (s.status == StepStatus::kBlocked) out << "      blocked: " << s.blocked_by << "\n";
+      if (!s.hazards.empty()) {
+        out << "      hazards:";
+        for (Hazard h : s.hazards) out << " " << HazardName(h);
+        out << "\n";
+      }
+    }
+    if (!any) out << "  (no changes)\n";
+    for (const std::string& d : t.drift) out << "  drift: " << d << "\n";
+  }
+  out << "\n";
+  if (!plan.HasChanges()) {
+    out << "No changes. Partitions match the policies.";
+    if (plan.summary.held > 0) out << " (" << plan.summary.held << " held)";
+    out << "\n";
+  } else {
+    const PlanSummary& s = plan.summary;
+    out << "Plan: " << s.create << " to create, " << s.detach + s.archive << " to detach, "
+        << s.drop << " to drop, " << s.held << " held, " << s.blocked << " blocked.\n";
+  }
+  return out.str();
+}
+
+}  // namespace pgpart

@@ -1,0 +1,40 @@
+#pragma once
+// The subcommands. Each Add*Command registers its flags on `app` and returns the subcommand;
+// Run* executes it and returns the process exit code.
+
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+namespace pgpart::cli {
+
+struct PlanArgs {
+  std::vector<std::string> files;
+  std::string dsn;
+  std::string catalog;
+  std::string at;
+  std::string format;  // text | json | sql; empty = text, or json when -o ends in .json
+  std::string output;
+  bool detailed_exitcode = false;
+  int max_drops = -1;
+  bool color = false;
+};
+CLI::App* AddPlanCommand(CLI::App& app, PlanArgs& args);
+int RunPlan(const PlanArgs& args);
+
+struct SnapshotArgs {
+  std::string dsn;
+  std::string output;
+  std::vector<std::string> files;
+};
+CLI::App* AddSnapshotCommand(CLI::App& app, SnapshotArgs& args);
+int RunSnapshot(const SnapshotArgs& args);
+
+struct LintArgs {
+  std::vector<std::string> files;
+};
+CLI::App* AddLintCommand(CLI::App& app, LintArgs& args);
+int RunLint(const LintArgs& args);
+
+}  // namespace pgpart::cli

@@ -1,0 +1,41 @@
+#pragma once
+// Shared plumbing of the subcommands: DSN resolution, loading policies and catalogs, output.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "core/diagnostic.h"
+#include "policy/policy.h"
+
+namespace pgpart::cli {
+
+// Exit codes (DESIGN §5).
+constexpr int kExitOk = 0;
+constexpr int kExitError = 1;
+constexpr int kExitChanges = 2;
+
+// --dsn, else $PGPART_DSN, else "" (libpq then uses the PG* environment variables).
+std::string ResolveDsn(const std::string& flag);
+
+// Prints diagnostics to stderr, one per line; returns true if any is an error.
+bool ReportDiagnostics(const Diagnostics& diagnostics);
+
+// Reads a catalog: from a snapshot file when `snapshot_path` is set, else from the database. When
+// policies are given, only their tables are read, with their grids (default-partition counts by
+// period). False (after printing why) on failure.
+bool LoadCatalog(const std::string& snapshot_path, const std::string& dsn,
+                 const std::vector<Policy>* policies, Catalog* catalog);
+
+// Writes text to `path` ("-" or empty: stdout). False (after printing why) on failure.
+bool WriteOutput(const std::string& path, const std::string& text);
+
+// Reads a whole file. False (after printing why) on failure.
+bool ReadFile(const std::string& path, std::string* text);
+
+// The wall clock for `generated_at`, or $SOURCE_DATE_EPOCH when set (reproducible output).
+int64_t GeneratedAtMicros();
+
+}  // namespace pgpart::cli
