@@ -389,14 +389,19 @@ void PlanRange(Context& c) {
                              std::to_string(t.default_rows) + " rows");
   }
 
-  // Retention on real bounds, oldest first (children are sorted by lower bound).
+  // Retention on real bounds.
   int drops_planned = 0;
   if (cutoff) {
+    std::vector<const Child*> expired;
     for (const Child& child : t.children) {
       if (child.bound_kind != BoundKind::kRange || !child.to.is_value()) continue;
-      if (child.to.value > *cutoff) continue;
-      PlanRetention(c, &*grid, child, &drops_planned);
+      if (child.to.value <= *cutoff) expired.push_back(&child);
     }
+    // Oldest first, whatever order the catalog listed them in: maxDropsPerRun keeps the newest.
+    std::sort(expired.begin(), expired.end(), [](const Child* a, const Child* b) {
+      return a->from == b->from ? a->name < b->name : a->from < b->from;
+    });
+    for (const Child* child : expired) PlanRetention(c, &*grid, *child, &drops_planned);
   } else if (p.retention && integer_key) {
     c.report.drift.push_back("retention not evaluated: the table is empty");
   }
