@@ -43,9 +43,12 @@ int64_t ToSys(const date::time_zone* zone, int64_t local_micros) {
 
 int64_t MonthsPerUnit(Unit unit) {
   switch (unit) {
-    case Unit::kQuarter: return 3;
-    case Unit::kYear: return 12;
-    default: return 1;
+    case Unit::kQuarter:
+      return 3;
+    case Unit::kYear:
+      return 12;
+    default:
+      return 1;
   }
 }
 
@@ -93,8 +96,8 @@ constexpr UnitWord kUnitWords[] = {{"hour", Unit::kHour},       {"day", Unit::kD
 // Upper bound on N for time units, so that no grid arithmetic can overflow.
 constexpr int64_t kMaxTimeCount = 100'000;
 
-constexpr const char* kPlaceholders[] = {"parent", "YYYY", "MM",  "DD",    "HH",
-                                         "IYYY",   "IW",   "Q",   "lower", "remainder"};
+constexpr const char* kPlaceholders[] = {"parent", "YYYY", "MM", "DD",    "HH",
+                                         "IYYY",   "IW",   "Q",  "lower", "remainder"};
 
 }  // namespace
 
@@ -140,13 +143,20 @@ std::optional<Interval> ParseInterval(std::string_view text, std::string* error)
 
 std::string UnitName(Unit unit) {
   switch (unit) {
-    case Unit::kHour: return "hour";
-    case Unit::kDay: return "day";
-    case Unit::kWeek: return "week";
-    case Unit::kMonth: return "month";
-    case Unit::kQuarter: return "quarter";
-    case Unit::kYear: return "year";
-    case Unit::kInteger: break;
+    case Unit::kHour:
+      return "hour";
+    case Unit::kDay:
+      return "day";
+    case Unit::kWeek:
+      return "week";
+    case Unit::kMonth:
+      return "month";
+    case Unit::kQuarter:
+      return "quarter";
+    case Unit::kYear:
+      return "year";
+    case Unit::kInteger:
+      break;
   }
   return "integer";
 }
@@ -311,9 +321,8 @@ std::optional<int64_t> ParsePolicyValue(const Grid& grid, std::string_view text)
       return parsed->has_offset ? parsed->local_micros - parsed->offset_micros
                                 : ToSys(grid.zone(), parsed->local_micros);
     case KeyType::kTimestamp:
-      return parsed->has_offset
-                 ? ToLocal(grid.zone(), parsed->local_micros - parsed->offset_micros)
-                 : parsed->local_micros;
+      return parsed->has_offset ? ToLocal(grid.zone(), parsed->local_micros - parsed->offset_micros)
+                                : parsed->local_micros;
     case KeyType::kDate: {
       int64_t local = parsed->has_offset
                           ? ToLocal(grid.zone(), parsed->local_micros - parsed->offset_micros)
@@ -417,13 +426,20 @@ bool ValidateNameTemplate(std::string_view name_template, std::string* error) {
 std::string DefaultNameTemplate(Unit unit, bool hash) {
   if (hash) return "{parent}_h{remainder}";
   switch (unit) {
-    case Unit::kHour: return "{parent}_y{YYYY}m{MM}d{DD}h{HH}";
-    case Unit::kDay: return "{parent}_y{YYYY}m{MM}d{DD}";
-    case Unit::kWeek: return "{parent}_y{IYYY}w{IW}";
-    case Unit::kMonth: return "{parent}_y{YYYY}m{MM}";
-    case Unit::kQuarter: return "{parent}_y{YYYY}q{Q}";
-    case Unit::kYear: return "{parent}_y{YYYY}";
-    case Unit::kInteger: break;
+    case Unit::kHour:
+      return "{parent}_y{YYYY}m{MM}d{DD}h{HH}";
+    case Unit::kDay:
+      return "{parent}_y{YYYY}m{MM}d{DD}";
+    case Unit::kWeek:
+      return "{parent}_y{IYYY}w{IW}";
+    case Unit::kMonth:
+      return "{parent}_y{YYYY}m{MM}";
+    case Unit::kQuarter:
+      return "{parent}_y{YYYY}q{Q}";
+    case Unit::kYear:
+      return "{parent}_y{YYYY}";
+    case Unit::kInteger:
+      break;
   }
   return "{parent}_p{lower}";
 }

@@ -11,10 +11,10 @@ struct DurationUnit {
   int64_t ms;
 };
 // Longest suffix first so "ms" is not read as "m" + garbage.
-constexpr DurationUnit kUnits[] = {{"ms", 1}, {"d", 86'400'000}, {"h", 3'600'000},
-                                   {"m", 60'000}, {"s", 1'000}};
-constexpr DurationUnit kByMagnitude[] = {{"d", 86'400'000}, {"h", 3'600'000}, {"m", 60'000},
-                                         {"s", 1'000}, {"ms", 1}};
+constexpr DurationUnit kUnits[] = {
+    {"ms", 1}, {"d", 86'400'000}, {"h", 3'600'000}, {"m", 60'000}, {"s", 1'000}};
+constexpr DurationUnit kByMagnitude[] = {
+    {"d", 86'400'000}, {"h", 3'600'000}, {"m", 60'000}, {"s", 1'000}, {"ms", 1}};
 
 }  // namespace
 

@@ -10,6 +10,7 @@ namespace {
 
 // PostgreSQL 15's keywords that quote_ident quotes: every category except UNRESERVED_KEYWORD
 // (reserved, type/function-name and column-name keywords), from pg_get_keywords(). Sorted.
+// clang-format off
 constexpr std::string_view kQuotedKeywords[] = {
     "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric",
     "authorization", "between", "bigint", "binary", "bit", "boolean", "both", "case", "cast",
@@ -30,6 +31,7 @@ constexpr std::string_view kQuotedKeywords[] = {
     "when", "where", "window", "with", "xmlattributes", "xmlconcat", "xmlelement", "xmlexists",
     "xmlforest", "xmlnamespaces", "xmlparse", "xmlpi", "xmlroot", "xmlserialize", "xmltable",
 };
+// clang-format on
 
 bool IsQuotedKeyword(std::string_view word) {
   return std::binary_search(std::begin(kQuotedKeywords), std::end(kQuotedKeywords), word);

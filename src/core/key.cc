@@ -88,20 +88,27 @@ KeyType KeyTypeFromPgName(std::string_view pg_type_name) {
 
 std::string KeyTypeName(KeyType type) {
   switch (type) {
-    case KeyType::kTimestampTz: return "timestamptz";
-    case KeyType::kTimestamp: return "timestamp";
-    case KeyType::kDate: return "date";
-    case KeyType::kSmallInt: return "smallint";
-    case KeyType::kInteger: return "integer";
-    case KeyType::kBigInt: return "bigint";
-    case KeyType::kUnsupported: break;
+    case KeyType::kTimestampTz:
+      return "timestamptz";
+    case KeyType::kTimestamp:
+      return "timestamp";
+    case KeyType::kDate:
+      return "date";
+    case KeyType::kSmallInt:
+      return "smallint";
+    case KeyType::kInteger:
+      return "integer";
+    case KeyType::kBigInt:
+      return "bigint";
+    case KeyType::kUnsupported:
+      break;
   }
   return "unsupported";
 }
 
 KeyType KeyTypeFromName(std::string_view name) {
-  for (KeyType t : {KeyType::kTimestampTz, KeyType::kTimestamp, KeyType::kDate,
-                    KeyType::kSmallInt, KeyType::kInteger, KeyType::kBigInt}) {
+  for (KeyType t : {KeyType::kTimestampTz, KeyType::kTimestamp, KeyType::kDate, KeyType::kSmallInt,
+                    KeyType::kInteger, KeyType::kBigInt}) {
     if (KeyTypeName(t) == name) return t;
   }
   return KeyType::kUnsupported;

@@ -85,8 +85,8 @@ std::optional<ParsedDateTime> ParseDateTime(std::string_view text) {
   size_t pos = 0;
   // Year: 4 or 5 digits (PostgreSQL prints at least 4).
   size_t year_digits = 0;
-  while (pos + year_digits < text.size() && std::isdigit(static_cast<unsigned char>(
-                                                 text[pos + year_digits]))) {
+  while (pos + year_digits < text.size() &&
+         std::isdigit(static_cast<unsigned char>(text[pos + year_digits]))) {
     ++year_digits;
   }
   if (year_digits < 4 || year_digits > 5) return std::nullopt;

@@ -78,8 +78,8 @@ TEST(CalendarInterval, RejectsWithHelpfulMessages) {
 }
 
 TEST(CalendarInterval, TextRoundTrips) {
-  for (const char* text : {"1 month", "3 months", "1 hour", "2 weeks", "1 quarter", "5 years",
-                           "7 days", "1000000"}) {
+  for (const char* text :
+       {"1 month", "3 months", "1 hour", "2 weeks", "1 quarter", "5 years", "7 days", "1000000"}) {
     std::string error;
     auto interval = ParseInterval(text, &error);
     ASSERT_TRUE(interval) << text << ": " << error;

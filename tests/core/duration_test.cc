@@ -41,15 +41,15 @@ TEST(DurationText, ShortestExact) {
   EXPECT_EQ(DurationText(90061001), "90061001ms");  // shorter than "1d1h1m1s1ms"
   EXPECT_EQ(DurationText(0), "0s");
   EXPECT_EQ(DurationText(-3000), "-3s");
-  for (int64_t ms : {int64_t{1}, int64_t{999}, int64_t{61000}, int64_t{3723000},
-                     int64_t{90061001}, int64_t{7} * 86400000}) {
+  for (int64_t ms : {int64_t{1}, int64_t{999}, int64_t{61000}, int64_t{3723000}, int64_t{90061001},
+                     int64_t{7} * 86400000}) {
     EXPECT_EQ(ParseDurationMs(DurationText(ms)), ms) << DurationText(ms);
   }
 }
 
 TEST(DiagnosticFormat, FileLineColumnPathMessage) {
-  Diagnostic d{Severity::kError, {"policies/a.yaml", 12, 5}, "spec.interval",
-               "unknown unit 'mnth'"};
+  Diagnostic d{
+      Severity::kError, {"policies/a.yaml", 12, 5}, "spec.interval", "unknown unit 'mnth'"};
   EXPECT_EQ(d.Format(), "policies/a.yaml:12:5: error: spec.interval: unknown unit 'mnth'");
   d.location.column = 0;
   EXPECT_EQ(d.Format(), "policies/a.yaml:12: error: spec.interval: unknown unit 'mnth'");

@@ -20,12 +20,12 @@ TEST(IdentQuote, PlainLowercaseStaysBare) {
 }
 
 TEST(IdentQuote, KeywordsThatAreNotUnreservedAreQuoted) {
-  EXPECT_EQ(QuoteIdent("user"), "\"user\"");        // reserved
-  EXPECT_EQ(QuoteIdent("order"), "\"order\"");      // reserved
-  EXPECT_EQ(QuoteIdent("table"), "\"table\"");      // reserved
-  EXPECT_EQ(QuoteIdent("int"), "\"int\"");          // column-name keyword
+  EXPECT_EQ(QuoteIdent("user"), "\"user\"");    // reserved
+  EXPECT_EQ(QuoteIdent("order"), "\"order\"");  // reserved
+  EXPECT_EQ(QuoteIdent("table"), "\"table\"");  // reserved
+  EXPECT_EQ(QuoteIdent("int"), "\"int\"");      // column-name keyword
   EXPECT_EQ(QuoteIdent("timestamp"), "\"timestamp\"");
-  EXPECT_EQ(QuoteIdent("left"), "\"left\"");        // type/function-name keyword
+  EXPECT_EQ(QuoteIdent("left"), "\"left\"");  // type/function-name keyword
   EXPECT_EQ(QuoteIdent("concurrently"), "\"concurrently\"");
   EXPECT_EQ(QuoteIdent("xmltable"), "\"xmltable\"");
   EXPECT_EQ(QuoteIdent("all"), "\"all\"");

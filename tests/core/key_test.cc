@@ -26,8 +26,8 @@ TEST(KeyType, NamesAndPredicates) {
   EXPECT_EQ(KeyTypeFromPgName("bigint"), KeyType::kBigInt);
   EXPECT_EQ(KeyTypeFromPgName("text"), KeyType::kUnsupported);
   EXPECT_EQ(KeyTypeFromPgName("numeric(10,2)"), KeyType::kUnsupported);
-  for (KeyType t : {KeyType::kTimestampTz, KeyType::kTimestamp, KeyType::kDate,
-                    KeyType::kSmallInt, KeyType::kInteger, KeyType::kBigInt}) {
+  for (KeyType t : {KeyType::kTimestampTz, KeyType::kTimestamp, KeyType::kDate, KeyType::kSmallInt,
+                    KeyType::kInteger, KeyType::kBigInt}) {
     EXPECT_EQ(KeyTypeFromName(KeyTypeName(t)), t);
     EXPECT_NE(IsTimeKey(t), IsIntegerKey(t));
   }
@@ -83,7 +83,7 @@ TEST(KeyBound, YearsBeforeChrist) {
   EXPECT_EQ(BoundSqlLiteral(KeyType::kTimestampTz, *b), "'0044-03-15 00:00:00+00 BC'");
   EXPECT_EQ(ParseBoundText(KeyType::kTimestampTz, BoundText(KeyType::kTimestampTz, *b)), b);
   EXPECT_EQ(ParseBound(KeyType::kDate, "'0001-12-31 BC'"), Bound::Value(Civil(0, 12, 31)));
-  EXPECT_EQ(ParseBound(KeyType::kDate, "'0000-01-01'"), std::nullopt);  // no year zero
+  EXPECT_EQ(ParseBound(KeyType::kDate, "'0000-01-01'"), std::nullopt);     // no year zero
   EXPECT_EQ(ParseBound(KeyType::kDate, "'5000-01-01 BC'"), std::nullopt);  // before 4713 BC
 }
 

@@ -35,8 +35,7 @@ TEST(CalendarName, DefaultTemplatesPerUnit) {
   EXPECT_EQ(DefaultNameTemplate(Unit::kMonth, true), "{parent}_h{remainder}");
   EXPECT_EQ(NameOf(MakeGrid(KeyType::kTimestampTz, {1, Unit::kHour}), Civil(2024, 3, 5, 7)),
             "t_y2024m03d05h07");
-  EXPECT_EQ(NameOf(MakeGrid(KeyType::kDate, {1, Unit::kDay}), Civil(2024, 2, 29)),
-            "t_y2024m02d29");
+  EXPECT_EQ(NameOf(MakeGrid(KeyType::kDate, {1, Unit::kDay}), Civil(2024, 2, 29)), "t_y2024m02d29");
   EXPECT_EQ(NameOf(MakeGrid(KeyType::kDate, {1, Unit::kWeek}), Civil(2021, 1, 1)), "t_y2020w53");
   EXPECT_EQ(NameOf(MakeGrid(KeyType::kDate, {1, Unit::kWeek}), Civil(2026, 1, 1)), "t_y2026w01");
   EXPECT_EQ(NameOf(MakeGrid(KeyType::kTimestampTz, {1, Unit::kMonth}), Civil(2024, 11, 30)),
@@ -66,9 +65,9 @@ TEST(CalendarName, ExpandsEveryPlaceholder) {
   f.iso_week = 10;
   f.quarter = 1;
   f.lower = -5;
-  EXPECT_EQ(ExpandName("{parent}|{YYYY}|{MM}|{DD}|{HH}|{IYYY}|{IW}|{Q}|{lower}|{remainder}",
-                       "p", f, 7),
-            "p|2024|03|09|05|2024|10|1|m5|7");
+  EXPECT_EQ(
+      ExpandName("{parent}|{YYYY}|{MM}|{DD}|{HH}|{IYYY}|{IW}|{Q}|{lower}|{remainder}", "p", f, 7),
+      "p|2024|03|09|05|2024|10|1|m5|7");
   EXPECT_EQ(ExpandName("{parent}_h{remainder}", "orders", f, 15), "orders_h15");
   EXPECT_EQ(ExpandName("archive_{YYYY}_{MM}", "x", f), "archive_2024_03");
   // Unknown placeholders are left as written (ValidateNameTemplate rejects them first).
@@ -147,7 +146,8 @@ TEST(GridMidnightTransitions, FarDatesStayInRange) {
   int64_t old = g.IndexOf(Civil(1, 1, 15));
   EXPECT_EQ(g.Fields(old).year, 1);
   EXPECT_EQ(g.Fields(old - 1).year, 0);  // 1 BC
-  EXPECT_EQ(g.Subtract(Civil(2024, 1, 1), {1'000'000, Unit::kYear}), g.Subtract(Civil(2024, 1, 1), {900'000, Unit::kYear}));
+  EXPECT_EQ(g.Subtract(Civil(2024, 1, 1), {1'000'000, Unit::kYear}),
+            g.Subtract(Civil(2024, 1, 1), {900'000, Unit::kYear}));
 }
 
 }  // namespace
