@@ -17,17 +17,26 @@ enum class RetentionAction { kDrop, kDetach, kArchive };
 enum class GateKind { kSql, kArchiver, kPgBackRest, kCommand };
 enum class Mode { kApply, kDryRun };
 
+// Limits the loader enforces (DESIGN §3 leaves them open).
+constexpr int kDefaultPremake = 3;
+constexpr int kMaxPremake = 10'000;     // guards against a typo creating millions of partitions
+constexpr int kMinModulus = 2;
+constexpr int kMaxModulus = 1024;
+constexpr int kMaxRetries = 100;
+
 struct Retention {
   std::string keep_text;  // as written, e.g. "24 months"
   Interval keep;          // parsed; integer keys: Unit::kInteger distance
   RetentionAction action = RetentionAction::kDrop;
-  std::string archive_schema;               // action archive only
+  std::string archive_schema;  // action archive only; as PostgreSQL stores it (unquoted, folded)
   std::optional<int> max_drops_per_run;     // absent = no limit
   SourceLocation location;
 };
 
 struct Hold {
-  // Either a partition name, or a from/to range (every partition overlapping [from, to)).
+  // Either a partition name (verbatim, in the parent's schema), or a from/to range (both given;
+  // every partition overlapping [from, to)). The loader checks only the syntax of the values
+  // (date, timestamp, or integer matching the interval's kind); the planner interprets them.
   std::optional<std::string> partition;
   std::optional<std::string> from;  // policy value text (see core ParsePolicyValue)
   std::optional<std::string> to;
@@ -65,7 +74,7 @@ struct Policy {
   std::optional<Interval> interval;   // range only (required there)
   std::string interval_text;          // as written
   std::string time_zone = "UTC";
-  int premake = 3;                    // >= 1
+  int premake = kDefaultPremake;      // >= 1, <= kMaxPremake (range only)
   std::optional<std::string> start;   // policy value text
   std::optional<std::string> naming;  // template; absent = DefaultNameTemplate
   bool default_partition = false;
@@ -79,13 +88,22 @@ struct Policy {
   bool suspend = false;
 
   SourceLocation location;  // where the document starts
-  // YAML paths -> locations for fields the planner may need to point at (e.g. "spec.start").
+  // YAML paths -> locations of their values, for every key the loader read and every list element
+  // ("metadata.name", "spec.tables[1]", "spec.retention.keep", "spec.holds[0]", ...).
   std::vector<std::pair<std::string, SourceLocation>> field_locations;
 
-  // Location of a YAML path, falling back to the document's location.
+  // Location of a YAML path; when it was not recorded, of its nearest recorded ancestor
+  // ("spec.holds[0].until" -> "spec.holds[0]" -> "spec.holds" -> "spec"), else the document's.
   SourceLocation LocationOf(const std::string& yaml_path) const;
   // The naming template in force (explicit or default for the interval/strategy).
   std::string NameTemplate() const;
 };
+
+// Spellings used in the YAML: "range"/"hash", "drop"/"detach"/"archive",
+// "sql"/"archiver"/"pgbackrest"/"command", "Apply"/"DryRun".
+std::string StrategyName(Strategy strategy);
+std::string RetentionActionName(RetentionAction action);
+std::string GateKindName(GateKind kind);
+std::string ModeName(Mode mode);
 
 }  // namespace pgpart
