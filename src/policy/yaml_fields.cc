@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <limits>
 
 #include "core/duration.h"
 
@@ -194,7 +195,7 @@ std::optional<int64_t> ReadInt(YamlContext& ctx, const Field& field, int64_t min
     return std::nullopt;
   }
   if (value < min || value > max) {
-    std::string range = max == INT64_MAX ? "at least " + std::to_string(min)
+    std::string range = max >= std::numeric_limits<int>::max() ? "at least " + std::to_string(min)
                                          : "between " + std::to_string(min) + " and " +
                                                std::to_string(max);
     ctx.Error(where, field.path, "must be " + range + ", got " + text);
