@@ -49,7 +49,7 @@ TEST(Planner, PremakeAndRetentionOnMonthlyGrid) {
   // Cutoff 2024-11-21: 2024-09 and 2024-10 end on or before it; 2024-11 does not.
   EXPECT_EQ(Names(StepsOf(plan, Action::kDrop)),
             (V{"sensor_readings_y2024m09", "sensor_readings_y2024m10"}));
-  const Step& create = StepsOf(plan, Action::kCreate)[0];
+  const Step create = StepsOf(plan, Action::kCreate)[0];
   EXPECT_EQ(create.from, "2027-01-01T00:00:00Z");
   EXPECT_EQ(create.to, "2027-02-01T00:00:00Z");
   EXPECT_EQ(create.reason, Reason::kPremake);
@@ -60,7 +60,7 @@ TEST(Planner, PremakeAndRetentionOnMonthlyGrid) {
   EXPECT_EQ(create.statements[1].sql,
             "ALTER TABLE public.sensor_readings ATTACH PARTITION public.sensor_readings_y2027m01 "
             "FOR VALUES FROM ('2027-01-01 00:00:00+00') TO ('2027-02-01 00:00:00+00')");
-  const Step& drop = StepsOf(plan, Action::kDrop)[0];
+  const Step drop = StepsOf(plan, Action::kDrop)[0];
   EXPECT_EQ(drop.reason, Reason::kRetention);
   EXPECT_EQ(drop.hazards, (std::vector<Hazard>{Hazard::kDeletesData, Hazard::kBackupUnverified,
                                                Hazard::kNonTransactional}));
@@ -288,10 +288,11 @@ TEST(Planner, UnmanagedChildIsDroppedOnlyWhenWhollyExpired) {
   Plan plan = ComputePlan(Policies(kSensor), CatalogOf({t}), At("2026-11-21T12:00:00Z"));
   auto drops = Names(StepsOf(plan, Action::kDrop));
   EXPECT_EQ(drops.front(), "legacy_2020");
-  Plan earlier = ComputePlan(Policies(kSensor), CatalogOf({t}), At("2026-08-15T00:00:00Z"));
-  EXPECT_EQ(Names(StepsOf(earlier, Action::kDrop)), (V{"legacy_2020"}));
-  Plan much_earlier = ComputePlan(Policies(kSensor), CatalogOf({t}), At("2026-08-01T00:00:00Z"));
-  EXPECT_TRUE(StepsOf(much_earlier, Action::kDrop).empty());  // upper == cutoff + 1 day
+  // Expired exactly when its real upper bound (2024-09-01) <= now - 24 months.
+  Plan boundary = ComputePlan(Policies(kSensor), CatalogOf({t}), At("2026-09-01T00:00:00Z"));
+  EXPECT_EQ(Names(StepsOf(boundary, Action::kDrop)), (V{"legacy_2020"}));
+  Plan before = ComputePlan(Policies(kSensor), CatalogOf({t}), At("2026-08-31T23:59:59Z"));
+  EXPECT_TRUE(StepsOf(before, Action::kDrop).empty());
 }
 
 TEST(Planner, NameThatDiffersFromTemplateIsDriftNotRename) {

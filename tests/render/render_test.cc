@@ -54,7 +54,7 @@ apiVersion: pgpart.io/v1alpha1
 kind: PartitionPolicy
 metadata: {name: events}
 spec:
-  tables: ["Odd Schema"."Events ""X"""]
+  tables: ['"Odd Schema"."Events ""X"""']
   interval: 1000000
   premake: 1
   retention: {keep: 3000000, maxDropsPerRun: 1}
