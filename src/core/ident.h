@@ -11,7 +11,7 @@ namespace pgpart {
 constexpr size_t kMaxIdentifierBytes = 63;  // NAMEDATALEN - 1
 
 // Quotes an identifier exactly when PostgreSQL's quote_ident would: anything that is not
-// [a-z_][a-z0-9_$]* or is a reserved keyword gets double quotes, with inner quotes doubled.
+// [a-z_][a-z0-9_]* or is a reserved keyword gets double quotes, with inner quotes doubled.
 std::string QuoteIdent(std::string_view ident);
 
 struct QualifiedName {

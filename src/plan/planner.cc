@@ -252,6 +252,12 @@ void PlanRange(Context& c) {
                              BoundText(kt, Bound::Value(grid->Lower(current))));
   }
 
+  if (p.retention && (p.retention->keep.unit == Unit::kInteger) != integer_key) {
+    AddDiagnostic(c.plan, Severity::kError, p, "spec.retention.keep",
+                  TableText(t.name) + " has a " + KeyTypeName(kt) + " key: keep must be " +
+                      (integer_key ? "an integer distance" : "a time span like '24 months'"));
+    return;
+  }
   // Retention cutoff: expired when upper <= now - keep (needs a "now").
   std::optional<int64_t> cutoff;
   if (p.retention && now_key) cutoff = grid->Subtract(*now_key, p.retention->keep);

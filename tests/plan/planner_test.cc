@@ -476,6 +476,16 @@ spec:
   EXPECT_EQ(plan.diagnostics[0].path, "spec.interval");
 }
 
+TEST(Planner, KeepMustMatchTheKeyKind) {
+  // The loader rejects an integer keep next to a time interval; the planner defends anyway.
+  auto policies = Policies(kSensor);
+  policies[0].retention->keep = Interval{5000, Unit::kInteger};
+  Plan plan = ComputePlan(policies, CatalogOf({Sensor()}), At("2026-11-21T12:00:00Z"));
+  ASSERT_EQ(plan.diagnostics.size(), 1u);
+  EXPECT_EQ(plan.diagnostics[0].path, "spec.retention.keep");
+  EXPECT_TRUE(plan.steps.empty());
+}
+
 TEST(Planner, DateAndTimestampKeysUseLocalCalendar) {
   std::string yaml = R"(
 apiVersion: pgpart.io/v1alpha1
