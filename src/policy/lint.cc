@@ -69,7 +69,7 @@ class PolicyLinter {
  public:
   PolicyLinter(const Policy& policy, Diagnostics* out)
       : policy_(policy), out_(*out), template_(policy.NameTemplate()) {
-    template_path_ = policy.naming ? "spec.naming"
+    template_path_ = policy.naming                        ? "spec.naming"
                      : policy.strategy == Strategy::kHash ? "spec.strategy"
                                                           : "spec.interval";
   }
@@ -181,16 +181,20 @@ class PolicyLinter {
     }
   }
 
-  // Expands consecutive periods over four years (a leap day, ISO week 53 in 2020, every month
-  // and quarter) and reports the first two that map to one name.
+  // Expands consecutive periods and reports the first two that map to one name. Time grids span
+  // 2018-2024: year ends, leap days (2020, 2024), ISO week 53 (2020), Januaries that start on a
+  // Monday (2018, 2024: two weeks numbered 1 in one calendar year), DST ends; hours and days
+  // only 2018-2020 (enough for every field of theirs, and 26k periods at most).
   std::optional<std::pair<int64_t, int64_t>> FindCollision(const Grid& grid) const {
     int64_t first = 0, last = 200;
-    if (grid.interval().unit != Unit::kInteger) {
-      std::optional<int64_t> from = ParsePolicyValue(grid, "2019-01-01");
-      std::optional<int64_t> to = ParsePolicyValue(grid, "2023-01-01");
+    Unit unit = grid.interval().unit;
+    if (unit != Unit::kInteger) {
+      bool short_unit = unit == Unit::kHour || unit == Unit::kDay;
+      std::optional<int64_t> from = ParsePolicyValue(grid, "2018-01-01");
+      std::optional<int64_t> to = ParsePolicyValue(grid, short_unit ? "2021-01-01" : "2025-01-01");
       if (!from || !to) return std::nullopt;
       first = grid.IndexOf(*from);
-      last = std::min(grid.IndexOf(*to), first + 40'000);
+      last = std::min(grid.IndexOf(*to), first + 30'000);
     }
     std::map<std::string, int64_t> seen;
     for (int64_t i = first; i <= last; ++i) {
@@ -204,15 +208,14 @@ class PolicyLinter {
     if (auto collision = FindCollision(*grid_)) {
       auto [a, b] = *collision;
       Error(template_path_, "naming template " + Quoted(template_) + " maps two periods to one " +
-                                "name: " + PeriodText(*grid_, a) + " and " +
-                                PeriodText(*grid_, b) + " both become " +
-                                Quoted(NameOf(Parent(), a)) +
+                                "name: " + PeriodText(*grid_, a) + " and " + PeriodText(*grid_, b) +
+                                " both become " + Quoted(NameOf(Parent(), a)) +
                                 "; add the fields the interval needs (default: " +
                                 DefaultNameTemplate(policy_.interval->unit, false) + ")");
       return;
     }
     // Hours are elapsed hours for timestamptz: when DST ends, one local hour occurs twice.
-    if (policy_.interval->unit != Unit::kHour) return;
+    if (policy_.interval->unit != Unit::kHour || policy_.time_zone == "UTC") return;
     std::optional<Grid> instant_grid = MakeGrid(KeyType::kTimestampTz);
     if (!instant_grid) return;
     if (auto collision = FindCollision(*instant_grid)) {
@@ -275,7 +278,8 @@ class PolicyLinter {
       fields.lower = widest ? INT64_MAX : policy_.interval->count;
     } else if (grid_) {
       // Every time field is zero-padded to a fixed width; any period gives the length.
-      if (auto value = ParsePolicyValue(*grid_, "2024-12-30")) fields = grid_->Fields(grid_->IndexOf(*value));
+      if (auto value = ParsePolicyValue(*grid_, "2024-12-30"))
+        fields = grid_->Fields(grid_->IndexOf(*value));
     }
     return ExpandName(template_, parent, fields);
   }
@@ -287,10 +291,11 @@ class PolicyLinter {
     double keep = ApproxLength(retention.keep);
     double ahead = ApproxLength(interval) * policy_.premake;
     if (keep < ahead) {
-      Error("spec.retention.keep",
-            "keep " + Quoted(retention.keep_text) + " is shorter than what premake makes ahead (" +
-                std::to_string(policy_.premake) + " × " + IntervalText(interval) +
-                "); partitions would expire sooner than they are made; raise keep or lower premake");
+      Error(
+          "spec.retention.keep",
+          "keep " + Quoted(retention.keep_text) + " is shorter than what premake makes ahead (" +
+              std::to_string(policy_.premake) + " × " + IntervalText(interval) +
+              "); partitions would expire sooner than they are made; raise keep or lower premake");
     }
     if (retention.action == RetentionAction::kArchive) {
       for (const QualifiedName& table : policy_.tables) {
@@ -345,8 +350,8 @@ class PolicyLinter {
       }
       if (YearHasName(table.name, std::stoi(captured), name)) return "";
       return "hold names " + Quoted(name) + ", which matches the naming template but is not a " +
-             "period of the " + IntervalText(*policy_.interval) + " grid in " +
-             policy_.time_zone + "; no partition has that name";
+             "period of the " + IntervalText(*policy_.interval) + " grid in " + policy_.time_zone +
+             "; no partition has that name";
     }
     std::string example = policy_.tables.empty() || !grid_ ? "" : ExampleName();
     return "hold names " + Quoted(name) + ", which the naming template " + Quoted(template_) +
@@ -386,10 +391,15 @@ class PolicyLinter {
       }
       return out;
     };
-    static const std::map<std::string, std::string> kPatterns = {
-        {"YYYY", R"(\d{4})"},          {"IYYY", R"(\d{4})"},       {"MM", "0[1-9]|1[0-2]"},
-        {"DD", R"(0[1-9]|[12]\d|3[01])"}, {"HH", R"([01]\d|2[0-3])"}, {"IW", R"(0[1-9]|[1-4]\d|5[0-3])"},
-        {"Q", "[1-4]"},                {"lower", R"(-?\d+)"},      {"remainder", R"(\d+)"}};
+    static const std::map<std::string, std::string> kPatterns = {{"YYYY", R"(\d{4})"},
+                                                                 {"IYYY", R"(\d{4})"},
+                                                                 {"MM", "0[1-9]|1[0-2]"},
+                                                                 {"DD", R"(0[1-9]|[12]\d|3[01])"},
+                                                                 {"HH", R"([01]\d|2[0-3])"},
+                                                                 {"IW", R"(0[1-9]|[1-4]\d|5[0-3])"},
+                                                                 {"Q", "[1-4]"},
+                                                                 {"lower", R"(-?\d+)"},
+                                                                 {"remainder", R"(\d+)"}};
     bool integer = policy_.interval && policy_.interval->unit == Unit::kInteger;
     std::string regex;
     int groups = 0;

@@ -24,8 +24,8 @@ std::string Where(const SourceLocation& where) {
 }
 
 void AddError(Diagnostics* out, SourceLocation where, std::string path, std::string message) {
-  out->push_back(Diagnostic{Severity::kError, std::move(where), std::move(path),
-                            std::move(message)});
+  out->push_back(
+      Diagnostic{Severity::kError, std::move(where), std::move(path), std::move(message)});
 }
 
 // Duplicate metadata.name; a table claimed twice (by two policies or twice by one). The error
@@ -175,8 +175,7 @@ PolicySet LoadPolicies(const std::vector<std::string>& paths) {
     }
     for (auto& document : parsed) documents.push_back(std::move(document));
   }
-  return policy_internal::FinishSet(std::move(documents), std::move(diagnostics),
-                                    std::move(files));
+  return policy_internal::FinishSet(std::move(documents), std::move(diagnostics), std::move(files));
 }
 
 }  // namespace pgpart

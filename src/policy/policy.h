@@ -19,7 +19,7 @@ enum class Mode { kApply, kDryRun };
 
 // Limits the loader enforces (DESIGN §3 leaves them open).
 constexpr int kDefaultPremake = 3;
-constexpr int kMaxPremake = 10'000;     // guards against a typo creating millions of partitions
+constexpr int kMaxPremake = 10'000;  // guards against a typo creating millions of partitions
 constexpr int kMinModulus = 2;
 constexpr int kMaxModulus = 1024;
 constexpr int kMaxRetries = 100;
@@ -29,7 +29,7 @@ struct Retention {
   Interval keep;          // parsed; integer keys: Unit::kInteger distance
   RetentionAction action = RetentionAction::kDrop;
   std::string archive_schema;  // action archive only; as PostgreSQL stores it (unquoted, folded)
-  std::optional<int> max_drops_per_run;     // absent = no limit
+  std::optional<int> max_drops_per_run;  // absent = no limit
   SourceLocation location;
 };
 
@@ -40,8 +40,8 @@ struct Hold {
   std::optional<std::string> partition;
   std::optional<std::string> from;  // policy value text (see core ParsePolicyValue)
   std::optional<std::string> to;
-  std::string reason;                 // required
-  std::optional<std::string> until;   // date or timestamp text; absent = no expiry
+  std::string reason;                // required
+  std::optional<std::string> until;  // date or timestamp text; absent = no expiry
   SourceLocation location;
 };
 
@@ -81,7 +81,7 @@ struct Policy {
   std::optional<Retention> retention;
   std::vector<Hold> holds;
   std::optional<BackupGate> backup_gate;
-  int modulus = 0;                    // hash only
+  int modulus = 0;  // hash only
   Execution execution;
   std::optional<DatabaseRef> database_ref;
   Mode mode = Mode::kApply;

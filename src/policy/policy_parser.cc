@@ -104,10 +104,10 @@ class PolicyParser {
   }
 
   void ParseSpec(const Field& field) {
-    MapView spec = View(field, {"tables", "strategy", "column", "interval", "timeZone", "premake",
-                                "start", "naming", "defaultPartition", "retention", "holds",
-                                "backupGate", "modulus", "execution", "databaseRef", "mode",
-                                "suspend"});
+    MapView spec =
+        View(field, {"tables", "strategy", "column", "interval", "timeZone", "premake", "start",
+                     "naming", "defaultPartition", "retention", "holds", "backupGate", "modulus",
+                     "execution", "databaseRef", "mode", "suspend"});
     if (!spec.ok()) return;
     if (const Field* f = spec.Optional("strategy")) {
       if (auto s = ReadEnum(ctx_, *f, {"range", "hash"})) {
@@ -176,8 +176,9 @@ class PolicyParser {
     for (const char* key :
          {"interval", "premake", "start", "timeZone", "retention", "holds", "backupGate"}) {
       if (const Field* f = spec.Optional(key)) {
-        NotFor(*f, "does not apply to strategy: hash (a hash-partitioned table has a fixed set of "
-                   "children; nothing expires)");
+        NotFor(*f,
+               "does not apply to strategy: hash (a hash-partitioned table has a fixed set of "
+               "children; nothing expires)");
       }
     }
     if (const Field* f = spec.Optional("defaultPartition")) {
@@ -259,8 +260,8 @@ class PolicyParser {
         break;
     }
     if (!ok) {
-      ctx_.Error(ValueLoc(ctx_, field), field.path, "expected " + expected + ", got " +
-                                                        Quoted(*text));
+      ctx_.Error(ValueLoc(ctx_, field), field.path,
+                 "expected " + expected + ", got " + Quoted(*text));
       return std::nullopt;
     }
     return text;
@@ -295,11 +296,12 @@ class PolicyParser {
         } else if (value_kind_ == ValueKind::kInteger && keep->unit != Unit::kInteger) {
           ctx_.Error(ValueLoc(ctx_, *f), f->path,
                      "the interval is an integer, so keep must be an integer distance too "
-                     "(e.g. keep: 5000000), got " + Quoted(*text));
-        } else if (value_kind_ == ValueKind::kTime && keep->unit == Unit::kInteger) {
-          ctx_.Error(ValueLoc(ctx_, *f), f->path,
-                     "keep needs a unit like the interval (e.g. keep: 24 months), got " +
+                     "(e.g. keep: 5000000), got " +
                          Quoted(*text));
+        } else if (value_kind_ == ValueKind::kTime && keep->unit == Unit::kInteger) {
+          ctx_.Error(
+              ValueLoc(ctx_, *f), f->path,
+              "keep needs a unit like the interval (e.g. keep: 24 months), got " + Quoted(*text));
         } else {
           retention.keep = *keep;
           retention.keep_text = *text;
@@ -347,7 +349,8 @@ class PolicyParser {
     if (!field.value.IsSequence()) {
       ctx_.Error(ValueLoc(ctx_, field), field.path,
                  "expected a list of holds (`- partition: ...` / `- from: ... to: ...`, each with "
-                 "a reason), got " + NodeKindName(field.value));
+                 "a reason), got " +
+                     NodeKindName(field.value));
       return;
     }
     for (size_t i = 0; i < field.value.size(); ++i) {

@@ -101,8 +101,8 @@ MapView::MapView(YamlContext& ctx, const YAML::Node& node, const SourceLocation&
     YAML::Node key_node = entry.first;
     YAML::Node value = entry.second;
     if (!key_node.IsScalar()) {
-      ctx.Error(ctx.Loc(key_node), path_, "keys must be plain names, got " +
-                                              NodeKindName(key_node));
+      ctx.Error(ctx.Loc(key_node), path_,
+                "keys must be plain names, got " + NodeKindName(key_node));
       continue;
     }
     std::string key = key_node.Scalar();
@@ -195,9 +195,9 @@ std::optional<int64_t> ReadInt(YamlContext& ctx, const Field& field, int64_t min
     return std::nullopt;
   }
   if (value < min || value > max) {
-    std::string range = max >= std::numeric_limits<int>::max() ? "at least " + std::to_string(min)
-                                         : "between " + std::to_string(min) + " and " +
-                                               std::to_string(max);
+    std::string range = max >= std::numeric_limits<int>::max()
+                            ? "at least " + std::to_string(min)
+                            : "between " + std::to_string(min) + " and " + std::to_string(max);
     ctx.Error(where, field.path, "must be " + range + ", got " + text);
     return std::nullopt;
   }
@@ -222,8 +222,8 @@ std::optional<std::string> ReadEnum(YamlContext& ctx, const Field& field,
   for (std::string_view value : allowed) {
     if (*text == value) return text;
   }
-  std::string message = "unknown value " + Quoted(*text) + "; expected one of " +
-                        AllowedList(allowed);
+  std::string message =
+      "unknown value " + Quoted(*text) + "; expected one of " + AllowedList(allowed);
   std::string suggestion = ClosestMatch(*text, allowed);
   if (!suggestion.empty()) message += " (did you mean " + Quoted(suggestion) + "?)";
   ctx.Error(ValueLoc(ctx, field), field.path, message);
@@ -264,7 +264,8 @@ size_t EditDistance(std::string_view a_in, std::string_view b_in) {
   return d[a.size()][b.size()];
 }
 
-std::string ClosestMatch(std::string_view word, std::initializer_list<std::string_view> candidates) {
+std::string ClosestMatch(std::string_view word,
+                         std::initializer_list<std::string_view> candidates) {
   // Short words tolerate one edit, longer ones two: "mod" -> "mode", "retension" -> "retention".
   size_t limit = word.size() >= 5 ? 2 : 1;
   std::string best;

@@ -33,8 +33,9 @@ TEST(LoaderErrorsTest, UnknownKeySuggestsClosest) {
   ASSERT_NE(d, nullptr) << Dump(set.diagnostics);
   EXPECT_EQ(d->message, "unknown key 'premak' in spec; did you mean 'premake'?");
   EXPECT_EQ(d->location, (SourceLocation{"p.yaml", 8, 3}));
-  EXPECT_EQ(d->Format(), "p.yaml:8:3: error: spec.premak: unknown key 'premak' in spec; did you "
-                         "mean 'premake'?");
+  EXPECT_EQ(d->Format(),
+            "p.yaml:8:3: error: spec.premak: unknown key 'premak' in spec; did you "
+            "mean 'premake'?");
 }
 
 TEST(LoaderErrorsTest, UnknownKeyElsewhere) {
@@ -44,9 +45,10 @@ TEST(LoaderErrorsTest, UnknownKeyElsewhere) {
               "did you mean 'timeZone'?");
   ExpectError(Doc(std::string(kBase) + "  colour: red\n"), "spec.colour", 8, 3,
               "(allowed: tables, strategy,");
-  ExpectError("apiVersion: pgpart.io/v1alpha1\nkind: PartitionPolicy\nmetadata: {name: x, "
-              "uid: 1}\nspec: {tables: [t], interval: 1 month}\n",
-              "metadata.uid", 3, 21, "unknown key 'uid' in metadata");
+  ExpectError(
+      "apiVersion: pgpart.io/v1alpha1\nkind: PartitionPolicy\nmetadata: {name: x, "
+      "uid: 1}\nspec: {tables: [t], interval: 1 month}\n",
+      "metadata.uid", 3, 21, "unknown key 'uid' in metadata");
   ExpectError(Doc(kBase) + "extra: 1\n", "extra", 8, 1, "unknown key 'extra' in the document");
 }
 
@@ -61,8 +63,8 @@ TEST(LoaderErrorsTest, WrongTypes) {
               "expected an integer, got a list");
   ExpectError(Doc(std::string(kBase) + "  premake: 0\n"), "spec.premake", 8, 12,
               "must be between 1 and 10000, got 0");
-  ExpectError(Doc(std::string(kBase) + "  defaultPartition: yes\n"), "spec.defaultPartition", 8,
-              21, "expected true or false");
+  ExpectError(Doc(std::string(kBase) + "  defaultPartition: yes\n"), "spec.defaultPartition", 8, 21,
+              "expected true or false");
   ExpectError(Doc(std::string(kBase) + "  suspend: \"false\"\n"), "spec.suspend", 8, 12,
               "expected true or false");
   ExpectError(Doc(std::string(kBase) + "  retention: 24 months\n"), "spec.retention", 8, 14,
@@ -92,8 +94,8 @@ TEST(LoaderErrorsTest, MissingAndNullRequiredKeys) {
   ExpectError(Doc("  tables: [t]\n"), "spec.interval", 6, 3, "required key 'interval' is missing");
   ExpectError(Doc("  tables: [t]\n  interval:\n"), "spec.interval", 7, 3,
               "required key 'interval' has no value");
-  ExpectError(Doc(std::string(kBase) + "  retention:\n    action: drop\n"),
-              "spec.retention.keep", 9, 5, "required key 'keep' is missing");
+  ExpectError(Doc(std::string(kBase) + "  retention:\n    action: drop\n"), "spec.retention.keep",
+              9, 5, "required key 'keep' is missing");
   ExpectError("apiVersion: pgpart.io/v1alpha1\nkind: PartitionPolicy\nspec: {tables: [t]}\n",
               "metadata", 1, 1, "required key 'metadata' is missing");
 }
@@ -110,8 +112,7 @@ TEST(LoaderErrorsTest, HeaderAndName) {
 }
 
 TEST(LoaderErrorsTest, IntervalsAndValues) {
-  ExpectError(Doc("  tables: [t]\n  interval: 0 days\n"), "spec.interval", 7, 13,
-              "at least 1");
+  ExpectError(Doc("  tables: [t]\n  interval: 0 days\n"), "spec.interval", 7, 13, "at least 1");
   ExpectError(Doc(std::string(kBase) + "  timeZone: Mars/Olympus\n"), "spec.timeZone", 8, 13,
               "unknown time zone 'Mars/Olympus'");
   ExpectError(Doc(std::string(kBase) + "  start: next tuesday\n"), "spec.start", 8, 10,
@@ -124,23 +125,22 @@ TEST(LoaderErrorsTest, IntervalsAndValues) {
               "unknown placeholder {YYY}");
   ExpectError(Doc(std::string(kBase) + "  execution: {lockTimeout: soon}\n"),
               "spec.execution.lockTimeout", 8, 28, "invalid duration 'soon'");
-  ExpectError(Doc(std::string(kBase) + "  execution:\n    retries: -1\n"),
-              "spec.execution.retries", 9, 14, "must be between 0 and 100");
+  ExpectError(Doc(std::string(kBase) + "  execution:\n    retries: -1\n"), "spec.execution.retries",
+              9, 14, "must be between 0 and 100");
   ExpectError(Doc(std::string(kBase) + "  databaseRef: {key: dsn}\n"),
               "spec.databaseRef.secretName", 8, 16, "required key 'secretName'");
 }
 
 TEST(LoaderErrorsTest, Retention) {
-  ExpectError(Doc(std::string(kBase) + "  retention:\n    keep: 24 mnths\n"),
-              "spec.retention.keep", 9, 11, "keep '24 mnths': unknown unit 'mnths'");
-  ExpectError(Doc(std::string(kBase) + "  retention:\n    keep: 5000000\n"),
-              "spec.retention.keep", 9, 11, "keep needs a unit like the interval");
+  ExpectError(Doc(std::string(kBase) + "  retention:\n    keep: 24 mnths\n"), "spec.retention.keep",
+              9, 11, "keep '24 mnths': unknown unit 'mnths'");
+  ExpectError(Doc(std::string(kBase) + "  retention:\n    keep: 5000000\n"), "spec.retention.keep",
+              9, 11, "keep needs a unit like the interval");
   ExpectError(Doc("  tables: [t]\n  interval: 1000\n  retention:\n    keep: 2 days\n"),
               "spec.retention.keep", 9, 11, "keep must be an integer distance");
   ExpectError(Doc(std::string(kBase) + "  retention:\n    keep: 2 years\n    action: archive\n"),
               "spec.retention.archiveSchema", 9, 5, "required key 'archiveSchema' is missing");
-  ExpectError(Doc(std::string(kBase) +
-                  "  retention:\n    keep: 2 years\n    archiveSchema: old\n"),
+  ExpectError(Doc(std::string(kBase) + "  retention:\n    keep: 2 years\n    archiveSchema: old\n"),
               "spec.retention.archiveSchema", 10, 5, "only used with action: archive");
   ExpectError(Doc(std::string(kBase) +
                   "  retention:\n    keep: 2 years\n    action: archive\n    archiveSchema: a.b\n"),
@@ -169,8 +169,8 @@ TEST(LoaderErrorsTest, Holds) {
               "spec.holds[0].until", 10, 49, "expected a date (2027-01-01)");
   ExpectError(Doc(base + "    - {partition: t_y2024m01, raeson: a}\n"), "spec.holds[0].raeson", 10,
               31, "did you mean 'reason'?");
-  ExpectError(Doc(std::string(kBase) + "  holds: {partition: x, reason: y}\n"), "spec.holds", 8,
-              10, "expected a list of holds");
+  ExpectError(Doc(std::string(kBase) + "  holds: {partition: x, reason: y}\n"), "spec.holds", 8, 10,
+              "expected a list of holds");
 }
 
 TEST(LoaderErrorsTest, BackupGate) {
@@ -179,12 +179,12 @@ TEST(LoaderErrorsTest, BackupGate) {
               "required key 'maxLag' is missing");
   ExpectError(Doc(base + "    kind: pgbackrest\n    query: select 1\n"), "spec.backupGate.query",
               11, 5, "'query' is only used with kind: sql");
-  ExpectError(Doc(base + "    kind: command\n    command: /bin/check\n"),
-              "spec.backupGate.command", 11, 14, "expected a non-empty list");
-  ExpectError(Doc(base + "    kind: command\n    command: []\n"), "spec.backupGate.command", 11,
-              14, "expected a non-empty list");
-  ExpectError(Doc(base + "    kind: command\n    command: [\"\"]\n"),
-              "spec.backupGate.command[0]", 11, 15, "must not be empty");
+  ExpectError(Doc(base + "    kind: command\n    command: /bin/check\n"), "spec.backupGate.command",
+              11, 14, "expected a non-empty list");
+  ExpectError(Doc(base + "    kind: command\n    command: []\n"), "spec.backupGate.command", 11, 14,
+              "expected a non-empty list");
+  ExpectError(Doc(base + "    kind: command\n    command: [\"\"]\n"), "spec.backupGate.command[0]",
+              11, 15, "must not be empty");
   ExpectError(Doc(base + "    kind: s3\n"), "spec.backupGate.kind", 10, 11,
               "expected one of sql, archiver, pgbackrest, command");
   ExpectError(Doc(base + "    kind: sql\n    query: select true\n    timeout: 0s\n"),
@@ -231,16 +231,16 @@ TEST(LoaderErrorsTest, SyntaxErrorHasItsMark) {
 }
 
 TEST(LoaderErrorsTest, AllProblemsAreCollectedInLineOrder) {
-  std::string text = Doc(
-      "  tables: [t]\n"             // 6
-      "  interval: 2 fortnights\n"  // 7
-      "  premake: -1\n"             // 8
-      "  timeZone: Nowhere/City\n"  // 9
-      "  retention:\n"              // 10
-      "    keep: 1 year\n"          // 11
-      "    action: shred\n"         // 12
-      "  suspend: maybe\n",         // 13
-      "Bad Name");                  // 4
+  std::string text =
+      Doc("  tables: [t]\n"             // 6
+          "  interval: 2 fortnights\n"  // 7
+          "  premake: -1\n"             // 8
+          "  timeZone: Nowhere/City\n"  // 9
+          "  retention:\n"              // 10
+          "    keep: 1 year\n"          // 11
+          "    action: shred\n"         // 12
+          "  suspend: maybe\n",         // 13
+          "Bad Name");                  // 4
   PolicySet set = ParsePolicies(text, "p.yaml");
   ASSERT_EQ(CountErrors(set.diagnostics), 6) << Dump(set.diagnostics);
   std::vector<std::pair<std::string, int>> got;

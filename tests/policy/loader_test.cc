@@ -82,8 +82,8 @@ TEST(LoaderTest, FullExampleLoadsEveryField) {
   EXPECT_EQ(p.location, At(file, 3, 1));
 
   EXPECT_EQ(hash.name, "cash-balances");
-  EXPECT_EQ(hash.tables, std::vector<QualifiedName>{(QualifiedName{"finance",
-                                                                   "daily_cash_balances"})});
+  EXPECT_EQ(hash.tables,
+            std::vector<QualifiedName>{(QualifiedName{"finance", "daily_cash_balances"})});
   EXPECT_EQ(hash.strategy, Strategy::kHash);
   EXPECT_EQ(hash.column, "org_id");
   EXPECT_EQ(hash.modulus, 16);
@@ -184,11 +184,13 @@ TEST(LoaderTest, IntegerIntervalAndKeepAcceptIntsAndStrings) {
 TEST(LoaderTest, GateKinds) {
   PolicySet set = ParsePolicies(
       Doc("  tables: [a]\n  interval: 1 month\n  retention: {keep: 12 months}\n"
-          "  backupGate: {kind: archiver, maxLag: 1h}\n", "a") +
+          "  backupGate: {kind: archiver, maxLag: 1h}\n",
+          "a") +
           "\n---\n" +
           Doc("  tables: [b]\n  interval: 1 month\n  retention: {keep: 12 months}\n"
               "  backupGate:\n    kind: command\n    command: [/usr/bin/check, --table, \"\"]\n"
-              "    timeout: 2m\n", "b"),
+              "    timeout: 2m\n",
+              "b"),
       "g.yaml");
   ASSERT_TRUE(set.diagnostics.empty()) << Dump(set.diagnostics);
   ASSERT_EQ(set.policies.size(), 2u);
