@@ -1,1 +1,742 @@
-// placeholder: being written
+#include "catalog/reader.h"
+
+#include <pqxx/pqxx>
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <set>
+#include <string_view>
+
+namespace pgpart {
+namespace {
+
+// Past this many grid periods between the default partition's smallest and largest key, its rows
+// are not counted by period (the array of boundaries would be unreasonably large).
+constexpr int64_t kMaxBucketPeriods = 100'000;
+// Integer keys: how many children (from the highest bound down) the first max(key) query probes
+// before a second query probes the rest. Premade children are empty, so a handful is typical.
+constexpr size_t kMaxKeyProbeFirst = 8;
+// The reader never waits long behind an ACCESS EXCLUSIVE lock (a running migration).
+constexpr const char* kLockTimeout = "30s";
+
+// ---- partition bound expressions (pg_get_expr(relpartbound)) ------------------------------
+
+struct BoundExpr {
+  BoundKind kind = BoundKind::kRange;
+  std::vector<std::string> from, to, values;  // items as printed ('quoted' or bare)
+  int modulus = 0, remainder = 0;
+};
+
+bool IsSpace(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
+
+std::string_view TrimView(std::string_view s) {
+  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
+  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+// Consumes `word` (case-insensitive) after optional spaces.
+bool Eat(std::string_view s, size_t* pos, std::string_view word) {
+  size_t p = *pos;
+  while (p < s.size() && IsSpace(s[p])) ++p;
+  if (s.size() - p < word.size()) return false;
+  for (size_t i = 0; i < word.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(s[p + i])) !=
+        std::tolower(static_cast<unsigned char>(word[i]))) {
+      return false;
+    }
+  }
+  *pos = p + word.size();
+  return true;
+}
+
+// Reads "(item, item, ...)" starting at *pos (after optional spaces). Items are split at
+// top-level commas; single-quoted strings ('' = one quote, E'..\'..' escapes) and nested
+// parentheses are kept whole. Items are trimmed and kept as printed.
+bool ReadList(std::string_view s, size_t* pos, std::vector<std::string>* items) {
+  size_t p = *pos;
+  while (p < s.size() && IsSpace(s[p])) ++p;
+  if (p >= s.size() || s[p] != '(') return false;
+  ++p;
+  int depth = 0;
+  std::string current;
+  while (p < s.size()) {
+    char c = s[p];
+    if (c == '\'') {
+      bool escapes = !current.empty() && (current.back() == 'E' || current.back() == 'e');
+      current += c;
+      ++p;
+      bool closed = false;
+      while (p < s.size()) {
+        char q = s[p];
+        if (escapes && q == '\\' && p + 1 < s.size()) {
+          current += q;
+          current += s[p + 1];
+          p += 2;
+          continue;
+        }
+        current += q;
+        ++p;
+        if (q == '\'') {
+          if (p < s.size() && s[p] == '\'') {
+            current += '\'';
+            ++p;
+            continue;
+          }
+          closed = true;
+          break;
+        }
+      }
+      if (!closed) return false;
+      continue;
+    }
+    if (c == '(') ++depth;
+    if (c == ')') {
+      if (depth == 0) {
+        items->emplace_back(TrimView(current));
+        *pos = p + 1;
+        return !items->back().empty() || items->size() == 1;
+      }
+      --depth;
+    }
+    if (c == ',' && depth == 0) {
+      items->emplace_back(TrimView(current));
+      current.clear();
+      ++p;
+      continue;
+    }
+    current += c;
+    ++p;
+  }
+  return false;
+}
+
+bool AtEnd(std::string_view s, size_t pos) { return TrimView(s.substr(pos)).empty(); }
+
+std::optional<int> ParseSmallInt(std::string_view text) {
+  text = TrimView(text);
+  if (text.empty() || text.size() > 9) return std::nullopt;
+  int v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  return v;
+}
+
+// "DEFAULT", "FOR VALUES FROM (a) TO (b)", "FOR VALUES IN (a, b)",
+// "FOR VALUES WITH (modulus m, remainder r)".
+std::optional<BoundExpr> ParseBoundExpr(std::string_view text) {
+  BoundExpr e;
+  size_t pos = 0;
+  if (Eat(text, &pos, "DEFAULT")) {
+    if (!AtEnd(text, pos)) return std::nullopt;
+    e.kind = BoundKind::kDefault;
+    return e;
+  }
+  if (!Eat(text, &pos, "FOR") || !Eat(text, &pos, "VALUES")) return std::nullopt;
+  if (Eat(text, &pos, "FROM")) {
+    e.kind = BoundKind::kRange;
+    if (!ReadList(text, &pos, &e.from) || !Eat(text, &pos, "TO") ||
+        !ReadList(text, &pos, &e.to) || !AtEnd(text, pos)) {
+      return std::nullopt;
+    }
+    return e;
+  }
+  if (Eat(text, &pos, "IN")) {
+    e.kind = BoundKind::kList;
+    if (!ReadList(text, &pos, &e.values) || !AtEnd(text, pos)) return std::nullopt;
+    return e;
+  }
+  if (Eat(text, &pos, "WITH")) {
+    e.kind = BoundKind::kHash;
+    std::vector<std::string> items;
+    if (!ReadList(text, &pos, &items) || !AtEnd(text, pos) || items.size() != 2) {
+      return std::nullopt;
+    }
+    size_t p0 = 0, p1 = 0;
+    if (!Eat(items[0], &p0, "modulus") || !Eat(items[1], &p1, "remainder")) return std::nullopt;
+    auto m = ParseSmallInt(std::string_view(items[0]).substr(p0));
+    auto r = ParseSmallInt(std::string_view(items[1]).substr(p1));
+    if (!m || !r) return std::nullopt;
+    e.modulus = *m;
+    e.remainder = *r;
+    return e;
+  }
+  return std::nullopt;
+}
+
+// ---- SQL helpers ----------------------------------------------------------------------------
+
+// A PostgreSQL array literal of text elements ({"a","b \"c\""}), passed as one parameter.
+std::string ArrayLiteral(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += ',';
+    out += '"';
+    for (char c : items[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
+
+// The SQL type a key is compared as in our own queries (integers widened to bigint).
+const char* KeySqlType(KeyType type) {
+  switch (type) {
+    case KeyType::kTimestampTz:
+      return "timestamptz";
+    case KeyType::kTimestamp:
+      return "timestamp";
+    case KeyType::kDate:
+      return "date";
+    default:
+      return "bigint";
+  }
+}
+
+// A bound as an unquoted array element ('2024-01-01 00:00:00+00' -> 2024-01-01 00:00:00+00).
+std::string BoundElement(KeyType type, const Bound& b) {
+  std::string s = BoundSqlLiteral(type, b);
+  if (s.size() >= 2 && s.front() == '\'' && s.back() == '\'') s = s.substr(1, s.size() - 2);
+  return s;
+}
+
+std::string TableText(const QualifiedName& n) { return n.Sql(); }
+
+// Parses a text[] value as PostgreSQL prints it.
+std::vector<std::string> ParseTextArray(const pqxx::field& f) {
+  std::vector<std::string> out;
+  if (f.is_null()) return out;
+  pqxx::array_parser parser(f.c_str());
+  for (;;) {
+    auto [junction, value] = parser.get_next();
+    if (junction == pqxx::array_parser::juncture::done) break;
+    if (junction == pqxx::array_parser::juncture::string_value) out.push_back(value);
+    if (junction == pqxx::array_parser::juncture::null_value) out.emplace_back();
+  }
+  return out;
+}
+
+std::string OneLine(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  std::replace(s.begin(), s.end(), '\n', ' ');
+  std::replace(s.begin(), s.end(), '\t', ' ');
+  return s;
+}
+
+// ---- the reader -----------------------------------------------------------------------------
+
+using Tx = pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>;
+
+// Per-table state while reading.
+struct Work {
+  Table table;
+  const TableRequest* request = nullptr;  // nullptr: read because the request list was empty
+  uint32_t oid = 0;
+  char relkind = 0;
+  std::optional<Grid> grid;
+  std::optional<Bound> default_min, default_max;
+  std::vector<size_t> probe_order;  // integer keys: children from the highest bound down
+  size_t probed = 0;
+};
+
+class CatalogReader {
+ public:
+  CatalogReader(pqxx::connection_base& conn, const std::vector<TableRequest>& requests)
+      : conn_(conn), requests_(requests) {}
+
+  ReadResult Read() {
+    Tx tx(conn_);
+    ReadSession(tx);
+    ReadTables(tx);
+    ReadChildren(tx);
+    ReadDefaultsAndMaxKeys(tx);
+    ReadMaxKeysRest(tx);
+    ReadDefaultBuckets(tx);
+    tx.commit();
+
+    ReadResult result;
+    for (Work& w : work_) result.catalog.tables.push_back(std::move(w.table));
+    std::sort(result.catalog.tables.begin(), result.catalog.tables.end(),
+              [](const Table& a, const Table& b) { return a.name < b.name; });
+    result.catalog.server_version = server_version_;
+    result.catalog.database = database_;
+    result.catalog.now_micros = now_micros_;
+    result.diagnostics = std::move(diagnostics_);
+    result.round_trips = round_trips_;
+    return result;
+  }
+
+ private:
+  pqxx::result Exec(Tx& tx, const std::string& sql) {
+    ++round_trips_;
+    return tx.exec(sql);
+  }
+  template <typename... Args>
+  pqxx::result ExecParams(Tx& tx, const std::string& sql, Args&&... args) {
+    ++round_trips_;
+    return tx.exec_params(sql, std::forward<Args>(args)...);
+  }
+
+  void Warn(const QualifiedName& table, const std::string& message) {
+    Diagnostic d;
+    d.severity = Severity::kWarning;
+    d.message = TableText(table) + ": " + message;
+    diagnostics_.push_back(std::move(d));
+  }
+
+  std::string Quote(const std::string& ident) { return conn_.quote_name(ident); }
+  std::string QuoteTable(const QualifiedName& n) {
+    return Quote(n.schema) + "." + Quote(n.name);
+  }
+
+  // Session settings (transaction-local, so a connection lent by apply is left as it was) and
+  // the server facts, in one round trip.
+  void ReadSession(Tx& tx) {
+    pqxx::result r = Exec(
+        tx, std::string("SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO, YMD'; "
+                        "SET LOCAL IntervalStyle = 'postgres'; SET LOCAL extra_float_digits = 3; "
+                        "SET LOCAL search_path = pg_catalog, pg_temp; SET LOCAL lock_timeout = '") +
+                kLockTimeout +
+                "'; SELECT current_setting('server_version'), "
+                "current_setting('server_version_num')::int, current_database(), "
+                "(extract(epoch FROM now()) * 1000000)::bigint");
+    std::string version = r[0][0].as<std::string>();
+    server_version_ = version.substr(0, version.find(' '));  // "15.8 (Debian ...)" -> "15.8"
+    server_version_num_ = r[0][1].as<int>();
+    database_ = r[0][2].as<std::string>();
+    now_micros_ = r[0][3].as<int64_t>();
+  }
+
+  // Every requested table (or every partitioned table) with its partition key, in one query.
+  void ReadTables(Tx& tx) {
+    std::vector<std::string> schemas, names;
+    std::map<QualifiedName, const TableRequest*> by_name;
+    for (const TableRequest& req : requests_) {
+      if (by_name.emplace(req.name, &req).second) {
+        schemas.push_back(req.name.schema);
+        names.push_back(req.name.name);
+      }
+    }
+    pqxx::result r = ExecParams(tx, R"SQL(
+WITH req AS (
+  SELECT r.nsp, r.rel FROM unnest($1::text[], $2::text[]) AS r(nsp, rel)
+  UNION
+  SELECT n.nspname::text, c.relname::text
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+   WHERE $3 AND c.relkind = 'p'
+     AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+     AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)'
+)
+SELECT req.nsp, req.rel, c.oid, c.relkind::text, pt.partstrat::text,
+       (SELECT array_agg(coalesce(a.attname::text, '') ORDER BY k.ord)
+          FROM unnest(pt.partattrs::int2[]) WITH ORDINALITY AS k(attnum, ord)
+          LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum),
+       (SELECT format_type(a.atttypid, NULL) FROM pg_attribute a
+         WHERE a.attrelid = c.oid AND a.attnum = pt.partattrs[0] AND pt.partnatts = 1),
+       CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END
+  FROM req
+  LEFT JOIN pg_namespace n ON n.nspname = req.nsp
+  LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = req.rel
+  LEFT JOIN pg_partitioned_table pt ON pt.partrelid = c.oid
+)SQL",
+                                ArrayLiteral(schemas), ArrayLiteral(names), requests_.empty());
+    for (const pqxx::row& row : r) {
+      Work w;
+      w.table.name = QualifiedName{row[0].as<std::string>(), row[1].as<std::string>()};
+      if (auto it = by_name.find(w.table.name); it != by_name.end()) w.request = it->second;
+      if (!row[2].is_null()) {
+        w.table.exists = true;
+        w.oid = row[2].as<uint32_t>();
+        w.relkind = row[3].as<std::string>()[0];
+      }
+      if (w.relkind == 'p' && !row[4].is_null()) {
+        Table& t = w.table;
+        t.partitioned = true;
+        char strat = row[4].as<std::string>()[0];
+        t.strategy = strat == 'r' ? "range" : strat == 'h' ? "hash" : strat == 'l' ? "list" : "";
+        std::vector<std::string> cols = ParseTextArray(row[5]);
+        const std::string keydef = row[7].is_null() ? "" : row[7].as<std::string>();
+        if (std::find(cols.begin(), cols.end(), "") != cols.end()) {
+          Warn(t.name, "the partition key is an expression (PARTITION BY " + keydef +
+                           "); pgpart supports a single plain column");
+        } else {
+          t.key_columns = cols;
+          if (cols.size() > 1) {
+            Warn(t.name, "the partition key has " + std::to_string(cols.size()) +
+                             " columns (PARTITION BY " + keydef +
+                             "); pgpart supports a single column");
+          }
+        }
+        if (cols.size() == 1 && !t.key_columns.empty() && !row[6].is_null()) {
+          t.key_type_name = row[6].as<std::string>();
+          t.key_type = KeyTypeFromPgName(t.key_type_name);
+        }
+        if (w.request != nullptr && w.request->interval && t.key_type != KeyType::kUnsupported) {
+          // A grid that does not fit the key type is the planner's error to report.
+          std::string ignored;
+          w.grid = Grid::Make(t.key_type, *w.request->interval,
+                              FindZone(w.request->time_zone), &ignored);
+        }
+      }
+      work_.push_back(std::move(w));
+    }
+  }
+
+  // The children of all partitioned tables, in one query.
+  void ReadChildren(Tx& tx) {
+    std::vector<std::string> oids;
+    std::vector<size_t> index;
+    for (size_t i = 0; i < work_.size(); ++i) {
+      if (work_[i].table.partitioned) {
+        oids.push_back(std::to_string(work_[i].oid));
+        index.push_back(i);
+      }
+    }
+    if (oids.empty()) return;
+    // inhdetachpending exists from PostgreSQL 14 on.
+    const std::string detach_pending =
+        server_version_num_ >= 140000 ? "i.inhdetachpending" : "false";
+    pqxx::result r = ExecParams(tx, R"SQL(
+SELECT p.ord, n.nspname, c.relname, c.relkind::text, )SQL" + detach_pending + R"SQL(,
+       pg_get_expr(c.relpartbound, c.oid),
+       CASE WHEN c.relkind = 'p' THEN
+              (SELECT coalesce(sum(greatest(l.reltuples, 0)), 0)::bigint
+                 FROM pg_partition_tree(c.oid) t JOIN pg_class l ON l.oid = t.relid
+                WHERE t.isleaf)
+            ELSE greatest(c.reltuples, 0)::bigint END,
+       CASE WHEN c.relkind = 'p' THEN
+              (SELECT coalesce(sum(pg_total_relation_size(t.relid)), 0)::bigint
+                 FROM pg_partition_tree(c.oid) t)
+            ELSE coalesce(pg_total_relation_size(c.oid), 0) END
+  FROM unnest($1::oid[]) WITH ORDINALITY AS p(oid, ord)
+  JOIN pg_inherits i ON i.inhparent = p.oid
+  JOIN pg_class c ON c.oid = i.inhrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+)SQL",
+                                "{" + Join(oids) + "}");
+    for (const pqxx::row& row : r) {
+      Work& w = work_[index[row[0].as<size_t>() - 1]];
+      Table& t = w.table;
+      Child c;
+      c.name = QualifiedName{row[1].as<std::string>(), row[2].as<std::string>()};
+      const char relkind = row[3].as<std::string>()[0];
+      c.sub_partitioned = relkind == 'p';
+      c.foreign = relkind == 'f';
+      c.detach_pending = row[4].as<bool>();
+      c.bound_text = row[5].is_null() ? "" : row[5].as<std::string>();
+      c.rows_estimate = row[6].as<int64_t>();
+      c.bytes = row[7].as<int64_t>();
+      ApplyBound(t, &c);
+      if (c.bound_kind == BoundKind::kDefault) {
+        t.default_partition = std::move(c);
+      } else {
+        t.children.push_back(std::move(c));
+      }
+    }
+    for (size_t i : index) {
+      std::vector<Child>& children = work_[i].table.children;
+      std::sort(children.begin(), children.end(), [](const Child& a, const Child& b) {
+        if (a.from != b.from) return a.from < b.from;
+        if (a.remainder != b.remainder) return a.remainder < b.remainder;
+        return a.name < b.name;
+      });
+    }
+  }
+
+  // Fills bound_kind, from/to or modulus/remainder from bound_text.
+  void ApplyBound(const Table& t, Child* c) {
+    std::optional<BoundExpr> e = ParseBoundExpr(c->bound_text);
+    if (!e) {
+      // Unknown shape: call it a range over everything, so that nothing is created over it and
+      // it never expires; the planner reports it as unmanaged.
+      c->bound_kind = BoundKind::kRange;
+      c->from = Bound::Min();
+      c->to = Bound::Max();
+      Warn(c->name, "cannot read the partition bound \"" + c->bound_text + "\"");
+      return;
+    }
+    c->bound_kind = e->kind;
+    c->modulus = e->modulus;
+    c->remainder = e->remainder;
+    if (e->kind != BoundKind::kRange || t.key_type == KeyType::kUnsupported) return;
+    if (e->from.size() != 1 || e->to.size() != 1) return;  // multi-column: table unsupported
+    auto from = ParseBound(t.key_type, e->from[0]);
+    auto to = ParseBound(t.key_type, e->to[0]);
+    if (from && to) {
+      c->from = *from;
+      c->to = *to;
+    } else {
+      c->from = Bound::Min();
+      c->to = Bound::Max();
+      Warn(c->name, "cannot read the " + t.key_type_name + " bounds of \"" + c->bound_text +
+                        "\"; treating the partition as covering everything");
+    }
+  }
+
+  static std::string Join(const std::vector<std::string>& items, const char* sep = ",") {
+    std::string out;
+    for (size_t i = 0; i < items.size(); ++i) out += (i ? sep : "") + items[i];
+    return out;
+  }
+
+  // A child or default partition as a FROM item: ONLY for plain tables (a sub-partitioned one
+  // has no rows of its own).
+  std::string FromItem(const Child& c) {
+    return (c.sub_partitioned ? "" : "ONLY ") + QuoteTable(c.name);
+  }
+
+  bool SingleKey(const Table& t) const {
+    return t.partitioned && t.key_columns.size() == 1 && t.key_type != KeyType::kUnsupported;
+  }
+
+  // One integer table's max(key) probe: coalesce() evaluates its scalar subqueries lazily, so
+  // only children down to the first non-empty one are scanned.
+  std::string MaxKeyProbe(size_t i, size_t count) {
+    Work& w = work_[i];
+    const std::string key = Quote(w.table.key_columns[0]);
+    std::vector<std::string> probes;
+    size_t end = std::min(w.probe_order.size(), w.probed + count);
+    for (; w.probed < end; ++w.probed) {
+      const Child& c = w.table.children[w.probe_order[w.probed]];
+      probes.push_back("(SELECT max(" + key + ")::bigint FROM " + FromItem(c) + ")");
+    }
+    if (probes.empty()) probes.push_back("NULL::bigint");
+    return "SELECT " + std::to_string(i) + ", 'm', NULL::bigint, NULL::text, " +
+           (probes.size() == 1 ? probes[0] : "coalesce(" + Join(probes, ", ") + ")") +
+           "::text";
+  }
+
+  // Exact row counts (and key range) of every default partition plus the first max(key) probe
+  // of every integer-keyed range table, in one UNION ALL query.
+  void ReadDefaultsAndMaxKeys(Tx& tx) {
+    std::vector<std::string> parts;
+    for (size_t i = 0; i < work_.size(); ++i) {
+      Table& t = work_[i].table;
+      if (!t.partitioned) continue;
+      if (!t.default_partition) t.default_buckets_known = true;  // no default: nothing to count
+      if (t.default_partition) {
+        std::string min_max = "NULL::text, NULL::text";
+        if (SingleKey(t)) {
+          const std::string key = Quote(t.key_columns[0]);
+          min_max = "min(" + key + ")::text, max(" + key + ")::text";
+        }
+        parts.push_back("SELECT " + std::to_string(i) + ", 'd', count(*), " + min_max +
+                        " FROM " + FromItem(*t.default_partition));
+      }
+      if (SingleKey(t) && IsIntegerKey(t.key_type) && t.strategy == "range") {
+        Work& w = work_[i];
+        for (size_t k = t.children.size(); k-- > 0;) {
+          const Child& c = t.children[k];
+          if (c.bound_kind == BoundKind::kRange) w.probe_order.push_back(k);
+        }
+        parts.push_back(MaxKeyProbe(i, kMaxKeyProbeFirst));
+      }
+    }
+    if (parts.empty()) return;
+    pqxx::result r = Exec(tx, Join(parts, "\nUNION ALL\n"));
+    for (const pqxx::row& row : r) {
+      Work& w = work_[row[0].as<size_t>()];
+      Table& t = w.table;
+      if (row[1].as<std::string>() == "d") {
+        t.default_rows = row[2].as<int64_t>();
+        if (!row[3].is_null()) w.default_min = ParseBound(t.key_type, row[3].as<std::string>());
+        if (!row[4].is_null()) w.default_max = ParseBound(t.key_type, row[4].as<std::string>());
+        if (t.default_rows == 0) t.default_buckets_known = true;
+        if (IsIntegerKey(t.key_type) && w.default_max && w.default_max->is_value()) {
+          t.max_key = std::max(t.max_key.value_or(w.default_max->value), w.default_max->value);
+        }
+      } else if (!row[4].is_null()) {
+        int64_t v = std::stoll(row[4].as<std::string>());
+        t.max_key = std::max(t.max_key.value_or(v), v);
+        w.probe_order.clear();  // found: no further probes
+      }
+    }
+  }
+
+  // Integer tables whose first probes found only empty children: probe all the rest at once.
+  void ReadMaxKeysRest(Tx& tx) {
+    std::vector<std::string> parts;
+    for (size_t i = 0; i < work_.size(); ++i) {
+      Work& w = work_[i];
+      if (w.probed < w.probe_order.size()) parts.push_back(MaxKeyProbe(i, w.probe_order.size()));
+    }
+    if (parts.empty()) return;
+    pqxx::result r = Exec(tx, Join(parts, "\nUNION ALL\n"));
+    for (const pqxx::row& row : r) {
+      if (row[4].is_null()) continue;
+      Table& t = work_[row[0].as<size_t>()].table;
+      int64_t v = std::stoll(row[4].as<std::string>());
+      t.max_key = std::max(t.max_key.value_or(v), v);
+    }
+  }
+
+  // Rows of each non-empty default partition by grid period: one scan per default, all in one
+  // query, width_bucket over the grid boundaries that cover [min(key), max(key)].
+  void ReadDefaultBuckets(Tx& tx) {
+    std::vector<std::string> parts, params;
+    std::map<size_t, int64_t> first_period;
+    for (size_t i = 0; i < work_.size(); ++i) {
+      Work& w = work_[i];
+      Table& t = w.table;
+      if (!t.default_partition || t.default_rows == 0 || !w.grid || !SingleKey(t)) continue;
+      if (!w.default_min || !w.default_max) {
+        // Only NULL keys (or values we cannot read): nothing to place in a period.
+        t.default_buckets_known = !w.default_min && !w.default_max;
+        continue;
+      }
+      if (!w.default_min->is_value() || !w.default_max->is_value()) continue;  // +-infinity
+      const int64_t lo = w.grid->IndexOf(w.default_min->value);
+      const int64_t hi = w.grid->IndexOf(w.default_max->value);
+      if (hi - lo + 1 > kMaxBucketPeriods) {
+        Warn(t.name, "the default partition's keys span " + std::to_string(hi - lo + 1) +
+                         " periods (more than " + std::to_string(kMaxBucketPeriods) +
+                         "); its rows were not counted by period");
+        continue;
+      }
+      std::vector<std::string> bounds;
+      for (int64_t p = lo; p <= hi + 1; ++p) {
+        bounds.push_back(BoundElement(t.key_type, Bound::Value(w.grid->Lower(p))));
+      }
+      params.push_back(ArrayLiteral(bounds));
+      first_period[i] = lo;
+      const std::string type = KeySqlType(t.key_type);
+      const std::string key = Quote(t.key_columns[0]) + "::" + type;
+      parts.push_back("SELECT " + std::to_string(i) + " AS i, width_bucket(" + key + ", $" +
+                      std::to_string(params.size()) + "::" + type + "[]) AS b, count(*) FROM " +
+                      FromItem(*t.default_partition) + " GROUP BY 2");
+    }
+    if (parts.empty()) return;
+    pqxx::result r =
+        ExecParams(tx, Join(parts, "\nUNION ALL\n") + "\nORDER BY 1, 2",
+                   pqxx::prepare::make_dynamic_params(params));
+    for (const auto& [i, lo] : first_period) work_[i].table.default_buckets_known = true;
+    for (const pqxx::row& row : r) {
+      const size_t i = row[0].as<size_t>();
+      Work& w = work_[i];
+      if (row[1].is_null()) continue;  // NULL keys
+      const int64_t b = row[1].as<int64_t>();
+      const int64_t period = first_period[i] + b - 1;
+      DefaultBucket bucket;
+      bucket.from = Bound::Value(w.grid->Lower(period));
+      bucket.to = Bound::Value(w.grid->Lower(period + 1));
+      bucket.rows = row[2].as<int64_t>();
+      if (b < 1 || bucket.rows == 0) continue;  // cannot happen within one snapshot
+      w.table.default_buckets.push_back(bucket);
+    }
+  }
+
+  pqxx::connection_base& conn_;
+  const std::vector<TableRequest>& requests_;
+  std::vector<Work> work_;
+  Diagnostics diagnostics_;
+  std::string server_version_, database_;
+  int server_version_num_ = 0;
+  int64_t now_micros_ = 0;
+  int round_trips_ = 0;
+};
+
+Diagnostic Error(std::string message) {
+  Diagnostic d;
+  d.severity = Severity::kError;
+  d.message = std::move(message);
+  return d;
+}
+
+}  // namespace
+
+ReadResult ReadCatalog(pqxx::connection_base& conn, const std::vector<TableRequest>& requests) {
+  ReadResult result;
+  try {
+    return CatalogReader(conn, requests).Read();
+  } catch (const pqxx::broken_connection& e) {
+    result.diagnostics.push_back(
+        Error("lost the connection to PostgreSQL while reading the catalog: " + OneLine(e.what())));
+  } catch (const pqxx::sql_error& e) {
+    std::string state = e.sqlstate().empty() ? "" : " [SQLSTATE " + e.sqlstate() + "]";
+    result.diagnostics.push_back(
+        Error("reading the catalog failed: " + OneLine(e.what()) + state));
+  } catch (const std::exception& e) {
+    result.diagnostics.push_back(Error("reading the catalog failed: " + OneLine(e.what())));
+  }
+  return result;
+}
+
+ReadResult ReadCatalog(const std::string& dsn, const std::vector<TableRequest>& requests) {
+  std::unique_ptr<pqxx::connection> conn;
+  try {
+    conn = std::make_unique<pqxx::connection>(dsn);
+  } catch (const std::exception& e) {
+    ReadResult result;
+    const std::string where = dsn.empty() ? "(PG* environment)" : "\"" + RedactDsn(dsn) + "\"";
+    result.diagnostics.push_back(
+        Error("cannot connect to PostgreSQL " + where + ": " + OneLine(e.what())));
+    return result;
+  }
+  return ReadCatalog(*conn, requests);
+}
+
+std::string RedactDsn(const std::string& dsn) {
+  const std::string mask = "********";
+  std::string s = dsn;
+  // URI form: postgresql://user:secret@host/db?password=secret
+  if (s.rfind("postgresql://", 0) == 0 || s.rfind("postgres://", 0) == 0) {
+    size_t start = s.find("://") + 3;
+    size_t end = s.find_first_of("/?", start);
+    size_t at = s.rfind('@', end == std::string::npos ? s.size() - 1 : end - 1);
+    if (at != std::string::npos && at >= start) {
+      size_t colon = s.find(':', start);
+      if (colon != std::string::npos && colon < at) {
+        s.replace(colon + 1, at - colon - 1, mask);
+      }
+    }
+    size_t query = s.find('?');
+    while (query != std::string::npos) {
+      size_t key = query + 1;
+      size_t amp = s.find('&', key);
+      size_t eq = s.find('=', key);
+      if (eq != std::string::npos && (amp == std::string::npos || eq < amp) &&
+          s.compare(key, eq - key, "password") == 0) {
+        size_t value_end = amp == std::string::npos ? s.size() : amp;
+        s.replace(eq + 1, value_end - eq - 1, mask);
+        amp = s.find('&', eq + 1 + mask.size());
+      }
+      query = amp;
+    }
+    return s;
+  }
+  // key = value form: values may be 'quoted' with \' and \\ escapes.
+  std::string out;
+  size_t i = 0;
+  while (i < s.size()) {
+    if (IsSpace(s[i])) {
+      out += s[i++];
+      continue;
+    }
+    size_t key_start = i;
+    while (i < s.size() && s[i] != '=' && !IsSpace(s[i])) ++i;
+    std::string key = s.substr(key_start, i - key_start);
+    out += key;
+    while (i < s.size() && IsSpace(s[i])) out += s[i++];
+    if (i >= s.size() || s[i] != '=') continue;
+    out += s[i++];
+    while (i < s.size() && IsSpace(s[i])) out += s[i++];
+    size_t value_start = i;
+    if (i < s.size() && s[i] == '\'') {
+      ++i;
+      while (i < s.size() && s[i] != '\'') i += (s[i] == '\\' && i + 1 < s.size()) ? 2 : 1;
+      if (i < s.size()) ++i;
+    } else {
+      while (i < s.size() && !IsSpace(s[i])) i += (s[i] == '\\' && i + 1 < s.size()) ? 2 : 1;
+    }
+    out += key == "password" ? mask : s.substr(value_start, i - value_start);
+  }
+  return out;
+}
+
+}  // namespace pgpart

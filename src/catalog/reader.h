@@ -11,7 +11,7 @@
 #include "core/ident.h"
 
 namespace pqxx {
-class connection;
+class connection_base;  // libpqxx 6.4: pqxx::connection is an alias of a template over this
 }
 
 namespace pgpart {
@@ -30,6 +30,8 @@ struct TableRequest {
 struct ReadResult {
   Catalog catalog;
   Diagnostics diagnostics;  // connection failures etc. (errors); the catalog is empty then
+                            // per-table notes (expression keys, unreadable bounds) are warnings
+  int round_trips = 0;      // queries sent (the transaction's BEGIN/COMMIT not counted)
 };
 
 // Connects with a libpq DSN (empty: PG* environment variables) and reads the requested tables;
@@ -37,8 +39,9 @@ struct ReadResult {
 // The session runs read-only with TimeZone=UTC, DateStyle=ISO.
 ReadResult ReadCatalog(const std::string& dsn, const std::vector<TableRequest>& requests);
 
-// The same over an open connection (used by apply and tests).
-ReadResult ReadCatalog(pqxx::connection& conn, const std::vector<TableRequest>& requests);
+// The same over an open connection (used by apply and tests); pass a pqxx::connection. The read
+// runs in its own REPEATABLE READ READ ONLY transaction, so none may be open on `conn`.
+ReadResult ReadCatalog(pqxx::connection_base& conn, const std::vector<TableRequest>& requests);
 
 // The DSN with any password replaced by "********" (for messages and logs).
 std::string RedactDsn(const std::string& dsn);

@@ -1,1 +1,333 @@
-// placeholder: being written
+#include "catalog/snapshot.h"
+
+#include <nlohmann/json.hpp>
+
+#include <string_view>
+
+#include "core/calendar.h"
+
+namespace pgpart {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+std::string Member(const std::string& path, const char* key) {
+  return path.empty() ? std::string(key) : path + "." + key;
+}
+
+const char* BoundKindName(BoundKind kind) {
+  switch (kind) {
+    case BoundKind::kRange:
+      return "range";
+    case BoundKind::kHash:
+      return "hash";
+    case BoundKind::kList:
+      return "list";
+    case BoundKind::kDefault:
+      return "default";
+  }
+  return "range";
+}
+
+std::optional<BoundKind> BoundKindFromName(std::string_view name) {
+  if (name == "range") return BoundKind::kRange;
+  if (name == "hash") return BoundKind::kHash;
+  if (name == "list") return BoundKind::kList;
+  if (name == "default") return BoundKind::kDefault;
+  return std::nullopt;
+}
+
+// A bound is its BoundText ("2024-01-01T00:00:00Z", "1000", "MINVALUE"). When that text does not
+// read back to exactly the same value (a key type pgpart does not support, or a precision the
+// text form drops), the raw key-domain integer is written instead so that the round trip stays
+// exact.
+Json BoundToJson(KeyType type, const Bound& bound) {
+  if (type != KeyType::kUnsupported) {
+    std::string text = BoundText(type, bound);
+    if (ParseBoundText(type, text) == bound) return text;
+  } else if (!bound.is_value()) {
+    return BoundText(KeyType::kBigInt, bound);
+  }
+  return bound.value;
+}
+
+// ---- reading -----------------------------------------------------------------------------
+
+// Collects the first error (with its JSON path) and lets the callers keep going cheaply.
+class Reader {
+ public:
+  bool ok() const { return error_.empty(); }
+  const std::string& error() const { return error_; }
+
+  void Fail(const std::string& path, const std::string& message) {
+    if (error_.empty()) error_ = (path.empty() ? "" : path + ": ") + message;
+  }
+
+  // Optional member of an object: absent or null leaves *out untouched.
+  template <typename T>
+  void Get(const Json& obj, const char* key, const std::string& path, T* out) {
+    auto it = obj.find(key);
+    if (it == obj.end() || it->is_null()) return;
+    const std::string where = Member(path, key);
+    if constexpr (std::is_same_v<T, bool>) {
+      if (!it->is_boolean()) return Fail(where, "expected true or false");
+    } else if constexpr (std::is_integral_v<T>) {
+      if (!it->is_number_integer()) return Fail(where, "expected an integer");
+    } else {
+      if (!it->is_string()) return Fail(where, "expected a string");
+    }
+    *out = it->get<T>();
+  }
+
+  // A required string member.
+  void Require(const Json& obj, const char* key, const std::string& path, std::string* out) {
+    if (!obj.contains(key)) return Fail(path, std::string("missing \"") + key + "\"");
+    Get(obj, key, path, out);
+  }
+
+  void GetBound(const Json& obj, const char* key, const std::string& path, KeyType type,
+                Bound* out) {
+    auto it = obj.find(key);
+    if (it == obj.end() || it->is_null()) return;
+    const std::string where = Member(path, key);
+    if (it->is_number_integer()) {
+      *out = Bound::Value(it->get<int64_t>());
+      return;
+    }
+    if (!it->is_string()) return Fail(where, "expected a bound (string or integer)");
+    const std::string text = it->get<std::string>();
+    if (text == "MINVALUE") {
+      *out = Bound::Min();
+    } else if (text == "MAXVALUE") {
+      *out = Bound::Max();
+    } else if (auto b = ParseBoundText(type, text)) {
+      *out = *b;
+    } else {
+      Fail(where, "'" + text + "' is not a " + KeyTypeName(type) + " bound");
+    }
+  }
+
+  Child ReadChild(const Json& j, const std::string& path, KeyType type) {
+    Child c;
+    if (!j.is_object()) {
+      Fail(path, "expected an object");
+      return c;
+    }
+    Require(j, "schema", path, &c.name.schema);
+    Require(j, "name", path, &c.name.name);
+    std::string kind = BoundKindName(c.bound_kind);
+    Get(j, "bound", path, &kind);
+    if (auto k = BoundKindFromName(kind)) {
+      c.bound_kind = *k;
+    } else {
+      Fail(path + ".bound", "unknown bound kind '" + kind + "' (range, hash, list, default)");
+    }
+    GetBound(j, "from", path, type, &c.from);
+    GetBound(j, "to", path, type, &c.to);
+    Get(j, "modulus", path, &c.modulus);
+    Get(j, "remainder", path, &c.remainder);
+    Get(j, "bound_text", path, &c.bound_text);
+    Get(j, "sub_partitioned", path, &c.sub_partitioned);
+    Get(j, "foreign", path, &c.foreign);
+    Get(j, "detach_pending", path, &c.detach_pending);
+    Get(j, "rows_estimate", path, &c.rows_estimate);
+    Get(j, "bytes", path, &c.bytes);
+    return c;
+  }
+
+  Table ReadTable(const Json& j, const std::string& path) {
+    Table t;
+    if (!j.is_object()) {
+      Fail(path, "expected an object");
+      return t;
+    }
+    Require(j, "schema", path, &t.name.schema);
+    Require(j, "name", path, &t.name.name);
+    Get(j, "exists", path, &t.exists);
+    Get(j, "partitioned", path, &t.partitioned);
+    Get(j, "strategy", path, &t.strategy);
+    if (auto it = j.find("key_columns"); it != j.end() && !it->is_null()) {
+      if (!it->is_array()) {
+        Fail(path + ".key_columns", "expected an array of strings");
+      } else {
+        for (const Json& col : *it) {
+          if (!col.is_string()) {
+            Fail(path + ".key_columns", "expected an array of strings");
+            break;
+          }
+          t.key_columns.push_back(col.get<std::string>());
+        }
+      }
+    }
+    Get(j, "key_type_name", path, &t.key_type_name);
+    std::string key_type = KeyTypeName(KeyType::kUnsupported);
+    Get(j, "key_type", path, &key_type);
+    t.key_type = KeyTypeFromName(key_type);
+    if (t.key_type == KeyType::kUnsupported && key_type != KeyTypeName(KeyType::kUnsupported)) {
+      Fail(path + ".key_type", "unknown key type '" + key_type + "'");
+    }
+    if (auto it = j.find("children"); it != j.end() && !it->is_null()) {
+      if (!it->is_array()) {
+        Fail(path + ".children", "expected an array");
+      } else {
+        for (size_t i = 0; i < it->size() && ok(); ++i) {
+          t.children.push_back(
+              ReadChild((*it)[i], path + ".children[" + std::to_string(i) + "]", t.key_type));
+        }
+      }
+    }
+    if (auto it = j.find("default_partition"); it != j.end() && !it->is_null()) {
+      t.default_partition = ReadChild(*it, path + ".default_partition", t.key_type);
+    }
+    Get(j, "default_rows", path, &t.default_rows);
+    if (auto it = j.find("default_buckets"); it != j.end() && !it->is_null()) {
+      if (!it->is_array()) {
+        Fail(path + ".default_buckets", "expected an array");
+      } else {
+        for (size_t i = 0; i < it->size() && ok(); ++i) {
+          const Json& b = (*it)[i];
+          const std::string where = path + ".default_buckets[" + std::to_string(i) + "]";
+          if (!b.is_object()) {
+            Fail(where, "expected an object");
+            break;
+          }
+          DefaultBucket bucket;
+          GetBound(b, "from", where, t.key_type, &bucket.from);
+          GetBound(b, "to", where, t.key_type, &bucket.to);
+          Get(b, "rows", where, &bucket.rows);
+          t.default_buckets.push_back(bucket);
+        }
+      }
+    }
+    Get(j, "default_buckets_known", path, &t.default_buckets_known);
+    if (auto it = j.find("max_key"); it != j.end() && !it->is_null()) {
+      int64_t v = 0;
+      Get(j, "max_key", path, &v);
+      t.max_key = v;
+    }
+    return t;
+  }
+
+ private:
+  std::string error_;
+};
+
+Json ChildToJson(const Child& c, KeyType type) {
+  Json j;
+  j["schema"] = c.name.schema;
+  j["name"] = c.name.name;
+  j["bound"] = BoundKindName(c.bound_kind);
+  // Fields that do not apply to the bound kind are written only when they differ from their
+  // defaults (never for what the reader produces), so that the round trip stays exact.
+  if (c.bound_kind == BoundKind::kRange || c.from != Bound{} || c.to != Bound{}) {
+    j["from"] = BoundToJson(type, c.from);
+    j["to"] = BoundToJson(type, c.to);
+  }
+  if (c.bound_kind == BoundKind::kHash || c.modulus != 0 || c.remainder != 0) {
+    j["modulus"] = c.modulus;
+    j["remainder"] = c.remainder;
+  }
+  j["bound_text"] = c.bound_text;
+  j["sub_partitioned"] = c.sub_partitioned;
+  j["foreign"] = c.foreign;
+  j["detach_pending"] = c.detach_pending;
+  j["rows_estimate"] = c.rows_estimate;
+  j["bytes"] = c.bytes;
+  return j;
+}
+
+Json TableToJson(const Table& t) {
+  Json j;
+  j["schema"] = t.name.schema;
+  j["name"] = t.name.name;
+  j["exists"] = t.exists;
+  j["partitioned"] = t.partitioned;
+  j["strategy"] = t.strategy;
+  j["key_columns"] = t.key_columns;
+  j["key_type_name"] = t.key_type_name;
+  j["key_type"] = KeyTypeName(t.key_type);
+  Json children = Json::array();
+  for (const Child& c : t.children) children.push_back(ChildToJson(c, t.key_type));
+  j["children"] = std::move(children);
+  j["default_partition"] =
+      t.default_partition ? ChildToJson(*t.default_partition, t.key_type) : Json();
+  j["default_rows"] = t.default_rows;
+  Json buckets = Json::array();
+  for (const DefaultBucket& b : t.default_buckets) {
+    Json bj;
+    bj["from"] = BoundToJson(t.key_type, b.from);
+    bj["to"] = BoundToJson(t.key_type, b.to);
+    bj["rows"] = b.rows;
+    buckets.push_back(std::move(bj));
+  }
+  j["default_buckets"] = std::move(buckets);
+  j["default_buckets_known"] = t.default_buckets_known;
+  j["max_key"] = t.max_key ? Json(*t.max_key) : Json();
+  return j;
+}
+
+}  // namespace
+
+std::string CatalogToJson(const Catalog& catalog) {
+  Json j;
+  j["format_version"] = kSnapshotFormatVersion;
+  j["server_version"] = catalog.server_version;
+  j["database"] = catalog.database;
+  j["now_micros"] = catalog.now_micros ? Json(*catalog.now_micros) : Json();
+  if (catalog.now_micros) j["now"] = InstantText(*catalog.now_micros);  // for readers only
+  Json tables = Json::array();
+  for (const Table& t : catalog.tables) tables.push_back(TableToJson(t));
+  j["tables"] = std::move(tables);
+  // Names come from PostgreSQL; a database in SQL_ASCII may hand us invalid UTF-8. Replace
+  // rather than throw.
+  return j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+}
+
+bool CatalogFromJson(const std::string& json_text, Catalog* catalog, std::string* error) {
+  Json j;
+  try {
+    j = Json::parse(json_text);
+  } catch (const Json::exception& e) {
+    *error = std::string("not valid JSON: ") + e.what();
+    return false;
+  }
+  if (!j.is_object()) {
+    *error = "a catalog snapshot must be a JSON object";
+    return false;
+  }
+  auto version = j.find("format_version");
+  if (version == j.end() || !version->is_number_integer()) {
+    *error = "format_version: missing or not an integer (is this a pgpart snapshot?)";
+    return false;
+  }
+  if (version->get<int64_t>() != kSnapshotFormatVersion) {
+    *error = "format_version: unsupported snapshot format " + version->dump() +
+             " (this pgpart reads format " + std::to_string(kSnapshotFormatVersion) + ")";
+    return false;
+  }
+  Reader r;
+  Catalog c;
+  r.Get(j, "server_version", "", &c.server_version);
+  r.Get(j, "database", "", &c.database);
+  if (auto it = j.find("now_micros"); it != j.end() && !it->is_null()) {
+    int64_t v = 0;
+    r.Get(j, "now_micros", "", &v);
+    c.now_micros = v;
+  }
+  auto tables = j.find("tables");
+  if (tables == j.end() || !tables->is_array()) {
+    r.Fail("tables", "missing or not an array");
+  } else {
+    for (size_t i = 0; i < tables->size() && r.ok(); ++i) {
+      c.tables.push_back(r.ReadTable((*tables)[i], "tables[" + std::to_string(i) + "]"));
+    }
+  }
+  if (!r.ok()) {
+    *error = r.error();
+    return false;
+  }
+  *catalog = std::move(c);
+  return true;
+}
+
+}  // namespace pgpart
