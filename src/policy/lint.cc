@@ -65,10 +65,15 @@ bool Has(const std::vector<std::string>& placeholders, const std::string& name) 
 
 std::string Quoted(const std::string& text) { return "'" + text + "'"; }
 
+// Collision results by template, grid and zone: sets of many tables usually share a handful of
+// templates, and the check does not depend on the parent's name.
+using Collision = std::optional<std::pair<int64_t, int64_t>>;
+using CollisionCache = std::map<std::string, Collision>;
+
 class PolicyLinter {
  public:
-  PolicyLinter(const Policy& policy, Diagnostics* out)
-      : policy_(policy), out_(*out), template_(policy.NameTemplate()) {
+  PolicyLinter(const Policy& policy, CollisionCache* cache, Diagnostics* out)
+      : policy_(policy), cache_(*cache), out_(*out), template_(policy.NameTemplate()) {
     template_path_ = policy.naming                        ? "spec.naming"
                      : policy.strategy == Strategy::kHash ? "spec.strategy"
                                                           : "spec.interval";
@@ -185,7 +190,17 @@ class PolicyLinter {
   // 2018-2024: year ends, leap days (2020, 2024), ISO week 53 (2020), Januaries that start on a
   // Monday (2018, 2024: two weeks numbered 1 in one calendar year), DST ends; hours and days
   // only 2018-2020 (enough for every field of theirs, and 26k periods at most).
-  std::optional<std::pair<int64_t, int64_t>> FindCollision(const Grid& grid) const {
+  Collision FindCollision(const Grid& grid) const {
+    std::string key = template_ + "\n" + IntervalText(grid.interval()) + "\n" +
+                      KeyTypeName(grid.key_type()) + "\n" + policy_.time_zone;
+    auto cached = cache_.find(key);
+    if (cached != cache_.end()) return cached->second;
+    Collision found = ScanForCollision(grid);
+    cache_.emplace(key, found);
+    return found;
+  }
+
+  Collision ScanForCollision(const Grid& grid) const {
     int64_t first = 0, last = 200;
     Unit unit = grid.interval().unit;
     if (unit != Unit::kInteger) {
@@ -198,7 +213,7 @@ class PolicyLinter {
     }
     std::map<std::string, int64_t> seen;
     for (int64_t i = first; i <= last; ++i) {
-      auto [it, inserted] = seen.emplace(ExpandName(template_, Parent(), grid.Fields(i)), i);
+      auto [it, inserted] = seen.emplace(ExpandName(template_, "t", grid.Fields(i)), i);
       if (!inserted) return std::make_pair(it->second, i);
     }
     return std::nullopt;
@@ -433,6 +448,7 @@ class PolicyLinter {
   }
 
   const Policy& policy_;
+  CollisionCache& cache_;
   Diagnostics& out_;
   std::string template_;
   std::string template_path_;
@@ -443,7 +459,8 @@ class PolicyLinter {
 
 Diagnostics LintPolicies(const std::vector<Policy>& policies) {
   Diagnostics out;
-  for (const Policy& policy : policies) PolicyLinter(policy, &out).Run();
+  CollisionCache cache;
+  for (const Policy& policy : policies) PolicyLinter(policy, &cache, &out).Run();
   return out;
 }
 

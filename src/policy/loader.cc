@@ -19,8 +19,9 @@ namespace policy_internal {
 
 namespace {
 
+// "a.yaml:7:12", for messages that point at a second place.
 std::string Where(const SourceLocation& where) {
-  return where.file + ":" + std::to_string(where.line);
+  return where.file + ":" + std::to_string(where.line) + ":" + std::to_string(where.column);
 }
 
 void AddError(Diagnostics* out, SourceLocation where, std::string path, std::string message) {

@@ -113,14 +113,14 @@ TEST(LoadFilesTest, DuplicateNameAndTableClaimAcrossFiles) {
   const Diagnostic* name = Find(set.diagnostics, "metadata.name");
   ASSERT_NE(name, nullptr) << Dump(set.diagnostics);
   EXPECT_EQ(name->location, (SourceLocation{second, 5, 9}));
-  EXPECT_EQ(name->message, "duplicate policy name 'orders'; first defined at " + first + ":4");
+  EXPECT_EQ(name->message, "duplicate policy name 'orders'; first defined at " + first + ":4:9");
 
   // `ORDERS` folds to public.orders, which first.yaml claims on line 8.
   const Diagnostic* claim = Find(set.diagnostics, "spec.tables[0]");
   ASSERT_NE(claim, nullptr) << Dump(set.diagnostics);
   EXPECT_EQ(claim->location, (SourceLocation{second, 7, 12}));
   EXPECT_EQ(claim->message, "table public.orders is already claimed by policy 'orders' at " +
-                                first + ":8; a table belongs to exactly one policy");
+                                first + ":8:7; a table belongs to exactly one policy");
 }
 
 TEST(LoadFilesTest, SecondClaimIsReportedWhicheverOrderPathsAreGiven) {
@@ -139,7 +139,7 @@ TEST(LoadFilesTest, OnePolicyListingATableTwice) {
   const Diagnostic* d = Find(set.diagnostics, "spec.tables[1]", "listed twice in this policy");
   ASSERT_NE(d, nullptr) << Dump(set.diagnostics);
   EXPECT_EQ(d->location, (SourceLocation{file, 8, 7}));
-  EXPECT_NE(d->message.find(file + ":7"), std::string::npos) << d->message;
+  EXPECT_NE(d->message.find("(first at " + file + ":7:7)"), std::string::npos) << d->message;
 }
 
 TEST(LoadFilesTest, InvalidPolicyStillTakesPartInClaims) {
