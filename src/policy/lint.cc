@@ -268,7 +268,13 @@ class PolicyLinter {
       if (policy_.interval && policy_.interval->unit == Unit::kInteger) {
         std::string widest = SampleName(table.name, /*widest=*/true);
         if (widest.size() > kMaxIdentifierBytes) {
-          size_t digits = 19 - (widest.size() - kMaxIdentifierBytes);
+          // The most digits a bound may have while the name still fits.
+          int digits = 0;
+          NameFields fields;
+          for (int64_t nines = 9; digits < 18; nines = nines * 10 + 9, ++digits) {
+            fields.lower = nines;
+            if (ExpandName(template_, table.name, fields).size() > kMaxIdentifierBytes) break;
+          }
           Warning(path, "partition names of " + table.Sql() + " stay within 63 bytes only while " +
                             "lower bounds have at most " + std::to_string(digits) +
                             " digits; a longer name is refused by the planner");
