@@ -62,7 +62,8 @@ int RunPlan(const PlanArgs& args) {
     }
     now = *at;
   } else if (catalog.now_micros) {
-    now = *catalog.now_micros;
+    // Whole seconds: the plan's `at` stays readable and a re-plan in the same second matches.
+    now = *catalog.now_micros / 1'000'000 * 1'000'000;
   } else {
     std::cerr << "error: the snapshot records no clock; pass --at\n";
     return kExitError;
