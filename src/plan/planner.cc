@@ -324,6 +324,7 @@ void PlanRange(Context& c) {
   for (const Child& child : t.children) taken_names.insert(child.name.name);
   if (t.default_partition) taken_names.insert(t.default_partition->name.name);
 
+  std::set<std::string> planned_names;
   bool partial_buckets = false;
   for (int64_t i = low; i <= high; ++i) {
     if (managed.count(i)) continue;
@@ -346,11 +347,18 @@ void PlanRange(Context& c) {
                     "partition name " + name.name + " exceeds 63 bytes");
       continue;
     }
+    if (planned_names.count(name.name)) {
+      // e.g. an hourly template in a zone whose clocks go back: the repeated hour has one name.
+      AddDiagnostic(c.plan, Severity::kError, p, "spec.naming",
+                    TableText(t.name) + ": two periods map to the name " + name.name +
+                        "; make the template unique (or use timeZone: UTC for hourly grids)");
+      continue;
+    }
     if (taken_names.count(name.name)) {
       s.status = StepStatus::kBlocked;
       s.blocked_by = "a partition named " + name.name + " already exists with other bounds";
     }
-    taken_names.insert(name.name);
+    planned_names.insert(name.name);
     s.statements.push_back(CreateStandalone(c.shape, name, p.execution));
 
     int64_t default_rows = 0;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "plan_fixture.h"
+#include "policy/loader.h"
 
 namespace pgpart {
 namespace {
@@ -431,6 +432,26 @@ spec:
   EXPECT_EQ(creates[0].from, "2026-10-23T22:00:00Z");  // CEST midnight
   EXPECT_EQ(creates[1].from, "2026-10-24T22:00:00Z");
   EXPECT_EQ(creates[2].from, "2026-10-25T23:00:00Z");  // after the switch to CET: a 25 h day
+}
+
+TEST(Planner, RepeatedLocalHourNameIsAnErrorNotASilentSkip) {
+  std::string yaml = R"(
+apiVersion: pgpart.io/v1alpha1
+kind: PartitionPolicy
+metadata: {name: hits}
+spec:
+  tables: [hits]
+  interval: 1 hour
+  timeZone: Europe/Berlin
+  premake: 4
+)";
+  PolicySet set = ParsePolicies(yaml, "test.yaml");  // lint warns; the planner must refuse
+  Table t = RangeTable("hits", "at", KeyType::kTimestampTz);
+  // 2026-10-25 00:30 UTC = 02:30 CEST; 01:00 UTC = 02:00 CET again.
+  Plan plan = ComputePlan(set.policies, CatalogOf({t}), At("2026-10-25T00:30:00Z"));
+  ASSERT_TRUE(HasErrors(plan.diagnostics));
+  EXPECT_EQ(plan.diagnostics[0].path, "spec.naming");
+  EXPECT_NE(plan.diagnostics[0].message.find("hits_y2026m10d25h02"), std::string::npos);
 }
 
 TEST(Planner, TableProblemsAreDiagnosticsPointingAtThePolicy) {
