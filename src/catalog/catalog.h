@@ -24,7 +24,8 @@ struct Child {
   bool foreign = false;
   bool detach_pending = false;  // DETACH ... CONCURRENTLY interrupted (pg_inherits.inhdetachpending)
   int64_t rows_estimate = 0;    // pg_class.reltuples (0 when never analyzed)
-  int64_t bytes = 0;            // pg_total_relation_size
+  int64_t bytes = 0;            // (relpages of table + TOAST + indexes) * block_size: an estimate
+                                // as of the last VACUUM/ANALYZE, like rows_estimate
   friend bool operator==(const Child&, const Child&) = default;
 };
 

@@ -243,6 +243,8 @@ struct Work {
   std::optional<Bound> default_min, default_max;
   std::vector<size_t> probe_order;  // integer keys: children from the highest bound down
   size_t probed = 0;
+  // Sub-partitioned children (name, oid): their rows and pages are summed over their leaves.
+  std::vector<std::pair<QualifiedName, uint32_t>> sub_partitioned;
 };
 
 class CatalogReader {
@@ -305,12 +307,14 @@ class CatalogReader {
                 kLockTimeout +
                 "'; SELECT current_setting('server_version'), "
                 "current_setting('server_version_num')::int, current_database(), "
-                "(extract(epoch FROM now()) * 1000000)::bigint");
+                "(extract(epoch FROM now()) * 1000000)::bigint, "
+                "current_setting('block_size')::int");
     std::string version = r[0][0].as<std::string>();
     server_version_ = version.substr(0, version.find(' '));  // "15.8 (Debian ...)" -> "15.8"
     server_version_num_ = r[0][1].as<int>();
     database_ = r[0][2].as<std::string>();
     now_micros_ = r[0][3].as<int64_t>();
+    block_size_ = r[0][4].as<int64_t>();
   }
 
   // Every requested table (or every partitioned table) with its partition key, in one query.
@@ -402,22 +406,25 @@ SELECT req.nsp, req.rel, c.oid, c.relkind::text, pt.partstrat::text,
     // inhdetachpending exists from PostgreSQL 14 on.
     const std::string detach_pending =
         server_version_num_ >= 140000 ? "i.inhdetachpending" : "false";
+    // Sizes come from pg_class.relpages (as of the last VACUUM/ANALYZE) of the child, its TOAST
+    // table and its indexes: pg_total_relation_size would open every child (relcache build and
+    // a lock each), which dominates the read at tens of thousands of children. For the same
+    // reason pg_get_expr gets relid 0 (a bound holds constants only, no column references).
     pqxx::result r = ExecParams(tx, R"SQL(
+WITH ix AS (
+  SELECT x.indrelid, sum(ic.relpages)::bigint AS pages
+    FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid
+   GROUP BY 1
+)
 SELECT p.ord, n.nspname, c.relname, c.relkind::text, )SQL" + detach_pending + R"SQL(,
-       pg_get_expr(c.relpartbound, c.oid),
-       CASE WHEN c.relkind = 'p' THEN
-              (SELECT coalesce(sum(greatest(l.reltuples, 0)), 0)::bigint
-                 FROM pg_partition_tree(c.oid) t JOIN pg_class l ON l.oid = t.relid
-                WHERE t.isleaf)
-            ELSE greatest(c.reltuples, 0)::bigint END,
-       CASE WHEN c.relkind = 'p' THEN
-              (SELECT coalesce(sum(pg_total_relation_size(t.relid)), 0)::bigint
-                 FROM pg_partition_tree(c.oid) t)
-            ELSE coalesce(pg_total_relation_size(c.oid), 0) END
+       pg_get_expr(c.relpartbound, 0), greatest(c.reltuples, 0)::bigint,
+       c.relpages::bigint + coalesce(t.relpages, 0) + coalesce(ix.pages, 0), c.oid
   FROM unnest($1::oid[]) WITH ORDINALITY AS p(oid, ord)
   JOIN pg_inherits i ON i.inhparent = p.oid
   JOIN pg_class c ON c.oid = i.inhrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN pg_class t ON t.oid = c.reltoastrelid
+  LEFT JOIN ix ON ix.indrelid = c.oid
 )SQL",
                                 "{" + Join(oids) + "}");
     for (const pqxx::row& row : r) {
@@ -431,7 +438,8 @@ SELECT p.ord, n.nspname, c.relname, c.relkind::text, )SQL" + detach_pending + R"
       c.detach_pending = row[4].as<bool>();
       c.bound_text = row[5].is_null() ? "" : row[5].as<std::string>();
       c.rows_estimate = row[6].as<int64_t>();
-      c.bytes = row[7].as<int64_t>();
+      c.bytes = row[7].as<int64_t>() * block_size_;
+      if (c.sub_partitioned) w.sub_partitioned.emplace_back(c.name, row[8].as<uint32_t>());
       ApplyBound(t, &c);
       if (c.bound_kind == BoundKind::kDefault) {
         t.default_partition = std::move(c);
@@ -512,13 +520,25 @@ SELECT p.ord, n.nspname, c.relname, c.relkind::text, )SQL" + detach_pending + R"
            "::text";
   }
 
-  // Exact row counts (and key range) of every default partition plus the first max(key) probe
-  // of every integer-keyed range table, in one UNION ALL query.
+  // Exact row counts (and key range) of every default partition, the first max(key) probe of
+  // every integer-keyed range table and the leaf totals of sub-partitioned children, in one
+  // UNION ALL query. Columns: table index, row kind, bigint, text, text.
   void ReadDefaultsAndMaxKeys(Tx& tx) {
     std::vector<std::string> parts;
     for (size_t i = 0; i < work_.size(); ++i) {
       Table& t = work_[i].table;
       if (!t.partitioned) continue;
+      for (size_t k = 0; k < work_[i].sub_partitioned.size(); ++k) {
+        parts.push_back(
+            "SELECT " + std::to_string(i) +
+            ", 's', coalesce(sum(greatest(l.reltuples, 0)), 0)::bigint, "
+            "coalesce(sum(l.relpages::bigint + coalesce(lt.relpages, 0) + coalesce("
+            "(SELECT sum(ic.relpages) FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid "
+            "WHERE x.indrelid = l.oid), 0)), 0)::text, '" + std::to_string(k) +
+            "' FROM pg_partition_tree(" + std::to_string(work_[i].sub_partitioned[k].second) +
+            "::oid) pt JOIN pg_class l ON l.oid = pt.relid "
+            "LEFT JOIN pg_class lt ON lt.oid = l.reltoastrelid WHERE pt.isleaf");
+      }
       if (!t.default_partition) t.default_buckets_known = true;  // no default: nothing to count
       if (t.default_partition) {
         std::string min_max = "NULL::text, NULL::text";
@@ -543,7 +563,19 @@ SELECT p.ord, n.nspname, c.relname, c.relkind::text, )SQL" + detach_pending + R"
     for (const pqxx::row& row : r) {
       Work& w = work_[row[0].as<size_t>()];
       Table& t = w.table;
-      if (row[1].as<std::string>() == "d") {
+      const std::string kind = row[1].as<std::string>();
+      if (kind == "s") {
+        const QualifiedName& name = w.sub_partitioned.at(std::stoul(row[4].as<std::string>())).first;
+        for (Child& c : t.children) {
+          if (c.name != name) continue;
+          c.rows_estimate = row[2].as<int64_t>();
+          c.bytes = std::stoll(row[3].as<std::string>()) * block_size_;
+        }
+        if (t.default_partition && t.default_partition->name == name) {
+          t.default_partition->rows_estimate = row[2].as<int64_t>();
+          t.default_partition->bytes = std::stoll(row[3].as<std::string>()) * block_size_;
+        }
+      } else if (kind == "d") {
         t.default_rows = row[2].as<int64_t>();
         if (!row[3].is_null()) w.default_min = ParseBound(t.key_type, row[3].as<std::string>());
         if (!row[4].is_null()) w.default_max = ParseBound(t.key_type, row[4].as<std::string>());
@@ -638,6 +670,7 @@ SELECT p.ord, n.nspname, c.relname, c.relkind::text, )SQL" + detach_pending + R"
   std::string server_version_, database_;
   int server_version_num_ = 0;
   int64_t now_micros_ = 0;
+  int64_t block_size_ = 8192;
   int round_trips_ = 0;
 };
 
