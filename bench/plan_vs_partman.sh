@@ -6,7 +6,8 @@
 # Usage: bench/plan_vs_partman.sh [--reps N] [--tables N] [--big-tables N]
 # Env:   PGPART        the binary (default build/src/cli/pgpart)
 #        BENCH_DSN     a server to use (superuser, pg_partman 4.7 installed); default: a sandbox
-#                      started here with scripts/pg-sandbox in build/pg-bench on port 55441
+#                      started here with scripts/pg-sandbox in build/pg-bench on port
+#                      $BENCH_PORT (default 55471)
 # Exit:  0 when every goal is met, 3 when one is missed, 1 on error.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +23,7 @@ while (($#)); do
     --reps) reps=$2; shift 2 ;;
     --tables) tables=$2; shift 2 ;;
     --big-tables) big_tables=$2; shift 2 ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 1 ;;
   esac
 done
@@ -41,7 +42,7 @@ mkdir -p "$work"
 if [[ -n ${BENCH_DSN:-} ]]; then
   server_dsn=$BENCH_DSN
 else
-  export PGPART_SANDBOX_DIR=$root/build/pg-bench PGPART_SANDBOX_PORT=55441
+  export PGPART_SANDBOX_DIR=$root/build/pg-bench PGPART_SANDBOX_PORT=${BENCH_PORT:-55471}
   "$root/scripts/pg-sandbox" start >/dev/null
   trap '"$root/scripts/pg-sandbox" stop >/dev/null || true' EXIT
   server_dsn="host=127.0.0.1 port=$PGPART_SANDBOX_PORT user=postgres dbname=postgres"
@@ -100,6 +101,8 @@ echo "   $tables tables × $per_table partitions configured with partman.create_
      "$children children in $(ms $(($(now_s) - t0))) ms"
 ((children == tables * per_table)) || { echo "bench: expected $((tables * per_table)) children" >&2; exit 1; }
 write_policy bench "$tables" "$work/bench.yaml"
+# Fresh catalogs have no statistics yet; a live database has (autovacuum). Same for both tools.
+sql -c "vacuum analyze" >/dev/null
 
 # Warm-up (not timed): both must be no-ops.
 plan_once "$work/bench.yaml"
@@ -133,7 +136,7 @@ sql -c "call bench_util.create_children('bench1k', $big_tables, $months_back, $p
 big_children=$(scalar "select bench_util.child_count('bench1k')")
 echo "   $big_children children created in $(ms $(($(now_s) - t0))) ms"
 write_policy bench1k "$big_tables" "$work/bench1k.yaml"
-sql -c "vacuum analyze" >/dev/null 2>&1 || true
+sql -c "vacuum analyze" >/dev/null
 plan_once "$work/bench1k.yaml"
 : >"$work/big.us"; : >"$work/big.kb"
 for ((i = 0; i < reps; i++)); do
