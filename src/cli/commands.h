@@ -2,10 +2,9 @@
 // The subcommands. Each Add*Command registers its flags on `app` and returns the subcommand;
 // Run* executes it and returns the process exit code.
 
+#include <CLI/CLI.hpp>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 namespace pgpart::cli {
 

@@ -33,8 +33,9 @@ class Canon {
   }
   Canon& Add(int64_t v) { return Add(std::to_string(v)); }
   Canon& Add(const Bound& b) {
-    return Add(b.kind == Bound::Kind::kValue ? std::to_string(b.value)
-               : b.kind == Bound::Kind::kMinValue ? "MINVALUE" : "MAXVALUE");
+    return Add(b.kind == Bound::Kind::kValue      ? std::to_string(b.value)
+               : b.kind == Bound::Kind::kMinValue ? "MINVALUE"
+                                                  : "MAXVALUE");
   }
   Canon& Add(const QualifiedName& n) { return Add(n.schema).Add(n.name); }
   std::string str() const { return out_.str(); }

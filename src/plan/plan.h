@@ -12,7 +12,15 @@
 
 namespace pgpart {
 
-enum class Action { kCreate, kCreateDefault, kDrainDefault, kDetach, kFinalizeDetach, kArchive, kDrop };
+enum class Action {
+  kCreate,
+  kCreateDefault,
+  kDrainDefault,
+  kDetach,
+  kFinalizeDetach,
+  kArchive,
+  kDrop
+};
 enum class Reason { kPremake, kBackfill, kRetention, kDefault, kRecovery };
 enum class StepStatus { kPlanned, kHeld, kBlocked };
 enum class Hazard {
@@ -24,10 +32,10 @@ enum class Hazard {
   kBackupUnverified,
 };
 
-std::string ActionName(Action a);        // "create", "create_default", ...
-std::string ReasonName(Reason r);        // "premake", ...
-std::string StatusName(StepStatus s);    // "planned", "held", "blocked"
-std::string HazardName(Hazard h);        // "DELETES_DATA", ...
+std::string ActionName(Action a);      // "create", "create_default", ...
+std::string ReasonName(Reason r);      // "premake", ...
+std::string StatusName(StepStatus s);  // "planned", "held", "blocked"
+std::string HazardName(Hazard h);      // "DELETES_DATA", ...
 std::optional<Action> ActionFromName(const std::string& name);
 std::optional<Reason> ReasonFromName(const std::string& name);
 std::optional<StepStatus> StatusFromName(const std::string& name);
@@ -59,9 +67,9 @@ struct Step {
 };
 
 struct PartitionSummary {
-  int64_t count = 0;       // children, default excluded
-  std::string oldest;      // lower bound of the oldest range child ("" when none)
-  std::string newest;      // lower bound of the newest
+  int64_t count = 0;          // children, default excluded
+  std::string oldest;         // lower bound of the oldest range child ("" when none)
+  std::string newest;         // lower bound of the newest
   std::string covered_until;  // upper bound of the contiguous managed run containing now
   int64_t default_rows = 0;
   bool has_default = false;
@@ -71,7 +79,7 @@ struct PartitionSummary {
 struct TableReport {
   QualifiedName table;
   std::string policy;
-  std::string key;       // "recorded_at timestamptz"
+  std::string key;  // "recorded_at timestamptz"
   PartitionSummary partitions;
   std::vector<std::string> drift;  // human sentences, stable order
   friend bool operator==(const TableReport&, const TableReport&) = default;
@@ -89,8 +97,8 @@ struct Plan {
   std::string policy_hash;   // sha256 hex of the policies
   PlanSummary summary;
   std::vector<TableReport> tables;
-  std::vector<Step> steps;   // stable order: table, then period
-  Diagnostics diagnostics;   // planning errors (e.g. table missing) and warnings
+  std::vector<Step> steps;  // stable order: table, then period
+  Diagnostics diagnostics;  // planning errors (e.g. table missing) and warnings
 
   // True when some step is planned or blocked (held steps alone are no change).
   bool HasChanges() const;

@@ -8,176 +8,17 @@
 #include <tuple>
 
 #include "core/calendar.h"
+#include "plan/planner_internal.h"
 #include "plan/statements.h"
 
 namespace pgpart {
 namespace {
 
+using namespace ::pgpart::planner;  // NOLINT(build/namespaces): this component's internals
+
 // Refuse to plan more creates than this for one table: a `start:` typo on an hourly grid would
 // otherwise ask for hundreds of thousands of tables.
 constexpr int64_t kMaxCreatesPerTable = 10'000;
-
-struct Context {
-  const Policy& policy;
-  const Table& table;
-  int64_t now;  // UTC micros
-  const PlanOptions& options;
-  TableShape shape;
-  Plan* plan;
-  TableReport report;
-  // Steps with their sort key: group (recovery, default, periods), lower bound, action.
-  std::vector<std::pair<std::tuple<int, Bound, int>, Step>> steps;
-};
-
-void Push(Context& c, Step step, Bound from = Bound::Min()) {
-  int group = step.action == Action::kFinalizeDetach  ? 0
-              : step.action == Action::kCreateDefault ? 1
-                                                      : 2;
-  c.steps.emplace_back(std::make_tuple(group, from, static_cast<int>(step.action)),
-                       std::move(step));
-}
-
-void AddDiagnostic(Plan* plan, Severity severity, const Policy& policy, const std::string& path,
-                   std::string message) {
-  plan->diagnostics.push_back(
-      Diagnostic{severity, policy.LocationOf(path), path, std::move(message)});
-}
-
-std::string TableText(const QualifiedName& n) { return n.Sql(); }
-
-std::string PeriodText(KeyType type, const Bound& from, const Bound& to) {
-  return "[" + BoundText(type, from) + ", " + BoundText(type, to) + ")";
-}
-
-bool Overlaps(const Bound& a_from, const Bound& a_to, const Bound& b_from, const Bound& b_to) {
-  return a_from < b_to && b_from < a_to;
-}
-
-Step NewStep(const Context& c, Action action, const QualifiedName& partition, Reason reason) {
-  Step s;
-  s.action = action;
-  s.table = c.table.name;
-  s.policy = c.policy.name;
-  s.partition = partition;
-  s.reason = reason;
-  return s;
-}
-
-void AddHazard(Step& s, Hazard h) {
-  if (std::find(s.hazards.begin(), s.hazards.end(), h) == s.hazards.end()) s.hazards.push_back(h);
-}
-
-// Hazards that follow from the statements themselves.
-void AddStatementHazards(Step& s) {
-  for (const Statement& st : s.statements) {
-    if (!st.transactional) AddHazard(s, Hazard::kNonTransactional);
-  }
-}
-
-// Does an active hold cover this child? Returns the hold's description ("" when not held).
-std::string ActiveHold(const Context& c, const Grid* grid, const Child& child,
-                       std::vector<std::string>* expired_notes) {
-  for (size_t i = 0; i < c.policy.holds.size(); ++i) {
-    const Hold& h = c.policy.holds[i];
-    bool matches = false;
-    if (h.partition) {
-      matches = *h.partition == child.name.name;
-    } else if (grid != nullptr && child.bound_kind == BoundKind::kRange) {
-      Bound from = Bound::Min(), to = Bound::Max();
-      if (h.from) {
-        auto v = ParsePolicyValue(*grid, *h.from);
-        if (v) from = Bound::Value(*v);
-      }
-      if (h.to) {
-        auto v = ParsePolicyValue(*grid, *h.to);
-        if (v) to = Bound::Value(*v);
-      }
-      matches = Overlaps(child.from, child.to, from, to);
-    }
-    if (!matches) continue;
-    if (h.until) {
-      auto until = ParseInstant(*h.until, FindZone(c.policy.time_zone));
-      if (until && *until <= c.now) {
-        expired_notes->push_back("hold on " + child.name.name + " (" + h.reason + ") expired " +
-                                 *h.until);
-        continue;
-      }
-      return h.reason + " (until " + *h.until + ")";
-    }
-    return h.reason;
-  }
-  return "";
-}
-
-// Retention steps for one expired child (drop, detach or archive), with holds and limits applied.
-void PlanRetention(Context& c, const Grid* grid, const Child& child, int* drops_planned) {
-  const Retention& r = *c.policy.retention;
-  const Execution& e = c.policy.execution;
-  Action action = r.action == RetentionAction::kDrop     ? Action::kDrop
-                  : r.action == RetentionAction::kDetach ? Action::kDetach
-                                                         : Action::kArchive;
-  Step s = NewStep(c, action, child.name, Reason::kRetention);
-  s.from = BoundText(c.table.key_type, child.from);
-  s.to = BoundText(c.table.key_type, child.to);
-  s.rows_estimate = child.rows_estimate;
-
-  std::vector<std::string> expired_notes;
-  std::string hold = ActiveHold(c, grid, child, &expired_notes);
-  for (auto& note : expired_notes) c.report.drift.push_back(note);
-  if (!hold.empty()) {
-    s.status = StepStatus::kHeld;
-    s.held_by = hold;
-  }
-
-  if (child.detach_pending) {
-    // The interrupted detach is finalized by its own recovery step; what remains is a plain table.
-    if (action == Action::kDetach) return;
-  } else {
-    s.statements.push_back(Detach(c.shape, child.name, e));
-  }
-  if (action == Action::kDrop) {
-    s.statements.push_back(DropTable(child.name, e));
-    AddHazard(s, Hazard::kDeletesData);
-    if (!c.policy.backup_gate) AddHazard(s, Hazard::kBackupUnverified);
-  } else {
-    AddHazard(s, Hazard::kDetachesData);
-  }
-  if (action == Action::kArchive) {
-    s.statements.push_back(CreateSchema(r.archive_schema, e));
-    s.statements.push_back(SetSchema(child.name, r.archive_schema, e));
-  }
-  if (!child.detach_pending && c.shape.has_default) {
-    AddHazard(s, Hazard::kAcquiresAccessExclusiveLock);
-  }
-  AddStatementHazards(s);
-
-  if (action == Action::kDrop && s.status == StepStatus::kPlanned) {
-    std::optional<int> limit = c.options.max_drops ? c.options.max_drops : r.max_drops_per_run;
-    if (limit && *drops_planned >= *limit) {
-      s.status = StepStatus::kBlocked;
-      s.blocked_by = "maxDropsPerRun (" + std::to_string(*limit) +
-                     ") reached for this table in this run; raise spec.retention.maxDropsPerRun "
-                     "or pass --max-drops N to drop more";
-    } else {
-      ++*drops_planned;
-    }
-  }
-  Push(c, std::move(s), child.from);
-}
-
-void PlanFinalize(Context& c, const Child& child) {
-  Step s = NewStep(c, Action::kFinalizeDetach, child.name, Reason::kRecovery);
-  if (child.bound_kind == BoundKind::kRange) {
-    s.from = BoundText(c.table.key_type, child.from);
-    s.to = BoundText(c.table.key_type, child.to);
-  }
-  s.statements.push_back(FinalizeDetach(c.shape, child.name, c.policy.execution));
-  AddHazard(s, Hazard::kDetachesData);
-  AddStatementHazards(s);
-  Push(c, std::move(s), child.from);
-  c.report.drift.push_back("partition " + child.name.name +
-                           " has an interrupted DETACH CONCURRENTLY; it will be finalized");
-}
 
 void PlanDefault(Context& c) {
   if (!c.policy.default_partition) {
@@ -219,9 +60,9 @@ void PlanRange(Context& c) {
   const date::time_zone* zone = FindZone(p.time_zone);
   std::optional<Grid> grid = Grid::Make(t.key_type, *p.interval, zone, &error);
   if (!grid) {
-    AddDiagnostic(c.plan, Severity::kError, p, "spec.interval",
-                  TableText(t.name) + " (key " + t.key_columns[0] + " " + t.key_type_name +
-                      "): " + error);
+    AddDiagnostic(
+        c.plan, Severity::kError, p, "spec.interval",
+        TableText(t.name) + " (key " + t.key_columns[0] + " " + t.key_type_name + "): " + error);
     return;
   }
   const KeyType kt = t.key_type;
@@ -278,8 +119,7 @@ void PlanRange(Context& c) {
       if (expected != child.name.name) {
         c.report.drift.push_back("partition " + child.name.name + " holds period " +
                                  PeriodText(kt, child.from, child.to) +
-                                 " but the naming template gives " + expected +
-                                 " (not renamed)");
+                                 " but the naming template gives " + expected + " (not renamed)");
       }
     } else {
       unmanaged.push_back(&child);
@@ -395,8 +235,9 @@ void PlanRange(Context& c) {
   }
   if (partial_buckets) {
     AddDiagnostic(c.plan, Severity::kWarning, p, "spec.interval",
-                  TableText(t.name) + ": default partition row counts were taken on another "
-                                      "grid; drain estimates are approximate");
+                  TableText(t.name) +
+                      ": default partition row counts were taken on another "
+                      "grid; drain estimates are approximate");
   }
   if (t.default_partition && t.default_rows > 0) {
     c.report.drift.push_back("default partition " + t.default_partition->name.name + " holds " +
@@ -437,45 +278,6 @@ void PlanRange(Context& c) {
   if (covered) c.report.partitions.covered_until = BoundText(kt, cursor);
 }
 
-void PlanHash(Context& c) {
-  const Policy& p = c.policy;
-  const Table& t = c.table;
-  std::set<int> moduli;
-  std::set<int> remainders;
-  for (const Child& child : t.children) {
-    if (child.bound_kind != BoundKind::kHash) continue;
-    moduli.insert(child.modulus);
-    if (child.modulus == p.modulus) remainders.insert(child.remainder);
-  }
-  std::string mismatch;
-  for (int m : moduli) {
-    if (m != p.modulus) {
-      mismatch = "existing children use modulus " + std::to_string(m) + " but the policy asks for " +
-                 std::to_string(p.modulus) + "; re-hashing is never automatic";
-    }
-  }
-  if (!mismatch.empty()) c.report.drift.push_back(mismatch);
-  std::set<std::string> taken_names;
-  for (const Child& child : t.children) taken_names.insert(child.name.name);
-  NameFields no_fields;
-  for (int r = 0; r < p.modulus; ++r) {
-    if (mismatch.empty() && remainders.count(r)) continue;
-    QualifiedName name{t.name.schema, ExpandName(p.NameTemplate(), t.name.name, no_fields, r)};
-    if (!mismatch.empty() && taken_names.count(name.name)) continue;
-    Step s = NewStep(c, Action::kCreate, name, Reason::kPremake);
-    if (!mismatch.empty()) {
-      s.status = StepStatus::kBlocked;
-      s.blocked_by = mismatch;
-    } else if (taken_names.count(name.name)) {
-      s.status = StepStatus::kBlocked;
-      s.blocked_by = "a partition named " + name.name + " already exists with other bounds";
-    }
-    s.statements.push_back(CreateStandalone(c.shape, name, p.execution));
-    s.statements.push_back(AttachHash(c.shape, name, p.modulus, r, p.execution));
-    Push(c, std::move(s), Bound::Value(r));
-  }
-}
-
 // Validates the observed table against the policy; false (with a diagnostic) when unplannable.
 bool CheckTable(const Policy& p, size_t table_index, const Table* t, Plan* plan) {
   const std::string path = "spec.tables[" + std::to_string(table_index) + "]";
@@ -490,25 +292,25 @@ bool CheckTable(const Policy& p, size_t table_index, const Table* t, Plan* plan)
     return false;
   }
   if (t->key_columns.size() != 1) {
-    AddDiagnostic(plan, Severity::kError, p, path,
-                  "table " + name + " is partitioned on " +
-                      (t->key_columns.empty() ? std::string("an expression")
-                                              : std::to_string(t->key_columns.size()) +
-                                                    " columns") +
-                      "; pgpart supports a single key column");
+    AddDiagnostic(
+        plan, Severity::kError, p, path,
+        "table " + name + " is partitioned on " +
+            (t->key_columns.empty() ? std::string("an expression")
+                                    : std::to_string(t->key_columns.size()) + " columns") +
+            "; pgpart supports a single key column");
     return false;
   }
   const std::string want = p.strategy == Strategy::kHash ? "hash" : "range";
   if (t->strategy != want) {
-    AddDiagnostic(plan, Severity::kError, p, "spec.strategy",
-                  "table " + name + " is partitioned by " + t->strategy + ", the policy says " +
-                      want);
+    AddDiagnostic(
+        plan, Severity::kError, p, "spec.strategy",
+        "table " + name + " is partitioned by " + t->strategy + ", the policy says " + want);
     return false;
   }
   if (p.column && *p.column != t->key_columns[0]) {
-    AddDiagnostic(plan, Severity::kError, p, "spec.column",
-                  "table " + name + " is partitioned on " + t->key_columns[0] +
-                      ", not on " + *p.column);
+    AddDiagnostic(
+        plan, Severity::kError, p, "spec.column",
+        "table " + name + " is partitioned on " + t->key_columns[0] + ", not on " + *p.column);
     return false;
   }
   if (p.strategy == Strategy::kRange && t->key_type == KeyType::kUnsupported) {

@@ -51,14 +51,14 @@ Statement Detach(const TableShape& t, const QualifiedName& child, const Executio
   if (t.has_default) {
     return Make("ALTER TABLE " + t.parent.Sql() + " DETACH PARTITION " + child.Sql(), e);
   }
-  return Make("ALTER TABLE " + t.parent.Sql() + " DETACH PARTITION " + child.Sql() +
-                  " CONCURRENTLY",
-              e, /*transactional=*/false);
+  return Make(
+      "ALTER TABLE " + t.parent.Sql() + " DETACH PARTITION " + child.Sql() + " CONCURRENTLY", e,
+      /*transactional=*/false);
 }
 
 Statement FinalizeDetach(const TableShape& t, const QualifiedName& child, const Execution& e) {
-  return Make("ALTER TABLE " + t.parent.Sql() + " DETACH PARTITION " + child.Sql() + " FINALIZE",
-              e, /*transactional=*/false);
+  return Make("ALTER TABLE " + t.parent.Sql() + " DETACH PARTITION " + child.Sql() + " FINALIZE", e,
+              /*transactional=*/false);
 }
 
 Statement DropTable(const QualifiedName& child, const Execution& e) {

@@ -11,7 +11,6 @@ using Json = nlohmann::ordered_json;
 
 constexpr int kFormatVersion = 1;
 
-
 Json StepJson(const Step& s) {
   Json j;
   j["action"] = ActionName(s.action);
@@ -49,13 +48,13 @@ Json TableJson(const TableReport& t) {
   j["policy"] = t.policy;
   j["key"] = t.key;
   const PartitionSummary& p = t.partitions;
-  j["partitions"] = Json{{"count", p.count},
-                         {"oldest", p.oldest.empty() ? Json(nullptr) : Json(p.oldest)},
-                         {"newest", p.newest.empty() ? Json(nullptr) : Json(p.newest)},
-                         {"covered_until",
-                          p.covered_until.empty() ? Json(nullptr) : Json(p.covered_until)},
-                         {"has_default", p.has_default},
-                         {"default_rows", p.default_rows}};
+  j["partitions"] =
+      Json{{"count", p.count},
+           {"oldest", p.oldest.empty() ? Json(nullptr) : Json(p.oldest)},
+           {"newest", p.newest.empty() ? Json(nullptr) : Json(p.newest)},
+           {"covered_until", p.covered_until.empty() ? Json(nullptr) : Json(p.covered_until)},
+           {"has_default", p.has_default},
+           {"default_rows", p.default_rows}};
   j["drift"] = t.drift;
   return j;
 }
@@ -76,9 +75,9 @@ std::string RenderJson(const Plan& plan) {
   j["catalog_hash"] = plan.catalog_hash;
   j["policy_hash"] = plan.policy_hash;
   const PlanSummary& s = plan.summary;
-  j["summary"] = Json{{"create", s.create}, {"drain", s.drain},   {"detach", s.detach},
-                      {"archive", s.archive}, {"drop", s.drop},  {"held", s.held},
-                      {"blocked", s.blocked}};
+  j["summary"] =
+      Json{{"create", s.create}, {"drain", s.drain}, {"detach", s.detach},  {"archive", s.archive},
+           {"drop", s.drop},     {"held", s.held},   {"blocked", s.blocked}};
   j["tables"] = Json::array();
   for (const TableReport& t : plan.tables) j["tables"].push_back(TableJson(t));
   j["steps"] = Json::array();
@@ -109,10 +108,10 @@ bool PlanFromJson(const std::string& json_text, Plan* plan, std::string* error) 
     p.catalog_hash = j.at("catalog_hash").get<std::string>();
     p.policy_hash = j.at("policy_hash").get<std::string>();
     const Json& s = j.at("summary");
-    p.summary = PlanSummary{s.at("create").get<int>(), s.at("drain").get<int>(),
-                            s.at("detach").get<int>(), s.at("archive").get<int>(),
-                            s.at("drop").get<int>(),   s.at("held").get<int>(),
-                            s.at("blocked").get<int>()};
+    p.summary =
+        PlanSummary{s.at("create").get<int>(),  s.at("drain").get<int>(), s.at("detach").get<int>(),
+                    s.at("archive").get<int>(), s.at("drop").get<int>(),  s.at("held").get<int>(),
+                    s.at("blocked").get<int>()};
     for (const Json& t : j.at("tables")) {
       TableReport r;
       r.table = {t.at("table_schema").get<std::string>(), t.at("table_name").get<std::string>()};
@@ -140,8 +139,7 @@ bool PlanFromJson(const std::string& json_text, Plan* plan, std::string* error) 
       st.action = *action;
       st.reason = *reason;
       st.status = *status;
-      st.table = {sj.at("table_schema").get<std::string>(),
-                  sj.at("table_name").get<std::string>()};
+      st.table = {sj.at("table_schema").get<std::string>(), sj.at("table_name").get<std::string>()};
       st.policy = sj.at("policy").get<std::string>();
       st.partition = {sj.at("partition_schema").get<std::string>(),
                       sj.at("partition_name").get<std::string>()};
@@ -168,8 +166,8 @@ bool PlanFromJson(const std::string& json_text, Plan* plan, std::string* error) 
     }
     for (const Json& dj : j.value("diagnostics", Json::array())) {
       Diagnostic d;
-      d.severity = dj.at("severity").get<std::string>() == "error" ? Severity::kError
-                                                                   : Severity::kWarning;
+      d.severity =
+          dj.at("severity").get<std::string>() == "error" ? Severity::kError : Severity::kWarning;
       d.location = {dj.at("file").get<std::string>(), dj.at("line").get<int>(),
                     dj.at("column").get<int>()};
       d.path = dj.at("path").get<std::string>();

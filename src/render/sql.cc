@@ -62,8 +62,8 @@ std::string RenderSql(const Plan& plan) {
     out << "\n";
     for (const Step* g : group) {
       std::string head = ActionName(g->action) + " " + g->partition.Sql() + " on " +
-                         g->table.Sql() + " (policy " + g->policy + ", " +
-                         ReasonName(g->reason) + ")";
+                         g->table.Sql() + " (policy " + g->policy + ", " + ReasonName(g->reason) +
+                         ")";
       if (!g->from.empty()) head += " [" + g->from + ", " + g->to + ")";
       if (g->rows_estimate > 0) head += ", rows: " + std::to_string(g->rows_estimate);
       out << Comment(head);

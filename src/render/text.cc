@@ -50,8 +50,8 @@ std::string RenderText(const Plan& plan, const TextOptions& options) {
   }
   for (const TableReport& t : plan.tables) {
     const PartitionSummary& p = t.partitions;
-    out << "\n" << st.Paint("1", t.table.Sql()) << "  (policy " << t.policy << ", key " << t.key
-        << ")\n";
+    out << "\n"
+        << st.Paint("1", t.table.Sql()) << "  (policy " << t.policy << ", key " << t.key << ")\n";
     out << "  " << Plural(p.count, "partition");
     if (!p.oldest.empty()) out << " from " << p.oldest << " to " << p.newest;
     if (!p.covered_until.empty()) out << ", covered until " << p.covered_until;

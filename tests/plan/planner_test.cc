@@ -175,8 +175,8 @@ spec:
 
   PlanOptions options;
   options.max_drops = 20;
-  Plan more = ComputePlan(Policies(yaml), CatalogOf({Sensor()}), At("2026-11-21T12:00:00Z"),
-                          options);
+  Plan more =
+      ComputePlan(Policies(yaml), CatalogOf({Sensor()}), At("2026-11-21T12:00:00Z"), options);
   EXPECT_EQ(more.summary.drop, 14);
   EXPECT_EQ(more.summary.blocked, 0);
 }

@@ -1,0 +1,51 @@
+#pragma once
+// Internals shared by the planner's translation units (not part of the public API).
+
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "core/calendar.h"
+#include "core/diagnostic.h"
+#include "plan/plan.h"
+#include "plan/planner.h"
+#include "plan/statements.h"
+#include "policy/policy.h"
+
+namespace pgpart::planner {
+
+struct Context {
+  const Policy& policy;
+  const Table& table;
+  int64_t now;  // UTC micros
+  const PlanOptions& options;
+  TableShape shape;
+  Plan* plan;
+  TableReport report;
+  // Steps with their sort key: group (recovery, default, periods), lower bound, action.
+  std::vector<std::pair<std::tuple<int, Bound, int>, Step>> steps;
+};
+
+// Adds a step with its sort key (group, lower bound, action).
+void Push(Context& c, Step step, Bound from = Bound::Min());
+
+void AddDiagnostic(Plan* plan, Severity severity, const Policy& policy, const std::string& path,
+                   std::string message);
+std::string TableText(const QualifiedName& n);
+std::string PeriodText(KeyType type, const Bound& from, const Bound& to);
+bool Overlaps(const Bound& a_from, const Bound& a_to, const Bound& b_from, const Bound& b_to);
+Step NewStep(const Context& c, Action action, const QualifiedName& partition, Reason reason);
+void AddHazard(Step& s, Hazard h);
+// Hazards that follow from the statements themselves (non-transactional ones).
+void AddStatementHazards(Step& s);
+
+// Retention steps for one expired child (drop, detach or archive), holds and limits applied.
+void PlanRetention(Context& c, const Grid* grid, const Child& child, int* drops_planned);
+// Completes an interrupted DETACH ... CONCURRENTLY.
+void PlanFinalize(Context& c, const Child& child);
+// Hash tables: exactly `modulus` children; another modulus is drift that blocks.
+void PlanHash(Context& c);
+
+}  // namespace pgpart::planner

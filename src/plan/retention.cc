@@ -1,0 +1,112 @@
+// Retention: drop / detach / archive on real bounds, holds, maxDropsPerRun, recovery.
+
+#include "plan/planner_internal.h"
+
+namespace pgpart::planner {
+
+// Does an active hold cover this child? Returns the hold's description ("" when not held).
+std::string ActiveHold(const Context& c, const Grid* grid, const Child& child,
+                       std::vector<std::string>* expired_notes) {
+  for (size_t i = 0; i < c.policy.holds.size(); ++i) {
+    const Hold& h = c.policy.holds[i];
+    bool matches = false;
+    if (h.partition) {
+      matches = *h.partition == child.name.name;
+    } else if (grid != nullptr && child.bound_kind == BoundKind::kRange) {
+      Bound from = Bound::Min(), to = Bound::Max();
+      if (h.from) {
+        auto v = ParsePolicyValue(*grid, *h.from);
+        if (v) from = Bound::Value(*v);
+      }
+      if (h.to) {
+        auto v = ParsePolicyValue(*grid, *h.to);
+        if (v) to = Bound::Value(*v);
+      }
+      matches = Overlaps(child.from, child.to, from, to);
+    }
+    if (!matches) continue;
+    if (h.until) {
+      auto until = ParseInstant(*h.until, FindZone(c.policy.time_zone));
+      if (until && *until <= c.now) {
+        expired_notes->push_back("hold on " + child.name.name + " (" + h.reason + ") expired " +
+                                 *h.until);
+        continue;
+      }
+      return h.reason + " (until " + *h.until + ")";
+    }
+    return h.reason;
+  }
+  return "";
+}
+
+// Retention steps for one expired child (drop, detach or archive), with holds and limits applied.
+void PlanRetention(Context& c, const Grid* grid, const Child& child, int* drops_planned) {
+  const Retention& r = *c.policy.retention;
+  const Execution& e = c.policy.execution;
+  Action action = r.action == RetentionAction::kDrop     ? Action::kDrop
+                  : r.action == RetentionAction::kDetach ? Action::kDetach
+                                                         : Action::kArchive;
+  Step s = NewStep(c, action, child.name, Reason::kRetention);
+  s.from = BoundText(c.table.key_type, child.from);
+  s.to = BoundText(c.table.key_type, child.to);
+  s.rows_estimate = child.rows_estimate;
+
+  std::vector<std::string> expired_notes;
+  std::string hold = ActiveHold(c, grid, child, &expired_notes);
+  for (auto& note : expired_notes) c.report.drift.push_back(note);
+  if (!hold.empty()) {
+    s.status = StepStatus::kHeld;
+    s.held_by = hold;
+  }
+
+  if (child.detach_pending) {
+    // The interrupted detach is finalized by its own recovery step; what remains is a plain table.
+    if (action == Action::kDetach) return;
+  } else {
+    s.statements.push_back(Detach(c.shape, child.name, e));
+  }
+  if (action == Action::kDrop) {
+    s.statements.push_back(DropTable(child.name, e));
+    AddHazard(s, Hazard::kDeletesData);
+    if (!c.policy.backup_gate) AddHazard(s, Hazard::kBackupUnverified);
+  } else {
+    AddHazard(s, Hazard::kDetachesData);
+  }
+  if (action == Action::kArchive) {
+    s.statements.push_back(CreateSchema(r.archive_schema, e));
+    s.statements.push_back(SetSchema(child.name, r.archive_schema, e));
+  }
+  if (!child.detach_pending && c.shape.has_default) {
+    AddHazard(s, Hazard::kAcquiresAccessExclusiveLock);
+  }
+  AddStatementHazards(s);
+
+  if (action == Action::kDrop && s.status == StepStatus::kPlanned) {
+    std::optional<int> limit = c.options.max_drops ? c.options.max_drops : r.max_drops_per_run;
+    if (limit && *drops_planned >= *limit) {
+      s.status = StepStatus::kBlocked;
+      s.blocked_by = "maxDropsPerRun (" + std::to_string(*limit) +
+                     ") reached for this table in this run; raise spec.retention.maxDropsPerRun "
+                     "or pass --max-drops N to drop more";
+    } else {
+      ++*drops_planned;
+    }
+  }
+  Push(c, std::move(s), child.from);
+}
+
+void PlanFinalize(Context& c, const Child& child) {
+  Step s = NewStep(c, Action::kFinalizeDetach, child.name, Reason::kRecovery);
+  if (child.bound_kind == BoundKind::kRange) {
+    s.from = BoundText(c.table.key_type, child.from);
+    s.to = BoundText(c.table.key_type, child.to);
+  }
+  s.statements.push_back(FinalizeDetach(c.shape, child.name, c.policy.execution));
+  AddHazard(s, Hazard::kDetachesData);
+  AddStatementHazards(s);
+  Push(c, std::move(s), child.from);
+  c.report.drift.push_back("partition " + child.name.name +
+                           " has an interrupted DETACH CONCURRENTLY; it will be finalized");
+}
+
+}  // namespace pgpart::planner
