@@ -1,6 +1,7 @@
 #include "cli_fixture.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -9,11 +10,9 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <pqxx/pqxx>
 #include <regex>
 #include <sstream>
-
-#include <gtest/gtest.h>
-#include <pqxx/pqxx>
 
 namespace pgpart::e2e {
 
@@ -21,8 +20,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* const kScrubbed[] = {"PGPART_DSN", "PGHOST",     "PGHOSTADDR", "PGPORT",
-                                 "PGDATABASE", "PGUSER",     "PGPASSWORD", "PGSERVICE",
+const char* const kScrubbed[] = {"PGPART_DSN", "PGHOST",           "PGHOSTADDR", "PGPORT",
+                                 "PGDATABASE", "PGUSER",           "PGPASSWORD", "PGSERVICE",
                                  "PGOPTIONS",  "SOURCE_DATE_EPOCH"};
 
 std::string CurrentTestName() {
@@ -110,9 +109,9 @@ std::string TestDir() {
   const std::string name = CurrentTestName();
   if (name != current_test) {
     current_test = name;
-    current_dir = (fs::temp_directory_path() /
-                   ("pgpart-e2e-" + std::to_string(getpid()) + "-" + name))
-                      .string();
+    current_dir =
+        (fs::temp_directory_path() / ("pgpart-e2e-" + std::to_string(getpid()) + "-" + name))
+            .string();
     fs::remove_all(current_dir);
     fs::create_directories(current_dir);
   }
@@ -209,10 +208,9 @@ void ScratchDatabase::LoadDemo() const {
 std::vector<std::string> StepLines(const nlohmann::json& plan) {
   std::vector<std::string> lines;
   for (const auto& step : plan.at("steps")) {
-    lines.push_back(step.at("action").get<std::string>() + " " +
-                    step.at("table").get<std::string>() + " " +
-                    step.at("partition").get<std::string>() + " " +
-                    step.at("status").get<std::string>());
+    lines.push_back(
+        step.at("action").get<std::string>() + " " + step.at("table").get<std::string>() + " " +
+        step.at("partition").get<std::string>() + " " + step.at("status").get<std::string>());
   }
   return lines;
 }

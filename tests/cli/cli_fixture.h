@@ -3,12 +3,11 @@
 // test its own scratch database in the sandbox PostgreSQL (PGPART_TEST_DSN).
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace pgpart::e2e {
 

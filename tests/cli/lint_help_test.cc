@@ -1,12 +1,12 @@
 // End to end: `pgpart lint` (no database), `--help` on every command, `version`.
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <array>
 #include <regex>
 #include <string>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "cli_fixture.h"
 
@@ -32,14 +32,14 @@ TEST(LintTest, ShippedPoliciesAreValid) {
 TEST(LintTest, ReportsEveryProblemWithFileLineColumn) {
   const std::string path = TestDir() + "/bad.yaml";
   WriteFile(path, std::string(kHeader) +
-                      "metadata:\n"              // line 3
-                      "  name: readings\n"       // 4
-                      "spec:\n"                  // 5
-                      "  tables: [public.r]\n"   // 6
-                      "  interval: 1 mnth\n"     // 7: unknown unit
-                      "  premake: 3\n"           // 8
-                      "  colour: blue\n"         // 9: unknown key
-                      "  holds:\n"               // 10
+                      "metadata:\n"                      // line 3
+                      "  name: readings\n"               // 4
+                      "spec:\n"                          // 5
+                      "  tables: [public.r]\n"           // 6
+                      "  interval: 1 mnth\n"             // 7: unknown unit
+                      "  premake: 3\n"                   // 8
+                      "  colour: blue\n"                 // 9: unknown key
+                      "  holds:\n"                       // 10
                       "    - partition: r_y2024m01\n");  // 11: no reason
   RunResult r = RunPgpart({"lint", "-f", path}, kNoServer);
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
@@ -124,8 +124,8 @@ TEST(HelpTest, EveryCommandHasHelp) {
 
   RunResult plan = RunPgpart({"plan", "--help"});
   EXPECT_EQ(plan.exit_code, 0);
-  for (const char* flag : {"--file", "--dsn", "--catalog", "--at", "--format", "--out",
-                           "--detailed-exitcode"}) {
+  for (const char* flag :
+       {"--file", "--dsn", "--catalog", "--at", "--format", "--out", "--detailed-exitcode"}) {
     EXPECT_THAT(plan.out, HasSubstr(flag)) << flag;
   }
   RunResult snapshot = RunPgpart({"snapshot", "--help"});
@@ -152,8 +152,7 @@ TEST(HelpTest, UsageErrorsExitOne) {
 TEST(VersionTest, PrintsTheProjectVersion) {
   RunResult v = RunPgpart({"version"});
   EXPECT_EQ(v.exit_code, 0);
-  EXPECT_TRUE(std::regex_match(v.out, std::regex("pgpart [0-9]+\\.[0-9]+\\.[0-9]+.*\n")))
-      << v.out;
+  EXPECT_TRUE(std::regex_match(v.out, std::regex("pgpart [0-9]+\\.[0-9]+\\.[0-9]+.*\n"))) << v.out;
   RunResult flag = RunPgpart({"--version"});
   EXPECT_EQ(flag.exit_code, 0);
   EXPECT_THAT(flag.out, HasSubstr(v.out.substr(0, v.out.size() - 1)));

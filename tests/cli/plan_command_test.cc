@@ -1,14 +1,14 @@
 // End to end: `pgpart plan` and `pgpart snapshot` exit codes, formats, output files, DSN sources,
 // offline plans and blocking drift, on small fixtures in a scratch database.
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "cli_fixture.h"
 
@@ -102,7 +102,8 @@ TEST_F(PlanCommandTest, ChangesExitTwoOnlyWithDetailedExitcode) {
   RunResult detailed = PlanDb({"--detailed-exitcode"});
   EXPECT_EQ(detailed.exit_code, 2) << detailed.out << detailed.err;
   EXPECT_THAT(detailed.out, HasSubstr("metrics_y2027m02"));
-  EXPECT_THAT(detailed.out, HasSubstr("Plan: 1 to create, 0 to detach, 0 to drop, 0 held, 0 blocked."));
+  EXPECT_THAT(detailed.out,
+              HasSubstr("Plan: 1 to create, 0 to detach, 0 to drop, 0 held, 0 blocked."));
 
   RunResult plain = PlanDb({});
   EXPECT_EQ(plain.exit_code, 0) << plain.err;
@@ -116,8 +117,8 @@ TEST_F(PlanCommandTest, ChangesExitTwoOnlyWithDetailedExitcode) {
 
 TEST_F(PlanCommandTest, ErrorsExitOne) {
   // Unreachable server.
-  RunResult down = Plan({"--dsn", "host=127.0.0.1 port=1 user=postgres connect_timeout=3",
-                         "--detailed-exitcode"});
+  RunResult down = Plan(
+      {"--dsn", "host=127.0.0.1 port=1 user=postgres connect_timeout=3", "--detailed-exitcode"});
   EXPECT_EQ(down.exit_code, 1) << down.out;
   EXPECT_FALSE(down.err.empty());
 
@@ -126,8 +127,8 @@ TEST_F(PlanCommandTest, ErrorsExitOne) {
   std::string text = kMetricsPolicy;
   text.replace(text.find("public.metrics"), 14, "public.nowhere");
   WriteFile(missing, text);
-  RunResult absent = RunPgpart({"plan", "-f", missing, "--dsn", db_.dsn(), "--at", kAt,
-                                "--detailed-exitcode"});
+  RunResult absent =
+      RunPgpart({"plan", "-f", missing, "--dsn", db_.dsn(), "--at", kAt, "--detailed-exitcode"});
   EXPECT_EQ(absent.exit_code, 1) << absent.out;
   EXPECT_THAT(absent.out + absent.err, HasSubstr("nowhere"));
 
@@ -218,8 +219,8 @@ TEST_F(PlanCommandTest, DsnFromEnvironment) {
 }
 
 TEST_F(PlanCommandTest, SourceDateEpochFixesGeneratedAt) {
-  RunResult r = Plan({"--dsn", db_.dsn(), "--format", "json"},
-                     {{"SOURCE_DATE_EPOCH", "1795262400"}});
+  RunResult r =
+      Plan({"--dsn", db_.dsn(), "--format", "json"}, {{"SOURCE_DATE_EPOCH", "1795262400"}});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(json::parse(r.out).at("generated_at"), "2026-11-21T12:00:00Z");
 }
@@ -243,8 +244,8 @@ TEST_F(PlanCommandTest, SnapshotIsJsonAndPlansOffline) {
   EXPECT_EQ(from_file, catalog);
 
   // No database at all: a DSN that cannot connect is not even tried.
-  RunResult offline = RunPgpart({"plan", "-f", policy_, "--catalog", path, "--at", kAt,
-                                 "--format", "json", "--detailed-exitcode"},
+  RunResult offline = RunPgpart({"plan", "-f", policy_, "--catalog", path, "--at", kAt, "--format",
+                                 "json", "--detailed-exitcode"},
                                 {{"PGHOST", "127.0.0.1"}, {"PGPORT", "1"}});
   EXPECT_EQ(offline.exit_code, 2) << offline.err;
   EXPECT_EQ(WithoutGeneratedAt(offline.out), WithoutGeneratedAt(PlanDb({"--format", "json"}).out));
@@ -282,10 +283,11 @@ spec:
   }
 
   // With the right modulus, 16 children are planned.
-  db_.Exec("DROP TABLE public.balances; CREATE TABLE public.balances (org_id bigint NOT NULL) "
-           "PARTITION BY HASH (org_id)");
-  RunResult fresh = RunPgpart({"plan", "-f", policy, "--dsn", db_.dsn(), "--at", kAt,
-                               "--format", "json"});
+  db_.Exec(
+      "DROP TABLE public.balances; CREATE TABLE public.balances (org_id bigint NOT NULL) "
+      "PARTITION BY HASH (org_id)");
+  RunResult fresh =
+      RunPgpart({"plan", "-f", policy, "--dsn", db_.dsn(), "--at", kAt, "--format", "json"});
   ASSERT_EQ(fresh.exit_code, 0) << fresh.err;
   json created = json::parse(fresh.out);
   EXPECT_EQ(created.at("summary").at("create"), 16);
@@ -316,8 +318,8 @@ spec:
   ASSERT_EQ(sql.exit_code, 0) << sql.err;
   const std::string script = TestDir() + "/odd.sql";
   WriteFile(script, sql.out);
-  RunResult psql = RunProgram({"psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db_.dsn(), "-f",
-                               script});
+  RunResult psql =
+      RunProgram({"psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db_.dsn(), "-f", script});
   ASSERT_EQ(psql.exit_code, 0) << psql.err << "\n" << sql.out;
   // 2026-11-21 is in ISO week 47: weeks 47, 48, 49 and the default.
   EXPECT_EQ(db_.Scalar("select count(*) from pg_inherits where inhparent = "

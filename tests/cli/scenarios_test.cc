@@ -1,14 +1,14 @@
 // End to end: the four real scenarios (policies/ + sql/demo.sql laid out around 2026-11-21) planned
 // by the built binary against the sandbox PostgreSQL, as a user would run it.
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "cli_fixture.h"
 
@@ -170,11 +170,11 @@ TEST_F(ScenariosTest, ReportsEveryTableWithItsPartitions) {
   json plan = PlanJson();
   std::vector<std::string> tables;
   for (const auto& t : plan.at("tables")) tables.push_back(t.at("table"));
-  EXPECT_EQ(Sorted(tables), (std::vector<std::string>{
-                                "public.audit_log", "public.daily_cash_balances",
-                                "public.domain_events", "public.episodic_events", "public.events",
-                                "public.expenses", "public.revenues", "public.sensor_readings",
-                                "public.transactions"}));
+  EXPECT_EQ(Sorted(tables),
+            (std::vector<std::string>{"public.audit_log", "public.daily_cash_balances",
+                                      "public.domain_events", "public.episodic_events",
+                                      "public.events", "public.expenses", "public.revenues",
+                                      "public.sensor_readings", "public.transactions"}));
   for (const auto& t : plan.at("tables")) {
     if (t.at("table") == "public.sensor_readings") {
       EXPECT_EQ(t.at("partitions").at("count"), 28);  // 2024-09 .. 2026-12
@@ -231,6 +231,27 @@ TEST_F(ScenariosTest, PlanningIsDeterministic) {
   EXPECT_EQ(c.out, d.out);
 }
 
+// --max-drops caps drops per table in this run, oldest first; the rest are blocked (exit 2).
+TEST_F(ScenariosTest, MaxDropsBlocksTheRest) {
+  RunResult r = Plan({"--format", "json", "--max-drops", "1", "--detailed-exitcode"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  json plan = json::parse(r.out);
+  // audit_log and domain_events have 3 expired partitions each: 1 dropped, 2 blocked each.
+  EXPECT_EQ(plan.at("summary").at("drop"), 5);
+  EXPECT_EQ(plan.at("summary").at("blocked"), 4);
+  EXPECT_EQ(plan.at("summary").at("held"), 1);
+  const json* first = FindStep(plan, "drop", "public.domain_events_y2024m08");
+  const json* second = FindStep(plan, "drop", "public.domain_events_y2024m09");
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(first->at("status"), "planned");
+  EXPECT_EQ(second->at("status"), "blocked");
+  EXPECT_FALSE(second->at("blocked_by").get<std::string>().empty());
+
+  // With the policies' own limits (5 and 3) nothing is blocked.
+  EXPECT_EQ(PlanJson().at("summary").at("blocked"), 0);
+}
+
 // A plan made offline from a snapshot equals the live plan byte for byte (but generated_at),
 // drain steps included: `snapshot -f` counts the default partition's rows by period.
 TEST_F(ScenariosTest, SnapshotPlanEqualsLivePlan) {
@@ -239,16 +260,16 @@ TEST_F(ScenariosTest, SnapshotPlanEqualsLivePlan) {
   ASSERT_EQ(snap.exit_code, 0) << snap.err;
 
   RunResult live = Plan({"--format", "json"});
-  RunResult offline = RunPgpart({"plan", "-f", policies_, "--catalog", path, "--at", kAt,
-                                 "--format", "json"});
+  RunResult offline =
+      RunPgpart({"plan", "-f", policies_, "--catalog", path, "--at", kAt, "--format", "json"});
   ASSERT_EQ(live.exit_code, 0) << live.err;
   ASSERT_EQ(offline.exit_code, 0) << offline.err;
   EXPECT_EQ(WithoutGeneratedAt(offline.out), WithoutGeneratedAt(live.out));
   EXPECT_NE(offline.out.find("drain_default"), std::string::npos);
 
   RunResult live_sql = Plan({"--format", "sql"});
-  RunResult offline_sql = RunPgpart({"plan", "-f", policies_, "--catalog", path, "--at", kAt,
-                                     "--format", "sql"});
+  RunResult offline_sql =
+      RunPgpart({"plan", "-f", policies_, "--catalog", path, "--at", kAt, "--format", "sql"});
   EXPECT_EQ(offline_sql.out, live_sql.out);
 }
 
@@ -259,8 +280,8 @@ TEST_F(ScenariosTest, RunningThePlannedSqlConverges) {
   ASSERT_EQ(sql.exit_code, 0) << sql.err;
   const std::string script = TestDir() + "/plan.sql";
   WriteFile(script, sql.out);
-  RunResult psql = RunProgram({"psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db_.dsn(), "-f",
-                               script});
+  RunResult psql =
+      RunProgram({"psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db_.dsn(), "-f", script});
   ASSERT_EQ(psql.exit_code, 0) << psql.err << "\n--- script ---\n" << sql.out;
 
   // The drained rows moved into their new partition, none were lost.
@@ -277,8 +298,9 @@ TEST_F(ScenariosTest, RunningThePlannedSqlConverges) {
   RunResult again = Plan({"--format", "json", "--detailed-exitcode"});
   EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
   json plan = json::parse(again.out);
-  EXPECT_EQ(StepLines(plan), (std::vector<std::string>{
-                                "drop public.sensor_readings public.sensor_readings_y2024m10 held"}));
+  EXPECT_EQ(StepLines(plan),
+            (std::vector<std::string>{
+                "drop public.sensor_readings public.sensor_readings_y2024m10 held"}));
   // The hold is still reported in text, and held steps alone are no change.
   RunResult text = Plan({"--detailed-exitcode"});
   EXPECT_EQ(text.exit_code, 0);
