@@ -89,6 +89,19 @@ RunResult RunPgpart(const std::vector<std::string>& args, const EnvChanges& env)
   return RunProgram(argv, env);
 }
 
+RunResult RunPsqlFile(const std::string& dsn, const std::string& file) {
+  std::string psql = "psql";
+  const char* bindir = std::getenv("PGPART_PG_BINDIR");
+  for (const std::string dir :
+       {std::string(bindir ? bindir : ""), std::string("/usr/lib/postgresql/15/bin")}) {
+    if (!dir.empty() && fs::exists(dir + "/psql")) {
+      psql = dir + "/psql";
+      break;
+    }
+  }
+  return RunProgram({psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", dsn, "-f", file});
+}
+
 std::string ServerDsn() {
   const char* dsn = std::getenv("PGPART_TEST_DSN");
   if (dsn == nullptr || *dsn == '\0') {

@@ -30,6 +30,10 @@ RunResult RunPgpart(const std::vector<std::string>& args, const EnvChanges& env 
 // Runs any program (argv[0] is looked up in PATH) the same way.
 RunResult RunProgram(const std::vector<std::string>& argv, const EnvChanges& env = {});
 
+// Runs PostgreSQL 15's psql (PGPART_PG_BINDIR, else /usr/lib/postgresql/15/bin, else PATH) on
+// `dsn` with ON_ERROR_STOP and the script `file`.
+RunResult RunPsqlFile(const std::string& dsn, const std::string& file);
+
 // PGPART_TEST_DSN (set by ctest's `pg` fixture). Fails the test (fatally) when missing: the
 // end-to-end tests never skip silently.
 std::string ServerDsn();

@@ -318,8 +318,7 @@ spec:
   ASSERT_EQ(sql.exit_code, 0) << sql.err;
   const std::string script = TestDir() + "/odd.sql";
   WriteFile(script, sql.out);
-  RunResult psql =
-      RunProgram({"psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db_.dsn(), "-f", script});
+  RunResult psql = RunPsqlFile(db_.dsn(), script);
   ASSERT_EQ(psql.exit_code, 0) << psql.err << "\n" << sql.out;
   // 2026-11-21 is in ISO week 47: weeks 47, 48, 49 and the default.
   EXPECT_EQ(db_.Scalar("select count(*) from pg_inherits where inhparent = "

@@ -280,8 +280,7 @@ TEST_F(ScenariosTest, RunningThePlannedSqlConverges) {
   ASSERT_EQ(sql.exit_code, 0) << sql.err;
   const std::string script = TestDir() + "/plan.sql";
   WriteFile(script, sql.out);
-  RunResult psql =
-      RunProgram({"psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db_.dsn(), "-f", script});
+  RunResult psql = RunPsqlFile(db_.dsn(), script);
   ASSERT_EQ(psql.exit_code, 0) << psql.err << "\n--- script ---\n" << sql.out;
 
   // The drained rows moved into their new partition, none were lost.
