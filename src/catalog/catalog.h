@@ -36,6 +36,9 @@ struct DefaultBucket {
   friend bool operator==(const DefaultBucket&, const DefaultBucket&) = default;
 };
 
+// COMMENT ON TABLE text set on a partition right before pgpart detaches it for dropping.
+constexpr char kDropMarkerPrefix[] = "pgpart:drop ";
+
 struct Table {
   QualifiedName name;
   bool exists = false;
@@ -50,6 +53,10 @@ struct Table {
   std::vector<DefaultBucket> default_buckets;  // rows of the default by grid period (policy grid)
   bool default_buckets_known = false;          // false: counts by period were not read
   std::optional<int64_t> max_key;  // integer keys: max(key) over the table (nullopt = empty)
+  // Former partitions of this table that pgpart detached in order to drop them but did not get
+  // to drop (a crash between DETACH ... CONCURRENTLY and DROP): found by their marker comment
+  // (kDropMarkerPrefix + parent), so the next run drops them instead of leaving orphans.
+  std::vector<Child> detached_for_drop;
   friend bool operator==(const Table&, const Table&) = default;
 };
 

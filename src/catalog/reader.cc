@@ -1,14 +1,14 @@
 #include "catalog/reader.h"
 
-#include "catalog/bound_expr.h"
-
-#include <pqxx/pqxx>
-
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <pqxx/pqxx>
 #include <set>
 #include <string_view>
+
+#include "catalog/bound_expr.h"
+#include "catalog/detached.h"
 
 namespace pgpart {
 namespace {
@@ -117,6 +117,14 @@ class CatalogReader {
     ReadDefaultsAndMaxKeys(tx);
     ReadMaxKeysRest(tx);
     ReadDefaultBuckets(tx);
+    std::vector<Table*> parents;
+    for (Work& w : work_) {
+      if (w.table.exists && w.table.partitioned) parents.push_back(&w.table);
+    }
+    if (!parents.empty()) {
+      ++round_trips_;
+      ReadDetachedForDrop(tx, parents);
+    }
     tx.commit();
 
     ReadResult result;
@@ -150,9 +158,7 @@ class CatalogReader {
   }
 
   std::string Quote(const std::string& ident) { return conn_.quote_name(ident); }
-  std::string QuoteTable(const QualifiedName& n) {
-    return Quote(n.schema) + "." + Quote(n.name);
-  }
+  std::string QuoteTable(const QualifiedName& n) { return Quote(n.schema) + "." + Quote(n.name); }
 
   // Session settings (transaction-local, so a connection lent by apply is left as it was) and
   // the server facts, in one round trip.
@@ -241,8 +247,8 @@ SELECT req.nsp, req.rel, c.oid, c.relkind::text, pt.partstrat::text,
         if (w.request != nullptr && w.request->interval && t.key_type != KeyType::kUnsupported) {
           // A grid that does not fit the key type is the planner's error to report.
           std::string ignored;
-          w.grid = Grid::Make(t.key_type, *w.request->interval,
-                              FindZone(w.request->time_zone), &ignored);
+          w.grid = Grid::Make(t.key_type, *w.request->interval, FindZone(w.request->time_zone),
+                              &ignored);
         }
       }
       work_.push_back(std::move(w));
@@ -267,13 +273,15 @@ SELECT req.nsp, req.rel, c.oid, c.relkind::text, pt.partstrat::text,
     // table and its indexes: pg_total_relation_size would open every child (relcache build and
     // a lock each), which dominates the read at tens of thousands of children. For the same
     // reason pg_get_expr gets relid 0 (a bound holds constants only, no column references).
-    pqxx::result r = ExecParams(tx, R"SQL(
+    pqxx::result r = ExecParams(tx,
+                                R"SQL(
 WITH ix AS (
   SELECT x.indrelid, sum(ic.relpages)::bigint AS pages
     FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid
    GROUP BY 1
 )
-SELECT p.ord, n.nspname, c.relname, c.relkind::text, )SQL" + detach_pending + R"SQL(,
+SELECT p.ord, n.nspname, c.relname, c.relkind::text, )SQL" +
+                                    detach_pending + R"SQL(,
        pg_get_expr(c.relpartbound, 0), greatest(c.reltuples, 0)::bigint,
        c.relpages::bigint + coalesce(t.relpages, 0) + coalesce(ix.pages, 0), c.oid
   FROM unnest($1::oid[]) WITH ORDINALITY AS p(oid, ord)
@@ -373,8 +381,7 @@ SELECT p.ord, n.nspname, c.relname, c.relkind::text, )SQL" + detach_pending + R"
     }
     if (probes.empty()) probes.push_back("NULL::bigint");
     return "SELECT " + std::to_string(i) + ", 'm', NULL::bigint, NULL::text, " +
-           (probes.size() == 1 ? probes[0] : "coalesce(" + Join(probes, ", ") + ")") +
-           "::text";
+           (probes.size() == 1 ? probes[0] : "coalesce(" + Join(probes, ", ") + ")") + "::text";
   }
 
   // Exact row counts (and key range) of every default partition, the first max(key) probe of
@@ -391,8 +398,9 @@ SELECT p.ord, n.nspname, c.relname, c.relkind::text, )SQL" + detach_pending + R"
             ", 's', coalesce(sum(greatest(l.reltuples, 0)), 0)::bigint, "
             "coalesce(sum(l.relpages::bigint + coalesce(lt.relpages, 0) + coalesce("
             "(SELECT sum(ic.relpages) FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid "
-            "WHERE x.indrelid = l.oid), 0)), 0)::text, '" + std::to_string(k) +
-            "' FROM pg_partition_tree(" + std::to_string(work_[i].sub_partitioned[k].second) +
+            "WHERE x.indrelid = l.oid), 0)), 0)::text, '" +
+            std::to_string(k) + "' FROM pg_partition_tree(" +
+            std::to_string(work_[i].sub_partitioned[k].second) +
             "::oid) pt JOIN pg_class l ON l.oid = pt.relid "
             "LEFT JOIN pg_class lt ON lt.oid = l.reltoastrelid WHERE pt.isleaf");
       }
@@ -403,8 +411,8 @@ SELECT p.ord, n.nspname, c.relname, c.relkind::text, )SQL" + detach_pending + R"
           const std::string key = Quote(t.key_columns[0]);
           min_max = "min(" + key + ")::text, max(" + key + ")::text";
         }
-        parts.push_back("SELECT " + std::to_string(i) + ", 'd', count(*), " + min_max +
-                        " FROM " + FromItem(*t.default_partition));
+        parts.push_back("SELECT " + std::to_string(i) + ", 'd', count(*), " + min_max + " FROM " +
+                        FromItem(*t.default_partition));
       }
       if (SingleKey(t) && IsIntegerKey(t.key_type) && t.strategy == "range") {
         Work& w = work_[i];
@@ -422,7 +430,8 @@ SELECT p.ord, n.nspname, c.relname, c.relkind::text, )SQL" + detach_pending + R"
       Table& t = w.table;
       const std::string kind = row[1].as<std::string>();
       if (kind == "s") {
-        const QualifiedName& name = w.sub_partitioned.at(std::stoul(row[4].as<std::string>())).first;
+        const QualifiedName& name =
+            w.sub_partitioned.at(std::stoul(row[4].as<std::string>())).first;
         for (Child& c : t.children) {
           if (c.name != name) continue;
           c.rows_estimate = row[2].as<int64_t>();
@@ -501,9 +510,8 @@ SELECT p.ord, n.nspname, c.relname, c.relkind::text, )SQL" + detach_pending + R"
                       FromItem(*t.default_partition) + " GROUP BY 2");
     }
     if (parts.empty()) return;
-    pqxx::result r =
-        ExecParams(tx, Join(parts, "\nUNION ALL\n") + "\nORDER BY 1, 2",
-                   pqxx::prepare::make_dynamic_params(params));
+    pqxx::result r = ExecParams(tx, Join(parts, "\nUNION ALL\n") + "\nORDER BY 1, 2",
+                                pqxx::prepare::make_dynamic_params(params));
     for (const auto& [i, lo] : first_period) work_[i].table.default_buckets_known = true;
     for (const pqxx::row& row : r) {
       const size_t i = row[0].as<size_t>();
@@ -549,8 +557,7 @@ ReadResult ReadCatalog(pqxx::connection_base& conn, const std::vector<TableReque
         Error("lost the connection to PostgreSQL while reading the catalog: " + OneLine(e.what())));
   } catch (const pqxx::sql_error& e) {
     std::string state = e.sqlstate().empty() ? "" : " [SQLSTATE " + e.sqlstate() + "]";
-    result.diagnostics.push_back(
-        Error("reading the catalog failed: " + OneLine(e.what()) + state));
+    result.diagnostics.push_back(Error("reading the catalog failed: " + OneLine(e.what()) + state));
   } catch (const std::exception& e) {
     result.diagnostics.push_back(Error("reading the catalog failed: " + OneLine(e.what())));
   }

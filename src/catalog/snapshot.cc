@@ -179,6 +179,16 @@ class Reader {
     if (auto it = j.find("default_partition"); it != j.end() && !it->is_null()) {
       t.default_partition = ReadChild(*it, path + ".default_partition", t.key_type);
     }
+    if (auto it = j.find("detached_for_drop"); it != j.end() && !it->is_null()) {
+      if (!it->is_array()) {
+        Fail(path + ".detached_for_drop", "expected an array");
+      } else {
+        for (size_t i = 0; i < it->size() && ok(); ++i) {
+          t.detached_for_drop.push_back(ReadChild(
+              (*it)[i], path + ".detached_for_drop[" + std::to_string(i) + "]", t.key_type));
+        }
+      }
+    }
     Get(j, "default_rows", path, &t.default_rows);
     if (auto it = j.find("default_buckets"); it != j.end() && !it->is_null()) {
       if (!it->is_array()) {
@@ -252,6 +262,9 @@ Json TableToJson(const Table& t) {
   j["default_partition"] =
       t.default_partition ? ChildToJson(*t.default_partition, t.key_type) : Json();
   j["default_rows"] = t.default_rows;
+  Json detached = Json::array();
+  for (const Child& c : t.detached_for_drop) detached.push_back(ChildToJson(c, t.key_type));
+  j["detached_for_drop"] = std::move(detached);
   Json buckets = Json::array();
   for (const DefaultBucket& b : t.default_buckets) {
     Json bj;

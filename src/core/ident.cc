@@ -67,6 +67,16 @@ std::string QuoteIdent(std::string_view ident) {
   return out;
 }
 
+std::string QuoteLiteral(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) {
+    out.push_back(c);
+    if (c == '\'') out.push_back('\'');
+  }
+  out.push_back('\'');
+  return out;
+}
+
 std::string QualifiedName::Sql() const { return QuoteIdent(schema) + "." + QuoteIdent(name); }
 
 std::optional<QualifiedName> ParseQualifiedName(std::string_view text, std::string* error) {

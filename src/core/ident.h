@@ -14,6 +14,11 @@ constexpr size_t kMaxIdentifierBytes = 63;  // NAMEDATALEN - 1
 // [a-z_][a-z0-9_]* or is a reserved keyword gets double quotes, with inner quotes doubled.
 std::string QuoteIdent(std::string_view ident);
 
+// A SQL string literal ('it''s'), for the few places PostgreSQL takes no parameters (COMMENT ON).
+// Assumes standard_conforming_strings = on (the default since PostgreSQL 9.1); refuses nothing:
+// backslashes are ordinary characters there.
+std::string QuoteLiteral(std::string_view text);
+
 struct QualifiedName {
   std::string schema;
   std::string name;

@@ -60,6 +60,7 @@ std::string CatalogHash(const Catalog& catalog, const std::vector<QualifiedName>
     for (const Child& child : t.children) AddChild(c, child);
     c.Add(t.default_partition.has_value());
     if (t.default_partition) AddChild(c, *t.default_partition);
+    for (const Child& d : t.detached_for_drop) AddChild(c.Add("detached"), d);
   };
   Canon c;
   c.Add("catalog-v1");

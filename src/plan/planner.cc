@@ -136,10 +136,11 @@ void PlanRange(Context& c) {
     }
   }
 
-  // Recovery first: interrupted concurrent detaches.
+  // Recovery first: interrupted concurrent detaches, and tables detached but not yet dropped.
   for (const Child& child : t.children) {
     if (child.detach_pending) PlanFinalize(c, child);
   }
+  PlanDetachedForDrop(c, &*grid);
 
   PlanDefault(c);
   const bool has_default_after = c.shape.has_default;

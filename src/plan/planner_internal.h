@@ -43,6 +43,8 @@ void AddStatementHazards(Step& s);
 
 // Retention steps for one expired child (drop, detach or archive), holds and limits applied.
 void PlanRetention(Context& c, const Grid* grid, const Child& child, int* drops_planned);
+// Drops tables an interrupted run detached for dropping (found by their marker comment).
+void PlanDetachedForDrop(Context& c, const Grid* grid);
 // Completes an interrupted DETACH ... CONCURRENTLY.
 void PlanFinalize(Context& c, const Child& child);
 // Hash tables: exactly `modulus` children; another modulus is drift that blocks.

@@ -63,6 +63,9 @@ void PlanRetention(Context& c, const Grid* grid, const Child& child, int* drops_
     // The interrupted detach is finalized by its own recovery step; what remains is a plain table.
     if (action == Action::kDetach) return;
   } else {
+    if (action == Action::kDrop && !c.shape.has_default) {
+      s.statements.push_back(MarkForDrop(child.name, c.table.name, e));
+    }
     s.statements.push_back(Detach(c.shape, child.name, e));
   }
   if (action == Action::kDrop) {
@@ -107,6 +110,36 @@ void PlanFinalize(Context& c, const Child& child) {
   Push(c, std::move(s), child.from);
   c.report.drift.push_back("partition " + child.name.name +
                            " has an interrupted DETACH CONCURRENTLY; it will be finalized");
+}
+
+}  // namespace pgpart::planner
+
+namespace pgpart::planner {
+
+void PlanDetachedForDrop(Context& c, const Grid* grid) {
+  for (const Child& orphan : c.table.detached_for_drop) {
+    const bool drops = c.policy.retention && c.policy.retention->action == RetentionAction::kDrop;
+    if (!drops) {
+      c.report.drift.push_back("table " + orphan.name.Sql() +
+                               " was detached for dropping by an earlier run, but the policy no "
+                               "longer drops: drop or keep it by hand (its comment marks it)");
+      continue;
+    }
+    Step s = NewStep(c, Action::kDrop, orphan.name, Reason::kRecovery);
+    s.rows_estimate = orphan.rows_estimate;
+    std::vector<std::string> expired_notes;
+    std::string hold = ActiveHold(c, grid, orphan, &expired_notes);
+    if (!hold.empty()) {
+      s.status = StepStatus::kHeld;
+      s.held_by = hold;
+    }
+    s.statements.push_back(DropTable(orphan.name, c.policy.execution));
+    AddHazard(s, Hazard::kDeletesData);
+    if (!c.policy.backup_gate) AddHazard(s, Hazard::kBackupUnverified);
+    Push(c, std::move(s));
+    c.report.drift.push_back("table " + orphan.name.Sql() +
+                             " was detached for dropping by an interrupted run; dropping it now");
+  }
 }
 
 }  // namespace pgpart::planner

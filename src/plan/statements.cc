@@ -1,5 +1,7 @@
 #include "plan/statements.h"
 
+#include "catalog/catalog.h"
+
 namespace pgpart {
 namespace {
 
@@ -63,6 +65,12 @@ Statement FinalizeDetach(const TableShape& t, const QualifiedName& child, const 
 
 Statement DropTable(const QualifiedName& child, const Execution& e) {
   return Make("DROP TABLE " + child.Sql(), e);
+}
+
+Statement MarkForDrop(const QualifiedName& child, const QualifiedName& parent, const Execution& e) {
+  return Make("COMMENT ON TABLE " + child.Sql() + " IS " +
+                  QuoteLiteral(std::string(kDropMarkerPrefix) + parent.Sql()),
+              e);
 }
 
 Statement CreateSchema(const std::string& schema, const Execution& e) {

@@ -40,6 +40,9 @@ Statement Detach(const TableShape& t, const QualifiedName& child, const Executio
 // DETACH PARTITION ... FINALIZE (completes an interrupted concurrent detach; non-transactional).
 Statement FinalizeDetach(const TableShape& t, const QualifiedName& child, const Execution& e);
 Statement DropTable(const QualifiedName& child, const Execution& e);
+// COMMENT ON TABLE child IS 'pgpart:drop <parent>': set before a concurrent detach so that a crash
+// between the detach and the drop leaves a table the next run recognises and drops.
+Statement MarkForDrop(const QualifiedName& child, const QualifiedName& parent, const Execution& e);
 Statement CreateSchema(const std::string& schema, const Execution& e);
 Statement SetSchema(const QualifiedName& child, const std::string& schema, const Execution& e);
 

@@ -101,3 +101,16 @@ TEST(IdentQualified, SixtyThreeBytesNotCharacters) {
 
 }  // namespace
 }  // namespace pgpart
+
+namespace pgpart {
+namespace {
+
+TEST(QuoteLiteral, DoublesSingleQuotesOnly) {
+  EXPECT_EQ(QuoteLiteral("plain"), "'plain'");
+  EXPECT_EQ(QuoteLiteral("it's"), "'it''s'");
+  EXPECT_EQ(QuoteLiteral("a\\b"), "'a\\b'");  // standard_conforming_strings: backslash is literal
+  EXPECT_EQ(QuoteLiteral("\"Odd \"\"S\"\"\".m"), "'\"Odd \"\"S\"\"\".m'");
+}
+
+}  // namespace
+}  // namespace pgpart

@@ -5,6 +5,11 @@
 
 -- drop "Odd Schema"."Events ""X""_p0" on "Odd Schema"."Events ""X""" (policy events, retention) [0, 1000000), rows: 1000000
 -- hazards: DELETES_DATA BACKUP_UNVERIFIED NON_TRANSACTIONAL
+BEGIN;
+SET LOCAL lock_timeout = '3000ms';
+SET LOCAL statement_timeout = '300000ms';
+COMMENT ON TABLE "Odd Schema"."Events ""X""_p0" IS 'pgpart:drop "Odd Schema"."Events ""X"""';
+COMMIT;
 -- runs outside a transaction block
 SET lock_timeout = '3000ms';
 SET statement_timeout = '300000ms';
@@ -18,6 +23,11 @@ COMMIT;
 -- drop "Odd Schema"."Events ""X""_p1000000" on "Odd Schema"."Events ""X""" (policy events, retention) [1000000, 2000000), rows: 1000000
 -- hazards: DELETES_DATA BACKUP_UNVERIFIED NON_TRANSACTIONAL
 -- BLOCKED, not run: maxDropsPerRun (1) reached for this table in this run; raise spec.retention.maxDropsPerRun or pass --max-drops N to drop more
+-- BEGIN;
+-- SET LOCAL lock_timeout = '3000ms';
+-- SET LOCAL statement_timeout = '300000ms';
+-- COMMENT ON TABLE "Odd Schema"."Events ""X""_p1000000" IS 'pgpart:drop "Odd Schema"."Events ""X"""';
+-- COMMIT;
 -- -- runs outside a transaction block
 -- SET lock_timeout = '3000ms';
 -- SET statement_timeout = '300000ms';

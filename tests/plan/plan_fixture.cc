@@ -195,6 +195,10 @@ void SimulateApply(const Plan& plan, Catalog& catalog) {
       case Action::kArchive:
       case Action::kDrop:
         erase(s.partition);
+        t->detached_for_drop.erase(
+            std::remove_if(t->detached_for_drop.begin(), t->detached_for_drop.end(),
+                           [&](const Child& c) { return c.name == s.partition; }),
+            t->detached_for_drop.end());
         break;
     }
   }

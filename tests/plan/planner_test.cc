@@ -65,11 +65,12 @@ TEST(Planner, PremakeAndRetentionOnMonthlyGrid) {
   EXPECT_EQ(drop.reason, Reason::kRetention);
   EXPECT_EQ(drop.hazards, (std::vector<Hazard>{Hazard::kDeletesData, Hazard::kBackupUnverified,
                                                Hazard::kNonTransactional}));
-  EXPECT_NE(drop.statements[0].sql.find("DETACH PARTITION public.sensor_readings_y2024m09 "
+  ASSERT_EQ(drop.statements.size(), 3u);  // mark, detach concurrently, drop
+  EXPECT_NE(drop.statements[1].sql.find("DETACH PARTITION public.sensor_readings_y2024m09 "
                                         "CONCURRENTLY"),
             std::string::npos);
-  EXPECT_FALSE(drop.statements[0].transactional);
-  EXPECT_EQ(drop.statements[1].sql, "DROP TABLE public.sensor_readings_y2024m09");
+  EXPECT_FALSE(drop.statements[1].transactional);
+  EXPECT_EQ(drop.statements[2].sql, "DROP TABLE public.sensor_readings_y2024m09");
   EXPECT_EQ(plan.summary.create, 2);
   EXPECT_EQ(plan.summary.drop, 2);
   EXPECT_EQ(plan.tables[0].partitions.covered_until, "2027-01-01T00:00:00Z");
@@ -411,6 +412,41 @@ TEST(Planner, InterruptedConcurrentDetachIsFinalizedFirst) {
   auto drops = StepsOf(plan, Action::kDrop);
   EXPECT_EQ(drops[0].statements.size(), 1u);
   EXPECT_EQ(drops[0].statements[0].sql, "DROP TABLE public.sensor_readings_y2024m09");
+}
+
+TEST(Planner, ConcurrentDropMarksThePartitionBeforeDetaching) {
+  Plan plan = ComputePlan(Policies(kSensor), CatalogOf({Sensor()}), At("2026-11-21T12:00:00Z"));
+  const Step drop = StepsOf(plan, Action::kDrop)[0];
+  ASSERT_EQ(drop.statements.size(), 3u);
+  EXPECT_EQ(drop.statements[0].sql,
+            "COMMENT ON TABLE public.sensor_readings_y2024m09 IS 'pgpart:drop "
+            "public.sensor_readings'");
+  EXPECT_TRUE(drop.statements[0].transactional);
+  EXPECT_FALSE(drop.statements[1].transactional);
+  EXPECT_EQ(drop.statements[2].sql, "DROP TABLE public.sensor_readings_y2024m09");
+}
+
+TEST(Planner, TablesDetachedForDropByAnInterruptedRunAreDropped) {
+  Table t = Sensor();
+  Child orphan;
+  orphan.name = {"public", "sensor_readings_y2024m08"};
+  orphan.from = Bound::Min();
+  orphan.to = Bound::Max();
+  t.detached_for_drop.push_back(orphan);
+  Catalog catalog = CatalogOf({t});
+  Plan plan = ComputePlan(Policies(kSensor), catalog, At("2026-11-21T12:00:00Z"));
+  ASSERT_FALSE(plan.steps.empty());
+  EXPECT_EQ(plan.steps[0].action, Action::kDrop);
+  EXPECT_EQ(plan.steps[0].reason, Reason::kRecovery);
+  EXPECT_EQ(plan.steps[0].partition.name, "sensor_readings_y2024m08");
+  EXPECT_EQ(plan.steps[0].statements.size(), 1u);
+  EXPECT_NE(CatalogHash(catalog), CatalogHash(CatalogOf({Sensor()})));
+
+  // A policy that no longer drops leaves it alone and says so.
+  std::string detach = std::string(kSensor);
+  detach.replace(detach.find("{keep: 24 months}"), 17, "{keep: 24 months, action: detach}");
+  Plan kept = ComputePlan(Policies(detach), catalog, At("2026-11-21T12:00:00Z"));
+  for (const Step& s : kept.steps) EXPECT_NE(s.partition.name, "sensor_readings_y2024m08");
 }
 
 TEST(Planner, DstCorrectDailyBoundariesInBerlin) {

@@ -1,0 +1,16 @@
+#pragma once
+// Finding former partitions that pgpart detached for dropping but did not drop (crash recovery).
+
+#include <pqxx/pqxx>
+#include <vector>
+
+#include "catalog/catalog.h"
+
+namespace pgpart {
+
+// One query: every ordinary or partitioned table that is not a partition and carries the drop
+// marker comment (kDropMarkerPrefix + parent's qualified name) naming one of `tables`; appended to
+// that table's detached_for_drop (as range children with unknown bounds, MINVALUE..MAXVALUE).
+void ReadDetachedForDrop(pqxx::transaction_base& tx, std::vector<Table*>& tables);
+
+}  // namespace pgpart

@@ -1,0 +1,39 @@
+// Tables an interrupted run detached for dropping are found by their marker comment.
+
+#include <gtest/gtest.h>
+
+#include "catalog/reader.h"
+#include "pg_fixture.h"
+#include "reader_test_util.h"
+
+namespace pgpart::testing {
+namespace {
+
+class DetachedForDropTest : public PgTest {};
+
+TEST_F(DetachedForDropTest, MarkedStandaloneTablesAreListedUnderTheirParent) {
+  Exec(R"SQL(
+    CREATE SCHEMA "Odd ""S""";
+    CREATE TABLE "Odd ""S""".m (id int, at timestamptz) PARTITION BY RANGE (at);
+    CREATE TABLE "Odd ""S""".m_2024 PARTITION OF "Odd ""S""".m
+      FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+    CREATE TABLE "Odd ""S""".m_2023 (id int, at timestamptz);
+    INSERT INTO "Odd ""S""".m_2023 VALUES (1, '2023-05-01');
+    COMMENT ON TABLE "Odd ""S""".m_2023 IS 'pgpart:drop "Odd ""S""".m';
+    -- marked but still attached: a normal child, not an orphan
+    COMMENT ON TABLE "Odd ""S""".m_2024 IS 'pgpart:drop "Odd ""S""".m';
+    -- a marker naming another parent, and an unmarked table
+    CREATE TABLE public.stray (id int);
+    COMMENT ON TABLE public.stray IS 'pgpart:drop public.other';
+    CREATE TABLE public.plain (id int);
+  )SQL");
+  ReadResult r = ReadCatalog(Dsn(), {Request("Odd \"S\"", "m", "1 year")});
+  ASSERT_FALSE(HasErrors(r.diagnostics)) << AllDiagnostics(r);
+  const Table& t = r.catalog.tables.at(0);
+  ASSERT_EQ(t.detached_for_drop.size(), 1u);
+  EXPECT_EQ(t.detached_for_drop[0].name, (QualifiedName{"Odd \"S\"", "m_2023"}));
+  EXPECT_EQ(t.children.size(), 1u);
+}
+
+}  // namespace
+}  // namespace pgpart::testing
