@@ -123,7 +123,16 @@ select partman.run_maintenance() \g /dev/null
 select (extract(epoch from clock_timestamp() - :'t0'::timestamptz) * 1e6)::bigint;
 EOF
 done
+# For reference: the same plan offline from a snapshot (no server; parses the snapshot JSON).
+"$pgpart" snapshot --dsn "$dsn" -f "$work/bench.yaml" -o "$work/bench-catalog.json" 2>/dev/null
+: >"$work/offline.us"
+for ((i = 0; i < reps; i++)); do
+  t0=$(now_s)
+  "$pgpart" plan -f "$work/bench.yaml" --catalog "$work/bench-catalog.json" >/dev/null
+  echo $(($(now_s) - t0)) >>"$work/offline.us"
+done
 pg_us=$(median <"$work/pgpart.us")
+offline_us=$(median <"$work/offline.us")
 pm_us=$(median <"$work/partman.us")
 pm_server_us=$(median <"$work/partman_server.us")
 ratio=$(awk -v a="$pm_us" -v b="$pg_us" 'BEGIN {printf "%.1f", a / b}')
@@ -156,6 +165,7 @@ missed=0
 echo
 echo "== results (medians of $reps runs; wall times include process start and connection)"
 printf '%-58s %10s ms\n' "pgpart plan, $tables × $per_table, no changes (exit 0)" "$(ms "$pg_us")"
+printf '%-58s %10s ms\n' "pgpart plan, same tables offline from a snapshot (--catalog)" "$(ms "$offline_us")"
 printf '%-58s %10s ms\n' "pg_partman run_maintenance(), no-op, via psql" "$(ms "$pm_us")"
 printf '%-58s %10s ms\n' "pg_partman run_maintenance(), no-op, inside the server" "$(ms "$pm_server_us")"
 printf '%-58s %10s ×   goal >= 8×    %s\n' "ratio partman (psql) / pgpart" "$ratio" \
