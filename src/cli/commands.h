@@ -36,4 +36,21 @@ struct LintArgs {
 CLI::App* AddLintCommand(CLI::App& app, LintArgs& args);
 int RunLint(const LintArgs& args);
 
+struct ApplyArgs {
+  std::vector<std::string> files;
+  std::string dsn;
+  std::string at;
+  std::string plan_file;  // --plan: apply a saved plan exactly
+  bool auto_approve = false;
+  bool dry_run = false;
+  bool no_audit = false;
+  std::string lock_timeout, statement_timeout;
+  int retries = -1;
+  int max_drops = -1;
+  std::string format = "text";      // text | json (the final report)
+  std::string log_format = "text";  // text | json (one log line per step, on stderr)
+};
+CLI::App* AddApplyCommand(CLI::App& app, ApplyArgs& args);
+int RunApply(const ApplyArgs& args);
+
 }  // namespace pgpart::cli

@@ -1,5 +1,6 @@
 #include "cli/common.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -8,6 +9,8 @@
 
 #include "catalog/reader.h"
 #include "catalog/snapshot.h"
+#include "core/calendar.h"
+#include "plan/planner.h"
 
 namespace pgpart::cli {
 
@@ -83,6 +86,64 @@ bool LoadCatalog(const std::string& snapshot_path, const std::string& dsn,
   ReadResult result = ReadCatalog(dsn, requests);
   if (ReportDiagnostics(result.diagnostics)) return false;
   *catalog = std::move(result.catalog);
+  return true;
+}
+
+bool MakePlan(const PlanInputs& in, PolicySet* set, Plan* plan) {
+  *set = LoadPolicies(in.files);
+  if (ReportDiagnostics(set->diagnostics)) return false;
+  for (Policy& p : set->policies) {
+    if (in.lock_timeout_ms) p.execution.lock_timeout_ms = *in.lock_timeout_ms;
+    if (in.statement_timeout_ms) p.execution.statement_timeout_ms = *in.statement_timeout_ms;
+    if (in.retries) p.execution.retries = *in.retries;
+  }
+  Catalog catalog;
+  if (!LoadCatalog(in.catalog, in.dsn, &set->policies, &catalog)) return false;
+
+  int64_t now = 0;
+  if (!in.at.empty()) {
+    auto at = ParseInstant(in.at, FindZone("UTC"));
+    if (!at) {
+      std::cerr << "error: --at '" << in.at
+                << "' is not an ISO 8601 date or timestamp (e.g. 2026-11-21T12:00:00Z)\n";
+      return false;
+    }
+    now = *at;
+  } else if (catalog.now_micros) {
+    // Whole seconds: the plan's `at` stays readable and a re-plan in the same second matches.
+    now = *catalog.now_micros / 1'000'000 * 1'000'000;
+  } else {
+    std::cerr << "error: the snapshot records no clock; pass --at\n";
+    return false;
+  }
+  PlanOptions options;
+  options.max_drops = in.max_drops;
+  *plan = ComputePlan(set->policies, catalog, now, options);
+  plan->generated_at = InstantText(GeneratedAtMicros());
+  for (const std::string& file : set->files) {
+    std::string text;
+    if (!ReadFile(file, &text)) return false;
+    plan->policy_sources.push_back(PolicySource{file, std::move(text)});
+  }
+  return true;
+}
+
+bool PoliciesFromPlan(const Plan& plan, PolicySet* set) {
+  *set = PolicySet{};
+  for (const PolicySource& src : plan.policy_sources) {
+    PolicySet one = ParsePolicies(src.text, src.file);
+    set->policies.insert(set->policies.end(), one.policies.begin(), one.policies.end());
+    set->diagnostics.insert(set->diagnostics.end(), one.diagnostics.begin(), one.diagnostics.end());
+    set->files.push_back(src.file);
+  }
+  if (ReportDiagnostics(set->diagnostics)) return false;
+  std::sort(set->policies.begin(), set->policies.end(),
+            [](const Policy& a, const Policy& b) { return a.name < b.name; });
+  if (PolicyHash(set->policies) != plan.policy_hash) {
+    std::cerr << "error: the policies stored in the plan do not match its policy_hash (was the "
+                 "plan edited?)\n";
+    return false;
+  }
   return true;
 }
 

@@ -8,6 +8,8 @@
 
 #include "catalog/catalog.h"
 #include "core/diagnostic.h"
+#include "plan/plan.h"
+#include "policy/loader.h"
 #include "policy/policy.h"
 
 namespace pgpart::cli {
@@ -34,6 +36,26 @@ bool WriteOutput(const std::string& path, const std::string& text);
 
 // Reads a whole file. False (after printing why) on failure.
 bool ReadFile(const std::string& path, std::string* text);
+
+// What `plan` and `apply` plan from.
+struct PlanInputs {
+  std::vector<std::string> files;
+  std::string dsn;      // resolved (ResolveDsn)
+  std::string catalog;  // snapshot file instead of the database
+  std::string at;       // ISO 8601; empty = the database's (or snapshot's) clock
+  std::optional<int> max_drops;
+  // Execution overrides applied to every policy before planning (apply's flags).
+  std::optional<int64_t> lock_timeout_ms, statement_timeout_ms;
+  std::optional<int> retries;
+};
+
+// Loads the policies, reads the catalog and computes the plan (with generated_at and the policy
+// sources filled in). Planning diagnostics stay on the plan. False (after printing why) when the
+// policies or the catalog cannot be read.
+bool MakePlan(const PlanInputs& inputs, PolicySet* policies, Plan* plan);
+
+// The policies a saved plan carries (its policy_sources), checked against its policy_hash.
+bool PoliciesFromPlan(const Plan& plan, PolicySet* policies);
 
 // The wall clock for `generated_at`, or $SOURCE_DATE_EPOCH when set (reproducible output).
 int64_t GeneratedAtMicros();

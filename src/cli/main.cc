@@ -15,8 +15,10 @@ int main(int argc, char** argv) {
   PlanArgs plan_args;
   SnapshotArgs snapshot_args;
   LintArgs lint_args;
+  ApplyArgs apply_args;
   CLI::App* plan = AddPlanCommand(app, plan_args);
   CLI::App* snapshot = AddSnapshotCommand(app, snapshot_args);
+  CLI::App* apply = AddApplyCommand(app, apply_args);
   CLI::App* lint = AddLintCommand(app, lint_args);
   CLI::App* version = app.add_subcommand("version", "Print the version");
 
@@ -33,6 +35,7 @@ int main(int argc, char** argv) {
     return kExitError;
   }
   if (plan->parsed()) return RunPlan(plan_args);
+  if (apply->parsed()) return RunApply(apply_args);
   if (snapshot->parsed()) return RunSnapshot(snapshot_args);
   if (lint->parsed()) return RunLint(lint_args);
   if (version->parsed()) {

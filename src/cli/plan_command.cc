@@ -44,35 +44,15 @@ CLI::App* AddPlanCommand(CLI::App& app, PlanArgs& args) {
 }
 
 int RunPlan(const PlanArgs& args) {
-  PolicySet set = LoadPolicies(args.files);
-  if (ReportDiagnostics(set.diagnostics)) return kExitError;
-
-  Catalog catalog;
-  if (!LoadCatalog(args.catalog, ResolveDsn(args.dsn), &set.policies, &catalog)) {
-    return kExitError;
-  }
-
-  int64_t now = 0;
-  if (!args.at.empty()) {
-    auto at = ParseInstant(args.at, FindZone("UTC"));
-    if (!at) {
-      std::cerr << "error: --at '" << args.at
-                << "' is not an ISO 8601 date or timestamp (e.g. 2026-11-21T12:00:00Z)\n";
-      return kExitError;
-    }
-    now = *at;
-  } else if (catalog.now_micros) {
-    // Whole seconds: the plan's `at` stays readable and a re-plan in the same second matches.
-    now = *catalog.now_micros / 1'000'000 * 1'000'000;
-  } else {
-    std::cerr << "error: the snapshot records no clock; pass --at\n";
-    return kExitError;
-  }
-
-  PlanOptions options;
-  if (args.max_drops >= 0) options.max_drops = args.max_drops;
-  Plan plan = ComputePlan(set.policies, catalog, now, options);
-  plan.generated_at = InstantText(GeneratedAtMicros());
+  PlanInputs inputs;
+  inputs.files = args.files;
+  inputs.dsn = ResolveDsn(args.dsn);
+  inputs.catalog = args.catalog;
+  inputs.at = args.at;
+  if (args.max_drops >= 0) inputs.max_drops = args.max_drops;
+  PolicySet set;
+  Plan plan;
+  if (!MakePlan(inputs, &set, &plan)) return kExitError;
 
   std::string format = args.format;
   if (format.empty()) {

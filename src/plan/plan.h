@@ -90,6 +90,14 @@ struct PlanSummary {
   friend bool operator==(const PlanSummary&, const PlanSummary&) = default;
 };
 
+// A policy file's text as it was read, carried in a saved plan so that `apply --plan` re-checks
+// holds and gates against exactly the policies that were reviewed.
+struct PolicySource {
+  std::string file;
+  std::string text;
+  friend bool operator==(const PolicySource&, const PolicySource&) = default;
+};
+
 struct Plan {
   std::string generated_at;  // instant the plan was made (UTC text); not part of equality
   std::string at;            // the clock the plan was computed for (UTC text)
@@ -99,6 +107,7 @@ struct Plan {
   std::vector<TableReport> tables;
   std::vector<Step> steps;  // stable order: table, then period
   Diagnostics diagnostics;  // planning errors (e.g. table missing) and warnings
+  std::vector<PolicySource> policy_sources;  // filled by the CLI; not part of equality
 
   // True when some step is planned or blocked (held steps alone are no change).
   bool HasChanges() const;

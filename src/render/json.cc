@@ -92,6 +92,10 @@ std::string RenderJson(const Plan& plan) {
              {"path", d.path},
              {"message", d.message}});
   }
+  j["policy_sources"] = Json::array();
+  for (const PolicySource& src : plan.policy_sources) {
+    j["policy_sources"].push_back(Json{{"file", src.file}, {"text", src.text}});
+  }
   return j.dump(2) + "\n";
 }
 
@@ -173,6 +177,10 @@ bool PlanFromJson(const std::string& json_text, Plan* plan, std::string* error) 
       d.path = dj.at("path").get<std::string>();
       d.message = dj.at("message").get<std::string>();
       p.diagnostics.push_back(std::move(d));
+    }
+    for (const Json& sj : j.value("policy_sources", Json::array())) {
+      p.policy_sources.push_back(
+          PolicySource{sj.at("file").get<std::string>(), sj.at("text").get<std::string>()});
     }
     *plan = std::move(p);
     return true;

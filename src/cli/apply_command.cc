@@ -1,0 +1,306 @@
+// `pgpart apply`: plan, show, confirm, execute; or execute a saved plan exactly.
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include "apply/audit.h"
+#include "apply/executor.h"
+#include "catalog/reader.h"
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "core/calendar.h"
+#include "core/duration.h"
+#include "plan/planner.h"
+#include "render/render.h"
+
+namespace pgpart::cli {
+namespace {
+
+constexpr int kExitBlocked = 3;
+
+std::string Symbol(StepOutcome o, Action a) {
+  switch (o) {
+    case StepOutcome::kApplied:
+      return a == Action::kDrop                                      ? "-"
+             : (a == Action::kCreate || a == Action::kCreateDefault) ? "+"
+                                                                     : "~";
+    case StepOutcome::kAlreadyDone:
+      return "=";
+    default:
+      return "!";
+  }
+}
+
+std::string PastTense(Action a) {
+  switch (a) {
+    case Action::kCreate:
+      return "created";
+    case Action::kCreateDefault:
+      return "created default";
+    case Action::kDrainDefault:
+      return "drained default into";
+    case Action::kDetach:
+      return "detached";
+    case Action::kFinalizeDetach:
+      return "finalized detach of";
+    case Action::kArchive:
+      return "archived";
+    case Action::kDrop:
+      return "dropped";
+  }
+  return "";
+}
+
+nlohmann::ordered_json StepJson(const StepReport& r) {
+  nlohmann::ordered_json j;
+  j["action"] = ActionName(r.step.action);
+  j["table"] = r.step.table.Sql();
+  j["policy"] = r.step.policy;
+  j["partition"] = r.step.partition.Sql();
+  j["outcome"] = OutcomeName(r.outcome);
+  j["rows"] = r.rows ? nlohmann::ordered_json(*r.rows) : nlohmann::ordered_json();
+  j["detail"] = r.detail;
+  j["seconds"] = r.seconds;
+  return j;
+}
+
+// A saved plan is stale when the catalog's structure changed since it was made: say what.
+bool CheckNotStale(const Plan& saved, const std::vector<Policy>& policies, const std::string& dsn) {
+  std::vector<TableRequest> requests;
+  for (const Policy& p : policies) {
+    for (const QualifiedName& t : p.tables) {
+      TableRequest r;
+      r.name = t;
+      if (p.strategy == Strategy::kRange) r.interval = p.interval;
+      r.time_zone = p.time_zone;
+      requests.push_back(r);
+    }
+  }
+  ReadResult read = ReadCatalog(dsn, requests);
+  if (ReportDiagnostics(read.diagnostics)) return false;
+  std::vector<QualifiedName> named;
+  for (const Policy& p : policies) named.insert(named.end(), p.tables.begin(), p.tables.end());
+  if (CatalogHash(read.catalog, &named) == saved.catalog_hash) return true;
+  std::cerr << "error: the saved plan is stale: the partitions changed since it was made.\n";
+  auto at = ParseInstant(saved.at, FindZone("UTC"));
+  Plan fresh = ComputePlan(policies, read.catalog, at.value_or(0));
+  auto has = [](const Plan& p, const Step& s) {
+    for (const Step& o : p.steps) {
+      if (o.action == s.action && o.partition == s.partition) return true;
+    }
+    return false;
+  };
+  for (const Step& s : saved.steps) {
+    if (!has(fresh, s)) {
+      std::cerr << "  no longer needed: " << ActionName(s.action) << " " << s.partition.Sql()
+                << "\n";
+    }
+  }
+  for (const Step& s : fresh.steps) {
+    if (!has(saved, s)) {
+      std::cerr << "  now needed: " << ActionName(s.action) << " " << s.partition.Sql() << "\n";
+    }
+  }
+  std::cerr << "Run `pgpart plan` again, review, and apply the new plan.\n";
+  return false;
+}
+
+bool Confirm() {
+  if (!isatty(STDIN_FILENO)) {
+    std::cerr << "error: refusing to apply without confirmation: standard input is not a "
+                 "terminal (pass --auto-approve)\n";
+    return false;
+  }
+  std::cout << "\nApply these changes? Only 'yes' will be accepted: " << std::flush;
+  std::string answer;
+  std::getline(std::cin, answer);
+  if (answer != "yes") {
+    std::cout << "Apply cancelled.\n";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+CLI::App* AddApplyCommand(CLI::App& app, ApplyArgs& args) {
+  CLI::App* cmd = app.add_subcommand(
+      "apply", "Plan, show the plan, ask for confirmation, and execute it (or a saved plan)");
+  auto* files =
+      cmd->add_option("-f,--file", args.files, "Policy file or folder (all *.yaml|*.yml inside)")
+          ->check(CLI::ExistingPath);
+  cmd->add_option("--dsn", args.dsn,
+                  "libpq connection string (default: $PGPART_DSN, then PG* variables)");
+  cmd->add_option("--at", args.at, "Plan as if the clock were here (ISO 8601)");
+  cmd->add_option("--plan", args.plan_file,
+                  "Apply this saved plan (`pgpart plan -o FILE.json`) exactly; refused as stale "
+                  "when the partitions changed since")
+      ->check(CLI::ExistingFile)
+      ->excludes(files);
+  cmd->add_flag("--auto-approve", args.auto_approve, "Do not ask for confirmation");
+  cmd->add_flag("--dry-run", args.dry_run, "Show what would run and change nothing");
+  cmd->add_flag("--no-audit", args.no_audit, "Do not record steps in pgpart.history");
+  cmd->add_option("--lock-timeout", args.lock_timeout,
+                  "lock_timeout for every statement (e.g. 3s), overriding the policies");
+  cmd->add_option("--statement-timeout", args.statement_timeout,
+                  "statement_timeout for every statement (e.g. 5m), overriding the policies");
+  cmd->add_option("--retries", args.retries, "Retries on lock or statement timeout")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--max-drops", args.max_drops,
+                  "Drop at most N partitions per table in this run (overrides maxDropsPerRun)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--format", args.format, "Report format")->check(CLI::IsMember({"text", "json"}));
+  cmd->add_option("--log-format", args.log_format, "Per-step log lines on stderr")
+      ->check(CLI::IsMember({"text", "json"}));
+  return cmd;
+}
+
+int RunApply(const ApplyArgs& args) {
+  const std::string dsn = ResolveDsn(args.dsn);
+  const bool json = args.format == "json";
+  std::ostream& human = json ? std::cerr : std::cout;
+
+  PolicySet set;
+  Plan plan;
+  if (!args.plan_file.empty()) {
+    if (!args.lock_timeout.empty() || !args.statement_timeout.empty() || args.retries >= 0 ||
+        args.max_drops >= 0 || !args.at.empty()) {
+      std::cerr << "error: --plan applies the saved plan as reviewed; --at, --lock-timeout, "
+                   "--statement-timeout, --retries and --max-drops cannot change it\n";
+      return kExitError;
+    }
+    std::string text, error;
+    if (!ReadFile(args.plan_file, &text)) return kExitError;
+    if (!PlanFromJson(text, &plan, &error)) {
+      std::cerr << "error: " << args.plan_file << ": " << error << "\n";
+      return kExitError;
+    }
+    if (!PoliciesFromPlan(plan, &set)) return kExitError;
+    if (!CheckNotStale(plan, set.policies, dsn)) return kExitError;
+  } else {
+    if (args.files.empty()) {
+      std::cerr << "error: apply needs -f PATH (policies) or --plan FILE\n";
+      return kExitError;
+    }
+    PlanInputs inputs;
+    inputs.files = args.files;
+    inputs.dsn = dsn;
+    inputs.at = args.at;
+    if (args.max_drops >= 0) inputs.max_drops = args.max_drops;
+    if (args.retries >= 0) inputs.retries = args.retries;
+    for (auto [flag, target] : {std::pair{&args.lock_timeout, &inputs.lock_timeout_ms},
+                                std::pair{&args.statement_timeout, &inputs.statement_timeout_ms}}) {
+      if (flag->empty()) continue;
+      auto ms = ParseDurationMs(*flag);
+      if (!ms || *ms <= 0) {
+        std::cerr << "error: '" << *flag << "' is not a duration (e.g. 3s, 500ms, 5m)\n";
+        return kExitError;
+      }
+      *target = *ms;
+    }
+    if (!MakePlan(inputs, &set, &plan)) return kExitError;
+  }
+
+  human << RenderText(plan);
+  if (HasErrors(plan.diagnostics)) {
+    std::cerr << "error: the plan has errors; nothing was applied\n";
+    return kExitError;
+  }
+  if (args.dry_run) {
+    human << "Dry run: nothing was changed.\n";
+    return kExitOk;
+  }
+  if (!plan.HasChanges()) return kExitOk;
+  if (!args.auto_approve && !Confirm()) return kExitError;
+
+  auto logger = spdlog::stderr_logger_st("pgpart");
+  logger->set_pattern(args.log_format == "json" ? "%v" : "%Y-%m-%dT%H:%M:%S.%e %l %v");
+
+  std::unique_ptr<pqxx::connection> conn;
+  try {
+    conn = std::make_unique<pqxx::connection>(dsn);
+  } catch (const std::exception& e) {
+    std::cerr << "error: cannot connect to PostgreSQL " << RedactDsn(dsn) << "\n";
+    return kExitError;
+  }
+  ApplyOptions options;
+  options.audit = !args.no_audit;
+  options.actor = DefaultActor();
+  options.now_micros = ParseInstant(plan.at, FindZone("UTC")).value_or(0);
+  if (args.max_drops >= 0) options.max_drops = args.max_drops;
+  if (const char* pause = std::getenv("PGPART_TEST_PAUSE_AT"); pause != nullptr) {
+    options.pause_at_checkpoint = std::atoi(pause);
+  }
+  options.on_progress = [&](const std::string& line) { human << line << "\n" << std::flush; };
+  options.on_step = [&](const StepReport& r) {
+    std::string line = Symbol(r.outcome, r.step.action) + " ";
+    if (r.outcome == StepOutcome::kApplied) {
+      line += PastTense(r.step.action) + " " + r.step.partition.Sql();
+      if (r.rows) line += " (" + std::to_string(*r.rows) + " rows)";
+    } else {
+      line += OutcomeName(r.outcome) + ": " + ActionName(r.step.action) + " " +
+              r.step.partition.Sql() + (r.detail.empty() ? "" : ": " + r.detail);
+    }
+    human << line << "\n" << std::flush;
+    if (args.log_format == "json") {
+      logger->info(StepJson(r).dump());
+    } else {
+      logger->info("step action={} table={} partition={} outcome={} rows={} seconds={:.3f}{}",
+                   ActionName(r.step.action), r.step.table.Sql(), r.step.partition.Sql(),
+                   OutcomeName(r.outcome), r.rows ? std::to_string(*r.rows) : "-", r.seconds,
+                   r.detail.empty() ? "" : " detail=\"" + r.detail + "\"");
+    }
+  };
+  human << "\n";
+  ApplyReport report = ExecutePlan(*conn, plan, set.policies, options);
+  ReportDiagnostics(report.diagnostics);
+
+  int applied = 0, done = 0, held = 0, blocked = 0, failed = 0;
+  for (const StepReport& r : report.steps) {
+    switch (r.outcome) {
+      case StepOutcome::kApplied:
+        ++applied;
+        break;
+      case StepOutcome::kAlreadyDone:
+        ++done;
+        break;
+      case StepOutcome::kHeld:
+        ++held;
+        break;
+      case StepOutcome::kBlocked:
+      case StepOutcome::kSkippedLocked:
+        ++blocked;
+        break;
+      default:
+        ++failed;
+    }
+  }
+  const int code = report.ExitCode();
+  if (json) {
+    nlohmann::ordered_json j;
+    j["at"] = plan.at;
+    j["exit_code"] = code;
+    j["summary"] = {{"applied", applied},
+                    {"already_done", done},
+                    {"held", held},
+                    {"blocked", blocked},
+                    {"failed", failed}};
+    j["steps"] = nlohmann::ordered_json::array();
+    for (const StepReport& r : report.steps) j["steps"].push_back(StepJson(r));
+    std::cout << j.dump(2) << "\n";
+  }
+  human << "\nApply "
+        << (code == kExitOk        ? "complete"
+            : code == kExitBlocked ? "finished"
+                                   : "failed")
+        << ": " << applied << " applied, " << done << " already done, " << held << " held, "
+        << blocked << " blocked, " << failed << " failed.\n";
+  return code;
+}
+
+}  // namespace pgpart::cli
