@@ -31,14 +31,21 @@ struct GateResult {
 
 // Runs the gate. Never throws: errors (bad query, missing pgbackrest, timeout) are failures with
 // a detail. `conn` must not have a transaction open (sql/archiver gates run their own).
-//   sql:        the policy's query with $1 partition name (text), $2 from, $3 to (text, cast by the
-//               query if needed); passes iff it returns exactly one row with one true boolean.
+//   sql:        the policy's query in its own READ ONLY transaction with statement_timeout =
+//               timeout_ms; one statement, prepared with four text parameters: $1 the
+//               partition's name (unquoted, without schema: "sensor_readings_y2024m01"), $2 from,
+//               $3 to (BoundText, as in the plan), $4 its schema. Cast them as needed
+//               (`$3::timestamptz`); unused ones are fine. Passes iff it returns exactly one row
+//               with one boolean column that is true.
 //   archiver:   pg_stat_archiver: last_archived_time >= upper bound + maxLag, and no failure since
-//               (last_failed_time null or before last_archived_time). Integer keys: fails (no time).
-//   pgbackrest: `pgbackrest --stanza=S --output=json info` (argv, no shell, timeout): passes iff
-//               a backup of that stanza stopped at or after the upper bound. Integer keys: fails.
-//   command:    argv (no shell) with env PGPART_PARTITION, PGPART_FROM, PGPART_TO; exit 0 passes;
-//               killed after timeout_ms.
+//               (last_failed_time null or before last_archived_time); archive_mode off fails.
+//               Integer keys: fails (no time).
+//   pgbackrest: `pgbackrest --stanza=S --output=json info` (argv, no shell, timeout_ms, the
+//               process environment: PGBACKREST_CONFIG etc.): passes iff a backup of that stanza
+//               (not flagged "error") stopped at or after the upper bound. Integer keys: fails.
+//   command:    argv (no shell) with env PGPART_PARTITION (name as for sql $1), PGPART_SCHEMA,
+//               PGPART_FROM, PGPART_TO; exit 0 passes; its process group is killed after
+//               timeout_ms. The detail quotes the first line of stderr (else stdout).
 GateResult CheckGate(const BackupGate& gate, pqxx::connection_base& conn, const GateContext& ctx);
 
 }  // namespace pgpart
