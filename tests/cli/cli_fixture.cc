@@ -117,18 +117,28 @@ std::string SourcePath(const std::string& relative) {
 }
 
 std::string TestDir() {
-  static std::string current_test;
-  static std::string current_dir;
+  // One folder per test, removed when the next test asks for its own and at exit.
+  struct Current {
+    std::string test;
+    std::string dir;
+    ~Current() {
+      std::error_code ignored;
+      if (!dir.empty()) fs::remove_all(dir, ignored);
+    }
+  };
+  static Current current;
   const std::string name = CurrentTestName();
-  if (name != current_test) {
-    current_test = name;
-    current_dir =
+  if (name != current.test) {
+    std::error_code ignored;
+    if (!current.dir.empty()) fs::remove_all(current.dir, ignored);
+    current.test = name;
+    current.dir =
         (fs::temp_directory_path() / ("pgpart-e2e-" + std::to_string(getpid()) + "-" + name))
             .string();
-    fs::remove_all(current_dir);
-    fs::create_directories(current_dir);
+    fs::remove_all(current.dir, ignored);
+    fs::create_directories(current.dir);
   }
-  return current_dir;
+  return current.dir;
 }
 
 std::string ReadFile(const std::string& path) {
