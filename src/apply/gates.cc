@@ -124,7 +124,8 @@ GateResult CheckSql(const BackupGate& gate, pqxx::connection_base& conn, const G
 GateResult CheckArchiver(const BackupGate& gate, pqxx::connection_base& conn,
                          const GateContext& ctx) {
   if (!ctx.upper_instant) {
-    return Fail("archiver gate needs a time key; " + ctx.partition.name + " has integer bounds");
+    return Fail("archiver gate needs a time upper bound (integer keys cannot use it); " +
+                ctx.partition.name + " has none");
   }
   const int64_t upper = *ctx.upper_instant;
   try {
@@ -229,7 +230,8 @@ GateResult JudgePgBackRestInfo(const std::string& output, const std::string& sta
 
 GateResult CheckPgBackRest(const BackupGate& gate, const GateContext& ctx) {
   if (!ctx.upper_instant) {
-    return Fail("pgbackrest gate needs a time key; " + ctx.partition.name + " has integer bounds");
+    return Fail("pgbackrest gate needs a time upper bound (integer keys cannot use it); " +
+                ctx.partition.name + " has none");
   }
   if (gate.stanza.empty()) return Fail("pgbackrest gate has no stanza");
   ProcessResult p = RunProcess({"pgbackrest", "--stanza=" + gate.stanza, "--output=json", "info"},

@@ -238,7 +238,7 @@ TEST_F(SqlGateTest, ParametersArriveAsNameBoundsAndSchema) {
   EXPECT_FALSE(r.passed);
   EXPECT_NE(r.detail.find("parameter $5"), std::string::npos) << r.detail;
   // Values are parameters, never spliced: quotes in names arrive verbatim.
-  EXPECT_TRUE(Check("select $1 = 'it''s \"odd\"'", Context("it's \"odd\"")).passed);
+  EXPECT_TRUE(Check("select $1 = 'it''s \"odd\" \\n'", Context("it's \"odd\" \\n")).passed);
   // Integer bounds.
   GateContext ints = Context("p_1000");
   ints.from = "1000";
@@ -343,7 +343,8 @@ TEST(ArchiverGateTest, IntegerKeysAndArchivingOffFail) {
   BackupGate gate = Gate(GateKind::kArchiver);
   GateResult r = CheckGate(gate, conn, Context("p_1000"));
   EXPECT_FALSE(r.passed);
-  EXPECT_EQ(r.detail, "archiver gate needs a time key; p_1000 has integer bounds");
+  EXPECT_EQ(r.detail,
+            "archiver gate needs a time upper bound (integer keys cannot use it); p_1000 has none");
   r = CheckGate(gate, conn, Context("p_2024", 0));
   EXPECT_FALSE(r.passed);
   EXPECT_EQ(r.detail, "archive_mode is off: no WAL is archived");
@@ -470,7 +471,8 @@ TEST(PgBackRestGateTest, JudgesInfoOutput) {
     EXPECT_EQ(r.detail, "stanza other not in `pgbackrest info` output");
     r = CheckGate(PgBackRestGate("main"), no_conn, Context("p"));
     EXPECT_FALSE(r.passed);
-    EXPECT_EQ(r.detail, "pgbackrest gate needs a time key; p has integer bounds");
+    EXPECT_EQ(r.detail,
+              "pgbackrest gate needs a time upper bound (integer keys cannot use it); p has none");
   }
   {
     FakePgBackRest fake("WARN: not json", 0);
