@@ -23,6 +23,7 @@ enum class Action {
 };
 enum class Reason { kPremake, kBackfill, kRetention, kDefault, kRecovery };
 enum class StepStatus { kPlanned, kHeld, kBlocked };
+// Listed on a step in this (severity) order.
 enum class Hazard {
   kDeletesData,
   kDetachesData,

@@ -7,6 +7,7 @@
 namespace pgpart::planner {
 
 void Push(Context& c, Step step, Bound from) {
+  std::sort(step.hazards.begin(), step.hazards.end());  // canonical order: the enum's
   int group = step.reason == Reason::kRecovery ? 0 : step.action == Action::kCreateDefault ? 1 : 2;
   c.steps.emplace_back(std::make_tuple(group, from, static_cast<int>(step.action)),
                        std::move(step));

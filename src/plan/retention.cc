@@ -59,28 +59,33 @@ void PlanRetention(Context& c, const Grid* grid, const Child& child, int* drops_
     s.held_by = hold;
   }
 
+  // Archive moves the partition first (a lock on the partition only), then detaches it: a crash
+  // in between leaves an attached partition in the archive schema, which the next run detaches.
+  QualifiedName where = child.name;
+  if (action == Action::kArchive && child.name.schema != r.archive_schema) {
+    s.statements.push_back(CreateSchema(r.archive_schema, e));
+    s.statements.push_back(SetSchema(child.name, r.archive_schema, e));
+    where.schema = r.archive_schema;
+    AddHazard(s, Hazard::kAcquiresAccessExclusiveLock);  // on the partition being archived
+  }
   if (child.detach_pending) {
     // The interrupted detach is finalized by its own recovery step; what remains is a plain table.
     if (action == Action::kDetach) return;
   } else {
+    // A drop marks the partition first: a crash after the concurrent detach leaves a table the
+    // next run recognises (detached_for_drop) instead of an orphan.
     if (action == Action::kDrop && !c.shape.has_default) {
-      s.statements.push_back(MarkForDrop(child.name, c.table.name, e));
+      s.statements.push_back(MarkForDrop(where, c.table.name, e));
     }
-    s.statements.push_back(Detach(c.shape, child.name, e));
+    s.statements.push_back(Detach(c.shape, where, e));
+    if (c.shape.has_default) AddHazard(s, Hazard::kAcquiresAccessExclusiveLock);
   }
   if (action == Action::kDrop) {
-    s.statements.push_back(DropTable(child.name, e));
+    s.statements.push_back(DropTable(where, e));
     AddHazard(s, Hazard::kDeletesData);
     if (!c.policy.backup_gate) AddHazard(s, Hazard::kBackupUnverified);
   } else {
     AddHazard(s, Hazard::kDetachesData);
-  }
-  if (action == Action::kArchive) {
-    s.statements.push_back(CreateSchema(r.archive_schema, e));
-    s.statements.push_back(SetSchema(child.name, r.archive_schema, e));
-  }
-  if (!child.detach_pending && c.shape.has_default) {
-    AddHazard(s, Hazard::kAcquiresAccessExclusiveLock);
   }
   AddStatementHazards(s);
 

@@ -4,7 +4,7 @@
 -- 6 create, 1 drain, 2 detach, 0 archive, 2 drop, 1 held, 1 blocked
 
 -- drop "Odd Schema"."Events ""X""_p0" on "Odd Schema"."Events ""X""" (policy events, retention) [0, 1000000), rows: 1000000
--- hazards: DELETES_DATA BACKUP_UNVERIFIED NON_TRANSACTIONAL
+-- hazards: DELETES_DATA NON_TRANSACTIONAL BACKUP_UNVERIFIED
 BEGIN;
 SET LOCAL lock_timeout = '3000ms';
 SET LOCAL statement_timeout = '300000ms';
@@ -21,7 +21,7 @@ DROP TABLE "Odd Schema"."Events ""X""_p0";
 COMMIT;
 
 -- drop "Odd Schema"."Events ""X""_p1000000" on "Odd Schema"."Events ""X""" (policy events, retention) [1000000, 2000000), rows: 1000000
--- hazards: DELETES_DATA BACKUP_UNVERIFIED NON_TRANSACTIONAL
+-- hazards: DELETES_DATA NON_TRANSACTIONAL BACKUP_UNVERIFIED
 -- BLOCKED, not run: maxDropsPerRun (1) reached for this table in this run; raise spec.retention.maxDropsPerRun or pass --max-drops N to drop more
 -- BEGIN;
 -- SET LOCAL lock_timeout = '3000ms';
@@ -55,7 +55,7 @@ ALTER TABLE public.daily_cash_balances ATTACH PARTITION public.daily_cash_balanc
 COMMIT;
 
 -- drop public.sensor_readings_y2024m09 on public.sensor_readings (policy sensor-readings, retention) [2024-09-01T00:00:00Z, 2024-10-01T00:00:00Z), rows: 1000
--- hazards: DELETES_DATA BACKUP_UNVERIFIED ACQUIRES_ACCESS_EXCLUSIVE_LOCK
+-- hazards: DELETES_DATA ACQUIRES_ACCESS_EXCLUSIVE_LOCK BACKUP_UNVERIFIED
 BEGIN;
 SET LOCAL lock_timeout = '3000ms';
 SET LOCAL statement_timeout = '300000ms';
@@ -64,7 +64,7 @@ DROP TABLE public.sensor_readings_y2024m09;
 COMMIT;
 
 -- drop public.sensor_readings_y2024m10 on public.sensor_readings (policy sensor-readings, retention) [2024-10-01T00:00:00Z, 2024-11-01T00:00:00Z), rows: 1000
--- hazards: DELETES_DATA BACKUP_UNVERIFIED ACQUIRES_ACCESS_EXCLUSIVE_LOCK
+-- hazards: DELETES_DATA ACQUIRES_ACCESS_EXCLUSIVE_LOCK BACKUP_UNVERIFIED
 -- HELD, not run: Legal hold LH-1142 (until 2027-06-01)
 -- BEGIN;
 -- SET LOCAL lock_timeout = '3000ms';

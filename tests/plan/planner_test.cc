@@ -63,8 +63,8 @@ TEST(Planner, PremakeAndRetentionOnMonthlyGrid) {
             "FOR VALUES FROM ('2027-01-01 00:00:00+00') TO ('2027-02-01 00:00:00+00')");
   const Step drop = StepsOf(plan, Action::kDrop)[0];
   EXPECT_EQ(drop.reason, Reason::kRetention);
-  EXPECT_EQ(drop.hazards, (std::vector<Hazard>{Hazard::kDeletesData, Hazard::kBackupUnverified,
-                                               Hazard::kNonTransactional}));
+  EXPECT_EQ(drop.hazards, (std::vector<Hazard>{Hazard::kDeletesData, Hazard::kNonTransactional,
+                                               Hazard::kBackupUnverified}));
   ASSERT_EQ(drop.statements.size(), 3u);  // mark, detach concurrently, drop
   EXPECT_NE(drop.statements[1].sql.find("DETACH PARTITION public.sensor_readings_y2024m09 "
                                         "CONCURRENTLY"),
@@ -212,9 +212,21 @@ spec:
   auto archive = StepsOf(plan, Action::kArchive);
   ASSERT_EQ(archive.size(), 1u);
   EXPECT_EQ(archive[0].partition.name, "ledger_y2025m10");
-  ASSERT_EQ(archive[0].statements.size(), 3u);
-  EXPECT_EQ(archive[0].statements[1].sql, "CREATE SCHEMA IF NOT EXISTS cold");
-  EXPECT_EQ(archive[0].statements[2].sql, "ALTER TABLE public.ledger_y2025m10 SET SCHEMA cold");
+  ASSERT_EQ(archive[0].statements.size(), 3u);  // move first, then detach (crash-safe order)
+  EXPECT_EQ(archive[0].statements[0].sql, "CREATE SCHEMA IF NOT EXISTS cold");
+  EXPECT_EQ(archive[0].statements[1].sql, "ALTER TABLE public.ledger_y2025m10 SET SCHEMA cold");
+  EXPECT_EQ(archive[0].statements[2].sql,
+            "ALTER TABLE public.ledger DETACH PARTITION cold.ledger_y2025m10 CONCURRENTLY");
+
+  // After a crash between the move and the detach, the next plan only detaches.
+  Table moved = ledger;
+  moved.children[0].name.schema = "cold";
+  Plan resumed = ComputePlan(Policies(yaml), CatalogOf({tx, moved}), At("2026-11-21T12:00:00Z"));
+  auto again = StepsOf(resumed, Action::kArchive);
+  ASSERT_EQ(again.size(), 1u);
+  ASSERT_EQ(again[0].statements.size(), 1u);
+  EXPECT_NE(again[0].statements[0].sql.find("DETACH PARTITION cold.ledger_y2025m10"),
+            std::string::npos);
   EXPECT_EQ(plan.summary.detach, 2);
   EXPECT_EQ(plan.summary.archive, 1);
   for (const Step& s : plan.steps) {
