@@ -22,14 +22,14 @@ constexpr const char* kHeader = R"yaml(apiVersion: pgpart.io/v1alpha1
 kind: PartitionPolicy
 )yaml";
 
-TEST(LintTest, ShippedPoliciesAreValid) {
+TEST(E2eLintTest, ShippedPoliciesAreValid) {
   RunResult r = RunPgpart({"lint", "-f", SourcePath("policies")}, kNoServer);
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   // iot 1, compliance 2, finance 2, payments 1, events 1.
   EXPECT_THAT(r.out, HasSubstr("7 policies in 5 file(s) are valid"));
 }
 
-TEST(LintTest, ReportsEveryProblemWithFileLineColumn) {
+TEST(E2eLintTest, ReportsEveryProblemWithFileLineColumn) {
   const std::string path = TestDir() + "/bad.yaml";
   WriteFile(path, std::string(kHeader) +
                       "metadata:\n"                      // line 3
@@ -56,7 +56,7 @@ TEST(LintTest, ReportsEveryProblemWithFileLineColumn) {
   EXPECT_THAT(plan.err, HasSubstr(path + ":9:3"));
 }
 
-TEST(LintTest, FindsProblemsThatNeedThought) {
+TEST(E2eLintTest, FindsProblemsThatNeedThought) {
   const std::string dir = TestDir() + "/policies";
   // Retention shorter than premake.
   WriteFile(dir + "/short.yaml", std::string(kHeader) + R"yaml(metadata: {name: short}
@@ -115,7 +115,7 @@ spec:
   }
 }
 
-TEST(HelpTest, EveryCommandHasHelp) {
+TEST(E2eHelpTest, EveryCommandHasHelp) {
   RunResult top = RunPgpart({"--help"});
   EXPECT_EQ(top.exit_code, 0);
   for (const char* cmd : {"plan", "snapshot", "lint", "version"}) {
@@ -140,7 +140,7 @@ TEST(HelpTest, EveryCommandHasHelp) {
   EXPECT_THAT(version.out, HasSubstr("version"));
 }
 
-TEST(HelpTest, UsageErrorsExitOne) {
+TEST(E2eHelpTest, UsageErrorsExitOne) {
   EXPECT_EQ(RunPgpart({}).exit_code, 1);
   EXPECT_EQ(RunPgpart({"frobnicate"}).exit_code, 1);
   EXPECT_EQ(RunPgpart({"plan"}).exit_code, 1);  // -f is required
@@ -149,7 +149,7 @@ TEST(HelpTest, UsageErrorsExitOne) {
   EXPECT_THAT(unknown.out + unknown.err, HasSubstr("no-such-flag"));
 }
 
-TEST(VersionTest, PrintsTheProjectVersion) {
+TEST(E2eVersionTest, PrintsTheProjectVersion) {
   RunResult v = RunPgpart({"version"});
   EXPECT_EQ(v.exit_code, 0);
   EXPECT_TRUE(std::regex_match(v.out, std::regex("pgpart [0-9]+\\.[0-9]+\\.[0-9]+.*\n"))) << v.out;

@@ -49,7 +49,7 @@ spec:
 
 constexpr const char* kNoChanges = "No changes. Partitions match the policies.";
 
-class PlanCommandTest : public ::testing::Test {
+class E2ePlanCommandTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(db_.Exec(kMetricsSql));
@@ -84,7 +84,7 @@ std::map<std::string, std::string> DsnFields(const std::string& dsn) {
   return fields;
 }
 
-TEST_F(PlanCommandTest, NoChangesExitsZero) {
+TEST_F(E2ePlanCommandTest, NoChangesExitsZero) {
   RunResult r = PlanDb({"--detailed-exitcode"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr(kNoChanges));
@@ -97,7 +97,7 @@ TEST_F(PlanCommandTest, NoChangesExitsZero) {
   EXPECT_EQ(plan.at("tables").at(0).at("partitions").at("covered_until"), "2027-03-01T00:00:00Z");
 }
 
-TEST_F(PlanCommandTest, ChangesExitTwoOnlyWithDetailedExitcode) {
+TEST_F(E2ePlanCommandTest, ChangesExitTwoOnlyWithDetailedExitcode) {
   db_.Exec("DROP TABLE public.metrics_y2027m02");
   RunResult detailed = PlanDb({"--detailed-exitcode"});
   EXPECT_EQ(detailed.exit_code, 2) << detailed.out << detailed.err;
@@ -115,7 +115,7 @@ TEST_F(PlanCommandTest, ChangesExitTwoOnlyWithDetailedExitcode) {
   EXPECT_EQ(earlier.exit_code, 0) << earlier.out << earlier.err;
 }
 
-TEST_F(PlanCommandTest, ErrorsExitOne) {
+TEST_F(E2ePlanCommandTest, ErrorsExitOne) {
   // Unreachable server.
   RunResult down = Plan(
       {"--dsn", "host=127.0.0.1 port=1 user=postgres connect_timeout=3", "--detailed-exitcode"});
@@ -148,7 +148,7 @@ TEST_F(PlanCommandTest, ErrorsExitOne) {
             1);
 }
 
-TEST_F(PlanCommandTest, EveryFormatRenders) {
+TEST_F(E2ePlanCommandTest, EveryFormatRenders) {
   db_.Exec("DROP TABLE public.metrics_y2027m02");
   RunResult text = PlanDb({"--format", "text"});
   RunResult js = PlanDb({"--format", "json"});
@@ -177,7 +177,7 @@ TEST_F(PlanCommandTest, EveryFormatRenders) {
   EXPECT_THAT(sql.out, HasSubstr("'2027-03-01 00:00:00+00'"));
 }
 
-TEST_F(PlanCommandTest, OutputFileGetsThePlanStdoutTheSummary) {
+TEST_F(E2ePlanCommandTest, OutputFileGetsThePlanStdoutTheSummary) {
   db_.Exec("DROP TABLE public.metrics_y2027m02");
   const std::string json_path = TestDir() + "/plan.json";
   RunResult saved = PlanDb({"-o", json_path, "--detailed-exitcode"});
@@ -195,7 +195,7 @@ TEST_F(PlanCommandTest, OutputFileGetsThePlanStdoutTheSummary) {
   EXPECT_EQ(ReadFile(text_path), PlanDb({}).out);
 }
 
-TEST_F(PlanCommandTest, DsnFromEnvironment) {
+TEST_F(E2ePlanCommandTest, DsnFromEnvironment) {
   db_.Exec("DROP TABLE public.metrics_y2027m02");
   RunResult flag = PlanDb({"--format", "json"});
   ASSERT_EQ(flag.exit_code, 0) << flag.err;
@@ -218,14 +218,14 @@ TEST_F(PlanCommandTest, DsnFromEnvironment) {
   EXPECT_EQ(both.exit_code, 0) << both.err;
 }
 
-TEST_F(PlanCommandTest, SourceDateEpochFixesGeneratedAt) {
+TEST_F(E2ePlanCommandTest, SourceDateEpochFixesGeneratedAt) {
   RunResult r =
       Plan({"--dsn", db_.dsn(), "--format", "json"}, {{"SOURCE_DATE_EPOCH", "1795262400"}});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(json::parse(r.out).at("generated_at"), "2026-11-21T12:00:00Z");
 }
 
-TEST_F(PlanCommandTest, SnapshotIsJsonAndPlansOffline) {
+TEST_F(E2ePlanCommandTest, SnapshotIsJsonAndPlansOffline) {
   db_.Exec("DROP TABLE public.metrics_y2027m02");
   RunResult snap = RunPgpart({"snapshot", "--dsn", db_.dsn()});
   ASSERT_EQ(snap.exit_code, 0) << snap.err;
@@ -255,7 +255,7 @@ TEST_F(PlanCommandTest, SnapshotIsJsonAndPlansOffline) {
 }
 
 // A hash table with a different modulus is drift that blocks; pgpart never re-hashes.
-TEST_F(PlanCommandTest, HashModulusDriftBlocks) {
+TEST_F(E2ePlanCommandTest, HashModulusDriftBlocks) {
   db_.Exec(R"sql(
     CREATE TABLE public.balances (org_id bigint NOT NULL, cents bigint) PARTITION BY HASH (org_id);
     DO $$ BEGIN FOR r IN 0..7 LOOP
@@ -295,7 +295,7 @@ spec:
 }
 
 // Identifiers of any shape: a quoted schema and table with spaces, quotes and capitals.
-TEST_F(PlanCommandTest, OddIdentifiersRoundTripThroughSql) {
+TEST_F(E2ePlanCommandTest, OddIdentifiersRoundTripThroughSql) {
   db_.Exec(R"sql(
     CREATE SCHEMA "Odd Schema";
     CREATE TABLE "Odd Schema"."Sensor ""Data""" (recorded_at timestamptz NOT NULL)

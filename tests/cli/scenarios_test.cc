@@ -18,7 +18,7 @@ namespace {
 using nlohmann::json;
 using ::testing::HasSubstr;
 
-class ScenariosTest : public ::testing::Test {
+class E2eScenariosTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(db_.LoadDemo());
@@ -97,7 +97,7 @@ bool HasHazard(const json& step, const std::string& hazard) {
   return std::find(hazards.begin(), hazards.end(), hazard) != hazards.end();
 }
 
-TEST_F(ScenariosTest, PlansExactlyTheExpectedSteps) {
+TEST_F(E2eScenariosTest, PlansExactlyTheExpectedSteps) {
   json plan = PlanJson();
   EXPECT_EQ(plan.at("format_version"), 1);
   EXPECT_EQ(plan.at("at"), kAt);
@@ -113,7 +113,7 @@ TEST_F(ScenariosTest, PlansExactlyTheExpectedSteps) {
   EXPECT_EQ(s.at("archive"), 0);
 }
 
-TEST_F(ScenariosTest, StepsCarryReasonsBoundsHazardsAndStatements) {
+TEST_F(E2eScenariosTest, StepsCarryReasonsBoundsHazardsAndStatements) {
   json plan = PlanJson();
 
   const json* held = FindStep(plan, "drop", "public.sensor_readings_y2024m10");
@@ -166,7 +166,7 @@ TEST_F(ScenariosTest, StepsCarryReasonsBoundsHazardsAndStatements) {
   EXPECT_EQ(premake->at("to"), "6000000");
 }
 
-TEST_F(ScenariosTest, ReportsEveryTableWithItsPartitions) {
+TEST_F(E2eScenariosTest, ReportsEveryTableWithItsPartitions) {
   json plan = PlanJson();
   std::vector<std::string> tables;
   for (const auto& t : plan.at("tables")) tables.push_back(t.at("table"));
@@ -192,7 +192,7 @@ TEST_F(ScenariosTest, ReportsEveryTableWithItsPartitions) {
   }
 }
 
-TEST_F(ScenariosTest, TextPlanUsesSymbolsAndClosingLine) {
+TEST_F(E2eScenariosTest, TextPlanUsesSymbolsAndClosingLine) {
   RunResult r = Plan({});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("+ "));
@@ -204,7 +204,7 @@ TEST_F(ScenariosTest, TextPlanUsesSymbolsAndClosingLine) {
   EXPECT_THAT(r.out, HasSubstr("Plan: 11 to create, 2 to detach, 9 to drop, 1 held, 0 blocked."));
 }
 
-TEST_F(ScenariosTest, SqlFormatHoldsTheStatements) {
+TEST_F(E2eScenariosTest, SqlFormatHoldsTheStatements) {
   RunResult r = Plan({"--format", "sql"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("sensor_readings_y2027m02"));
@@ -221,7 +221,7 @@ TEST_F(ScenariosTest, SqlFormatHoldsTheStatements) {
   }
 }
 
-TEST_F(ScenariosTest, PlanningIsDeterministic) {
+TEST_F(E2eScenariosTest, PlanningIsDeterministic) {
   RunResult a = Plan({"--format", "json"});
   RunResult b = Plan({"--format", "json"});
   ASSERT_EQ(a.exit_code, 0) << a.err;
@@ -232,7 +232,7 @@ TEST_F(ScenariosTest, PlanningIsDeterministic) {
 }
 
 // --max-drops caps drops per table in this run, oldest first; the rest are blocked (exit 2).
-TEST_F(ScenariosTest, MaxDropsBlocksTheRest) {
+TEST_F(E2eScenariosTest, MaxDropsBlocksTheRest) {
   RunResult r = Plan({"--format", "json", "--max-drops", "1", "--detailed-exitcode"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   json plan = json::parse(r.out);
@@ -254,7 +254,7 @@ TEST_F(ScenariosTest, MaxDropsBlocksTheRest) {
 
 // A plan made offline from a snapshot equals the live plan byte for byte (but generated_at),
 // drain steps included: `snapshot -f` counts the default partition's rows by period.
-TEST_F(ScenariosTest, SnapshotPlanEqualsLivePlan) {
+TEST_F(E2eScenariosTest, SnapshotPlanEqualsLivePlan) {
   const std::string path = TestDir() + "/catalog.json";
   RunResult snap = RunPgpart({"snapshot", "--dsn", db_.dsn(), "-f", policies_, "-o", path});
   ASSERT_EQ(snap.exit_code, 0) << snap.err;
@@ -275,7 +275,7 @@ TEST_F(ScenariosTest, SnapshotPlanEqualsLivePlan) {
 
 // Running the SQL the plan shows brings the database to the policies: planning again finds
 // nothing to do but the held partition (idempotence, DESIGN §4).
-TEST_F(ScenariosTest, RunningThePlannedSqlConverges) {
+TEST_F(E2eScenariosTest, RunningThePlannedSqlConverges) {
   RunResult sql = Plan({"--format", "sql"});
   ASSERT_EQ(sql.exit_code, 0) << sql.err;
   const std::string script = TestDir() + "/plan.sql";
