@@ -167,6 +167,14 @@ void PlanRange(Context& c) {
 
   std::set<std::string> planned_names;
   bool partial_buckets = false;
+  const bool rows_unplaced = t.default_partition && t.default_rows > 0 && !t.default_buckets_known;
+  if (rows_unplaced) {
+    AddDiagnostic(c.plan, Severity::kWarning, p, "spec.defaultPartition",
+                  TableText(t.name) + ": the default partition has " +
+                      std::to_string(t.default_rows) +
+                      " rows but their periods were not counted (snapshot taken without "
+                      "policies: use `pgpart snapshot -f`); its creates are blocked");
+  }
   for (int64_t i = low; i <= high; ++i) {
     if (managed.count(i)) continue;
     Bound from = Bound::Value(grid->Lower(i)), to = Bound::Value(grid->Upper(i));
@@ -203,16 +211,13 @@ void PlanRange(Context& c) {
     s.statements.push_back(CreateStandalone(c.shape, name, p.execution));
 
     int64_t default_rows = 0;
-    if (t.default_partition && t.default_rows > 0) {
-      if (t.default_buckets_known) {
-        default_rows = DefaultRowsIn(t, from, to, &partial_buckets);
-      } else {
-        AddDiagnostic(c.plan, Severity::kWarning, p, "spec.defaultPartition",
-                      TableText(t.name) + ": the default partition has " +
-                          std::to_string(t.default_rows) +
-                          " rows but their periods were not counted (snapshot taken without "
-                          "policies: use `pgpart snapshot -f`); drains cannot be planned");
-      }
+    if (rows_unplaced) {
+      // Attaching would fail if some of those rows belong here; never guess.
+      s.status = StepStatus::kBlocked;
+      s.blocked_by = "the default partition holds " + std::to_string(t.default_rows) +
+                     " rows whose periods are unknown (snapshot taken without -f)";
+    } else if (t.default_partition && t.default_rows > 0) {
+      default_rows = DefaultRowsIn(t, from, to, &partial_buckets);
     }
     if (default_rows > 0) {
       // Create, drain, attach: one transaction, executed as the create + drain_default pair.

@@ -280,6 +280,24 @@ TEST(Planner, DefaultPartitionIsCreatedAndDrainedIntoNewPeriods) {
   EXPECT_FALSE(again.HasChanges());
 }
 
+TEST(Planner, UnknownDefaultRowPeriodsBlockCreatesInsteadOfGuessing) {
+  std::string yaml = std::string(kSensor) + "  defaultPartition: true\n";
+  Table t = Sensor();
+  AddDefault(t, 5);
+  t.default_buckets_known = false;  // e.g. a snapshot taken without -f
+  Plan plan = ComputePlan(Policies(yaml), CatalogOf({t}), At("2026-11-21T12:00:00Z"));
+  auto creates = StepsOf(plan, Action::kCreate);
+  ASSERT_EQ(creates.size(), 2u);
+  for (const Step& s : creates) {
+    EXPECT_EQ(s.status, StepStatus::kBlocked);
+    EXPECT_NE(s.blocked_by.find("snapshot taken without -f"), std::string::npos);
+  }
+  int warnings = 0;
+  for (const Diagnostic& d : plan.diagnostics) warnings += d.severity == Severity::kWarning;
+  EXPECT_EQ(warnings, 1);
+  EXPECT_FALSE(HasErrors(plan.diagnostics));
+}
+
 TEST(Planner, UnmanagedChildrenAreNeverCreatedOverAndReportedAsDrift) {
   Table t = RangeTable("sensor_readings", "recorded_at", KeyType::kTimestampTz);
   AddMonths(t, "2026-10", 2);
