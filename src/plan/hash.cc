@@ -3,45 +3,51 @@
 #include <openssl/evp.h>
 
 #include <set>
-#include <sstream>
+#include <string_view>
 
 #include "plan/planner.h"
 
 namespace pgpart {
 namespace {
 
-std::string Sha256Hex(const std::string& data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(length * 2);
-  for (unsigned int i = 0; i < length; ++i) {
-    hex.push_back(kHex[digest[i] >> 4]);
-    hex.push_back(kHex[digest[i] & 0xf]);
-  }
-  return hex;
-}
-
-// Length-prefixed fields so that no two different inputs serialise alike.
+// Length-prefixed, fixed-width fields (so that no two different inputs serialise alike) in one
+// buffer, hashed once with SHA-256.
 class Canon {
  public:
-  Canon& Add(const std::string& s) {
-    out_ << s.size() << ':' << s << ';';
+  Canon& Add(std::string_view s) {
+    Raw(static_cast<uint64_t>(s.size()));
+    buffer_.append(s);
     return *this;
   }
-  Canon& Add(int64_t v) { return Add(std::to_string(v)); }
-  Canon& Add(const Bound& b) {
-    return Add(b.kind == Bound::Kind::kValue      ? std::to_string(b.value)
-               : b.kind == Bound::Kind::kMinValue ? "MINVALUE"
-                                                  : "MAXVALUE");
-  }
+  Canon& Add(const std::string& s) { return Add(std::string_view(s)); }
+  Canon& Add(const char* s) { return Add(std::string_view(s)); }
+  Canon& Add(int64_t v) { return Raw(static_cast<uint64_t>(v)); }
+  Canon& Add(const Bound& b) { return Add(static_cast<int64_t>(b.kind)).Add(b.value); }
   Canon& Add(const QualifiedName& n) { return Add(n.schema).Add(n.name); }
-  std::string str() const { return out_.str(); }
+
+  // Lower-case hex SHA-256 of everything added.
+  std::string Hex() const {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    EVP_Digest(buffer_.data(), buffer_.size(), digest, &length, EVP_sha256(), nullptr);
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string hex;
+    hex.reserve(length * 2);
+    for (unsigned int i = 0; i < length; ++i) {
+      hex.push_back(kHex[digest[i] >> 4]);
+      hex.push_back(kHex[digest[i] & 0xf]);
+    }
+    return hex;
+  }
 
  private:
-  std::ostringstream out_;
+  Canon& Raw(uint64_t v) {
+    char bytes[8];
+    for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>(v >> (8 * i));
+    buffer_.append(bytes, sizeof bytes);
+    return *this;
+  }
+  std::string buffer_;
 };
 
 void AddChild(Canon& c, const Child& child) {
@@ -80,7 +86,7 @@ std::string CatalogHash(const Catalog& catalog, const std::vector<QualifiedName>
       }
     }
   }
-  return Sha256Hex(c.str());
+  return c.Hex();
 }
 
 std::string PolicyHash(const std::vector<Policy>& policies) {
@@ -112,7 +118,7 @@ std::string PolicyHash(const std::vector<Policy>& policies) {
     c.Add(p.execution.lock_timeout_ms).Add(p.execution.statement_timeout_ms);
     c.Add(p.execution.retries);
   }
-  return Sha256Hex(c.str());
+  return c.Hex();
 }
 
 }  // namespace pgpart

@@ -1,6 +1,6 @@
 -- pgpart plan at 2026-11-21T12:00:00Z
--- catalog dacdba67ed5ecaa4abe56ac97eab38d3e2c4954abfa261bdaba3547e082408d0
--- policies 03a37314acc49b19b262dabce604a9d3bdc65fac1e597aa20f89f3eb9929cb7f
+-- catalog c5c8587fac1f04adad534fc5aa019b8a82ffbc639dc6de61a8a5469b88a39f60
+-- policies c54778b3483466d66e1c822c6afa1602496e3c631b501c34ae7807219670cc4b
 -- 6 create, 1 drain, 2 detach, 0 archive, 2 drop, 1 held, 1 blocked
 
 -- drop "Odd Schema"."Events ""X""_p0" on "Odd Schema"."Events ""X""" (policy events, retention) [0, 1000000), rows: 1000000
