@@ -261,5 +261,46 @@ spec:
   EXPECT_GE(killed_at, 3);
 }
 
+// A crash between the detach and the DROP of a gated drop: the recovery drop of the marked table
+// is gated too, and a gate that judges the partition's upper bound (as backups do: "a backup
+// finished after it") must still be able to pass — the partition's bounds must not be lost with
+// the detach.
+TEST(CrashSafety, GatedDropInterruptedAfterTheDetachIsFinishedByTheNextRun) {
+  ScratchDatabase db;
+  db.Exec(
+      "CREATE TABLE public.ledger (id bigint NOT NULL, ts timestamptz NOT NULL, v int) PARTITION "
+      "BY RANGE (ts);\n" +
+      MonthlyPartitions("public", "ledger", 2026, 7, 5) +
+      "INSERT INTO public.ledger SELECT g, timestamptz '2026-07-01Z' + g * interval '1 day', g "
+      "FROM generate_series(0, 140) g;");
+  const std::string policy = WriteTestFile("ledger.yaml", R"(apiVersion: pgpart.io/v1alpha1
+kind: PartitionPolicy
+metadata: {name: ledger}
+spec:
+  tables: [public.ledger]
+  interval: 1 month
+  premake: 1
+  retention: {keep: 3 months, action: drop}
+  backupGate:
+    kind: sql
+    query: "select $3::timestamptz <= timestamptz '2026-11-21 00:00Z'"
+)");
+  // Checkpoints of the drop: 1 step, 2 gate, 3 mark, 4 DETACH CONCURRENTLY, 5 DROP.
+  Background first(ApplyArgs(policy, db.dsn()), {{"PGPART_TEST_PAUSE_AT", "5"}});
+  ASSERT_TRUE(first.WaitForStderr("paused at checkpoint 5", seconds(20))) << first.Stderr();
+  first.Kill(SIGKILL);
+  first.Wait();
+  db.WaitForOtherSessions();
+  ASSERT_EQ(db.Leftovers(), std::vector<std::string>{
+                                "marked for drop: ledger_y2026m07 pgpart:drop public.ledger"});
+
+  RunResult again = RunPgpart(ApplyArgs(policy, db.dsn()));
+  EXPECT_EQ(again.exit_code, 0) << Describe(again);
+  EXPECT_EQ(db.Scalar("SELECT to_regclass('public.ledger_y2026m07')::text"), "");
+  EXPECT_EQ(db.Leftovers(), std::vector<std::string>{});
+  RunResult plan = RunPgpart(PlanArgs(policy, db.dsn()));
+  EXPECT_EQ(plan.exit_code, 0) << Describe(plan);
+}
+
 }  // namespace
 }  // namespace pgpart::apply_e2e
