@@ -126,6 +126,15 @@ bool Background::WaitForStderr(const std::string& needle, std::chrono::milliseco
   }
 }
 
+bool Background::Exited(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!Reap(/*block=*/false)) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
 RunResult Background::Wait(std::chrono::milliseconds timeout) {
   RunResult result;
   const auto deadline = std::chrono::steady_clock::now() + timeout;

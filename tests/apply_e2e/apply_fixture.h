@@ -49,6 +49,8 @@ class Background {
   bool WaitForStderr(const std::string& needle, std::chrono::milliseconds timeout);
   // Sends `signal` (only while the process has not been reaped).
   void Kill(int signal);
+  // Waits up to `timeout` for the process to exit (without killing it).
+  bool Exited(std::chrono::milliseconds timeout);
   // Waits for the exit; after `timeout` kills it with SIGKILL and sets timed_out.
   RunResult Wait(std::chrono::milliseconds timeout = std::chrono::seconds(60));
   std::string Stderr() const;
