@@ -23,9 +23,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* const kScrubbed[] = {
-    "PGPART_DSN", "PGHOST",    "PGHOSTADDR", "PGPORT",           "PGDATABASE",          "PGUSER",
-    "PGPASSWORD", "PGSERVICE", "PGOPTIONS",  "SOURCE_DATE_EPOCH", "PGPART_TEST_PAUSE_AT"};
+const char* const kScrubbed[] = {"PGPART_DSN",          "PGHOST",
+                                 "PGHOSTADDR",          "PGPORT",
+                                 "PGDATABASE",          "PGUSER",
+                                 "PGPASSWORD",          "PGSERVICE",
+                                 "PGOPTIONS",           "SOURCE_DATE_EPOCH",
+                                 "PGPART_TEST_PAUSE_AT"};
 
 std::string CurrentTestName() {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
@@ -363,7 +366,8 @@ std::map<std::string, TableState> ScratchDatabase::Tables(
   return tables;
 }
 
-std::vector<std::string> ScratchDatabase::TableLines(const std::vector<std::string>& schemas) const {
+std::vector<std::string> ScratchDatabase::TableLines(
+    const std::vector<std::string>& schemas) const {
   std::vector<std::string> lines;
   for (const auto& [name, t] : Tables(schemas)) {
     std::string line = name + " kind=" + t.kind;
@@ -390,12 +394,12 @@ std::vector<std::string> ScratchDatabase::History(const std::string& outcome) co
 
 std::vector<std::string> ScratchDatabase::Leftovers() const {
   std::vector<std::string> lines;
-  for (const auto& row : Query(
-           "SELECT 'detach pending: ' || i.inhrelid::regclass::text FROM pg_inherits i WHERE "
-           "i.inhdetachpending UNION ALL SELECT 'marked for drop: ' || c.oid::regclass::text || "
-           "' ' || d.description FROM pg_description d JOIN pg_class c ON c.oid = d.objoid AND "
-           "d.classoid = 'pg_class'::regclass AND d.objsubid = 0 WHERE d.description LIKE "
-           "'pgpart:drop%' AND NOT c.relispartition ORDER BY 1")) {
+  for (const auto& row :
+       Query("SELECT 'detach pending: ' || i.inhrelid::regclass::text FROM pg_inherits i WHERE "
+             "i.inhdetachpending UNION ALL SELECT 'marked for drop: ' || c.oid::regclass::text || "
+             "' ' || d.description FROM pg_description d JOIN pg_class c ON c.oid = d.objoid AND "
+             "d.classoid = 'pg_class'::regclass AND d.objsubid = 0 WHERE d.description LIKE "
+             "'pgpart:drop%' AND NOT c.relispartition ORDER BY 1")) {
     lines.push_back(row[0]);
   }
   return lines;

@@ -89,13 +89,13 @@ using Rows = std::vector<std::vector<std::string>>;
 
 // One table's observable state.
 struct TableState {
-  std::string kind;        // "r" table, "p" partitioned
-  std::string parent;      // qualified parent (quote_ident), "" when standalone
-  std::string bound;       // pg_get_expr(relpartbound), "" when standalone
+  std::string kind;    // "r" table, "p" partitioned
+  std::string parent;  // qualified parent (quote_ident), "" when standalone
+  std::string bound;   // pg_get_expr(relpartbound), "" when standalone
   bool detach_pending = false;
-  std::string comment;     // obj_description
-  int64_t rows = 0;        // count(*) FROM ONLY (0 for partitioned parents)
-  std::string digest;      // md5 of the rows (ordered by their text)
+  std::string comment;  // obj_description
+  int64_t rows = 0;     // count(*) FROM ONLY (0 for partitioned parents)
+  std::string digest;   // md5 of the rows (ordered by their text)
 };
 
 // A database made for the current test (named after it plus `suffix`), dropped when done.

@@ -70,8 +70,8 @@ TEST(TwoApplies, TheOneThatFindsTheLockSkipsThatTableAndSaysSo) {
   const Reference reference = CleanRun(templ, policy);
 
   ScratchDatabase db("db", templ.name());
-  RunResult json = RunPgpart({"plan", "-f", policy, "--dsn", db.dsn(), "--at", kAt, "--format",
-                              "json"});
+  RunResult json =
+      RunPgpart({"plan", "-f", policy, "--dsn", db.dsn(), "--at", kAt, "--format", "json"});
   ASSERT_EQ(json.exit_code, 0) << Describe(json);
   const auto plan = nlohmann::json::parse(json.out);
   const std::string first_table = plan.at("steps").at(0).at("table");
@@ -96,9 +96,9 @@ TEST(TwoApplies, TheOneThatFindsTheLockSkipsThatTableAndSaysSo) {
   }
   // Everything else was applied by the second process.
   EXPECT_EQ(db.History().size(), reference.history.size() - first_table_steps);
-  EXPECT_EQ(db.Count("SELECT count(*) FROM pgpart.history WHERE table_name = " +
-                     Literal(first_table)),
-            0);
+  EXPECT_EQ(
+      db.Count("SELECT count(*) FROM pgpart.history WHERE table_name = " + Literal(first_table)),
+      0);
 
   holder.Kill(SIGKILL);
   holder.Wait();

@@ -24,8 +24,8 @@ using std::chrono::seconds;
 const std::vector<std::string> kPublic{"public"};
 
 // What applying MixedPolicies() must do to MixedSql(), checked against the state before.
-void ExpectMixedOutcome(const std::map<std::string, TableState>& before,
-                        const ScratchDatabase& db, const std::string& context) {
+void ExpectMixedOutcome(const std::map<std::string, TableState>& before, const ScratchDatabase& db,
+                        const std::string& context) {
   SCOPED_TRACE(context);
   const auto after = db.Tables(kPublic);
   const std::set<std::string> dropped{"public.readings_y2026m06", "public.readings_y2026m07",
@@ -52,10 +52,9 @@ void ExpectMixedOutcome(const std::map<std::string, TableState>& before,
   EXPECT_EQ(after.at("public.readings_y2027m01").parent, "public.readings");
   EXPECT_EQ(after.at("public.readings_y2027m01").rows, kMixedDrainedRows);
   EXPECT_EQ(after.at("public.readings_default").rows, kMixedRowsLeftInDefault);
-  EXPECT_EQ(before.at("public.readings_default").rows,
-            kMixedDrainedRows + kMixedRowsLeftInDefault);
-  for (const char* created : {"public.metrics_y2026m12", "public.metrics_y2027m01",
-                              "public.payments_y2027m01"}) {
+  EXPECT_EQ(before.at("public.readings_default").rows, kMixedDrainedRows + kMixedRowsLeftInDefault);
+  for (const char* created :
+       {"public.metrics_y2026m12", "public.metrics_y2027m01", "public.payments_y2027m01"}) {
     ASSERT_TRUE(after.count(created)) << created;
     EXPECT_NE(after.at(created).parent, "") << created;
   }
@@ -113,9 +112,8 @@ TEST(CrashSafety, KilledAtEveryCheckpointTheNextRunConverges) {
     RunResult plan = RunPgpart(PlanArgs(policy, db.dsn()));
     EXPECT_EQ(plan.exit_code, 0) << where << ": the plan after recovery is not empty\n"
                                  << Describe(plan);
-    EXPECT_EQ(db.TableLines(kPublic), reference_tables)
-        << where << "; state after the crash:\n"
-        << ::testing::PrintToString(crashed);
+    EXPECT_EQ(db.TableLines(kPublic), reference_tables) << where << "; state after the crash:\n"
+                                                        << ::testing::PrintToString(crashed);
     EXPECT_EQ(db.History(), reference_history) << where;
     ExpectMixedOutcome(before, db, where);
     if (::testing::Test::HasFailure()) break;  // one checkpoint's story is enough to read
@@ -227,8 +225,7 @@ spec:
   premake: 1
   retention: {keep: 3 months, action: archive, archiveSchema: cold}
 )");
-  const int64_t july_rows =
-      templ.Count("SELECT count(*) FROM ONLY public.orders_y2026m07");
+  const int64_t july_rows = templ.Count("SELECT count(*) FROM ONLY public.orders_y2026m07");
   ASSERT_GT(july_rows, 0);
   const std::vector<std::string> schemas{"public", "cold"};
   std::vector<std::string> reference;
@@ -291,8 +288,8 @@ spec:
   first.Kill(SIGKILL);
   first.Wait();
   db.WaitForOtherSessions();
-  ASSERT_EQ(db.Leftovers(), std::vector<std::string>{
-                                "marked for drop: ledger_y2026m07 pgpart:drop public.ledger"});
+  ASSERT_EQ(db.Leftovers(),
+            std::vector<std::string>{"marked for drop: ledger_y2026m07 pgpart:drop public.ledger"});
 
   RunResult again = RunPgpart(ApplyArgs(policy, db.dsn()));
   EXPECT_EQ(again.exit_code, 0) << Describe(again);

@@ -19,8 +19,8 @@ TEST(Idempotence, FourScenariosConvergeAndTheSecondApplyChangesNothing) {
   const std::string policies = SourcePath("policies");
 
   // The demo plan has work of every kind, so "converged" means something.
-  RunResult planned = RunPgpart({"plan", "-f", policies, "--dsn", db.dsn(), "--at", kAt,
-                                 "--format", "json", "--detailed-exitcode"});
+  RunResult planned = RunPgpart({"plan", "-f", policies, "--dsn", db.dsn(), "--at", kAt, "--format",
+                                 "json", "--detailed-exitcode"});
   ASSERT_EQ(planned.exit_code, 2) << Describe(planned);
   const auto plan = nlohmann::json::parse(planned.out);
   int planned_steps = 0, held_steps = 0;
@@ -34,8 +34,11 @@ TEST(Idempotence, FourScenariosConvergeAndTheSecondApplyChangesNothing) {
 
   RunResult first = RunPgpart(ApplyArgs(policies, db.dsn()));
   ASSERT_EQ(first.exit_code, 0) << Describe(first);
-  EXPECT_NE(first.out.find("Apply complete: " + std::to_string(planned_steps) + " applied, 0 "
-                           "already done, " + std::to_string(held_steps) + " held, 0 blocked, 0 "
+  EXPECT_NE(first.out.find("Apply complete: " + std::to_string(planned_steps) +
+                           " applied, 0 "
+                           "already done, " +
+                           std::to_string(held_steps) +
+                           " held, 0 blocked, 0 "
                            "failed."),
             std::string::npos)
       << first.out;

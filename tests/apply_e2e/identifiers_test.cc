@@ -13,8 +13,8 @@ namespace {
 using std::chrono::seconds;
 
 const std::string kOddSchema = "My \"Odd\" Schema";
-const std::string kEvents = "Odd \"Events\"";        // no default: concurrent, marked drops
-const std::string kUpper = "UPPER Case Default";      // default partition with rows to drain
+const std::string kEvents = "Odd \"Events\"";     // no default: concurrent, marked drops
+const std::string kUpper = "UPPER Case Default";  // default partition with rows to drain
 // `prefix` padded with 'x' to `bytes` bytes.
 std::string Padded(std::string prefix, size_t bytes) {
   prefix.resize(bytes, 'x');
@@ -28,23 +28,18 @@ std::string Q(const std::string& schema, const std::string& name) {
   return Ident(schema) + "." + Ident(name);
 }
 
-// Monthly partitions named <parent>_yYYYYmMM (any bytes) for `count` months from year-month.
-std::string Months(const std::string& schema, const std::string& parent, int year, int month,
-                   int count) {
-  return MonthlyPartitions(schema, parent, year, month, count);
-}
-
 std::string Table(const std::string& schema, const std::string& name) {
   return "CREATE TABLE " + Q(schema, name) +
          " (\"Id\" bigint NOT NULL, \"Recorded At\" timestamptz NOT NULL, \"v\" int) PARTITION BY "
          "RANGE (\"Recorded At\");\n";
 }
 
-std::string Rows(const std::string& schema, const std::string& name, const std::string& from,
-                 const std::string& to, int hours) {
-  return "INSERT INTO " + Q(schema, name) + " SELECT g, t, g % 13 FROM generate_series(timestamptz '" +
-         from + "', timestamptz '" + to + "' - interval '1 second', interval '" +
-         std::to_string(hours) + " hours') WITH ORDINALITY x(t, g);\n";
+std::string InsertRows(const std::string& schema, const std::string& name, const std::string& from,
+                       const std::string& to, int hours) {
+  return "INSERT INTO " + Q(schema, name) +
+         " SELECT g, t, g % 13 FROM generate_series(timestamptz '" + from + "', timestamptz '" +
+         to + "' - interval '1 second', interval '" + std::to_string(hours) +
+         " hours') WITH ORDINALITY x(t, g);\n";
 }
 
 // YAML single-quoted scalar of the qualified name as PostgreSQL reads it.
@@ -58,17 +53,17 @@ std::string YamlTable(const std::string& schema, const std::string& name) {
 }
 
 std::string HostileSql() {
-  std::string sql = "CREATE SCHEMA " + Ident(kOddSchema) + ";\nCREATE SCHEMA " +
-                    Ident(kLongSchema) + ";\n";
-  sql += Table(kOddSchema, kEvents) + Months(kOddSchema, kEvents, 2026, 5, 7) +
-         Rows(kOddSchema, kEvents, "2026-05-01Z", "2026-11-21Z", 7);
+  std::string sql =
+      "CREATE SCHEMA " + Ident(kOddSchema) + ";\nCREATE SCHEMA " + Ident(kLongSchema) + ";\n";
+  sql += Table(kOddSchema, kEvents) + MonthlyPartitions(kOddSchema, kEvents, 2026, 5, 7) +
+         InsertRows(kOddSchema, kEvents, "2026-05-01Z", "2026-11-21Z", 7);
   sql += Table(kOddSchema, kUpper) + "CREATE TABLE " + Q(kOddSchema, kUpper + "_default") +
          " PARTITION OF " + Q(kOddSchema, kUpper) + " DEFAULT;\n" +
-         Months(kOddSchema, kUpper, 2026, 10, 3) +
-         Rows(kOddSchema, kUpper, "2026-10-01Z", "2026-11-21Z", 5) +
-         Rows(kOddSchema, kUpper, "2027-01-03Z", "2027-01-04Z", 3);  // 8 rows in the default
-  sql += Table(kLongSchema, kLongTable) + Months(kLongSchema, kLongTable, 2026, 7, 5) +
-         Rows(kLongSchema, kLongTable, "2026-07-01Z", "2026-11-21Z", 11);
+         MonthlyPartitions(kOddSchema, kUpper, 2026, 10, 3) +
+         InsertRows(kOddSchema, kUpper, "2026-10-01Z", "2026-11-21Z", 5) +
+         InsertRows(kOddSchema, kUpper, "2027-01-03Z", "2027-01-04Z", 3);  // 8 rows in the default
+  sql += Table(kLongSchema, kLongTable) + MonthlyPartitions(kLongSchema, kLongTable, 2026, 7, 5) +
+         InsertRows(kLongSchema, kLongTable, "2026-07-01Z", "2026-11-21Z", 11);
   return sql;
 }
 
@@ -165,10 +160,11 @@ TEST(HostileIdentifiers, NameOverSixtyThreeBytesIsRefusedNotTruncated) {
   ScratchDatabase db;
   const std::string table = kLongTable + "y";  // 55 bytes: partitions would need 64
   db.Exec("CREATE SCHEMA " + Ident(kOddSchema) + ";\n" + Table(kOddSchema, table));
-  const std::string policy = WriteTestFile(
-      "long.yaml", "apiVersion: pgpart.io/v1alpha1\nkind: PartitionPolicy\nmetadata: {name: l}\n"
-                   "spec:\n  tables: [" +
-                       YamlTable(kOddSchema, table) + "]\n  interval: 1 month\n  premake: 1\n");
+  const std::string policy =
+      WriteTestFile("long.yaml",
+                    "apiVersion: pgpart.io/v1alpha1\nkind: PartitionPolicy\nmetadata: {name: l}\n"
+                    "spec:\n  tables: [" +
+                        YamlTable(kOddSchema, table) + "]\n  interval: 1 month\n  premake: 1\n");
   const auto before = db.TableLines({kOddSchema});
   RunResult r = RunPgpart(ApplyArgs(policy, db.dsn()));
   EXPECT_EQ(r.exit_code, 1) << Describe(r);

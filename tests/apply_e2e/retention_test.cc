@@ -80,7 +80,8 @@ TEST(Retention, HoldsAndFailingGatesKeepTheirPartitions) {
       {"gate_env_y2026m06", false},     {"gate_env_y2026m07", true},
   };
   for (const Expect& e : expected) {
-    EXPECT_EQ(Exists(db, e.partition), e.kept) << e.partition << (e.kept ? " was dropped" : " kept");
+    EXPECT_EQ(Exists(db, e.partition), e.kept)
+        << e.partition << (e.kept ? " was dropped" : " kept");
     if (e.kept) {
       EXPECT_EQ(db.Count("SELECT count(*) FROM public." + e.partition), 10) << e.partition;
     }
@@ -92,21 +93,20 @@ TEST(Retention, HoldsAndFailingGatesKeepTheirPartitions) {
       << r.out;
 
   // The audit trail: every blocked drop with the gate's detail, every done drop with its rows.
-  const auto blocked = db.Query(
-      "SELECT partition, error FROM pgpart.history WHERE outcome = 'blocked' ORDER BY 1");
+  const auto blocked =
+      db.Query("SELECT partition, error FROM pgpart.history WHERE outcome = 'blocked' ORDER BY 1");
   std::vector<std::string> blocked_names;
   for (const auto& row : blocked) {
     blocked_names.push_back(row[0]);
     EXPECT_EQ(row[1].rfind("backup gate: ", 0), 0u) << row[0] << ": " << row[1];
   }
-  EXPECT_EQ(blocked_names,
-            (std::vector<std::string>{
-                "public.gate_command_y2026m05", "public.gate_command_y2026m06",
-                "public.gate_command_y2026m07", "public.gate_env_y2026m07",
-                "public.gate_error_y2026m05", "public.gate_error_y2026m06",
-                "public.gate_error_y2026m07", "public.gate_params_y2026m05",
-                "public.gate_sql_y2026m05", "public.gate_sql_y2026m06",
-                "public.gate_sql_y2026m07"}));
+  EXPECT_EQ(
+      blocked_names,
+      (std::vector<std::string>{
+          "public.gate_command_y2026m05", "public.gate_command_y2026m06",
+          "public.gate_command_y2026m07", "public.gate_env_y2026m07", "public.gate_error_y2026m05",
+          "public.gate_error_y2026m06", "public.gate_error_y2026m07", "public.gate_params_y2026m05",
+          "public.gate_sql_y2026m05", "public.gate_sql_y2026m06", "public.gate_sql_y2026m07"}));
   EXPECT_NE(db.Scalar("SELECT error FROM pgpart.history WHERE partition = "
                       "'public.gate_error_y2026m05'")
                 .find("division by zero"),
@@ -154,8 +154,8 @@ spec:
   // The oldest go first.
   EXPECT_FALSE(Exists(db, "many_y2026m01"));
   EXPECT_FALSE(Exists(db, "many_y2026m02"));
-  for (const char* kept : {"many_y2026m03", "many_y2026m04", "many_y2026m05", "many_y2026m06",
-                           "many_y2026m07"}) {
+  for (const char* kept :
+       {"many_y2026m03", "many_y2026m04", "many_y2026m05", "many_y2026m06", "many_y2026m07"}) {
     EXPECT_TRUE(Exists(db, kept)) << kept;
   }
   EXPECT_EQ(db.Count("SELECT count(*) FROM pgpart.history WHERE action = 'drop' AND outcome = "

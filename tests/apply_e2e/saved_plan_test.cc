@@ -45,8 +45,7 @@ TEST(SavedPlan, AppliesExactlyTheReviewedSteps) {
       "INSERT INTO public.metrics SELECT 900000 + g, timestamptz '2026-11-20Z' + g * interval "
       "'1 minute', 1 FROM generate_series(1, 50) g");
 
-  RunResult r =
-      RunPgpart({"apply", "--plan", plan_file, "--dsn", db.dsn(), "--auto-approve"});
+  RunResult r = RunPgpart({"apply", "--plan", plan_file, "--dsn", db.dsn(), "--auto-approve"});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
   std::vector<std::string> done;
   for (const auto& row : db.Query("SELECT action || ' ' || partition FROM pgpart.history WHERE "
@@ -58,8 +57,7 @@ TEST(SavedPlan, AppliesExactlyTheReviewedSteps) {
   EXPECT_EQ(plan.exit_code, 0) << Describe(plan);
 
   // Applying the same saved plan again: the catalog changed (by the plan itself), so it is stale.
-  RunResult again =
-      RunPgpart({"apply", "--plan", plan_file, "--dsn", db.dsn(), "--auto-approve"});
+  RunResult again = RunPgpart({"apply", "--plan", plan_file, "--dsn", db.dsn(), "--auto-approve"});
   EXPECT_EQ(again.exit_code, 1) << Describe(again);
   EXPECT_EQ(db.History().size(), reviewed.size());
 }
@@ -76,8 +74,7 @@ TEST(SavedPlan, StalePlanIsRefusedAndChangesNothing) {
       "('2026-12-01 00:00+00') TO ('2027-01-01 00:00+00')");
   const auto before = db.TableLines(kPublic);
 
-  RunResult r =
-      RunPgpart({"apply", "--plan", plan_file, "--dsn", db.dsn(), "--auto-approve"});
+  RunResult r = RunPgpart({"apply", "--plan", plan_file, "--dsn", db.dsn(), "--auto-approve"});
   EXPECT_EQ(r.exit_code, 1) << Describe(r);
   EXPECT_NE(r.err.find("stale"), std::string::npos) << Describe(r);
   // It says what changed.
@@ -135,6 +132,19 @@ TEST(Confirmation, WithoutATerminalAndWithoutAutoApproveNothingIsApplied) {
   RunResult saved = RunPgpart({"apply", "--plan", plan_file, "--dsn", db.dsn()});
   EXPECT_EQ(saved.exit_code, 1) << Describe(saved);
   EXPECT_EQ(db.TableLines(kPublic), before);
+}
+
+TEST(NoAudit, AppliesWithoutCreatingTheAuditTable) {
+  ScratchDatabase db;
+  db.Exec(MixedSql());
+  const std::string policy = WriteTestFile("mixed.yaml", MixedPolicies());
+  auto args = ApplyArgs(policy, db.dsn());
+  args.push_back("--no-audit");
+  RunResult r = RunPgpart(args);
+  EXPECT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_EQ(db.Scalar("SELECT to_regnamespace('pgpart')::text"), "");
+  RunResult plan = RunPgpart(PlanArgs(policy, db.dsn()));
+  EXPECT_EQ(plan.exit_code, 0) << Describe(plan);
 }
 
 }  // namespace

@@ -14,7 +14,7 @@ std::string Parent(const std::string& name) {
 
 // Rows every `hours` hours in [from, to), ids numbered from 1.
 std::string InsertRows(const std::string& table, const std::string& from, const std::string& to,
-                 int hours) {
+                       int hours) {
   return "INSERT INTO public." + table +
          " SELECT g, t, (g * 7919) % 1000 FROM generate_series(timestamptz '" + from +
          "', timestamptz '" + to + "' - interval '1 second', interval '" + std::to_string(hours) +

@@ -46,8 +46,8 @@ spec:
   backupGate: {kind: command, command: [/bin/false]}
 )");
   const std::string kv = db.dsn() + " password=" + kPassword;
-  const std::string uri = "postgresql://postgres:" + std::string(kPassword) + "@127.0.0.1:" +
-                          ServerPort() + "/" + db.name();
+  const std::string uri = "postgresql://postgres:" + std::string(kPassword) +
+                          "@127.0.0.1:" + ServerPort() + "/" + db.name();
 
   RunResult plan_text = RunPgpart({"plan", "-f", policy, "--dsn", kv, "--at", kAt});
   EXPECT_EQ(plan_text.exit_code, 0) << Describe(plan_text);
@@ -59,8 +59,8 @@ spec:
   ExpectNoPassword(plan_json, "plan -o");
   EXPECT_EQ(ReadFile(plan_file).find(kPassword), std::string::npos) << "password in the saved plan";
 
-  RunResult dry = RunPgpart({"apply", "-f", policy, "--at", kAt, "--dry-run"},
-                            {{"PGPART_DSN", kv}});
+  RunResult dry =
+      RunPgpart({"apply", "-f", policy, "--at", kAt, "--dry-run"}, {{"PGPART_DSN", kv}});
   EXPECT_EQ(dry.exit_code, 0) << Describe(dry);
   ExpectNoPassword(dry, "apply --dry-run with PGPART_DSN");
 
