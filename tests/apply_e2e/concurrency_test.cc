@@ -172,5 +172,35 @@ TEST(LockTimeout, AccessExclusiveLockOnOneParentBlocksOnlyThatTable) {
   LockedParentBlocksOnlyThatTable("LOCK TABLE public.payments IN ACCESS EXCLUSIVE MODE");
 }
 
+// A partition due to be dropped is locked by another session (a long report reading it with
+// LOCK ... ACCESS EXCLUSIVE, or a pg_dump of it): counting its rows before the drop must obey
+// lock_timeout too; that drop is blocked, the rest of the run goes on.
+TEST(LockTimeout, LockedPartitionToDropIsBlockedNotWaitedFor) {
+  ScratchDatabase db;
+  db.Exec(MixedSql());
+  const std::string policy = WriteTestFile("mixed.yaml", MixedPolicies());
+  OpenTransaction locker(db.dsn(), "LOCK TABLE public.metrics_y2026m05 IN ACCESS EXCLUSIVE MODE");
+  auto args = ApplyArgs(policy, db.dsn());
+  args.insert(args.end(), {"--lock-timeout", "100ms", "--retries", "1"});
+  Background run(args);
+  std::string waiting;
+  if (!run.Exited(seconds(8))) {
+    waiting = db.Scalar(
+        "SELECT string_agg(wait_event_type || ': ' || query, E'\\n') FROM pg_stat_activity "
+        "WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid()");
+  }
+  RunResult r = run.Wait(std::chrono::milliseconds(0));
+  EXPECT_FALSE(r.timed_out) << "apply still waited for the lock after 8 s (lock_timeout 100ms) "
+                               "in:\n"
+                            << waiting << "\n"
+                            << Describe(r);
+  EXPECT_EQ(r.exit_code, 3) << Describe(r);
+  EXPECT_NE(r.out.find("blocked: drop public.metrics_y2026m05"), std::string::npos) << r.out;
+  EXPECT_FALSE(db.Scalar("SELECT to_regclass('public.metrics_y2026m05')::text").empty());
+  EXPECT_TRUE(db.Scalar("SELECT to_regclass('public.metrics_y2026m06')::text").empty());
+  EXPECT_FALSE(db.Scalar("SELECT to_regclass('public.metrics_y2027m01')::text").empty());
+  EXPECT_FALSE(db.Scalar("SELECT to_regclass('public.readings_y2027m01')::text").empty());
+}
+
 }  // namespace
 }  // namespace pgpart::apply_e2e

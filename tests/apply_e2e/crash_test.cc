@@ -126,6 +126,54 @@ TEST(CrashSafety, KilledAtEveryCheckpointTheNextRunConverges) {
   std::printf("[ info ] killed and recovered at %d checkpoints\n", killed_at);
 }
 
+// Starts apply paused at checkpoint `n` and kills it there. False when the run ended before
+// reaching checkpoint `n` (it must then have succeeded).
+bool KillAtCheckpoint(const std::string& policy, const ScratchDatabase& db, int n) {
+  Background run(ApplyArgs(policy, db.dsn()), {{"PGPART_TEST_PAUSE_AT", std::to_string(n)}});
+  if (!run.WaitForStderr("paused at checkpoint " + std::to_string(n), seconds(20))) {
+    RunResult r = run.Wait();
+    EXPECT_EQ(r.exit_code, 0) << "ran past checkpoint " << n << "\n" << Describe(r);
+    return false;
+  }
+  run.Kill(SIGKILL);
+  EXPECT_EQ(run.Wait().exit_code, 128 + SIGKILL);
+  db.WaitForOtherSessions();
+  return true;
+}
+
+// Killed, then killed again while recovering (at its 1st, 2nd or 3rd checkpoint), then converged.
+TEST(CrashSafety, KilledAgainWhileRecoveringTheNextRunStillConverges) {
+  ScratchDatabase templ("template");
+  templ.Exec(MixedSql());
+  const std::string policy = WriteTestFile("mixed.yaml", MixedPolicies());
+  const auto before = templ.Tables(kPublic);
+  std::vector<std::string> reference_tables, reference_history;
+  {
+    ScratchDatabase clean("clean", templ.name());
+    RunResult r = RunPgpart(ApplyArgs(policy, clean.dsn()));
+    ASSERT_EQ(r.exit_code, 0) << Describe(r);
+    reference_tables = clean.TableLines(kPublic);
+    reference_history = clean.History();
+  }
+  int twice = 0;
+  for (int n = 1; n <= 200; ++n) {
+    const int m = n % 3 + 1;
+    const std::string where =
+        "killed at checkpoint " + std::to_string(n) + ", then at " + std::to_string(m);
+    ScratchDatabase db("cp" + std::to_string(n), templ.name());
+    if (!KillAtCheckpoint(policy, db, n)) break;
+    if (KillAtCheckpoint(policy, db, m)) ++twice;
+    RunResult last = RunPgpart(ApplyArgs(policy, db.dsn()));
+    EXPECT_EQ(last.exit_code, 0) << where << "\n" << Describe(last);
+    EXPECT_EQ(db.TableLines(kPublic), reference_tables) << where;
+    EXPECT_EQ(db.History(), reference_history) << where;
+    ExpectMixedOutcome(before, db, where);
+    if (::testing::Test::HasFailure()) break;
+  }
+  EXPECT_GE(twice, 10);
+  std::printf("[ info ] killed twice at %d pairs of checkpoints\n", twice);
+}
+
 // Waits until `sql` returns a non-empty first value; returns it ("" on timeout).
 std::string PollScalar(const ScratchDatabase& db, const std::string& sql, milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
