@@ -37,6 +37,11 @@ std::string OneLine(std::string s) {
   return s;
 }
 
+bool IsRetention(Action a) {
+  return a == Action::kDetach || a == Action::kDrop || a == Action::kArchive ||
+         a == Action::kFinalizeDetach;
+}
+
 bool CountsRows(Action a) {
   return a == Action::kDetach || a == Action::kDrop || a == Action::kArchive;
 }
@@ -222,12 +227,21 @@ class Executor {
     if (!replanned) {
       settle_rest(begin, StepOutcome::kFailed, "re-check failed: " + error);
     } else {
+      // A failure stops the same kind of work on this table (retention, or creation) but not the
+      // other: a failed drop must not cost the table its premade partitions.
+      bool stopped[2] = {false, false};
+      pending_detach_.reset();
       for (size_t k = begin; k < end && !fatal_;) {
-        size_t used = RunStep(k, end, narrowed, fresh, key_type);
-        if (used == 0) {  // failed: the rest of this table is not run
-          settle_rest(k + 1, StepOutcome::kNotRun, "not run: an earlier step of this table failed");
-          break;
+        const int kind = IsRetention(plan_.steps[k].action) ? 0 : 1;
+        if (stopped[kind]) {
+          Settle(plan_.steps[k], StepOutcome::kNotRun,
+                 "not run: an earlier step of this table failed");
+          ++k;
+          continue;
         }
+        failed_ = false;
+        const size_t used = RunStep(k, end, narrowed, fresh, key_type);
+        if (failed_) stopped[kind] = true;
         k += used;
       }
     }
@@ -247,7 +261,7 @@ class Executor {
   }
 
   // Runs the step at `k` (with its drain, when a create is followed by one). Returns how many
-  // plan steps it settled, or 0 after a failure.
+  // plan steps it settled; sets failed_ when it failed.
   size_t RunStep(size_t k, size_t end, const Policy& policy, const Plan& fresh, KeyType key_type) {
     Checkpoint();
     const Step& step = plan_.steps[k];
@@ -289,6 +303,19 @@ class Executor {
       }
     }
 
+    // After a concurrent detach of this table timed out half-way, PostgreSQL refuses another one
+    // until that one is finalized (which the next run does first).
+    if (pending_detach_) {
+      for (const Statement& st : step.statements) {
+        if (!st.transactional && st.sql.ends_with(" CONCURRENTLY")) {
+          const std::string why = "a detach of " + pending_detach_->Sql() +
+                                  " is still pending; the next run finalizes it first";
+          Settle(step, StepOutcome::kBlocked, why);
+          return 1;
+        }
+      }
+    }
+
     // Backup gate, right before a drop.
     std::string gate_detail;
     if (step.action == Action::kDrop && policy.backup_gate) {
@@ -311,18 +338,30 @@ class Executor {
 
     const auto started = Clock::now();
     std::optional<int64_t> rows;
-    try {
-      if (CountsRows(step.action)) {
+    if (CountsRows(step.action)) {
+      const Statement& first = step.statements.front();
+      try {
         pqxx::read_transaction tx(conn_);
+        tx.exec("SET LOCAL lock_timeout = " + std::to_string(first.lock_timeout_ms));
+        tx.exec("SET LOCAL statement_timeout = " + std::to_string(first.statement_timeout_ms));
         rows = tx.exec("SELECT count(*) FROM ONLY " + step.partition.Sql())[0][0].as<int64_t>();
         tx.commit();
+      } catch (const pqxx::broken_connection& e) {
+        Fatal("lost the connection: " + OneLine(e.what()));
+        return Failed(unit.size());
+      } catch (const pqxx::sql_error& e) {
+        const std::string why = "counting rows: " + OneLine(e.what());
+        if (Retryable(e.sqlstate())) {  // locked or slow: blocked, not failed
+          Audit(step, std::nullopt, "blocked", why);
+          Settle(step, StepOutcome::kBlocked, why);
+          return 1;
+        }
+        Settle(step, StepOutcome::kFailed, why);
+        return Failed(unit.size());
+      } catch (const std::exception& e) {
+        Settle(step, StepOutcome::kFailed, "counting rows: " + OneLine(e.what()));
+        return Failed(unit.size());
       }
-    } catch (const pqxx::broken_connection& e) {
-      Fatal("lost the connection: " + OneLine(e.what()));
-      return 0;
-    } catch (const std::exception& e) {
-      Settle(step, StepOutcome::kFailed, "counting rows: " + OneLine(e.what()));
-      return 0;
     }
 
     std::vector<Statement> statements;
@@ -340,14 +379,20 @@ class Executor {
       GroupResult r = RunGroup(groups[g], step, last && groups[g].transactional ? &rows : nullptr,
                                unit, policy.execution.retries);
       moved += r.affected;
-      if (fatal_) return 0;
+      if (fatal_) return Failed(unit.size());
       if (r.kind != GroupResult::Kind::kOk) {
         const bool blocked = r.kind == GroupResult::Kind::kRetriesExhausted;
+        if (!groups[g].transactional && groups[g].statements[0].sql.ends_with(" CONCURRENTLY")) {
+          try {
+            if (DetachPending(step.partition)) pending_detach_ = step.partition;
+          } catch (const std::exception&) {
+          }
+        }
         Audit(step, rows, blocked ? "blocked" : "failed", r.error);
         for (const Step* u : unit) {
           Settle(*u, blocked ? StepOutcome::kBlocked : StepOutcome::kFailed, r.error);
         }
-        return blocked ? unit.size() : 0;
+        return blocked ? unit.size() : Failed(unit.size());
       }
       if (last && !groups[g].transactional) Audit(step, rows, "applied", "");
     }
@@ -360,6 +405,12 @@ class Executor {
       Settle(step, StepOutcome::kApplied, gate_detail, rows, seconds);
     }
     return unit.size();
+  }
+
+  // Marks the step being run as failed; returns how many plan steps it covered.
+  size_t Failed(size_t used) {
+    failed_ = true;
+    return used;
   }
 
   // Audit row in its own transaction (non-transactional steps, failures). Best effort for
@@ -488,6 +539,8 @@ class Executor {
   ApplyReport report_;
   bool fatal_ = false;
   int checkpoint_ = 0;
+  std::optional<QualifiedName> pending_detach_;
+  bool failed_ = false;  // the last RunStep failed  // this table's half-done concurrent detach
 };
 
 }  // namespace

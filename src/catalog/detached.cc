@@ -21,13 +21,28 @@ void ReadDetachedForDrop(pqxx::transaction_base& tx, std::vector<Table*>& tables
       "AND starts_with(d.description, $1) ORDER BY 1, 2",
       std::string(kDropMarkerPrefix));
   for (const pqxx::row& row : r) {
-    auto it = by_marker.find(row[2].as<std::string>());
+    // "<prefix><parent>" or "<prefix><parent> [<from>, <to>)"; bound texts hold no '[' or ','.
+    std::string marker = row[2].as<std::string>();
+    std::string bounds;
+    if (size_t open = marker.rfind(" ["); open != std::string::npos && marker.ends_with(")")) {
+      bounds = marker.substr(open + 2, marker.size() - open - 3);
+      marker.resize(open);
+    }
+    auto it = by_marker.find(marker);
     if (it == by_marker.end()) continue;
     Child c;
     c.name = {row[0].as<std::string>(), row[1].as<std::string>()};
     c.bound_kind = BoundKind::kRange;
     c.from = Bound::Min();
     c.to = Bound::Max();
+    if (size_t comma = bounds.find(", "); comma != std::string::npos) {
+      auto from = ParseBoundText(it->second->key_type, bounds.substr(0, comma));
+      auto to = ParseBoundText(it->second->key_type, bounds.substr(comma + 2));
+      if (from && to) {
+        c.from = *from;
+        c.to = *to;
+      }
+    }
     c.rows_estimate = row[3].as<int64_t>();
     it->second->detached_for_drop.push_back(std::move(c));
   }

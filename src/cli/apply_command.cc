@@ -126,6 +126,51 @@ bool Confirm() {
   return true;
 }
 
+// Prints the outcome (JSON on stdout with --format json) and returns the exit code.
+int Report(const Plan& plan, const ApplyReport& report, bool json, std::ostream& human) {
+  int applied = 0, done = 0, held = 0, blocked = 0, failed = 0;
+  for (const StepReport& r : report.steps) {
+    switch (r.outcome) {
+      case StepOutcome::kApplied:
+        ++applied;
+        break;
+      case StepOutcome::kAlreadyDone:
+        ++done;
+        break;
+      case StepOutcome::kHeld:
+        ++held;
+        break;
+      case StepOutcome::kBlocked:
+      case StepOutcome::kSkippedLocked:
+        ++blocked;
+        break;
+      default:
+        ++failed;
+    }
+  }
+  const int code = report.ExitCode();
+  if (json) {
+    nlohmann::ordered_json j;
+    j["at"] = plan.at;
+    j["exit_code"] = code;
+    j["summary"] = {{"applied", applied},
+                    {"already_done", done},
+                    {"held", held},
+                    {"blocked", blocked},
+                    {"failed", failed}};
+    j["steps"] = nlohmann::ordered_json::array();
+    for (const StepReport& r : report.steps) j["steps"].push_back(StepJson(r));
+    std::cout << j.dump(2) << "\n";
+  }
+  human << "\nApply "
+        << (code == kExitOk        ? "complete"
+            : code == kExitBlocked ? "finished"
+                                   : "failed")
+        << ": " << applied << " applied, " << done << " already done, " << held << " held, "
+        << blocked << " blocked, " << failed << " failed.\n";
+  return code;
+}
+
 }  // namespace
 
 CLI::App* AddApplyCommand(CLI::App& app, ApplyArgs& args) {
@@ -215,7 +260,12 @@ int RunApply(const ApplyArgs& args) {
     human << "Dry run: nothing was changed.\n";
     return kExitOk;
   }
-  if (!plan.HasChanges()) return kExitOk;
+  if (!plan.HasChanges()) {  // nothing to run; held steps are reported as held
+    ApplyReport nothing;
+    for (const Step& s : plan.steps)
+      nothing.steps.push_back(StepReport{s, StepOutcome::kHeld, {}, s.held_by, 0});
+    return Report(plan, nothing, json, human);
+  }
   if (!args.auto_approve && !Confirm()) return kExitError;
 
   auto logger = spdlog::stderr_logger_st("pgpart");
@@ -260,47 +310,7 @@ int RunApply(const ApplyArgs& args) {
   ApplyReport report = ExecutePlan(*conn, plan, set.policies, options);
   ReportDiagnostics(report.diagnostics);
 
-  int applied = 0, done = 0, held = 0, blocked = 0, failed = 0;
-  for (const StepReport& r : report.steps) {
-    switch (r.outcome) {
-      case StepOutcome::kApplied:
-        ++applied;
-        break;
-      case StepOutcome::kAlreadyDone:
-        ++done;
-        break;
-      case StepOutcome::kHeld:
-        ++held;
-        break;
-      case StepOutcome::kBlocked:
-      case StepOutcome::kSkippedLocked:
-        ++blocked;
-        break;
-      default:
-        ++failed;
-    }
-  }
-  const int code = report.ExitCode();
-  if (json) {
-    nlohmann::ordered_json j;
-    j["at"] = plan.at;
-    j["exit_code"] = code;
-    j["summary"] = {{"applied", applied},
-                    {"already_done", done},
-                    {"held", held},
-                    {"blocked", blocked},
-                    {"failed", failed}};
-    j["steps"] = nlohmann::ordered_json::array();
-    for (const StepReport& r : report.steps) j["steps"].push_back(StepJson(r));
-    std::cout << j.dump(2) << "\n";
-  }
-  human << "\nApply "
-        << (code == kExitOk        ? "complete"
-            : code == kExitBlocked ? "finished"
-                                   : "failed")
-        << ": " << applied << " applied, " << done << " already done, " << held << " held, "
-        << blocked << " blocked, " << failed << " failed.\n";
-  return code;
+  return Report(plan, report, json, human);
 }
 
 }  // namespace pgpart::cli

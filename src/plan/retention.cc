@@ -75,7 +75,7 @@ void PlanRetention(Context& c, const Grid* grid, const Child& child, int* drops_
     // A drop marks the partition first: a crash after the concurrent detach leaves a table the
     // next run recognises (detached_for_drop) instead of an orphan.
     if (action == Action::kDrop && !c.shape.has_default) {
-      s.statements.push_back(MarkForDrop(where, c.table.name, e));
+      s.statements.push_back(MarkForDrop(where, c.table.name, s.from, s.to, e));
     }
     s.statements.push_back(Detach(c.shape, where, e));
     if (c.shape.has_default) AddHazard(s, Hazard::kAcquiresAccessExclusiveLock);
@@ -132,6 +132,10 @@ void PlanDetachedForDrop(Context& c, const Grid* grid) {
     }
     Step s = NewStep(c, Action::kDrop, orphan.name, Reason::kRecovery);
     s.rows_estimate = orphan.rows_estimate;
+    if (orphan.from.is_value() && orphan.to.is_value()) {  // from its marker
+      s.from = BoundText(c.table.key_type, orphan.from);
+      s.to = BoundText(c.table.key_type, orphan.to);
+    }
     std::vector<std::string> expired_notes;
     std::string hold = ActiveHold(c, grid, orphan, &expired_notes);
     if (!hold.empty()) {

@@ -67,9 +67,11 @@ Statement DropTable(const QualifiedName& child, const Execution& e) {
   return Make("DROP TABLE " + child.Sql(), e);
 }
 
-Statement MarkForDrop(const QualifiedName& child, const QualifiedName& parent, const Execution& e) {
+Statement MarkForDrop(const QualifiedName& child, const QualifiedName& parent,
+                      const std::string& from, const std::string& to, const Execution& e) {
   return Make("COMMENT ON TABLE " + child.Sql() + " IS " +
-                  QuoteLiteral(std::string(kDropMarkerPrefix) + parent.Sql()),
+                  QuoteLiteral(std::string(kDropMarkerPrefix) + parent.Sql() + " [" + from + ", " +
+                               to + ")"),
               e);
 }
 

@@ -40,9 +40,11 @@ Statement Detach(const TableShape& t, const QualifiedName& child, const Executio
 // DETACH PARTITION ... FINALIZE (completes an interrupted concurrent detach; non-transactional).
 Statement FinalizeDetach(const TableShape& t, const QualifiedName& child, const Execution& e);
 Statement DropTable(const QualifiedName& child, const Execution& e);
-// COMMENT ON TABLE child IS 'pgpart:drop <parent>': set before a concurrent detach so that a crash
-// between the detach and the drop leaves a table the next run recognises and drops.
-Statement MarkForDrop(const QualifiedName& child, const QualifiedName& parent, const Execution& e);
+// COMMENT ON TABLE child IS 'pgpart:drop <parent> [<from>, <to>)': set before a concurrent detach
+// so that a crash between the detach and the drop leaves a table the next run recognises and drops
+// (with its bounds, which its backup gate needs). from/to are BoundText.
+Statement MarkForDrop(const QualifiedName& child, const QualifiedName& parent,
+                      const std::string& from, const std::string& to, const Execution& e);
 Statement CreateSchema(const std::string& schema, const Execution& e);
 Statement SetSchema(const QualifiedName& child, const std::string& schema, const Execution& e);
 

@@ -19,7 +19,9 @@ TEST_F(DetachedForDropTest, MarkedStandaloneTablesAreListedUnderTheirParent) {
       FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
     CREATE TABLE "Odd ""S""".m_2023 (id int, at timestamptz);
     INSERT INTO "Odd ""S""".m_2023 VALUES (1, '2023-05-01');
-    COMMENT ON TABLE "Odd ""S""".m_2023 IS 'pgpart:drop "Odd ""S""".m';
+    COMMENT ON TABLE "Odd ""S""".m_2023 IS 'pgpart:drop "Odd ""S""".m [2023-01-01T00:00:00Z, 2024-01-01T00:00:00Z)';
+    CREATE TABLE "Odd ""S""".m_2022 (id int, at timestamptz);
+    COMMENT ON TABLE "Odd ""S""".m_2022 IS 'pgpart:drop "Odd ""S""".m';
     -- marked but still attached: a normal child, not an orphan
     COMMENT ON TABLE "Odd ""S""".m_2024 IS 'pgpart:drop "Odd ""S""".m';
     -- a marker naming another parent, and an unmarked table
@@ -30,8 +32,12 @@ TEST_F(DetachedForDropTest, MarkedStandaloneTablesAreListedUnderTheirParent) {
   ReadResult r = ReadCatalog(Dsn(), {Request("Odd \"S\"", "m", "1 year")});
   ASSERT_FALSE(HasErrors(r.diagnostics)) << AllDiagnostics(r);
   const Table& t = r.catalog.tables.at(0);
-  ASSERT_EQ(t.detached_for_drop.size(), 1u);
-  EXPECT_EQ(t.detached_for_drop[0].name, (QualifiedName{"Odd \"S\"", "m_2023"}));
+  ASSERT_EQ(t.detached_for_drop.size(), 2u);
+  EXPECT_EQ(t.detached_for_drop[0].name, (QualifiedName{"Odd \"S\"", "m_2022"}));
+  EXPECT_EQ(t.detached_for_drop[0].to, Bound::Max());  // an old marker without bounds
+  EXPECT_EQ(t.detached_for_drop[1].name, (QualifiedName{"Odd \"S\"", "m_2023"}));
+  EXPECT_EQ(BoundText(KeyType::kTimestampTz, t.detached_for_drop[1].from), "2023-01-01T00:00:00Z");
+  EXPECT_EQ(BoundText(KeyType::kTimestampTz, t.detached_for_drop[1].to), "2024-01-01T00:00:00Z");
   EXPECT_EQ(t.children.size(), 1u);
 }
 

@@ -450,7 +450,7 @@ TEST(Planner, ConcurrentDropMarksThePartitionBeforeDetaching) {
   ASSERT_EQ(drop.statements.size(), 3u);
   EXPECT_EQ(drop.statements[0].sql,
             "COMMENT ON TABLE public.sensor_readings_y2024m09 IS 'pgpart:drop "
-            "public.sensor_readings'");
+            "public.sensor_readings [2024-09-01T00:00:00Z, 2024-10-01T00:00:00Z)'");
   EXPECT_TRUE(drop.statements[0].transactional);
   EXPECT_FALSE(drop.statements[1].transactional);
   EXPECT_EQ(drop.statements[2].sql, "DROP TABLE public.sensor_readings_y2024m09");
@@ -460,8 +460,8 @@ TEST(Planner, TablesDetachedForDropByAnInterruptedRunAreDropped) {
   Table t = Sensor();
   Child orphan;
   orphan.name = {"public", "sensor_readings_y2024m08"};
-  orphan.from = Bound::Min();
-  orphan.to = Bound::Max();
+  orphan.from = *ParseBoundText(KeyType::kTimestampTz, "2024-08-01T00:00:00Z");
+  orphan.to = *ParseBoundText(KeyType::kTimestampTz, "2024-09-01T00:00:00Z");
   t.detached_for_drop.push_back(orphan);
   Catalog catalog = CatalogOf({t});
   Plan plan = ComputePlan(Policies(kSensor), catalog, At("2026-11-21T12:00:00Z"));
@@ -470,6 +470,7 @@ TEST(Planner, TablesDetachedForDropByAnInterruptedRunAreDropped) {
   EXPECT_EQ(plan.steps[0].reason, Reason::kRecovery);
   EXPECT_EQ(plan.steps[0].partition.name, "sensor_readings_y2024m08");
   EXPECT_EQ(plan.steps[0].statements.size(), 1u);
+  EXPECT_EQ(plan.steps[0].to, "2024-09-01T00:00:00Z");  // its gate needs the bounds
   EXPECT_NE(CatalogHash(catalog), CatalogHash(CatalogOf({Sensor()})));
 
   // A policy that no longer drops leaves it alone and says so.
