@@ -52,11 +52,18 @@ struct Table {
   int64_t default_rows = 0;        // exact count(*) of the default partition
   std::vector<DefaultBucket> default_buckets;  // rows of the default by grid period (policy grid)
   bool default_buckets_known = false;          // false: counts by period were not read
+  // The key range default_buckets cover when the default's keys spanned too many periods to
+  // count them all (MINVALUE..MAXVALUE: everything was counted).
+  Bound default_counted_from = Bound::Min();
+  Bound default_counted_to = Bound::Max();
   std::optional<int64_t> max_key;  // integer keys: max(key) over the table (nullopt = empty)
   // Former partitions of this table that pgpart detached in order to drop them but did not get
   // to drop (a crash between DETACH ... CONCURRENTLY and DROP): found by their marker comment
   // (kDropMarkerPrefix + parent), so the next run drops them instead of leaving orphans.
   std::vector<Child> detached_for_drop;
+  // Non-empty when another session held an ACCESS EXCLUSIVE lock on the table or a partition
+  // while it was read: its rows were not counted and the planner blocks its steps.
+  std::string locked_by;
   friend bool operator==(const Table&, const Table&) = default;
 };
 

@@ -157,6 +157,14 @@ class CatalogReader {
     diagnostics_.push_back(std::move(d));
   }
 
+  // Another session holds ACCESS EXCLUSIVE on the table or one of its partitions: counting its
+  // rows would wait for it, so the table is read structurally only and the planner blocks it.
+  void Lock(Work& w, const QualifiedName& relation, const std::string& pids) {
+    if (!w.table.locked_by.empty()) return;
+    w.table.locked_by =
+        "process " + pids + " holds an ACCESS EXCLUSIVE lock on " + TableText(relation);
+  }
+
   std::string Quote(const std::string& ident) { return conn_.quote_name(ident); }
   std::string QuoteTable(const QualifiedName& n) { return Quote(n.schema) + "." + Quote(n.name); }
 
@@ -191,7 +199,14 @@ class CatalogReader {
       }
     }
     pqxx::result r = ExecParams(tx, R"SQL(
-WITH req AS (
+WITH locked AS MATERIALIZED (
+  SELECT l.relation, string_agg(DISTINCT l.pid::text, ', ') AS pids
+    FROM pg_locks l
+   WHERE l.locktype = 'relation' AND l.granted AND l.mode = 'AccessExclusiveLock'
+     AND l.pid <> pg_backend_pid()
+     AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+   GROUP BY 1
+), req AS (
   SELECT r.nsp, r.rel FROM unnest($1::text[], $2::text[]) AS r(nsp, rel)
   UNION
   SELECT n.nspname::text, c.relname::text
@@ -206,11 +221,15 @@ SELECT req.nsp, req.rel, c.oid, c.relkind::text, pt.partstrat::text,
           LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum),
        (SELECT format_type(a.atttypid, NULL) FROM pg_attribute a
          WHERE a.attrelid = c.oid AND a.attnum = pt.partattrs[0] AND pt.partnatts = 1),
-       CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END
+       -- deparsed only for keys pgpart cannot use (the message quotes it): it locks the table
+       CASE WHEN c.relkind = 'p' AND (pt.partnatts <> 1 OR 0 = ANY(pt.partattrs::int2[]))
+            THEN pg_get_partkeydef(c.oid) END,
+       lk.pids
   FROM req
   LEFT JOIN pg_namespace n ON n.nspname = req.nsp
   LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = req.rel
   LEFT JOIN pg_partitioned_table pt ON pt.partrelid = c.oid
+  LEFT JOIN locked lk ON lk.relation = c.oid
 )SQL",
                                 ArrayLiteral(schemas), ArrayLiteral(names), requests_.empty());
     for (const pqxx::row& row : r) {
@@ -221,6 +240,7 @@ SELECT req.nsp, req.rel, c.oid, c.relkind::text, pt.partstrat::text,
         w.table.exists = true;
         w.oid = row[2].as<uint32_t>();
         w.relkind = row[3].as<std::string>()[0];
+        if (!row[8].is_null()) Lock(w, w.table.name, row[8].as<std::string>());
       }
       if (w.relkind == 'p' && !row[4].is_null()) {
         Table& t = w.table;
@@ -275,7 +295,14 @@ SELECT req.nsp, req.rel, c.oid, c.relkind::text, pt.partstrat::text,
     // reason pg_get_expr gets relid 0 (a bound holds constants only, no column references).
     pqxx::result r = ExecParams(tx,
                                 R"SQL(
-WITH ix AS (
+WITH locked AS MATERIALIZED (
+  SELECT l.relation, string_agg(DISTINCT l.pid::text, ', ') AS pids
+    FROM pg_locks l
+   WHERE l.locktype = 'relation' AND l.granted AND l.mode = 'AccessExclusiveLock'
+     AND l.pid <> pg_backend_pid()
+     AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+   GROUP BY 1
+), ix AS (
   SELECT x.indrelid, sum(ic.relpages)::bigint AS pages
     FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid
    GROUP BY 1
@@ -283,13 +310,14 @@ WITH ix AS (
 SELECT p.ord, n.nspname, c.relname, c.relkind::text, )SQL" +
                                     detach_pending + R"SQL(,
        pg_get_expr(c.relpartbound, 0), greatest(c.reltuples, 0)::bigint,
-       c.relpages::bigint + coalesce(t.relpages, 0) + coalesce(ix.pages, 0), c.oid
+       c.relpages::bigint + coalesce(t.relpages, 0) + coalesce(ix.pages, 0), c.oid, lk.pids
   FROM unnest($1::oid[]) WITH ORDINALITY AS p(oid, ord)
   JOIN pg_inherits i ON i.inhparent = p.oid
   JOIN pg_class c ON c.oid = i.inhrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
   LEFT JOIN pg_class t ON t.oid = c.reltoastrelid
   LEFT JOIN ix ON ix.indrelid = c.oid
+  LEFT JOIN locked lk ON lk.relation = c.oid
 )SQL",
                                 "{" + Join(oids) + "}");
     for (const pqxx::row& row : r) {
@@ -305,7 +333,14 @@ SELECT p.ord, n.nspname, c.relname, c.relkind::text, )SQL" +
       c.rows_estimate = row[6].as<int64_t>();
       c.bytes = row[7].as<int64_t>() * block_size_;
       if (c.sub_partitioned) w.sub_partitioned.emplace_back(c.name, row[8].as<uint32_t>());
+
       ApplyBound(t, &c);
+      // A lock on the default partition (counted) or, for integer keys, on any child (probed for
+      // max(key)) would make the read wait. A lock on another child only concerns a step on that
+      // child, which apply counts and runs under lock_timeout.
+      if (!row[9].is_null() && (c.bound_kind == BoundKind::kDefault || IsIntegerKey(t.key_type))) {
+        Lock(w, c.name, row[9].as<std::string>());
+      }
       if (c.bound_kind == BoundKind::kDefault) {
         t.default_partition = std::move(c);
       } else {
@@ -391,7 +426,7 @@ SELECT p.ord, n.nspname, c.relname, c.relkind::text, )SQL" +
     std::vector<std::string> parts;
     for (size_t i = 0; i < work_.size(); ++i) {
       Table& t = work_[i].table;
-      if (!t.partitioned) continue;
+      if (!t.partitioned || !t.locked_by.empty()) continue;
       for (size_t k = 0; k < work_[i].sub_partitioned.size(); ++k) {
         parts.push_back(
             "SELECT " + std::to_string(i) +
@@ -478,7 +513,7 @@ SELECT p.ord, n.nspname, c.relname, c.relkind::text, )SQL" +
   // query, width_bucket over the grid boundaries that cover [min(key), max(key)].
   void ReadDefaultBuckets(Tx& tx) {
     std::vector<std::string> parts, params;
-    std::map<size_t, int64_t> first_period;
+    std::map<size_t, int64_t> first_period, period_count;
     for (size_t i = 0; i < work_.size(); ++i) {
       Work& w = work_[i];
       Table& t = w.table;
@@ -489,13 +524,28 @@ SELECT p.ord, n.nspname, c.relname, c.relkind::text, )SQL" +
         continue;
       }
       if (!w.default_min->is_value() || !w.default_max->is_value()) continue;  // +-infinity
-      const int64_t lo = w.grid->IndexOf(w.default_min->value);
-      const int64_t hi = w.grid->IndexOf(w.default_max->value);
+      int64_t lo = w.grid->IndexOf(w.default_min->value);
+      int64_t hi = w.grid->IndexOf(w.default_max->value);
       if (hi - lo + 1 > kMaxBucketPeriods) {
-        Warn(t.name, "the default partition's keys span " + std::to_string(hi - lo + 1) +
-                         " periods (more than " + std::to_string(kMaxBucketPeriods) +
-                         "); its rows were not counted by period");
-        continue;
+        // A stray far-away key (a device clock at 1970) must not hide the rows that matter:
+        // count the periods around "now", where pgpart creates partitions; rows outside that
+        // window stay uncounted and the planner blocks creates there.
+        std::optional<int64_t> now;
+        if (IsTimeKey(t.key_type)) now = w.grid->Now(now_micros_);
+        if (IsIntegerKey(t.key_type)) now = t.max_key;
+        if (!now) continue;
+        const int64_t center = w.grid->IndexOf(*now);
+        const int64_t all_lo = lo, all_hi = hi;
+        lo = std::max(lo, center - kMaxBucketPeriods / 2);
+        hi = std::min(hi, center + kMaxBucketPeriods / 2);
+        if (lo > hi) continue;
+        // Only a side that was cut leaves rows uncounted.
+        if (lo > all_lo) t.default_counted_from = Bound::Value(w.grid->Lower(lo));
+        if (hi < all_hi) t.default_counted_to = Bound::Value(w.grid->Lower(hi + 1));
+        Warn(t.name, "the default partition's keys span more than " +
+                         std::to_string(kMaxBucketPeriods) + " periods; its rows were counted " +
+                         "by period only in [" + BoundText(t.key_type, t.default_counted_from) +
+                         ", " + BoundText(t.key_type, t.default_counted_to) + ")");
       }
       std::vector<std::string> bounds;
       for (int64_t p = lo; p <= hi + 1; ++p) {
@@ -503,6 +553,7 @@ SELECT p.ord, n.nspname, c.relname, c.relkind::text, )SQL" +
       }
       params.push_back(ArrayLiteral(bounds));
       first_period[i] = lo;
+      period_count[i] = hi - lo + 1;
       const std::string type = KeySqlType(t.key_type);
       const std::string key = Quote(t.key_columns[0]) + "::" + type;
       parts.push_back("SELECT " + std::to_string(i) + " AS i, width_bucket(" + key + ", $" +
@@ -518,6 +569,7 @@ SELECT p.ord, n.nspname, c.relname, c.relkind::text, )SQL" +
       Work& w = work_[i];
       if (row[1].is_null()) continue;  // NULL keys
       const int64_t b = row[1].as<int64_t>();
+      if (b < 1 || b > period_count[i]) continue;  // outside a clamped window
       const int64_t period = first_period[i] + b - 1;
       DefaultBucket bucket;
       bucket.from = Bound::Value(w.grid->Lower(period));

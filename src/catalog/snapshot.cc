@@ -1,7 +1,6 @@
 #include "catalog/snapshot.h"
 
 #include <nlohmann/json.hpp>
-
 #include <string_view>
 
 #include "core/calendar.h"
@@ -210,6 +209,9 @@ class Reader {
       }
     }
     Get(j, "default_buckets_known", path, &t.default_buckets_known);
+    GetBound(j, "default_counted_from", path, t.key_type, &t.default_counted_from);
+    GetBound(j, "default_counted_to", path, t.key_type, &t.default_counted_to);
+    Get(j, "locked_by", path, &t.locked_by);
     if (auto it = j.find("max_key"); it != j.end() && !it->is_null()) {
       int64_t v = 0;
       Get(j, "max_key", path, &v);
@@ -275,6 +277,9 @@ Json TableToJson(const Table& t) {
   }
   j["default_buckets"] = std::move(buckets);
   j["default_buckets_known"] = t.default_buckets_known;
+  j["default_counted_from"] = BoundToJson(t.key_type, t.default_counted_from);
+  j["default_counted_to"] = BoundToJson(t.key_type, t.default_counted_to);
+  j["locked_by"] = t.locked_by;
   j["max_key"] = t.max_key ? Json(*t.max_key) : Json();
   return j;
 }

@@ -260,10 +260,12 @@ int RunApply(const ApplyArgs& args) {
     human << "Dry run: nothing was changed.\n";
     return kExitOk;
   }
-  if (!plan.HasChanges()) {  // nothing to run; held steps are reported as held
+  if (!plan.HasChanges()) {  // nothing to run; JSON still gets its report (held steps as held)
+    if (!json) return kExitOk;
     ApplyReport nothing;
-    for (const Step& s : plan.steps)
+    for (const Step& s : plan.steps) {
       nothing.steps.push_back(StepReport{s, StepOutcome::kHeld, {}, s.held_by, 0});
+    }
     return Report(plan, nothing, json, human);
   }
   if (!args.auto_approve && !Confirm()) return kExitError;

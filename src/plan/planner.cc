@@ -167,14 +167,22 @@ void PlanRange(Context& c) {
 
   std::set<std::string> planned_names;
   bool partial_buckets = false;
-  const bool rows_unplaced = t.default_partition && t.default_rows > 0 && !t.default_buckets_known;
+  const bool rows_unplaced =
+      t.default_partition && t.default_rows > 0 && !t.default_buckets_known && t.locked_by.empty();
   if (rows_unplaced) {
     AddDiagnostic(c.plan, Severity::kWarning, p, "spec.defaultPartition",
                   TableText(t.name) + ": the default partition has " +
                       std::to_string(t.default_rows) +
-                      " rows but their periods were not counted (snapshot taken without "
-                      "policies: use `pgpart snapshot -f`); its creates are blocked");
+                      " rows but their periods were not counted (a snapshot taken without -f "
+                      "does not count them); its creates are blocked");
   }
+  // Rows of the default partition that were not counted by period (outside the counted window,
+  // or NULL keys): a create outside the window might need them drained, so it waits.
+  int64_t counted = 0;
+  for (const DefaultBucket& b : t.default_buckets) counted += b.rows;
+  const bool uncounted_rows =
+      t.default_partition && t.default_rows > counted &&
+      (t.default_counted_from.is_value() || t.default_counted_to.is_value());
   for (int64_t i = low; i <= high; ++i) {
     if (managed.count(i)) continue;
     Bound from = Bound::Value(grid->Lower(i)), to = Bound::Value(grid->Upper(i));
@@ -215,7 +223,12 @@ void PlanRange(Context& c) {
       // Attaching would fail if some of those rows belong here; never guess.
       s.status = StepStatus::kBlocked;
       s.blocked_by = "the default partition holds " + std::to_string(t.default_rows) +
-                     " rows whose periods are unknown (snapshot taken without -f)";
+                     " rows whose periods were not counted";
+    } else if (uncounted_rows && (from < t.default_counted_from || t.default_counted_to < to)) {
+      s.status = StepStatus::kBlocked;
+      s.blocked_by = "the default partition holds rows outside the periods that were counted [" +
+                     BoundText(kt, t.default_counted_from) + ", " +
+                     BoundText(kt, t.default_counted_to) + "); some may belong here";
     } else if (t.default_partition && t.default_rows > 0) {
       default_rows = DefaultRowsIn(t, from, to, &partial_buckets);
     }
@@ -382,6 +395,16 @@ Plan ComputePlan(const std::vector<Policy>& policies, const Catalog& catalog,
         PlanHash(c);
       } else {
         PlanRange(c);
+      }
+      if (!t->locked_by.empty()) {
+        // Read structurally only (rows not counted): nothing on this table runs this time.
+        for (auto& keyed : c.steps) {
+          Step& s = keyed.second;
+          if (s.status == StepStatus::kHeld) continue;
+          s.status = StepStatus::kBlocked;
+          s.blocked_by = "another session holds a lock: " + t->locked_by;
+        }
+        c.report.drift.push_back("not read completely: " + t->locked_by);
       }
       PartitionSummary summary = Summarize(*t);
       summary.covered_until = c.report.partitions.covered_until;

@@ -337,7 +337,8 @@ spec:
   first.Wait();
   db.WaitForOtherSessions();
   ASSERT_EQ(db.Leftovers(),
-            std::vector<std::string>{"marked for drop: ledger_y2026m07 pgpart:drop public.ledger"});
+            std::vector<std::string>{"marked for drop: ledger_y2026m07 pgpart:drop public.ledger "
+                                     "[2026-07-01T00:00:00Z, 2026-08-01T00:00:00Z)"});
 
   RunResult again = RunPgpart(ApplyArgs(policy, db.dsn()));
   EXPECT_EQ(again.exit_code, 0) << Describe(again);

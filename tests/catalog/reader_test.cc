@@ -43,8 +43,8 @@ TEST_F(ReaderTest, MonthlyTimestamptzWithChildrenAndDefaultRowsByMonth) {
   EXPECT_EQ(t.key_type_name, "timestamp with time zone");
   EXPECT_EQ(t.key_type, KeyType::kTimestampTz);
 
-  ASSERT_EQ(ChildNames(t),
-            (std::vector<std::string>{"readings_y2024m01", "readings_y2024m02", "readings_y2024m03"}));
+  ASSERT_EQ(ChildNames(t), (std::vector<std::string>{"readings_y2024m01", "readings_y2024m02",
+                                                     "readings_y2024m03"}));
   EXPECT_EQ(t.children[0].from, At(1704067200));
   EXPECT_EQ(t.children[0].to, At(1706745600));
   EXPECT_EQ(t.children[2].from, At(1709251200));
@@ -130,7 +130,7 @@ TEST_F(ReaderTest, DefaultRowsWithoutAGridAreCountedButNotBucketed) {
   EXPECT_TRUE(t.default_buckets.empty());
 }
 
-TEST_F(ReaderTest, TooManyPeriodsLeaveBucketsUnknownWithAWarning) {
+TEST_F(ReaderTest, TooManyPeriodsAreCountedAroundNowWithAWarning) {
   Exec(R"SQL(
     CREATE TABLE wide (at timestamptz) PARTITION BY RANGE (at);
     CREATE TABLE wide_default PARTITION OF wide DEFAULT;
@@ -140,7 +140,13 @@ TEST_F(ReaderTest, TooManyPeriodsLeaveBucketsUnknownWithAWarning) {
   ASSERT_FALSE(HasErrors(r.diagnostics)) << AllDiagnostics(r);
   const Table& t = r.catalog.tables.at(0);
   EXPECT_EQ(t.default_rows, 2);
-  EXPECT_FALSE(t.default_buckets_known);
+  // Counted in a window of periods around now; 1990 is outside it (the lower side was cut),
+  // 2030 inside (the upper side was not cut: nothing lies beyond max(key)).
+  EXPECT_TRUE(t.default_buckets_known);
+  ASSERT_EQ(t.default_buckets.size(), 1u);
+  EXPECT_EQ(t.default_buckets[0].rows, 1);
+  EXPECT_TRUE(t.default_counted_from.is_value());
+  EXPECT_EQ(t.default_counted_to, Bound::Max());
   ASSERT_EQ(r.diagnostics.size(), 1u);
   EXPECT_EQ(r.diagnostics[0].severity, Severity::kWarning);
   EXPECT_NE(r.diagnostics[0].message.find("wide"), std::string::npos);
@@ -258,20 +264,22 @@ TEST_F(ReaderTest, IntegerMaxKeyFromTheHighestNonEmptyChild) {
   // 20 children of 1000; only the first two hold rows, the 18 above are premade and empty
   // (more than the reader's first probe batch).
   for (int i = 0; i < 20; ++i) {
-    sql += "CREATE TABLE events_p" + std::to_string(i * 1000) + " PARTITION OF events FOR VALUES FROM (" +
-           std::to_string(i * 1000) + ") TO (" + std::to_string((i + 1) * 1000) + ");";
+    sql += "CREATE TABLE events_p" + std::to_string(i * 1000) +
+           " PARTITION OF events FOR VALUES FROM (" + std::to_string(i * 1000) + ") TO (" +
+           std::to_string((i + 1) * 1000) + ");";
   }
   sql += "INSERT INTO events SELECT g, 'x' FROM generate_series(-5, 1500) g;";
-  sql += "CREATE TABLE ints (id int NOT NULL) PARTITION BY RANGE (id);"
-         "CREATE TABLE ints_p0 PARTITION OF ints FOR VALUES FROM (0) TO (100);"
-         "CREATE TABLE ints_default PARTITION OF ints DEFAULT;"
-         "INSERT INTO ints VALUES (5), (7), (-42);"
-         "CREATE TABLE empty_ints (id smallint) PARTITION BY RANGE (id);"
-         "CREATE TABLE empty_ints_p0 PARTITION OF empty_ints FOR VALUES FROM (0) TO (100);";
+  sql +=
+      "CREATE TABLE ints (id int NOT NULL) PARTITION BY RANGE (id);"
+      "CREATE TABLE ints_p0 PARTITION OF ints FOR VALUES FROM (0) TO (100);"
+      "CREATE TABLE ints_default PARTITION OF ints DEFAULT;"
+      "INSERT INTO ints VALUES (5), (7), (-42);"
+      "CREATE TABLE empty_ints (id smallint) PARTITION BY RANGE (id);"
+      "CREATE TABLE empty_ints_p0 PARTITION OF empty_ints FOR VALUES FROM (0) TO (100);";
   Exec(sql);
-  ReadResult r = ReadCatalog(Dsn(), {Request("public", "events", "1000"),
-                                     Request("public", "ints", "100"),
-                                     Request("public", "empty_ints", "100")});
+  ReadResult r =
+      ReadCatalog(Dsn(), {Request("public", "events", "1000"), Request("public", "ints", "100"),
+                          Request("public", "empty_ints", "100")});
   ASSERT_FALSE(HasErrors(r.diagnostics)) << AllDiagnostics(r);
   const Table* events = r.catalog.Find({"public", "events"});
   ASSERT_NE(events, nullptr);

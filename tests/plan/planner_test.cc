@@ -290,12 +290,43 @@ TEST(Planner, UnknownDefaultRowPeriodsBlockCreatesInsteadOfGuessing) {
   ASSERT_EQ(creates.size(), 2u);
   for (const Step& s : creates) {
     EXPECT_EQ(s.status, StepStatus::kBlocked);
-    EXPECT_NE(s.blocked_by.find("snapshot taken without -f"), std::string::npos);
+    EXPECT_NE(s.blocked_by.find("not counted"), std::string::npos);
   }
   int warnings = 0;
   for (const Diagnostic& d : plan.diagnostics) warnings += d.severity == Severity::kWarning;
   EXPECT_EQ(warnings, 1);
   EXPECT_FALSE(HasErrors(plan.diagnostics));
+}
+
+TEST(Planner, CreatesOutsideTheCountedWindowOfTheDefaultWait) {
+  std::string yaml = std::string(kSensor) + "  defaultPartition: true\n";
+  Table t = Sensor();
+  AddDefault(t, 8);  // 5 counted in 2027-01, 3 far away (uncounted)
+  t.default_buckets.push_back(
+      DefaultBucket{*ParseBoundText(KeyType::kTimestampTz, "2027-01-01T00:00:00Z"),
+                    *ParseBoundText(KeyType::kTimestampTz, "2027-02-01T00:00:00Z"), 5});
+  t.default_counted_from = *ParseBoundText(KeyType::kTimestampTz, "2026-12-01T00:00:00Z");
+  t.default_counted_to = *ParseBoundText(KeyType::kTimestampTz, "2027-02-01T00:00:00Z");
+  Plan plan = ComputePlan(Policies(yaml), CatalogOf({t}), At("2026-11-21T12:00:00Z"));
+  auto creates = StepsOf(plan, Action::kCreate);
+  ASSERT_EQ(creates.size(), 2u);
+  EXPECT_EQ(creates[0].status, StepStatus::kPlanned);  // 2027-01: counted, drained
+  EXPECT_EQ(StepsOf(plan, Action::kDrainDefault).at(0).rows_estimate, 5);
+  EXPECT_EQ(creates[1].status, StepStatus::kBlocked);  // 2027-02: outside the window
+  EXPECT_NE(creates[1].blocked_by.find("outside the periods that were counted"), std::string::npos);
+}
+
+TEST(Planner, ALockedTableIsShownButBlocked) {
+  Table t = Sensor();
+  t.locked_by = "process 4242 holds an ACCESS EXCLUSIVE lock on public.sensor_readings";
+  Plan plan = ComputePlan(Policies(kSensor), CatalogOf({t}), At("2026-11-21T12:00:00Z"));
+  ASSERT_FALSE(plan.steps.empty());
+  for (const Step& s : plan.steps) {
+    EXPECT_EQ(s.status, StepStatus::kBlocked);
+    EXPECT_NE(s.blocked_by.find("process 4242"), std::string::npos);
+  }
+  EXPECT_EQ(plan.summary.blocked, static_cast<int>(plan.steps.size()));
+  EXPECT_EQ(CatalogHash(CatalogOf({t})), CatalogHash(CatalogOf({Sensor()})));
 }
 
 TEST(Planner, UnmanagedChildrenAreNeverCreatedOverAndReportedAsDrift) {
