@@ -46,6 +46,20 @@ void InsertAudit(pqxx::transaction_base& tx, const AuditRecord& r) {
       r.error);
 }
 
+std::string AuditInsertSql(pqxx::connection_base& conn, const AuditRecord& r) {
+  std::string statements = "ARRAY[";
+  for (size_t i = 0; i < r.statements.size(); ++i) {
+    statements += (i > 0 ? ", " : "") + conn.quote(r.statements[i]);
+  }
+  statements += "]::text[]";
+  return "INSERT INTO pgpart.history (actor, policy, table_name, partition, action, rows, "
+         "statements, outcome, error) VALUES (" +
+         conn.quote(r.actor) + ", " + conn.quote(r.policy) + ", " + conn.quote(r.table.Sql()) +
+         ", " + conn.quote(r.partition.Sql()) + ", " + conn.quote(r.action) + ", " +
+         (r.rows ? std::to_string(*r.rows) : "NULL") + ", " + statements + ", " +
+         conn.quote(r.outcome) + ", " + (r.error.empty() ? "NULL" : conn.quote(r.error)) + ")";
+}
+
 std::string DefaultActor() {
   std::string user;
   if (const passwd* pw = getpwuid(geteuid()); pw != nullptr) user = pw->pw_name;

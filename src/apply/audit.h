@@ -30,6 +30,10 @@ void EnsureAuditTable(pqxx::connection_base& conn);
 // Inserts one row inside the caller's transaction (so it commits with the step it records).
 void InsertAudit(pqxx::transaction_base& tx, const AuditRecord& record);
 
+// The same INSERT as one SQL text with quoted literals (conn.quote), so that it can travel in
+// the same message as the step's statements and COMMIT: one round trip for the whole group.
+std::string AuditInsertSql(pqxx::connection_base& conn, const AuditRecord& record);
+
 // "user@host" of this process.
 std::string DefaultActor();
 

@@ -341,11 +341,12 @@ class Executor {
     if (CountsRows(step.action)) {
       const Statement& first = step.statements.front();
       try {
-        pqxx::read_transaction tx(conn_);
-        tx.exec("SET LOCAL lock_timeout = " + std::to_string(first.lock_timeout_ms));
-        tx.exec("SET LOCAL statement_timeout = " + std::to_string(first.statement_timeout_ms));
-        rows = tx.exec("SELECT count(*) FROM ONLY " + step.partition.Sql())[0][0].as<int64_t>();
-        tx.commit();
+        // One message; the session timeouts stay until the next statement group sets its own.
+        pqxx::nontransaction nt(conn_);
+        rows = nt.exec("SET lock_timeout = " + std::to_string(first.lock_timeout_ms) +
+                       "; SET statement_timeout = " + std::to_string(first.statement_timeout_ms) +
+                       "; SELECT count(*) FROM ONLY " + step.partition.Sql())[0][0]
+                   .as<int64_t>();
       } catch (const pqxx::broken_connection& e) {
         Fatal("lost the connection: " + OneLine(e.what()));
         return Failed(unit.size());
@@ -464,7 +465,27 @@ class Executor {
       Checkpoint();
       try {
         result.affected = 0;
-        if (group.transactional) {
+        if (group.transactional && unit.size() == 1) {
+          // One message: BEGIN, timeouts, the statements, the audit row, COMMIT.
+          const Statement& s0 = group.statements[0];
+          std::string sql =
+              "BEGIN; SET LOCAL lock_timeout = " + std::to_string(s0.lock_timeout_ms) +
+              "; SET LOCAL statement_timeout = " + std::to_string(s0.statement_timeout_ms) + ";\n";
+          for (const Statement& st : group.statements) sql += st.sql + ";\n";
+          if (audit_rows != nullptr && options_.audit) {
+            sql += AuditInsertSql(conn_, Record(step, *audit_rows, "applied", "")) + ";\n";
+          }
+          sql += "COMMIT";
+          pqxx::nontransaction nt(conn_);
+          try {
+            nt.exec(sql);
+          } catch (const pqxx::broken_connection&) {
+            throw;
+          } catch (...) {
+            nt.exec("ROLLBACK");  // the failed statement left the transaction aborted
+            throw;
+          }
+        } else if (group.transactional) {  // create + drain: the drain's row count is needed
           pqxx::work tx(conn_);
           const Statement& s0 = group.statements[0];
           tx.exec("SET LOCAL lock_timeout = " + std::to_string(s0.lock_timeout_ms));

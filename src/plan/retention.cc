@@ -71,6 +71,10 @@ void PlanRetention(Context& c, const Grid* grid, const Child& child, int* drops_
   if (child.detach_pending) {
     // The interrupted detach is finalized by its own recovery step; what remains is a plain table.
     if (action == Action::kDetach) return;
+  } else if (action == Action::kDrop && c.shape.has_default) {
+    // Without CONCURRENTLY a DETACH takes the same ACCESS EXCLUSIVE lock on the parent as
+    // dropping the partition outright: one statement, one transaction.
+    AddHazard(s, Hazard::kAcquiresAccessExclusiveLock);
   } else {
     // A drop marks the partition first: a crash after the concurrent detach leaves a table the
     // next run recognises (detached_for_drop) instead of an orphan.

@@ -59,7 +59,6 @@ COMMIT;
 BEGIN;
 SET LOCAL lock_timeout = '3000ms';
 SET LOCAL statement_timeout = '300000ms';
-ALTER TABLE public.sensor_readings DETACH PARTITION public.sensor_readings_y2024m09;
 DROP TABLE public.sensor_readings_y2024m09;
 COMMIT;
 
@@ -69,7 +68,6 @@ COMMIT;
 -- BEGIN;
 -- SET LOCAL lock_timeout = '3000ms';
 -- SET LOCAL statement_timeout = '300000ms';
--- ALTER TABLE public.sensor_readings DETACH PARTITION public.sensor_readings_y2024m10;
 -- DROP TABLE public.sensor_readings_y2024m10;
 -- COMMIT;
 
