@@ -160,8 +160,11 @@ done
 big_us=$(median <"$work/big.us")
 big_kb=$(sort -n "$work/big.kb" | tail -1)
 
-verdict() { if awk "BEGIN {exit !($1)}"; then echo PASS; else echo MISS; missed=1; fi; }
-missed=0
+# Prints PASS or MISS (it runs in a subshell: the exit status is derived from the printed words).
+verdict() { if awk "BEGIN {exit !($1)}"; then echo PASS; else echo MISS; fi; }
+v_ratio=$(verdict "$ratio >= 8")
+v_big=$(verdict "$big_us <= 500000")
+v_rss=$(verdict "$big_kb <= 65536")
 echo
 echo "== results (medians of $reps runs; wall times include process start and connection)"
 printf '%-58s %10s ms\n' "pgpart plan, $tables × $per_table, no changes (exit 0)" "$(ms "$pg_us")"
@@ -169,11 +172,12 @@ printf '%-58s %10s ms\n' "pgpart plan, same tables offline from a snapshot (--ca
 printf '%-58s %10s ms\n' "pg_partman run_maintenance(), no-op, via psql" "$(ms "$pm_us")"
 printf '%-58s %10s ms\n' "pg_partman run_maintenance(), no-op, inside the server" "$(ms "$pm_server_us")"
 printf '%-58s %10s ×   goal >= 8×    %s\n' "ratio partman (psql) / pgpart" "$ratio" \
-  "$(verdict "$ratio >= 8")"
+  "$v_ratio"
 printf '%-58s %10s ×   (stricter: no psql/connection cost for partman)\n' \
   "ratio partman (in server) / pgpart" "$ratio_server"
 printf '%-58s %10s ms   goal <= 500 ms  %s\n' "pgpart plan, $big_tables × $per_table, wall" \
-  "$(ms "$big_us")" "$(verdict "$big_us <= 500000")"
+  "$(ms "$big_us")" "$v_big"
 printf '%-58s %10s MB   goal <= 64 MB   %s\n' "pgpart plan, $big_tables × $per_table, peak RSS (max)" \
-  "$(awk -v k="$big_kb" 'BEGIN {printf "%.1f", k / 1024}')" "$(verdict "$big_kb <= 65536")"
-exit $((missed ? 3 : 0))
+  "$(awk -v k="$big_kb" 'BEGIN {printf "%.1f", k / 1024}')" "$v_rss"
+[[ "$v_ratio $v_big $v_rss" == *MISS* ]] && exit 3
+exit 0

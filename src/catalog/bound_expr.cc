@@ -1,6 +1,7 @@
 #include "catalog/bound_expr.h"
 
 #include <cctype>
+#include <cstdint>
 
 namespace pgpart {
 namespace {
@@ -117,8 +118,8 @@ std::optional<BoundExpr> ParseBoundExpr(std::string_view text) {
   if (!Eat(text, &pos, "FOR") || !Eat(text, &pos, "VALUES")) return std::nullopt;
   if (Eat(text, &pos, "FROM")) {
     e.kind = BoundKind::kRange;
-    if (!ReadList(text, &pos, &e.from) || !Eat(text, &pos, "TO") ||
-        !ReadList(text, &pos, &e.to) || !AtEnd(text, pos)) {
+    if (!ReadList(text, &pos, &e.from) || !Eat(text, &pos, "TO") || !ReadList(text, &pos, &e.to) ||
+        !AtEnd(text, pos)) {
       return std::nullopt;
     }
     return e;
@@ -144,6 +145,57 @@ std::optional<BoundExpr> ParseBoundExpr(std::string_view text) {
     return e;
   }
   return std::nullopt;
+}
+
+std::optional<Bound> DecodeStoredBound(KeyType type, std::string_view piece) {
+  size_t open = piece.find('[');
+  if (open == std::string_view::npos ||
+      piece.substr(0, open).find_first_not_of(" 0123456789") != std::string_view::npos) {
+    return std::nullopt;
+  }
+  uint64_t raw = 0;
+  int count = 0;
+  size_t i = open + 1;
+  while (i < piece.size()) {
+    while (i < piece.size() && piece[i] == ' ') ++i;
+    if (i >= piece.size()) break;
+    const bool negative = piece[i] == '-';
+    size_t end = negative ? i + 1 : i;
+    int byte = 0;
+    while (end < piece.size() && piece[end] >= '0' && piece[end] <= '9' && byte <= 255) {
+      byte = byte * 10 + (piece[end] - '0');
+      ++end;
+    }
+    if (end == (negative ? i + 1 : i) || count >= 8) return std::nullopt;
+    if (negative) byte = -byte;
+    if (byte < -128 || byte > 255) return std::nullopt;
+    raw |= static_cast<uint64_t>(static_cast<uint8_t>(byte)) << (8 * count);
+    ++count;
+    i = end;
+  }
+  if (count != 8) return std::nullopt;
+  const int64_t v = static_cast<int64_t>(raw);
+  // PostgreSQL counts from 2000-01-01, 10957 days after the Unix epoch.
+  constexpr int64_t kPgEpochDays = 10'957;
+  switch (type) {
+    case KeyType::kTimestampTz:
+    case KeyType::kTimestamp:
+      if (v == INT64_MAX) return Bound::Max();  // 'infinity'
+      if (v == INT64_MIN) return Bound::Min();
+      if (v > INT64_MAX - kPgEpochDays * kMicrosPerDay) return std::nullopt;
+      return Bound::Value(v + kPgEpochDays * kMicrosPerDay);
+    case KeyType::kDate:
+      if (v == INT32_MAX) return Bound::Max();
+      if (v == INT32_MIN) return Bound::Min();
+      if (v < INT32_MIN || v > INT32_MAX) return std::nullopt;
+      return Bound::Value((v + kPgEpochDays) * kMicrosPerDay);
+    case KeyType::kSmallInt:
+    case KeyType::kInteger:
+    case KeyType::kBigInt:
+      return Bound::Value(v);
+    default:
+      return std::nullopt;
+  }
 }
 
 }  // namespace pgpart

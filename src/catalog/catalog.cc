@@ -5,8 +5,8 @@
 namespace pgpart {
 
 const Table* Catalog::Find(const QualifiedName& name) const {
-  auto it = std::find_if(tables.begin(), tables.end(),
-                         [&](const Table& t) { return t.name == name; });
+  auto it =
+      std::find_if(tables.begin(), tables.end(), [&](const Table& t) { return t.name == name; });
   return it == tables.end() ? nullptr : &*it;
 }
 

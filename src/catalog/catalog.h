@@ -16,16 +16,17 @@ enum class BoundKind { kRange, kHash, kList, kDefault };
 struct Child {
   QualifiedName name;  // children may live in another schema than the parent
   BoundKind bound_kind = BoundKind::kRange;
-  Bound from, to;           // range children
-  int modulus = 0;          // hash children
+  Bound from, to;   // range children
+  int modulus = 0;  // hash children
   int remainder = 0;
-  std::string bound_text;   // pg_get_expr(relpartbound) as PostgreSQL printed it
+  std::string bound_text;  // pg_get_expr(relpartbound) as PostgreSQL printed it
   bool sub_partitioned = false;
   bool foreign = false;
-  bool detach_pending = false;  // DETACH ... CONCURRENTLY interrupted (pg_inherits.inhdetachpending)
-  int64_t rows_estimate = 0;    // pg_class.reltuples (0 when never analyzed)
-  int64_t bytes = 0;            // (relpages of table + TOAST + indexes) * block_size: an estimate
-                                // as of the last VACUUM/ANALYZE, like rows_estimate
+  bool detach_pending =
+      false;                  // DETACH ... CONCURRENTLY interrupted (pg_inherits.inhdetachpending)
+  int64_t rows_estimate = 0;  // pg_class.reltuples (0 when never analyzed)
+  int64_t bytes = 0;          // (relpages of table + TOAST + indexes) * block_size: an estimate
+                              // as of the last VACUUM/ANALYZE, like rows_estimate
   friend bool operator==(const Child&, const Child&) = default;
 };
 
@@ -42,14 +43,14 @@ constexpr char kDropMarkerPrefix[] = "pgpart:drop ";
 struct Table {
   QualifiedName name;
   bool exists = false;
-  bool partitioned = false;        // relkind 'p'
-  std::string strategy;            // "range" | "hash" | "list" (empty when not partitioned)
+  bool partitioned = false;              // relkind 'p'
+  std::string strategy;                  // "range" | "hash" | "list" (empty when not partitioned)
   std::vector<std::string> key_columns;  // more than one = unsupported
-  std::string key_type_name;       // format_type of the key column, e.g. "timestamp with time zone"
+  std::string key_type_name;  // format_type of the key column, e.g. "timestamp with time zone"
   KeyType key_type = KeyType::kUnsupported;
-  std::vector<Child> children;     // sorted by (from, name); the default partition is not here
+  std::vector<Child> children;  // sorted by (from, name); the default partition is not here
   std::optional<Child> default_partition;
-  int64_t default_rows = 0;        // exact count(*) of the default partition
+  int64_t default_rows = 0;                    // exact count(*) of the default partition
   std::vector<DefaultBucket> default_buckets;  // rows of the default by grid period (policy grid)
   bool default_buckets_known = false;          // false: counts by period were not read
   // The key range default_buckets cover when the default's keys spanned too many periods to
@@ -68,10 +69,10 @@ struct Table {
 };
 
 struct Catalog {
-  std::string server_version;        // e.g. "15.8"
-  std::string database;              // current_database()
+  std::string server_version;         // e.g. "15.8"
+  std::string database;               // current_database()
   std::optional<int64_t> now_micros;  // server now() (UTC micros) when read; absent in fakes
-  std::vector<Table> tables;         // sorted by name; includes looked-up tables that don't exist
+  std::vector<Table> tables;          // sorted by name; includes looked-up tables that don't exist
   friend bool operator==(const Catalog&, const Catalog&) = default;
 
   // nullptr when the table was not read.

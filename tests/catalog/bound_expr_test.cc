@@ -10,8 +10,8 @@ namespace {
 using Items = std::vector<std::string>;
 
 TEST(BoundExprTest, Range) {
-  auto e = ParseBoundExpr(
-      "FOR VALUES FROM ('2024-01-01 00:00:00+00') TO ('2024-02-01 00:00:00+00')");
+  auto e =
+      ParseBoundExpr("FOR VALUES FROM ('2024-01-01 00:00:00+00') TO ('2024-02-01 00:00:00+00')");
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->kind, BoundKind::kRange);
   EXPECT_EQ(e->from, Items{"'2024-01-01 00:00:00+00'"});
@@ -53,11 +53,11 @@ TEST(BoundExprTest, HashAndDefault) {
 }
 
 TEST(BoundExprTest, RejectsOtherShapes) {
-  for (const char* text : {"", "DEFAULT x", "FOR VALUES", "FOR VALUES FROM (1)",
-                           "FOR VALUES FROM (1) TO (2) extra", "FOR VALUES FROM ('1) TO (2)",
-                           "FOR VALUES IN (1, )", "FOR VALUES WITH (modulus x, remainder 1)",
-                           "FOR VALUES WITH (remainder 1, modulus 2)", "FOR VALUES WITH (modulus 2)",
-                           "FOR VALUES FROM (1 TO (2)"}) {
+  for (const char* text :
+       {"", "DEFAULT x", "FOR VALUES", "FOR VALUES FROM (1)", "FOR VALUES FROM (1) TO (2) extra",
+        "FOR VALUES FROM ('1) TO (2)", "FOR VALUES IN (1, )",
+        "FOR VALUES WITH (modulus x, remainder 1)", "FOR VALUES WITH (remainder 1, modulus 2)",
+        "FOR VALUES WITH (modulus 2)", "FOR VALUES FROM (1 TO (2)"}) {
     EXPECT_FALSE(ParseBoundExpr(text).has_value()) << text;
   }
 }

@@ -8,10 +8,10 @@ namespace pgpart::testing {
 namespace {
 
 struct SuiteState {
-  std::string admin_dsn;   // PGPART_TEST_DSN
-  std::string database;    // fresh database of the running suite
-  std::string dsn;         // admin_dsn pointed at `database`
-  std::string error;       // why there is no database
+  std::string admin_dsn;  // PGPART_TEST_DSN
+  std::string database;   // fresh database of the running suite
+  std::string dsn;        // admin_dsn pointed at `database`
+  std::string error;      // why there is no database
   std::unique_ptr<pqxx::connection> conn;
 };
 

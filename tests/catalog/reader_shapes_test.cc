@@ -28,9 +28,12 @@ TEST_F(ReaderShapesTest, HostileIdentifiers) {
       FOR VALUES FROM ('2024-01-01 00:00+00') TO ('2024-02-01 00:00+00');
     CREATE TABLE public."DEFAULT; drop table x" PARTITION OF "My Schema"."Odd ""Name"" t" DEFAULT;
     INSERT INTO "My Schema"."Odd ""Name"" t" VALUES ('2024-03-05'), ('2024-03-06');
-    CREATE TABLE )SQL" + long_name + R"SQL( (k bigint) PARTITION BY RANGE (k);
-    CREATE TABLE "Select" PARTITION OF )SQL" + long_name + R"SQL( FOR VALUES FROM (1) TO (10);
-    INSERT INTO )SQL" + long_name + R"SQL( VALUES (3);
+    CREATE TABLE )SQL" +
+       long_name + R"SQL( (k bigint) PARTITION BY RANGE (k);
+    CREATE TABLE "Select" PARTITION OF )SQL" +
+       long_name + R"SQL( FOR VALUES FROM (1) TO (10);
+    INSERT INTO )SQL" +
+       long_name + R"SQL( VALUES (3);
   )SQL");
   ReadResult r = ReadCatalog(Dsn(), {Request("My Schema", "Odd \"Name\" t", "1 month"),
                                      Request("public", long_name, "10")});
@@ -59,10 +62,11 @@ TEST_F(ReaderShapesTest, HostileIdentifiers) {
 }
 
 TEST_F(ReaderShapesTest, NamesAreExactNotFolded) {
-  Exec("CREATE TABLE \"Mixed\" (at timestamptz) PARTITION BY RANGE (at);"
-       "CREATE TABLE mixed (at timestamptz);");
-  ReadResult r = ReadCatalog(Dsn(), {Request("public", "Mixed"), Request("public", "mixed"),
-                                     Request("public", "MIXED")});
+  Exec(
+      "CREATE TABLE \"Mixed\" (at timestamptz) PARTITION BY RANGE (at);"
+      "CREATE TABLE mixed (at timestamptz);");
+  ReadResult r = ReadCatalog(
+      Dsn(), {Request("public", "Mixed"), Request("public", "mixed"), Request("public", "MIXED")});
   ASSERT_FALSE(HasErrors(r.diagnostics)) << AllDiagnostics(r);
   const Table* upper = r.catalog.Find({"public", "Mixed"});
   const Table* lower = r.catalog.Find({"public", "mixed"});
@@ -87,8 +91,9 @@ TEST_F(ReaderShapesTest, MissingAndNotPartitionedTables) {
   EXPECT_FALSE(plain->partitioned);
   EXPECT_TRUE(plain->strategy.empty());
   EXPECT_TRUE(plain->key_columns.empty());
-  for (const QualifiedName& n : {QualifiedName{"public", "nope"}, QualifiedName{"nope_schema", "plain"},
-                                 QualifiedName{"other", "plain"}}) {
+  for (const QualifiedName& n :
+       {QualifiedName{"public", "nope"}, QualifiedName{"nope_schema", "plain"},
+        QualifiedName{"other", "plain"}}) {
     const Table* t = r.catalog.Find(n);
     ASSERT_NE(t, nullptr) << n.Sql();
     EXPECT_FALSE(t->exists) << n.Sql();
@@ -102,8 +107,8 @@ TEST_F(ReaderShapesTest, ExpressionAndMultiColumnKeysAreUnsupportedWithANote) {
     CREATE TABLE by_two (a int, b int) PARTITION BY RANGE (a, b);
     CREATE TABLE by_two_1 PARTITION OF by_two FOR VALUES FROM (1, 1) TO (2, MAXVALUE);
   )SQL");
-  ReadResult r = ReadCatalog(Dsn(), {Request("public", "by_expr", "1 day"),
-                                     Request("public", "by_two", "10")});
+  ReadResult r = ReadCatalog(
+      Dsn(), {Request("public", "by_expr", "1 day"), Request("public", "by_two", "10")});
   ASSERT_FALSE(HasErrors(r.diagnostics)) << AllDiagnostics(r);
   const Table* expr = r.catalog.Find({"public", "by_expr"});
   ASSERT_NE(expr, nullptr);
@@ -204,8 +209,7 @@ TEST_F(ReaderShapesTest, DetachPendingAfterAnInterruptedConcurrentDetach) {
   for (int i = 0; i < 200 && !cancelled; ++i) {
     pqxx::result waiting = Exec("SELECT wait_event_type FROM pg_stat_activity WHERE pid = " +
                                 std::to_string(detacher_pid));
-    if (!waiting.empty() && !waiting[0][0].is_null() &&
-        waiting[0][0].as<std::string>() == "Lock") {
+    if (!waiting.empty() && !waiting[0][0].is_null() && waiting[0][0].as<std::string>() == "Lock") {
       Exec("SELECT pg_cancel_backend(" + std::to_string(detacher_pid) + ")");
       cancelled = true;
     } else {

@@ -3,6 +3,7 @@
 #include "catalog/snapshot.h"
 
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 #include "catalog/reader.h"
