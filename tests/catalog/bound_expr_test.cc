@@ -64,3 +64,33 @@ TEST(BoundExprTest, RejectsOtherShapes) {
 
 }  // namespace
 }  // namespace pgpart
+
+namespace pgpart {
+namespace {
+
+TEST(DecodeStoredBound, DatumBytesAsPostgreSQL15StoresThem) {
+  // Read off pg_class.relpartbound of real partitions on this project's PostgreSQL 15.
+  EXPECT_EQ(BoundText(KeyType::kTimestampTz,
+                      *DecodeStoredBound(KeyType::kTimestampTz, "8 [ 0 96 -105 -72 10 -84 2 0 ")),
+            "2023-11-01T00:00:00Z");
+  EXPECT_EQ(BoundText(KeyType::kTimestampTz,
+                      *DecodeStoredBound(KeyType::kTimestampTz, "8 [ 0 -96 -44 55 102 -82 2 0 ")),
+            "2023-12-01T00:00:00Z");
+  EXPECT_EQ(BoundText(KeyType::kDate, *DecodeStoredBound(KeyType::kDate, "4 [ 62 34 0 0 0 0 0 0 ")),
+            "2024-01-01");
+  EXPECT_EQ(DecodeStoredBound(KeyType::kBigInt, "8 [ -1 -1 -1 -1 -1 -1 -1 -1 "), Bound::Value(-1));
+  EXPECT_EQ(DecodeStoredBound(KeyType::kInteger, "4 [ 64 66 15 0 0 0 0 0 "),
+            Bound::Value(1000000));
+}
+
+TEST(DecodeStoredBound, AnythingElseIsNotDecoded) {
+  EXPECT_FALSE(DecodeStoredBound(KeyType::kTimestampTz, ""));                 // MINVALUE etc.
+  EXPECT_FALSE(DecodeStoredBound(KeyType::kTimestampTz, "8 [ 0 96 -105 "));   // too short
+  EXPECT_FALSE(DecodeStoredBound(KeyType::kTimestampTz, "8 [ 0 0 0 0 0 0 0 0 0 "));  // too long
+  EXPECT_FALSE(DecodeStoredBound(KeyType::kTimestampTz, "8 [ 0 999 0 0 0 0 0 0 "));
+  EXPECT_FALSE(DecodeStoredBound(KeyType::kUnsupported, "8 [ 0 0 0 0 0 0 0 0 "));
+  EXPECT_FALSE(DecodeStoredBound(KeyType::kTimestampTz, "<> :location 5"));
+}
+
+}  // namespace
+}  // namespace pgpart
