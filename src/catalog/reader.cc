@@ -1,682 +1,320 @@
 #include "catalog/reader.h"
 
-#include <algorithm>
-#include <cctype>
-#include <map>
-#include <pqxx/pqxx>
-#include <set>
+#include <memory>
 #include <string_view>
 
-#include "catalog/bound_expr.h"
-#include "catalog/detached.h"
+#include "catalog/reader_internal.h"
 
 namespace pgpart {
-namespace {
+namespace reader_internal {
 
-// Past this many grid periods between the default partition's smallest and largest key, its rows
-// are not counted by period (the array of boundaries would be unreasonably large).
-constexpr int64_t kMaxBucketPeriods = 100'000;
-// Integer keys: how many children (from the highest bound down) the first max(key) query probes
-// before a second query probes the rest. Premade children are empty, so a handful is typical.
-constexpr size_t kMaxKeyProbeFirst = 8;
-// The reader never waits long behind an ACCESS EXCLUSIVE lock (a running migration).
-constexpr const char* kLockTimeout = "30s";
-
-bool IsSpace(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
-
-// ---- SQL helpers ----------------------------------------------------------------------------
-
-// A PostgreSQL array literal of text elements ({"a","b \"c\""}), passed as one parameter.
-std::string ArrayLiteral(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) out += ',';
-    out += '"';
-    for (char c : items[i]) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  out += '}';
-  return out;
+// Session settings (transaction-local, so a connection lent by apply is left as it was) and
+// the server facts, in one round trip.
+void CatalogReader::ReadSession(Tx& tx) {
+  pqxx::result r = Exec(
+      tx, std::string("SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO, YMD'; "
+                      "SET LOCAL IntervalStyle = 'postgres'; SET LOCAL extra_float_digits = 3; "
+                      "SET LOCAL search_path = pg_catalog, pg_temp; SET LOCAL lock_timeout = '") +
+              kLockTimeout +
+              "'; SELECT current_setting('server_version'), "
+              "current_setting('server_version_num')::int, current_database(), "
+              "(extract(epoch FROM now()) * 1000000)::bigint, "
+              "current_setting('block_size')::int");
+  std::string version = r[0][0].as<std::string>();
+  server_version_ = version.substr(0, version.find(' '));  // "15.8 (Debian ...)" -> "15.8"
+  server_version_num_ = r[0][1].as<int>();
+  database_ = r[0][2].as<std::string>();
+  now_micros_ = r[0][3].as<int64_t>();
+  block_size_ = r[0][4].as<int64_t>();
 }
 
-// The SQL type a key is compared as in our own queries (integers widened to bigint).
-std::string KeySqlType(KeyType type) { return IsTimeKey(type) ? KeyTypeName(type) : "bigint"; }
-
-// Relations another session holds ACCESS EXCLUSIVE locks on (a CTE of the tables and children
-// queries): reading their rows would wait.
-constexpr char kLockedCte[] = R"SQL(locked AS MATERIALIZED (
-  SELECT l.relation, string_agg(DISTINCT l.pid::text, ', ') AS pids
-    FROM pg_locks l
-   WHERE l.locktype = 'relation' AND l.granted AND l.mode = 'AccessExclusiveLock'
-     AND l.pid <> pg_backend_pid()
-     AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-   GROUP BY 1
-))SQL";
-
-// A bound as an unquoted array element ('2024-01-01 00:00:00+00' -> 2024-01-01 00:00:00+00).
-std::string BoundElement(KeyType type, const Bound& b) {
-  std::string s = BoundSqlLiteral(type, b);
-  if (s.size() >= 2 && s.front() == '\'' && s.back() == '\'') s = s.substr(1, s.size() - 2);
-  return s;
-}
-
-std::string TableText(const QualifiedName& n) { return n.Sql(); }
-
-// Parses a text[] value as PostgreSQL prints it.
-std::vector<std::string> ParseTextArray(const pqxx::field& f) {
-  std::vector<std::string> out;
-  if (f.is_null()) return out;
-  pqxx::array_parser parser(f.c_str());
-  for (;;) {
-    auto [junction, value] = parser.get_next();
-    if (junction == pqxx::array_parser::juncture::done) break;
-    if (junction == pqxx::array_parser::juncture::string_value) out.push_back(value);
-    if (junction == pqxx::array_parser::juncture::null_value) out.emplace_back();
-  }
-  return out;
-}
-
-std::string OneLine(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  std::replace(s.begin(), s.end(), '\n', ' ');
-  std::replace(s.begin(), s.end(), '\t', ' ');
-  return s;
-}
-
-// ---- the reader -----------------------------------------------------------------------------
-
-using Tx = pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>;
-
-// Per-table state while reading.
-struct Work {
-  Table table;
-  const TableRequest* request = nullptr;  // nullptr: read because the request list was empty
-  uint32_t oid = 0;
-  char relkind = 0;
-  std::optional<Grid> grid;
-  std::optional<Bound> default_min, default_max;
-  bool default_empty = false;       // its main fork has no blocks: no rows to count
-  std::vector<size_t> probe_order;  // integer keys: children from the highest bound down
-  size_t probed = 0;
-  // Sub-partitioned children (name, oid): their rows and pages are summed over their leaves.
-  std::vector<std::pair<QualifiedName, uint32_t>> sub_partitioned;
-};
-
-class CatalogReader {
- public:
-  CatalogReader(pqxx::connection_base& conn, const std::vector<TableRequest>& requests)
-      : conn_(conn), requests_(requests) {}
-
-  ReadResult Read() {
-    Tx tx(conn_);
-    ReadSession(tx);
-    ReadTables(tx);
-    ReadChildren(tx);
-    ReadDefaultsAndMaxKeys(tx);
-    ReadMaxKeysRest(tx);
-    ReadDefaultBuckets(tx);
-    std::vector<Table*> parents;
-    for (Work& w : work_) {
-      if (w.table.exists && w.table.partitioned) parents.push_back(&w.table);
+// Every requested table (or every partitioned table) with its partition key, in one query.
+void CatalogReader::ReadTables(Tx& tx) {
+  std::vector<std::string> schemas, names;
+  std::map<QualifiedName, const TableRequest*> by_name;
+  for (const TableRequest& req : requests_) {
+    if (by_name.emplace(req.name, &req).second) {
+      schemas.push_back(req.name.schema);
+      names.push_back(req.name.name);
     }
-    if (!parents.empty()) {
-      ++round_trips_;
-      ReadDetachedForDrop(tx, parents);
-    }
-    tx.commit();
-
-    ReadResult result;
-    for (Work& w : work_) result.catalog.tables.push_back(std::move(w.table));
-    std::sort(result.catalog.tables.begin(), result.catalog.tables.end(),
-              [](const Table& a, const Table& b) { return a.name < b.name; });
-    result.catalog.server_version = server_version_;
-    result.catalog.database = database_;
-    result.catalog.now_micros = now_micros_;
-    result.diagnostics = std::move(diagnostics_);
-    result.round_trips = round_trips_;
-    return result;
   }
-
- private:
-  pqxx::result Exec(Tx& tx, const std::string& sql) {
-    ++round_trips_;
-    return tx.exec(sql);
-  }
-  template <typename... Args>
-  pqxx::result ExecParams(Tx& tx, const std::string& sql, Args&&... args) {
-    ++round_trips_;
-    return tx.exec_params(sql, std::forward<Args>(args)...);
-  }
-
-  void Warn(const QualifiedName& table, const std::string& message) {
-    Diagnostic d;
-    d.severity = Severity::kWarning;
-    d.message = TableText(table) + ": " + message;
-    diagnostics_.push_back(std::move(d));
-  }
-
-  // Another session holds ACCESS EXCLUSIVE on the table or one of its partitions: counting its
-  // rows would wait for it, so the table is read structurally only and the planner blocks it.
-  void Lock(Work& w, const QualifiedName& relation, const std::string& pids) {
-    if (!w.table.locked_by.empty()) return;
-    w.table.locked_by =
-        "process " + pids + " holds an ACCESS EXCLUSIVE lock on " + TableText(relation);
-  }
-
-  std::string Quote(const std::string& ident) { return conn_.quote_name(ident); }
-  std::string QuoteTable(const QualifiedName& n) { return Quote(n.schema) + "." + Quote(n.name); }
-
-  // Session settings (transaction-local, so a connection lent by apply is left as it was) and
-  // the server facts, in one round trip.
-  void ReadSession(Tx& tx) {
-    pqxx::result r = Exec(
-        tx, std::string("SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO, YMD'; "
-                        "SET LOCAL IntervalStyle = 'postgres'; SET LOCAL extra_float_digits = 3; "
-                        "SET LOCAL search_path = pg_catalog, pg_temp; SET LOCAL lock_timeout = '") +
-                kLockTimeout +
-                "'; SELECT current_setting('server_version'), "
-                "current_setting('server_version_num')::int, current_database(), "
-                "(extract(epoch FROM now()) * 1000000)::bigint, "
-                "current_setting('block_size')::int");
-    std::string version = r[0][0].as<std::string>();
-    server_version_ = version.substr(0, version.find(' '));  // "15.8 (Debian ...)" -> "15.8"
-    server_version_num_ = r[0][1].as<int>();
-    database_ = r[0][2].as<std::string>();
-    now_micros_ = r[0][3].as<int64_t>();
-    block_size_ = r[0][4].as<int64_t>();
-  }
-
-  // Every requested table (or every partitioned table) with its partition key, in one query.
-  void ReadTables(Tx& tx) {
-    std::vector<std::string> schemas, names;
-    std::map<QualifiedName, const TableRequest*> by_name;
-    for (const TableRequest& req : requests_) {
-      if (by_name.emplace(req.name, &req).second) {
-        schemas.push_back(req.name.schema);
-        names.push_back(req.name.name);
-      }
-    }
-    pqxx::result r = ExecParams(tx, std::string(R"SQL(
+  pqxx::result r = ExecParams(tx, std::string(R"SQL(
 WITH )SQL") + kLockedCte + R"SQL(, req AS (
-  SELECT r.nsp, r.rel FROM unnest($1::text[], $2::text[]) AS r(nsp, rel)
-  UNION
-  SELECT n.nspname::text, c.relname::text
-    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-   WHERE $3 AND c.relkind = 'p'
-     AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-     AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)'
+SELECT r.nsp, r.rel FROM unnest($1::text[], $2::text[]) AS r(nsp, rel)
+UNION
+SELECT n.nspname::text, c.relname::text
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE $3 AND c.relkind = 'p'
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+   AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)'
 )
 SELECT req.nsp, req.rel, c.oid, c.relkind::text, pt.partstrat::text,
-       (SELECT array_agg(coalesce(a.attname::text, '') ORDER BY k.ord)
-          FROM unnest(pt.partattrs::int2[]) WITH ORDINALITY AS k(attnum, ord)
-          LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum),
-       (SELECT format_type(a.atttypid, NULL) FROM pg_attribute a
-         WHERE a.attrelid = c.oid AND a.attnum = pt.partattrs[0] AND pt.partnatts = 1),
-       -- deparsed only for keys pgpart cannot use (the message quotes it): it locks the table
-       CASE WHEN c.relkind = 'p' AND (pt.partnatts <> 1 OR 0 = ANY(pt.partattrs::int2[]))
-            THEN pg_get_partkeydef(c.oid) END,
-       lk.pids,
-       -- an empty default partition (no blocks: no rows) need not be counted; skipped when
-       -- locked, since even its size would wait for the lock
-       CASE WHEN coalesce(pt.partdefid, 0) <> 0
-             AND NOT EXISTS (SELECT 1 FROM locked WHERE relation = pt.partdefid)
-            THEN pg_relation_size(pt.partdefid) END
-  FROM req
-  LEFT JOIN pg_namespace n ON n.nspname = req.nsp
-  LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = req.rel
-  LEFT JOIN pg_partitioned_table pt ON pt.partrelid = c.oid
-  LEFT JOIN locked lk ON lk.relation = c.oid
+     (SELECT array_agg(coalesce(a.attname::text, '') ORDER BY k.ord)
+        FROM unnest(pt.partattrs::int2[]) WITH ORDINALITY AS k(attnum, ord)
+        LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum),
+     (SELECT format_type(a.atttypid, NULL) FROM pg_attribute a
+       WHERE a.attrelid = c.oid AND a.attnum = pt.partattrs[0] AND pt.partnatts = 1),
+     -- deparsed only for keys pgpart cannot use (the message quotes it): it locks the table
+     CASE WHEN c.relkind = 'p' AND (pt.partnatts <> 1 OR 0 = ANY(pt.partattrs::int2[]))
+          THEN pg_get_partkeydef(c.oid) END,
+     lk.pids,
+     -- an empty default partition (no blocks: no rows) need not be counted; skipped when
+     -- locked, since even its size would wait for the lock
+     CASE WHEN coalesce(pt.partdefid, 0) <> 0
+           AND NOT EXISTS (SELECT 1 FROM locked WHERE relation = pt.partdefid)
+          THEN pg_relation_size(pt.partdefid) END
+FROM req
+LEFT JOIN pg_namespace n ON n.nspname = req.nsp
+LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = req.rel
+LEFT JOIN pg_partitioned_table pt ON pt.partrelid = c.oid
+LEFT JOIN locked lk ON lk.relation = c.oid
 )SQL",
-                                ArrayLiteral(schemas), ArrayLiteral(names), requests_.empty());
-    for (const pqxx::row& row : r) {
-      Work w;
-      w.table.name = QualifiedName{row[0].as<std::string>(), row[1].as<std::string>()};
-      if (auto it = by_name.find(w.table.name); it != by_name.end()) w.request = it->second;
-      if (!row[2].is_null()) {
-        w.table.exists = true;
-        w.oid = row[2].as<uint32_t>();
-        w.relkind = row[3].as<std::string>()[0];
-        if (!row[8].is_null()) Lock(w, w.table.name, row[8].as<std::string>());
-        w.default_empty = !row[9].is_null() && row[9].as<int64_t>() == 0;
-      }
-      if (w.relkind == 'p' && !row[4].is_null()) {
-        Table& t = w.table;
-        t.partitioned = true;
-        char strat = row[4].as<std::string>()[0];
-        t.strategy = strat == 'r' ? "range" : strat == 'h' ? "hash" : strat == 'l' ? "list" : "";
-        std::vector<std::string> cols = ParseTextArray(row[5]);
-        const std::string keydef = row[7].is_null() ? "" : row[7].as<std::string>();
-        if (std::find(cols.begin(), cols.end(), "") != cols.end()) {
-          Warn(t.name, "the partition key is an expression (PARTITION BY " + keydef +
-                           "); pgpart supports a single plain column");
-        } else {
-          t.key_columns = cols;
-          if (cols.size() > 1) {
-            Warn(t.name, "the partition key has " + std::to_string(cols.size()) +
-                             " columns (PARTITION BY " + keydef +
-                             "); pgpart supports a single column");
-          }
-        }
-        if (cols.size() == 1 && !t.key_columns.empty() && !row[6].is_null()) {
-          t.key_type_name = row[6].as<std::string>();
-          t.key_type = KeyTypeFromPgName(t.key_type_name);
-        }
-        if (w.request != nullptr && w.request->interval && t.key_type != KeyType::kUnsupported) {
-          // A grid that does not fit the key type is the planner's error to report.
-          std::string ignored;
-          w.grid = Grid::Make(t.key_type, *w.request->interval, FindZone(w.request->time_zone),
-                              &ignored);
+                              ArrayLiteral(schemas), ArrayLiteral(names), requests_.empty());
+  for (const pqxx::row& row : r) {
+    Work w;
+    w.table.name = QualifiedName{row[0].as<std::string>(), row[1].as<std::string>()};
+    if (auto it = by_name.find(w.table.name); it != by_name.end()) w.request = it->second;
+    if (!row[2].is_null()) {
+      w.table.exists = true;
+      w.oid = row[2].as<uint32_t>();
+      w.relkind = row[3].as<std::string>()[0];
+      if (!row[8].is_null()) Lock(w, w.table.name, row[8].as<std::string>());
+      w.default_empty = !row[9].is_null() && row[9].as<int64_t>() == 0;
+    }
+    if (w.relkind == 'p' && !row[4].is_null()) {
+      Table& t = w.table;
+      t.partitioned = true;
+      char strat = row[4].as<std::string>()[0];
+      t.strategy = strat == 'r' ? "range" : strat == 'h' ? "hash" : strat == 'l' ? "list" : "";
+      std::vector<std::string> cols = ParseTextArray(row[5]);
+      const std::string keydef = row[7].is_null() ? "" : row[7].as<std::string>();
+      if (std::find(cols.begin(), cols.end(), "") != cols.end()) {
+        Warn(t.name, "the partition key is an expression (PARTITION BY " + keydef +
+                         "); pgpart supports a single plain column");
+      } else {
+        t.key_columns = cols;
+        if (cols.size() > 1) {
+          Warn(t.name, "the partition key has " + std::to_string(cols.size()) +
+                           " columns (PARTITION BY " + keydef +
+                           "); pgpart supports a single column");
         }
       }
-      work_.push_back(std::move(w));
+      if (cols.size() == 1 && !t.key_columns.empty() && !row[6].is_null()) {
+        t.key_type_name = row[6].as<std::string>();
+        t.key_type = KeyTypeFromPgName(t.key_type_name);
+      }
+      if (w.request != nullptr && w.request->interval && t.key_type != KeyType::kUnsupported) {
+        // A grid that does not fit the key type is the planner's error to report.
+        std::string ignored;
+        w.grid =
+            Grid::Make(t.key_type, *w.request->interval, FindZone(w.request->time_zone), &ignored);
+      }
+    }
+    work_.push_back(std::move(w));
+  }
+}
+
+// The children of all partitioned tables: one query, plus one small one for the bounds that
+// are not plain single-column ranges.
+//
+// pg_get_expr(relpartbound) costs the server ~3 µs a child, most of a no-op plan's server time
+// at thousands of children. A plain range bound is therefore decoded from the stored node tree
+// (the constant's bytes after ":constvalue", DecodeStoredBound); defaults, hash and list bounds,
+// MINVALUE/MAXVALUE and tables pgpart cannot use go through pg_get_expr, and so does one decoded
+// child as a check: if it disagrees (another byte order, a changed node format), everything is
+// read again through pg_get_expr.
+void CatalogReader::ReadChildren(Tx& tx) {
+  std::vector<std::string> oids;
+  std::vector<size_t> index;
+  for (size_t i = 0; i < work_.size(); ++i) {
+    if (work_[i].table.partitioned) {
+      oids.push_back(std::to_string(work_[i].oid));
+      index.push_back(i);
     }
   }
-
-  // The children of all partitioned tables: one query, plus one small one for the bounds that
-  // are not plain single-column ranges.
-  //
-  // pg_get_expr(relpartbound) costs the server ~3 µs a child, most of a no-op plan's server time
-  // at thousands of children. A plain range bound is therefore decoded from the stored node tree
-  // (the constant's bytes after ":constvalue", DecodeStoredBound); defaults, hash and list bounds,
-  // MINVALUE/MAXVALUE and tables pgpart cannot use go through pg_get_expr, and so does one decoded
-  // child as a check: if it disagrees (another byte order, a changed node format), everything is
-  // read again through pg_get_expr.
-  void ReadChildren(Tx& tx) {
-    std::vector<std::string> oids;
-    std::vector<size_t> index;
-    for (size_t i = 0; i < work_.size(); ++i) {
-      if (work_[i].table.partitioned) {
-        oids.push_back(std::to_string(work_[i].oid));
-        index.push_back(i);
-      }
-    }
-    if (oids.empty()) return;
-    if (!ReadChildrenOnce(tx, oids, index, /*decode=*/true)) {
-      for (size_t i : index) {
-        work_[i].table.children.clear();
-        work_[i].table.default_partition.reset();
-        work_[i].table.locked_by.clear();
-        work_[i].sub_partitioned.clear();
-      }
-      ReadChildrenOnce(tx, oids, index, /*decode=*/false);
-    }
+  if (oids.empty()) return;
+  if (!ReadChildrenOnce(tx, oids, index, /*decode=*/true)) {
     for (size_t i : index) {
-      std::vector<Child>& children = work_[i].table.children;
-      std::sort(children.begin(), children.end(), [](const Child& a, const Child& b) {
-        if (a.from != b.from) return a.from < b.from;
-        if (a.remainder != b.remainder) return a.remainder < b.remainder;
-        return a.name < b.name;
-      });
+      work_[i].table.children.clear();
+      work_[i].table.default_partition.reset();
+      work_[i].table.locked_by.clear();
+      work_[i].sub_partitioned.clear();
     }
+    ReadChildrenOnce(tx, oids, index, /*decode=*/false);
   }
+  for (size_t i : index) {
+    std::vector<Child>& children = work_[i].table.children;
+    std::sort(children.begin(), children.end(), [](const Child& a, const Child& b) {
+      if (a.from != b.from) return a.from < b.from;
+      if (a.remainder != b.remainder) return a.remainder < b.remainder;
+      return a.name < b.name;
+    });
+  }
+}
 
-  // False when the decoded bounds failed their check against pg_get_expr.
-  bool ReadChildrenOnce(Tx& tx, const std::vector<std::string>& oids,
-                        const std::vector<size_t>& index, bool decode) {
-    // inhdetachpending exists from PostgreSQL 14 on.
-    const std::string detach_pending =
-        server_version_num_ >= 140000 ? "i.inhdetachpending" : "false";
-    auto piece = [&](const char* side) {
-      return decode
-                 ? std::string("split_part(split_part(split_part(c.relpartbound::text, ':") + side +
-                       "datums ({PARTITIONRANGEDATUM :kind 0 ', 2), ':constvalue ', 2), "
-                       "']', 1)"
-                 : std::string("''");
-    };
-    // Sizes come from pg_class.relpages (as of the last VACUUM/ANALYZE) of the child, its TOAST
-    // table and its indexes: pg_total_relation_size would open every child (relcache build and
-    // a lock each), which dominates the read at tens of thousands of children.
-    pqxx::result r = ExecParams(tx,
-                                R"SQL(
+// False when the decoded bounds failed their check against pg_get_expr.
+bool CatalogReader::ReadChildrenOnce(Tx& tx, const std::vector<std::string>& oids,
+                                     const std::vector<size_t>& index, bool decode) {
+  // inhdetachpending exists from PostgreSQL 14 on.
+  const std::string detach_pending = server_version_num_ >= 140000 ? "i.inhdetachpending" : "false";
+  auto piece = [&](const char* side) {
+    return decode
+               ? std::string("split_part(split_part(split_part(c.relpartbound::text, ':") + side +
+                     "datums ({PARTITIONRANGEDATUM :kind 0 ', 2), ':constvalue ', 2), "
+                     "']', 1)"
+               : std::string("''");
+  };
+  // Sizes come from pg_class.relpages (as of the last VACUUM/ANALYZE) of the child, its TOAST
+  // table and its indexes: pg_total_relation_size would open every child (relcache build and
+  // a lock each), which dominates the read at tens of thousands of children.
+  pqxx::result r = ExecParams(tx,
+                              R"SQL(
 WITH )SQL" + std::string(kLockedCte) +
-                                    R"SQL(, ix AS (
-  SELECT x.indrelid, sum(ic.relpages)::bigint AS pages
-    FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid
-   GROUP BY 1
+                                  R"SQL(, ix AS (
+SELECT x.indrelid, sum(ic.relpages)::bigint AS pages
+  FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid
+ GROUP BY 1
 )
 SELECT p.ord, n.nspname, c.relname, c.relkind::text, )SQL" +
-                                    detach_pending + R"SQL(,
-       )SQL" + piece("lower") + R"SQL(, greatest(c.reltuples, 0)::bigint,
-       c.relpages::bigint + coalesce(t.relpages, 0) + coalesce(ix.pages, 0), c.oid, lk.pids,
-       )SQL" + piece("upper") + R"SQL(
-  FROM unnest($1::oid[]) WITH ORDINALITY AS p(oid, ord)
-  JOIN pg_inherits i ON i.inhparent = p.oid
-  JOIN pg_class c ON c.oid = i.inhrelid
-  JOIN pg_namespace n ON n.oid = c.relnamespace
-  LEFT JOIN pg_class t ON t.oid = c.reltoastrelid
-  LEFT JOIN ix ON ix.indrelid = c.oid
-  LEFT JOIN locked lk ON lk.relation = c.oid
+                                  detach_pending + R"SQL(,
+     )SQL" + piece("lower") + R"SQL(, greatest(c.reltuples, 0)::bigint,
+     c.relpages::bigint + coalesce(t.relpages, 0) + coalesce(ix.pages, 0), c.oid, lk.pids,
+     )SQL" + piece("upper") + R"SQL(
+FROM unnest($1::oid[]) WITH ORDINALITY AS p(oid, ord)
+JOIN pg_inherits i ON i.inhparent = p.oid
+JOIN pg_class c ON c.oid = i.inhrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_class t ON t.oid = c.reltoastrelid
+LEFT JOIN ix ON ix.indrelid = c.oid
+LEFT JOIN locked lk ON lk.relation = c.oid
 )SQL",
-                                "{" + Join(oids) + "}");
-    struct Row {
-      Work* work;
-      Child child;
-      std::string oid;
-      std::string locked_by;
-      bool decoded = false;
-    };
-    std::vector<Row> rows;
-    rows.reserve(r.size());
-    std::vector<std::string> fallback;  // oids whose bound text pg_get_expr must give
-    const Row* check = nullptr;         // the decoded child checked against pg_get_expr
-    for (const pqxx::row& row : r) {
-      Row out;
-      out.work = &work_[index[row[0].as<size_t>() - 1]];
-      const Table& t = out.work->table;
-      Child& c = out.child;
-      c.name = QualifiedName{row[1].as<std::string>(), row[2].as<std::string>()};
-      const char relkind = row[3].as<std::string>()[0];
-      c.sub_partitioned = relkind == 'p';
-      c.foreign = relkind == 'f';
-      c.detach_pending = row[4].as<bool>();
-      c.rows_estimate = row[6].as<int64_t>();
-      c.bytes = row[7].as<int64_t>() * block_size_;
-      out.oid = row[8].as<std::string>();
-      if (c.sub_partitioned) out.work->sub_partitioned.emplace_back(c.name, row[8].as<uint32_t>());
-      if (!row[9].is_null()) out.locked_by = row[9].as<std::string>();
-      std::optional<Bound> from, to;
-      if (decode && t.strategy == "range" && SingleKey(t)) {
-        from = DecodeStoredBound(t.key_type, row[5].c_str());
-        to = DecodeStoredBound(t.key_type, row[10].c_str());
-      }
-      if (from && to) {
-        c.bound_kind = BoundKind::kRange;
-        c.from = *from;
-        c.to = *to;
-        c.bound_text = "FOR VALUES FROM (" + BoundSqlLiteral(t.key_type, *from) + ") TO (" +
-                       BoundSqlLiteral(t.key_type, *to) + ")";
-        out.decoded = true;
-      } else {
-        fallback.push_back(out.oid);
-      }
-      rows.push_back(std::move(out));
+                              "{" + Join(oids) + "}");
+  struct Row {
+    Work* work;
+    Child child;
+    std::string oid;
+    std::string locked_by;
+    bool decoded = false;
+  };
+  std::vector<Row> rows;
+  rows.reserve(r.size());
+  std::vector<std::string> fallback;  // oids whose bound text pg_get_expr must give
+  const Row* check = nullptr;         // the decoded child checked against pg_get_expr
+  for (const pqxx::row& row : r) {
+    Row out;
+    out.work = &work_[index[row[0].as<size_t>() - 1]];
+    const Table& t = out.work->table;
+    Child& c = out.child;
+    c.name = QualifiedName{row[1].as<std::string>(), row[2].as<std::string>()};
+    const char relkind = row[3].as<std::string>()[0];
+    c.sub_partitioned = relkind == 'p';
+    c.foreign = relkind == 'f';
+    c.detach_pending = row[4].as<bool>();
+    c.rows_estimate = row[6].as<int64_t>();
+    c.bytes = row[7].as<int64_t>() * block_size_;
+    out.oid = row[8].as<std::string>();
+    if (c.sub_partitioned) out.work->sub_partitioned.emplace_back(c.name, row[8].as<uint32_t>());
+    if (!row[9].is_null()) out.locked_by = row[9].as<std::string>();
+    std::optional<Bound> from, to;
+    if (decode && t.strategy == "range" && SingleKey(t)) {
+      from = DecodeStoredBound(t.key_type, row[5].c_str());
+      to = DecodeStoredBound(t.key_type, row[10].c_str());
     }
-    for (const Row& row : rows) {
-      if (row.decoded) {
-        check = &row;
-        fallback.push_back(row.oid);
-        break;
-      }
-    }
-    std::map<std::string, std::string> texts;
-    if (!fallback.empty()) {
-      pqxx::result f =
-          ExecParams(tx,
-                     "SELECT c.oid::text, pg_get_expr(c.relpartbound, 0) "
-                     "FROM unnest($1::oid[]) AS o(oid) JOIN pg_class c ON c.oid = o.oid",
-                     "{" + Join(fallback) + "}");
-      for (const pqxx::row& row : f) {
-        texts[row[0].as<std::string>()] = row[1].is_null() ? "" : row[1].as<std::string>();
-      }
-    }
-    if (check != nullptr) {
-      Child probe = check->child;
-      probe.bound_text = texts[check->oid];
-      ApplyBound(check->work->table, &probe);
-      if (!(probe.from == check->child.from) || !(probe.to == check->child.to)) return false;
-    }
-    for (Row& row : rows) {
-      Table& t = row.work->table;
-      Child& c = row.child;
-      if (!row.decoded) {
-        c.bound_text = texts[row.oid];
-        ApplyBound(t, &c);
-      }
-      // A lock on the default partition (counted) or, for integer keys, on any child (probed
-      // for max(key)) would make the read wait. A lock on another child only concerns a step
-      // on that child, which apply counts and runs under lock_timeout.
-      if (!row.locked_by.empty() &&
-          (c.bound_kind == BoundKind::kDefault || IsIntegerKey(t.key_type))) {
-        Lock(*row.work, c.name, row.locked_by);
-      }
-      if (c.bound_kind == BoundKind::kDefault) {
-        t.default_partition = std::move(c);
-      } else {
-        t.children.push_back(std::move(c));
-      }
-    }
-    return true;
-  }
-
-  // Fills bound_kind, from/to or modulus/remainder from bound_text.
-  void ApplyBound(const Table& t, Child* c) {
-    std::optional<BoundExpr> e = ParseBoundExpr(c->bound_text);
-    if (!e) {
-      // Unknown shape: call it a range over everything, so that nothing is created over it and
-      // it never expires; the planner reports it as unmanaged.
-      c->bound_kind = BoundKind::kRange;
-      c->from = Bound::Min();
-      c->to = Bound::Max();
-      Warn(c->name, "cannot read the partition bound \"" + c->bound_text + "\"");
-      return;
-    }
-    c->bound_kind = e->kind;
-    c->modulus = e->modulus;
-    c->remainder = e->remainder;
-    if (e->kind != BoundKind::kRange || t.key_type == KeyType::kUnsupported) return;
-    if (e->from.size() != 1 || e->to.size() != 1) return;  // multi-column: table unsupported
-    auto from = ParseBound(t.key_type, e->from[0]);
-    auto to = ParseBound(t.key_type, e->to[0]);
     if (from && to) {
-      c->from = *from;
-      c->to = *to;
+      c.bound_kind = BoundKind::kRange;
+      c.from = *from;
+      c.to = *to;
+      c.bound_text = "FOR VALUES FROM (" + BoundSqlLiteral(t.key_type, *from) + ") TO (" +
+                     BoundSqlLiteral(t.key_type, *to) + ")";
+      out.decoded = true;
     } else {
-      c->from = Bound::Min();
-      c->to = Bound::Max();
-      Warn(c->name, "cannot read the " + t.key_type_name + " bounds of \"" + c->bound_text +
-                        "\"; treating the partition as covering everything");
+      fallback.push_back(out.oid);
+    }
+    rows.push_back(std::move(out));
+  }
+  for (const Row& row : rows) {
+    if (row.decoded) {
+      check = &row;
+      fallback.push_back(row.oid);
+      break;
     }
   }
-
-  static std::string Join(const std::vector<std::string>& items, const char* sep = ",") {
-    std::string out;
-    for (size_t i = 0; i < items.size(); ++i) out += (i ? sep : "") + items[i];
-    return out;
-  }
-
-  // A child or default partition as a FROM item: ONLY for plain tables (a sub-partitioned one
-  // has no rows of its own).
-  std::string FromItem(const Child& c) {
-    return (c.sub_partitioned ? "" : "ONLY ") + QuoteTable(c.name);
-  }
-
-  bool SingleKey(const Table& t) const {
-    return t.partitioned && t.key_columns.size() == 1 && t.key_type != KeyType::kUnsupported;
-  }
-
-  // One integer table's max(key) probe: coalesce() evaluates its scalar subqueries lazily, so
-  // only children down to the first non-empty one are scanned.
-  std::string MaxKeyProbe(size_t i, size_t count) {
-    Work& w = work_[i];
-    const std::string key = Quote(w.table.key_columns[0]);
-    std::vector<std::string> probes;
-    size_t end = std::min(w.probe_order.size(), w.probed + count);
-    for (; w.probed < end; ++w.probed) {
-      const Child& c = w.table.children[w.probe_order[w.probed]];
-      probes.push_back("(SELECT max(" + key + ")::bigint FROM " + FromItem(c) + ")");
-    }
-    if (probes.empty()) probes.push_back("NULL::bigint");
-    return "SELECT " + std::to_string(i) + ", 'm', NULL::bigint, NULL::text, " +
-           (probes.size() == 1 ? probes[0] : "coalesce(" + Join(probes, ", ") + ")") + "::text";
-  }
-
-  // Exact row counts (and key range) of every default partition, the first max(key) probe of
-  // every integer-keyed range table and the leaf totals of sub-partitioned children, in one
-  // UNION ALL query. Columns: table index, row kind, bigint, text, text.
-  void ReadDefaultsAndMaxKeys(Tx& tx) {
-    std::vector<std::string> parts;
-    for (size_t i = 0; i < work_.size(); ++i) {
-      Table& t = work_[i].table;
-      if (!t.partitioned || !t.locked_by.empty()) continue;
-      for (size_t k = 0; k < work_[i].sub_partitioned.size(); ++k) {
-        parts.push_back(
-            "SELECT " + std::to_string(i) +
-            ", 's', coalesce(sum(greatest(l.reltuples, 0)), 0)::bigint, "
-            "coalesce(sum(l.relpages::bigint + coalesce(lt.relpages, 0) + coalesce("
-            "(SELECT sum(ic.relpages) FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid "
-            "WHERE x.indrelid = l.oid), 0)), 0)::text, '" +
-            std::to_string(k) + "' FROM pg_partition_tree(" +
-            std::to_string(work_[i].sub_partitioned[k].second) +
-            "::oid) pt JOIN pg_class l ON l.oid = pt.relid "
-            "LEFT JOIN pg_class lt ON lt.oid = l.reltoastrelid WHERE pt.isleaf");
-      }
-      if (!t.default_partition) t.default_buckets_known = true;  // no default: nothing to count
-      if (t.default_partition && work_[i].default_empty) {
-        t.default_rows = 0;
-        t.default_buckets_known = true;
-      } else if (t.default_partition) {
-        std::string min_max = "NULL::text, NULL::text";
-        if (SingleKey(t)) {
-          const std::string key = Quote(t.key_columns[0]);
-          min_max = "min(" + key + ")::text, max(" + key + ")::text";
-        }
-        parts.push_back("SELECT " + std::to_string(i) + ", 'd', count(*), " + min_max + " FROM " +
-                        FromItem(*t.default_partition));
-      }
-      if (SingleKey(t) && IsIntegerKey(t.key_type) && t.strategy == "range") {
-        Work& w = work_[i];
-        for (size_t k = t.children.size(); k-- > 0;) {
-          const Child& c = t.children[k];
-          if (c.bound_kind == BoundKind::kRange) w.probe_order.push_back(k);
-        }
-        parts.push_back(MaxKeyProbe(i, kMaxKeyProbeFirst));
-      }
-    }
-    if (parts.empty()) return;
-    pqxx::result r = Exec(tx, Join(parts, "\nUNION ALL\n"));
-    for (const pqxx::row& row : r) {
-      Work& w = work_[row[0].as<size_t>()];
-      Table& t = w.table;
-      const std::string kind = row[1].as<std::string>();
-      if (kind == "s") {
-        const QualifiedName& name =
-            w.sub_partitioned.at(std::stoul(row[4].as<std::string>())).first;
-        for (Child& c : t.children) {
-          if (c.name != name) continue;
-          c.rows_estimate = row[2].as<int64_t>();
-          c.bytes = std::stoll(row[3].as<std::string>()) * block_size_;
-        }
-        if (t.default_partition && t.default_partition->name == name) {
-          t.default_partition->rows_estimate = row[2].as<int64_t>();
-          t.default_partition->bytes = std::stoll(row[3].as<std::string>()) * block_size_;
-        }
-      } else if (kind == "d") {
-        t.default_rows = row[2].as<int64_t>();
-        if (!row[3].is_null()) w.default_min = ParseBound(t.key_type, row[3].as<std::string>());
-        if (!row[4].is_null()) w.default_max = ParseBound(t.key_type, row[4].as<std::string>());
-        if (t.default_rows == 0) t.default_buckets_known = true;
-        if (IsIntegerKey(t.key_type) && w.default_max && w.default_max->is_value()) {
-          t.max_key = std::max(t.max_key.value_or(w.default_max->value), w.default_max->value);
-        }
-      } else if (!row[4].is_null()) {
-        int64_t v = std::stoll(row[4].as<std::string>());
-        t.max_key = std::max(t.max_key.value_or(v), v);
-        w.probe_order.clear();  // found: no further probes
-      }
+  std::map<std::string, std::string> texts;
+  if (!fallback.empty()) {
+    pqxx::result f = ExecParams(tx,
+                                "SELECT c.oid::text, pg_get_expr(c.relpartbound, 0) "
+                                "FROM unnest($1::oid[]) AS o(oid) JOIN pg_class c ON c.oid = o.oid",
+                                "{" + Join(fallback) + "}");
+    for (const pqxx::row& row : f) {
+      texts[row[0].as<std::string>()] = row[1].is_null() ? "" : row[1].as<std::string>();
     }
   }
-
-  // Integer tables whose first probes found only empty children: probe all the rest at once.
-  void ReadMaxKeysRest(Tx& tx) {
-    std::vector<std::string> parts;
-    for (size_t i = 0; i < work_.size(); ++i) {
-      Work& w = work_[i];
-      if (w.probed < w.probe_order.size()) parts.push_back(MaxKeyProbe(i, w.probe_order.size()));
+  if (check != nullptr) {
+    Child probe = check->child;
+    probe.bound_text = texts[check->oid];
+    ApplyBound(check->work->table, &probe);
+    if (!(probe.from == check->child.from) || !(probe.to == check->child.to)) return false;
+  }
+  for (Row& row : rows) {
+    Table& t = row.work->table;
+    Child& c = row.child;
+    if (!row.decoded) {
+      c.bound_text = texts[row.oid];
+      ApplyBound(t, &c);
     }
-    if (parts.empty()) return;
-    pqxx::result r = Exec(tx, Join(parts, "\nUNION ALL\n"));
-    for (const pqxx::row& row : r) {
-      if (row[4].is_null()) continue;
-      Table& t = work_[row[0].as<size_t>()].table;
-      int64_t v = std::stoll(row[4].as<std::string>());
-      t.max_key = std::max(t.max_key.value_or(v), v);
+    // A lock on the default partition (counted) or, for integer keys, on any child (probed
+    // for max(key)) would make the read wait. A lock on another child only concerns a step
+    // on that child, which apply counts and runs under lock_timeout.
+    if (!row.locked_by.empty() &&
+        (c.bound_kind == BoundKind::kDefault || IsIntegerKey(t.key_type))) {
+      Lock(*row.work, c.name, row.locked_by);
+    }
+    if (c.bound_kind == BoundKind::kDefault) {
+      t.default_partition = std::move(c);
+    } else {
+      t.children.push_back(std::move(c));
     }
   }
+  return true;
+}
 
-  // Rows of each non-empty default partition by grid period: one scan per default, all in one
-  // query, width_bucket over the grid boundaries that cover [min(key), max(key)].
-  void ReadDefaultBuckets(Tx& tx) {
-    std::vector<std::string> parts, params;
-    std::map<size_t, int64_t> first_period, period_count;
-    for (size_t i = 0; i < work_.size(); ++i) {
-      Work& w = work_[i];
-      Table& t = w.table;
-      if (!t.default_partition || t.default_rows == 0 || !w.grid || !SingleKey(t)) continue;
-      if (!w.default_min || !w.default_max) {
-        // Only NULL keys (or values we cannot read): nothing to place in a period.
-        t.default_buckets_known = !w.default_min && !w.default_max;
-        continue;
-      }
-      if (!w.default_min->is_value() || !w.default_max->is_value()) continue;  // +-infinity
-      int64_t lo = w.grid->IndexOf(w.default_min->value);
-      int64_t hi = w.grid->IndexOf(w.default_max->value);
-      if (hi - lo + 1 > kMaxBucketPeriods) {
-        // A stray far-away key (a device clock at 1970) must not hide the rows that matter:
-        // count the periods around "now", where pgpart creates partitions; rows outside that
-        // window stay uncounted and the planner blocks creates there.
-        std::optional<int64_t> now;
-        if (IsTimeKey(t.key_type)) now = w.grid->Now(now_micros_);
-        if (IsIntegerKey(t.key_type)) now = t.max_key;
-        if (!now) continue;
-        const int64_t center = w.grid->IndexOf(*now);
-        const int64_t all_lo = lo, all_hi = hi;
-        lo = std::max(lo, center - kMaxBucketPeriods / 2);
-        hi = std::min(hi, center + kMaxBucketPeriods / 2);
-        if (lo > hi) continue;
-        // Only a side that was cut leaves rows uncounted.
-        if (lo > all_lo) t.default_counted_from = Bound::Value(w.grid->Lower(lo));
-        if (hi < all_hi) t.default_counted_to = Bound::Value(w.grid->Lower(hi + 1));
-        Warn(t.name, "the default partition's keys span more than " +
-                         std::to_string(kMaxBucketPeriods) + " periods; its rows were counted " +
-                         "by period only in [" + BoundText(t.key_type, t.default_counted_from) +
-                         ", " + BoundText(t.key_type, t.default_counted_to) + ")");
-      }
-      std::vector<std::string> bounds;
-      for (int64_t p = lo; p <= hi + 1; ++p) {
-        bounds.push_back(BoundElement(t.key_type, Bound::Value(w.grid->Lower(p))));
-      }
-      params.push_back(ArrayLiteral(bounds));
-      first_period[i] = lo;
-      period_count[i] = hi - lo + 1;
-      const std::string type = KeySqlType(t.key_type);
-      const std::string key = Quote(t.key_columns[0]) + "::" + type;
-      parts.push_back("SELECT " + std::to_string(i) + " AS i, width_bucket(" + key + ", $" +
-                      std::to_string(params.size()) + "::" + type + "[]) AS b, count(*) FROM " +
-                      FromItem(*t.default_partition) + " GROUP BY 2");
-    }
-    if (parts.empty()) return;
-    pqxx::result r = ExecParams(tx, Join(parts, "\nUNION ALL\n") + "\nORDER BY 1, 2",
-                                pqxx::prepare::make_dynamic_params(params));
-    for (const auto& [i, lo] : first_period) work_[i].table.default_buckets_known = true;
-    for (const pqxx::row& row : r) {
-      const size_t i = row[0].as<size_t>();
-      Work& w = work_[i];
-      if (row[1].is_null()) continue;  // NULL keys
-      const int64_t b = row[1].as<int64_t>();
-      if (b < 1 || b > period_count[i]) continue;  // outside a clamped window
-      const int64_t period = first_period[i] + b - 1;
-      DefaultBucket bucket;
-      bucket.from = Bound::Value(w.grid->Lower(period));
-      bucket.to = Bound::Value(w.grid->Lower(period + 1));
-      bucket.rows = row[2].as<int64_t>();
-      if (b < 1 || bucket.rows == 0) continue;  // cannot happen within one snapshot
-      w.table.default_buckets.push_back(bucket);
-    }
+// Fills bound_kind, from/to or modulus/remainder from bound_text.
+void CatalogReader::ApplyBound(const Table& t, Child* c) {
+  std::optional<BoundExpr> e = ParseBoundExpr(c->bound_text);
+  if (!e) {
+    // Unknown shape: call it a range over everything, so that nothing is created over it and
+    // it never expires; the planner reports it as unmanaged.
+    c->bound_kind = BoundKind::kRange;
+    c->from = Bound::Min();
+    c->to = Bound::Max();
+    Warn(c->name, "cannot read the partition bound \"" + c->bound_text + "\"");
+    return;
   }
+  c->bound_kind = e->kind;
+  c->modulus = e->modulus;
+  c->remainder = e->remainder;
+  if (e->kind != BoundKind::kRange || t.key_type == KeyType::kUnsupported) return;
+  if (e->from.size() != 1 || e->to.size() != 1) return;  // multi-column: table unsupported
+  auto from = ParseBound(t.key_type, e->from[0]);
+  auto to = ParseBound(t.key_type, e->to[0]);
+  if (from && to) {
+    c->from = *from;
+    c->to = *to;
+  } else {
+    c->from = Bound::Min();
+    c->to = Bound::Max();
+    Warn(c->name, "cannot read the " + t.key_type_name + " bounds of \"" + c->bound_text +
+                      "\"; treating the partition as covering everything");
+  }
+}
 
-  pqxx::connection_base& conn_;
-  const std::vector<TableRequest>& requests_;
-  std::vector<Work> work_;
-  Diagnostics diagnostics_;
-  std::string server_version_, database_;
-  int server_version_num_ = 0;
-  int64_t now_micros_ = 0;
-  int64_t block_size_ = 8192;
-  int round_trips_ = 0;
-};
+}  // namespace reader_internal
+
+namespace {
+
+using reader_internal::CatalogReader;
+using reader_internal::IsSpace;
+using reader_internal::OneLine;
 
 Diagnostic Error(std::string message) {
   Diagnostic d;

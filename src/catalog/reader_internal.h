@@ -1,0 +1,243 @@
+#pragma once
+// Internals of the catalog reader, shared by reader.cc (tables, children, bounds) and
+// reader_rows.cc (default partitions, max(key), rows by period). Not part of the API.
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <optional>
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+#include "catalog/bound_expr.h"
+#include "catalog/detached.h"
+#include "catalog/reader.h"
+
+namespace pgpart::reader_internal {
+
+// Past this many grid periods between the default partition's smallest and largest key, its rows
+// are not counted by period (the array of boundaries would be unreasonably large).
+inline constexpr int64_t kMaxBucketPeriods = 100'000;
+// Integer keys: how many children (from the highest bound down) the first max(key) query probes
+// before a second query probes the rest. Premade children are empty, so a handful is typical.
+inline constexpr size_t kMaxKeyProbeFirst = 8;
+// The reader never waits long behind an ACCESS EXCLUSIVE lock (a running migration).
+inline constexpr const char* kLockTimeout = "30s";
+
+inline bool IsSpace(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
+
+// ---- SQL helpers ----------------------------------------------------------------------------
+
+// A PostgreSQL array literal of text elements ({"a","b \"c\""}), passed as one parameter.
+inline std::string ArrayLiteral(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += ',';
+    out += '"';
+    for (char c : items[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
+
+// The SQL type a key is compared as in our own queries (integers widened to bigint).
+inline std::string KeySqlType(KeyType type) {
+  return IsTimeKey(type) ? KeyTypeName(type) : "bigint";
+}
+
+// Relations another session holds ACCESS EXCLUSIVE locks on (a CTE of the tables and children
+// queries): reading their rows would wait.
+inline constexpr char kLockedCte[] = R"SQL(locked AS MATERIALIZED (
+  SELECT l.relation, string_agg(DISTINCT l.pid::text, ', ') AS pids
+    FROM pg_locks l
+   WHERE l.locktype = 'relation' AND l.granted AND l.mode = 'AccessExclusiveLock'
+     AND l.pid <> pg_backend_pid()
+     AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+   GROUP BY 1
+))SQL";
+
+// A bound as an unquoted array element ('2024-01-01 00:00:00+00' -> 2024-01-01 00:00:00+00).
+inline std::string BoundElement(KeyType type, const Bound& b) {
+  std::string s = BoundSqlLiteral(type, b);
+  if (s.size() >= 2 && s.front() == '\'' && s.back() == '\'') s = s.substr(1, s.size() - 2);
+  return s;
+}
+
+inline std::string TableText(const QualifiedName& n) { return n.Sql(); }
+
+// Parses a text[] value as PostgreSQL prints it.
+inline std::vector<std::string> ParseTextArray(const pqxx::field& f) {
+  std::vector<std::string> out;
+  if (f.is_null()) return out;
+  pqxx::array_parser parser(f.c_str());
+  for (;;) {
+    auto [junction, value] = parser.get_next();
+    if (junction == pqxx::array_parser::juncture::done) break;
+    if (junction == pqxx::array_parser::juncture::string_value) out.push_back(value);
+    if (junction == pqxx::array_parser::juncture::null_value) out.emplace_back();
+  }
+  return out;
+}
+
+inline std::string OneLine(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  std::replace(s.begin(), s.end(), '\n', ' ');
+  std::replace(s.begin(), s.end(), '\t', ' ');
+  return s;
+}
+
+// ---- the reader -----------------------------------------------------------------------------
+
+using Tx = pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>;
+
+// Per-table state while reading.
+struct Work {
+  Table table;
+  const TableRequest* request = nullptr;  // nullptr: read because the request list was empty
+  uint32_t oid = 0;
+  char relkind = 0;
+  std::optional<Grid> grid;
+  std::optional<Bound> default_min, default_max;
+  bool default_empty = false;       // its main fork has no blocks: no rows to count
+  std::vector<size_t> probe_order;  // integer keys: children from the highest bound down
+  size_t probed = 0;
+  // Sub-partitioned children (name, oid): their rows and pages are summed over their leaves.
+  std::vector<std::pair<QualifiedName, uint32_t>> sub_partitioned;
+};
+
+class CatalogReader {
+ public:
+  CatalogReader(pqxx::connection_base& conn, const std::vector<TableRequest>& requests)
+      : conn_(conn), requests_(requests) {}
+
+  ReadResult Read() {
+    Tx tx(conn_);
+    ReadSession(tx);
+    ReadTables(tx);
+    ReadChildren(tx);
+    ReadDefaultsAndMaxKeys(tx);
+    ReadMaxKeysRest(tx);
+    ReadDefaultBuckets(tx);
+    std::vector<Table*> parents;
+    for (Work& w : work_) {
+      if (w.table.exists && w.table.partitioned) parents.push_back(&w.table);
+    }
+    if (!parents.empty()) {
+      ++round_trips_;
+      ReadDetachedForDrop(tx, parents);
+    }
+    tx.commit();
+
+    ReadResult result;
+    for (Work& w : work_) result.catalog.tables.push_back(std::move(w.table));
+    std::sort(result.catalog.tables.begin(), result.catalog.tables.end(),
+              [](const Table& a, const Table& b) { return a.name < b.name; });
+    result.catalog.server_version = server_version_;
+    result.catalog.database = database_;
+    result.catalog.now_micros = now_micros_;
+    result.diagnostics = std::move(diagnostics_);
+    result.round_trips = round_trips_;
+    return result;
+  }
+
+ private:
+  pqxx::result Exec(Tx& tx, const std::string& sql) {
+    ++round_trips_;
+    return tx.exec(sql);
+  }
+  template <typename... Args>
+  pqxx::result ExecParams(Tx& tx, const std::string& sql, Args&&... args) {
+    ++round_trips_;
+    return tx.exec_params(sql, std::forward<Args>(args)...);
+  }
+
+  void Warn(const QualifiedName& table, const std::string& message) {
+    Diagnostic d;
+    d.severity = Severity::kWarning;
+    d.message = TableText(table) + ": " + message;
+    diagnostics_.push_back(std::move(d));
+  }
+
+  // Another session holds ACCESS EXCLUSIVE on the table or one of its partitions: counting its
+  // rows would wait for it, so the table is read structurally only and the planner blocks it.
+  void Lock(Work& w, const QualifiedName& relation, const std::string& pids) {
+    if (!w.table.locked_by.empty()) return;
+    w.table.locked_by =
+        "process " + pids + " holds an ACCESS EXCLUSIVE lock on " + TableText(relation);
+  }
+
+  std::string Quote(const std::string& ident) { return conn_.quote_name(ident); }
+  std::string QuoteTable(const QualifiedName& n) { return Quote(n.schema) + "." + Quote(n.name); }
+
+  // Session settings (transaction-local, so a connection lent by apply is left as it was) and
+  // the server facts, in one round trip.
+  void ReadSession(Tx& tx);
+
+  // Every requested table (or every partitioned table) with its partition key, in one query.
+  void ReadTables(Tx& tx);
+
+  // The children of all partitioned tables: one query, plus one small one for the bounds that
+  // are not plain single-column ranges.
+  //
+  // pg_get_expr(relpartbound) costs the server ~3 µs a child, most of a no-op plan's server time
+  // at thousands of children. A plain range bound is therefore decoded from the stored node tree
+  // (the constant's bytes after ":constvalue", DecodeStoredBound); defaults, hash and list bounds,
+  // MINVALUE/MAXVALUE and tables pgpart cannot use go through pg_get_expr, and so does one decoded
+  // child as a check: if it disagrees (another byte order, a changed node format), everything is
+  // read again through pg_get_expr.
+  void ReadChildren(Tx& tx);
+
+  // False when the decoded bounds failed their check against pg_get_expr.
+  bool ReadChildrenOnce(Tx& tx, const std::vector<std::string>& oids,
+                        const std::vector<size_t>& index, bool decode);
+
+  // Fills bound_kind, from/to or modulus/remainder from bound_text.
+  void ApplyBound(const Table& t, Child* c);
+
+  static std::string Join(const std::vector<std::string>& items, const char* sep = ",") {
+    std::string out;
+    for (size_t i = 0; i < items.size(); ++i) out += (i ? sep : "") + items[i];
+    return out;
+  }
+
+  // A child or default partition as a FROM item: ONLY for plain tables (a sub-partitioned one
+  // has no rows of its own).
+  std::string FromItem(const Child& c);
+
+  bool SingleKey(const Table& t) const {
+    return t.partitioned && t.key_columns.size() == 1 && t.key_type != KeyType::kUnsupported;
+  }
+
+  // One integer table's max(key) probe: coalesce() evaluates its scalar subqueries lazily, so
+  // only children down to the first non-empty one are scanned.
+  std::string MaxKeyProbe(size_t i, size_t count);
+
+  // Exact row counts (and key range) of every default partition, the first max(key) probe of
+  // every integer-keyed range table and the leaf totals of sub-partitioned children, in one
+  // UNION ALL query. Columns: table index, row kind, bigint, text, text.
+  void ReadDefaultsAndMaxKeys(Tx& tx);
+
+  // Integer tables whose first probes found only empty children: probe all the rest at once.
+  void ReadMaxKeysRest(Tx& tx);
+
+  // Rows of each non-empty default partition by grid period: one scan per default, all in one
+  // query, width_bucket over the grid boundaries that cover [min(key), max(key)].
+  void ReadDefaultBuckets(Tx& tx);
+
+  pqxx::connection_base& conn_;
+  const std::vector<TableRequest>& requests_;
+  std::vector<Work> work_;
+  Diagnostics diagnostics_;
+  std::string server_version_, database_;
+  int server_version_num_ = 0;
+  int64_t now_micros_ = 0;
+  int64_t block_size_ = 8192;
+  int round_trips_ = 0;
+};
+
+}  // namespace pgpart::reader_internal
