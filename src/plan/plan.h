@@ -106,16 +106,22 @@ struct Plan {
   std::string policy_hash;   // sha256 hex of the policies
   PlanSummary summary;
   std::vector<TableReport> tables;
-  std::vector<Step> steps;  // stable order: table, then period
-  Diagnostics diagnostics;  // planning errors (e.g. table missing) and warnings
+  std::vector<Step> steps;                   // stable order: table, then period
+  Diagnostics diagnostics;                   // planning errors (e.g. table missing) and warnings
   std::vector<PolicySource> policy_sources;  // filled by the CLI; not part of equality
+  // A pull-request view (`plan --base-policies`): `steps` are only those the head policies add
+  // compared with the base policies, and `removed_steps` those they no longer produce. The
+  // summary counts `steps` only.
+  bool is_diff = false;
+  std::vector<Step> removed_steps;
 
   // True when some step is planned or blocked (held steps alone are no change).
   bool HasChanges() const;
   friend bool operator==(const Plan& a, const Plan& b) {
     return a.at == b.at && a.catalog_hash == b.catalog_hash && a.policy_hash == b.policy_hash &&
            a.summary == b.summary && a.tables == b.tables && a.steps == b.steps &&
-           a.diagnostics == b.diagnostics;
+           a.diagnostics == b.diagnostics && a.is_diff == b.is_diff &&
+           a.removed_steps == b.removed_steps;
   }
 };
 

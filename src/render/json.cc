@@ -65,6 +65,46 @@ std::string OptText(const Json& j, const char* key) {
   return it->get<std::string>();
 }
 
+// One step of RenderJson's output; false + *error when malformed. Throws json exceptions for
+// missing keys (the caller converts them).
+bool StepFromJson(const Json& sj, Step* out, std::string* error) {
+  Step st;
+  auto action = ActionFromName(sj.at("action").get<std::string>());
+  auto reason = ReasonFromName(sj.at("reason").get<std::string>());
+  auto status = StatusFromName(sj.at("status").get<std::string>());
+  if (!action || !reason || !status) {
+    *error = "unknown action, reason or status in step";
+    return false;
+  }
+  st.action = *action;
+  st.reason = *reason;
+  st.status = *status;
+  st.table = {sj.at("table_schema").get<std::string>(), sj.at("table_name").get<std::string>()};
+  st.policy = sj.at("policy").get<std::string>();
+  st.partition = {sj.at("partition_schema").get<std::string>(),
+                  sj.at("partition_name").get<std::string>()};
+  st.from = OptText(sj, "from");
+  st.to = OptText(sj, "to");
+  st.held_by = OptText(sj, "held_by");
+  st.blocked_by = OptText(sj, "blocked_by");
+  for (const Json& h : sj.at("hazards")) {
+    auto hazard = HazardFromName(h.get<std::string>());
+    if (!hazard) {
+      *error = "unknown hazard " + h.get<std::string>();
+      return false;
+    }
+    st.hazards.push_back(*hazard);
+  }
+  st.rows_estimate = sj.at("rows_estimate").get<int64_t>();
+  for (const Json& stj : sj.at("statements")) {
+    st.statements.push_back(Statement{
+        stj.at("sql").get<std::string>(), stj.at("transactional").get<bool>(),
+        stj.at("lock_timeout_ms").get<int64_t>(), stj.at("statement_timeout_ms").get<int64_t>()});
+  }
+  *out = std::move(st);
+  return true;
+}
+
 }  // namespace
 
 std::string RenderJson(const Plan& plan) {
@@ -82,6 +122,11 @@ std::string RenderJson(const Plan& plan) {
   for (const TableReport& t : plan.tables) j["tables"].push_back(TableJson(t));
   j["steps"] = Json::array();
   for (const Step& step : plan.steps) j["steps"].push_back(StepJson(step));
+  if (plan.is_diff) {  // only in pull-request views (plan --base-policies)
+    j["is_diff"] = true;
+    j["removed_steps"] = Json::array();
+    for (const Step& step : plan.removed_steps) j["removed_steps"].push_back(StepJson(step));
+  }
   j["diagnostics"] = Json::array();
   for (const Diagnostic& d : plan.diagnostics) {
     j["diagnostics"].push_back(
@@ -133,40 +178,14 @@ bool PlanFromJson(const std::string& json_text, Plan* plan, std::string* error) 
     }
     for (const Json& sj : j.at("steps")) {
       Step st;
-      auto action = ActionFromName(sj.at("action").get<std::string>());
-      auto reason = ReasonFromName(sj.at("reason").get<std::string>());
-      auto status = StatusFromName(sj.at("status").get<std::string>());
-      if (!action || !reason || !status) {
-        *error = "unknown action, reason or status in step";
-        return false;
-      }
-      st.action = *action;
-      st.reason = *reason;
-      st.status = *status;
-      st.table = {sj.at("table_schema").get<std::string>(), sj.at("table_name").get<std::string>()};
-      st.policy = sj.at("policy").get<std::string>();
-      st.partition = {sj.at("partition_schema").get<std::string>(),
-                      sj.at("partition_name").get<std::string>()};
-      st.from = OptText(sj, "from");
-      st.to = OptText(sj, "to");
-      st.held_by = OptText(sj, "held_by");
-      st.blocked_by = OptText(sj, "blocked_by");
-      for (const Json& h : sj.at("hazards")) {
-        auto hazard = HazardFromName(h.get<std::string>());
-        if (!hazard) {
-          *error = "unknown hazard " + h.get<std::string>();
-          return false;
-        }
-        st.hazards.push_back(*hazard);
-      }
-      st.rows_estimate = sj.at("rows_estimate").get<int64_t>();
-      for (const Json& stj : sj.at("statements")) {
-        st.statements.push_back(Statement{stj.at("sql").get<std::string>(),
-                                          stj.at("transactional").get<bool>(),
-                                          stj.at("lock_timeout_ms").get<int64_t>(),
-                                          stj.at("statement_timeout_ms").get<int64_t>()});
-      }
+      if (!StepFromJson(sj, &st, error)) return false;
       p.steps.push_back(std::move(st));
+    }
+    p.is_diff = j.value("is_diff", false);
+    for (const Json& sj : j.value("removed_steps", Json::array())) {
+      Step st;
+      if (!StepFromJson(sj, &st, error)) return false;
+      p.removed_steps.push_back(std::move(st));
     }
     for (const Json& dj : j.value("diagnostics", Json::array())) {
       Diagnostic d;

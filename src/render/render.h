@@ -24,4 +24,14 @@ bool PlanFromJson(const std::string& json_text, Plan* plan, std::string* error);
 // SET lock_timeout / statement_timeout; non-transactional statements are marked.
 std::string RenderSql(const Plan& plan);
 
+struct MarkdownOptions {
+  std::string id = "default";  // in the hidden marker line: <!-- pgpart plan: <id> -->
+  size_t group_after = 40;     // per table, past this many steps runs of like steps are grouped
+};
+
+// A pull-request comment body (GitHub-flavoured Markdown): headline, a table per database table,
+// held/blocked reasons, drift, the SQL in a collapsed <details> block, and the hidden marker line
+// a CI job uses to update its earlier comment instead of adding a new one.
+std::string RenderMarkdown(const Plan& plan, const MarkdownOptions& options = {});
+
 }  // namespace pgpart

@@ -37,6 +37,25 @@ std::string Plural(int64_t n, const std::string& word) {
   return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
 }
 
+// One step: symbol, action, partition, bounds, reason, rows; then held/blocked/hazard lines.
+void StepLines(std::ostringstream& out, const Step& s, const Style& st, const std::string& prefix) {
+  out << "  " << Symbol(s, st) << " " << prefix << Pad(ActionName(s.action), 15) << " "
+      << s.partition.Sql();
+  if (!s.from.empty()) out << "  [" << s.from << ", " << s.to << ")";
+  out << "  " << ReasonName(s.reason);
+  if (s.rows_estimate > 0) {
+    out << ", " << (s.action == Action::kDrainDefault ? "" : "~") << Plural(s.rows_estimate, "row");
+  }
+  out << "\n";
+  if (s.status == StepStatus::kHeld) out << "      held: " << s.held_by << "\n";
+  if (s.status == StepStatus::kBlocked) out << "      blocked: " << s.blocked_by << "\n";
+  if (!s.hazards.empty()) {
+    out << "      hazards:";
+    for (Hazard h : s.hazards) out << " " << HazardName(h);
+    out << "\n";
+  }
+}
+
 }  // namespace
 
 std::string RenderText(const Plan& plan, const TextOptions& options) {
@@ -61,27 +80,31 @@ std::string RenderText(const Plan& plan, const TextOptions& options) {
     for (const Step& s : plan.steps) {
       if (!(s.table == t.table)) continue;
       any = true;
-      out << "  " << Symbol(s, st) << " " << Pad(ActionName(s.action), 15) << " "
-          << s.partition.Sql();
-      if (!s.from.empty()) out << "  [" << s.from << ", " << s.to << ")";
-      out << "  " << ReasonName(s.reason);
-      if (s.rows_estimate > 0) {
-        out << ", " << (s.action == Action::kDrainDefault ? "" : "~")
-            << Plural(s.rows_estimate, "row");
-      }
-      out << "\n";
-      if (s.status == StepStatus::kHeld) out << "      held: " << s.held_by << "\n";
-      if (s.status == StepStatus::kBlocked) out << "      blocked: " << s.blocked_by << "\n";
-      if (!s.hazards.empty()) {
-        out << "      hazards:";
-        for (Hazard h : s.hazards) out << " " << HazardName(h);
-        out << "\n";
-      }
+      StepLines(out, s, st, "");
     }
-    if (!any) out << "  (no changes)\n";
-    for (const std::string& d : t.drift) out << "  drift: " << d << "\n";
+    for (const Step& s : plan.removed_steps) {
+      if (!(s.table == t.table)) continue;
+      any = true;
+      StepLines(out, s, st, "no longer: ");
+    }
+    if (!any) out << (plan.is_diff ? "  (no change from the base policies)\n" : "  (no changes)\n");
+    if (!plan.is_diff) {  // a diff shows what the change does, not the drift both sides share
+      for (const std::string& d : t.drift) out << "  drift: " << d << "\n";
+    }
   }
   out << "\n";
+  if (plan.is_diff) {
+    const PlanSummary& s = plan.summary;
+    if (plan.steps.empty() && plan.removed_steps.empty()) {
+      out << "No difference: the change leaves the plan as it was.\n";
+    } else {
+      out << "This change adds: " << s.create << " to create, " << s.detach + s.archive
+          << " to detach, " << s.drop << " to drop, " << s.held << " held, " << s.blocked
+          << " blocked; and takes away " << plan.removed_steps.size() << " step"
+          << (plan.removed_steps.size() == 1 ? "" : "s") << ".\n";
+    }
+    return out.str();
+  }
   if (!plan.HasChanges()) {
     out << "No changes. Partitions match the policies.";
     if (plan.summary.held > 0) out << " (" << plan.summary.held << " held)";

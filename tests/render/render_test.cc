@@ -157,3 +157,26 @@ TEST(Render, SqlCommentsOutHeldAndBlockedSteps) {
 
 }  // namespace
 }  // namespace pgpart
+
+namespace pgpart {
+namespace {
+
+TEST(Render, DiffViewShowsAddedAndRemovedStepsButNotSharedDrift) {
+  Plan plan = RichPlan();
+  plan.is_diff = true;
+  plan.removed_steps.push_back(plan.steps.back());
+  plan.steps.pop_back();
+  std::string text = RenderText(plan);
+  EXPECT_NE(text.find("no longer: create"), std::string::npos) << text;
+  EXPECT_EQ(text.find("drift:"), std::string::npos) << text;
+  EXPECT_NE(text.find("This change adds:"), std::string::npos) << text;
+  Plan back;
+  std::string error;
+  ASSERT_TRUE(PlanFromJson(RenderJson(plan), &back, &error)) << error;
+  EXPECT_TRUE(back.is_diff);
+  EXPECT_EQ(back.removed_steps, plan.removed_steps);
+  EXPECT_EQ(back, plan);
+}
+
+}  // namespace
+}  // namespace pgpart
