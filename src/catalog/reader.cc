@@ -62,7 +62,9 @@ SELECT req.nsp, req.rel, c.oid, c.relkind::text, pt.partstrat::text,
      -- locked, since even its size would wait for the lock
      CASE WHEN coalesce(pt.partdefid, 0) <> 0
            AND NOT EXISTS (SELECT 1 FROM locked WHERE relation = pt.partdefid)
-          THEN pg_relation_size(pt.partdefid) END
+          THEN pg_relation_size(pt.partdefid) END,
+     -- every locked relation once (oid=pids;...): the children are checked against it
+     (SELECT string_agg(relation::text || '=' || pids, ';') FROM locked)
 FROM req
 LEFT JOIN pg_namespace n ON n.nspname = req.nsp
 LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = req.rel
@@ -80,6 +82,18 @@ LEFT JOIN locked lk ON lk.relation = c.oid
       w.relkind = row[3].as<std::string>()[0];
       if (!row[8].is_null()) Lock(w, w.table.name, row[8].as<std::string>());
       w.default_empty = !row[9].is_null() && row[9].as<int64_t>() == 0;
+      if (locked_.empty() && !row[10].is_null()) {
+        std::string all = row[10].as<std::string>();
+        for (size_t start = 0; start < all.size();) {
+          size_t end = all.find(';', start);
+          if (end == std::string::npos) end = all.size();
+          const std::string item = all.substr(start, end - start);
+          if (size_t eq = item.find('='); eq != std::string::npos) {
+            locked_[item.substr(0, eq)] = item.substr(eq + 1);
+          }
+          start = end + 1;
+        }
+      }
     }
     if (w.relkind == 'p' && !row[4].is_null()) {
       Table& t = w.table;
@@ -169,8 +183,7 @@ bool CatalogReader::ReadChildrenOnce(Tx& tx, const std::vector<std::string>& oid
   // a lock each), which dominates the read at tens of thousands of children.
   pqxx::result r = ExecParams(tx,
                               R"SQL(
-WITH )SQL" + std::string(kLockedCte) +
-                                  R"SQL(, ix AS (
+WITH ix AS (
 SELECT x.indrelid, sum(ic.relpages)::bigint AS pages
   FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid
  GROUP BY 1
@@ -178,7 +191,7 @@ SELECT x.indrelid, sum(ic.relpages)::bigint AS pages
 SELECT p.ord, n.nspname, c.relname, c.relkind::text, )SQL" +
                                   detach_pending + R"SQL(,
      )SQL" + piece("lower") + R"SQL(, greatest(c.reltuples, 0)::bigint,
-     c.relpages::bigint + coalesce(t.relpages, 0) + coalesce(ix.pages, 0), c.oid, lk.pids,
+     c.relpages::bigint + coalesce(t.relpages, 0) + coalesce(ix.pages, 0), c.oid, NULL::text,
      )SQL" + piece("upper") + R"SQL(
 FROM unnest($1::oid[]) WITH ORDINALITY AS p(oid, ord)
 JOIN pg_inherits i ON i.inhparent = p.oid
@@ -186,7 +199,6 @@ JOIN pg_class c ON c.oid = i.inhrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_class t ON t.oid = c.reltoastrelid
 LEFT JOIN ix ON ix.indrelid = c.oid
-LEFT JOIN locked lk ON lk.relation = c.oid
 )SQL",
                               "{" + Join(oids) + "}");
   struct Row {
@@ -214,7 +226,7 @@ LEFT JOIN locked lk ON lk.relation = c.oid
     c.bytes = row[7].as<int64_t>() * block_size_;
     out.oid = row[8].as<std::string>();
     if (c.sub_partitioned) out.work->sub_partitioned.emplace_back(c.name, row[8].as<uint32_t>());
-    if (!row[9].is_null()) out.locked_by = row[9].as<std::string>();
+    if (auto it = locked_.find(out.oid); it != locked_.end()) out.locked_by = it->second;
     std::optional<Bound> from, to;
     if (decode && t.strategy == "range" && SingleKey(t)) {
       from = DecodeStoredBound(t.key_type, row[5].c_str());

@@ -238,6 +238,9 @@ class CatalogReader {
   int64_t now_micros_ = 0;
   int64_t block_size_ = 8192;
   int round_trips_ = 0;
+  // Relations (oid as text) another session holds ACCESS EXCLUSIVE, with the holders' pids; read
+  // once by the tables query.
+  std::map<std::string, std::string> locked_;
 };
 
 }  // namespace pgpart::reader_internal
