@@ -1,0 +1,96 @@
+#include "plan/diff.h"
+
+#include <map>
+#include <tuple>
+#include <vector>
+
+namespace pgpart {
+namespace {
+
+// What makes two steps "the same" for a reviewer: the same action on the same partition with the
+// same status and the same SQL. Reasons, hazards, row estimates and hold texts follow from these.
+struct StepKey {
+  Action action;
+  QualifiedName table;
+  QualifiedName partition;
+  StepStatus status;
+  std::vector<std::tuple<std::string, bool, int64_t, int64_t>> statements;
+  auto operator<=>(const StepKey&) const = default;
+};
+
+StepKey KeyOf(const Step& s) {
+  StepKey k{s.action, s.table, s.partition, s.status, {}};
+  for (const Statement& st : s.statements) {
+    k.statements.emplace_back(st.sql, st.transactional, st.lock_timeout_ms,
+                              st.statement_timeout_ms);
+  }
+  return k;
+}
+
+// Steps of `from` that `other` lacks, matched one for one, in `from`'s order.
+std::vector<Step> Missing(const std::vector<Step>& from, const std::vector<Step>& other) {
+  std::map<StepKey, int> available;
+  for (const Step& s : other) ++available[KeyOf(s)];
+  std::vector<Step> out;
+  for (const Step& s : from) {
+    auto it = available.find(KeyOf(s));
+    if (it != available.end() && it->second > 0) {
+      --it->second;
+    } else {
+      out.push_back(s);
+    }
+  }
+  return out;
+}
+
+void Count(const Step& s, PlanSummary& summary) {
+  switch (s.status) {
+    case StepStatus::kHeld:
+      ++summary.held;
+      return;
+    case StepStatus::kBlocked:
+      ++summary.blocked;
+      return;
+    case StepStatus::kPlanned:
+      break;
+  }
+  switch (s.action) {
+    case Action::kCreate:
+    case Action::kCreateDefault:
+      ++summary.create;
+      break;
+    case Action::kDrainDefault:
+      ++summary.drain;
+      break;
+    case Action::kDetach:
+    case Action::kFinalizeDetach:
+      ++summary.detach;
+      break;
+    case Action::kArchive:
+      ++summary.archive;
+      break;
+    case Action::kDrop:
+      ++summary.drop;
+      break;
+  }
+}
+
+}  // namespace
+
+Plan DiffPlans(const Plan& base, const Plan& head) {
+  Plan diff;
+  diff.generated_at = head.generated_at;
+  diff.at = head.at;
+  diff.catalog_hash = head.catalog_hash;
+  diff.policy_hash = head.policy_hash;
+  diff.tables = head.tables;
+  diff.diagnostics = head.diagnostics;
+  diff.policy_sources = head.policy_sources;
+  diff.is_diff = true;
+  diff.steps = Missing(head.steps, base.steps);
+  diff.removed_steps = Missing(base.steps, head.steps);
+  for (const Step& s : diff.steps) Count(s, diff.summary);
+  return diff;
+}
+
+}  // namespace pgpart
