@@ -1,0 +1,235 @@
+// Forecast renderers: text calendar, JSON, Markdown.
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "render/forecast_render.h"
+
+namespace pgpart {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+std::string Name(const QualifiedName& n) { return n.schema + "." + n.name; }
+
+std::string Symbol(const Step& s) {
+  if (s.status != StepStatus::kPlanned) return "!";
+  switch (s.action) {
+    case Action::kCreate:
+    case Action::kCreateDefault:
+      return "+";
+    case Action::kDrop:
+      return "-";
+    default:
+      return "~";
+  }
+}
+
+std::string Bounds(const Step& s) {
+  if (s.from.empty() && s.to.empty()) return "";
+  return "[" + s.from + ", " + s.to + ")";
+}
+
+// "held: <reason>" / "blocked: <reason>" for steps that will not run; "" otherwise.
+std::string Why(const Step& s) {
+  if (s.status == StepStatus::kHeld) return "held: " + s.held_by;
+  if (s.status == StepStatus::kBlocked) return "blocked: " + s.blocked_by;
+  return "";
+}
+
+struct Counts {
+  int create = 0, drain = 0, detach = 0, archive = 0, drop = 0, held = 0, blocked = 0;
+};
+
+Counts Count(const Forecast& f) {
+  Counts c;
+  for (const ForecastEvent& e : f.events) {
+    for (const Step& s : e.steps) {
+      if (s.status == StepStatus::kHeld) {
+        ++c.held;
+      } else if (s.status == StepStatus::kBlocked) {
+        ++c.blocked;
+      } else if (s.action == Action::kCreate || s.action == Action::kCreateDefault) {
+        ++c.create;
+      } else if (s.action == Action::kDrainDefault) {
+        ++c.drain;
+      } else if (s.action == Action::kDetach || s.action == Action::kFinalizeDetach) {
+        ++c.detach;
+      } else if (s.action == Action::kArchive) {
+        ++c.archive;
+      } else {
+        ++c.drop;
+      }
+    }
+  }
+  return c;
+}
+
+std::string SummaryLine(const Forecast& f) {
+  if (f.events.empty()) return "Nothing to do until " + f.until + ".";
+  Counts c = Count(f);
+  return std::to_string(f.events.size()) + (f.events.size() == 1 ? " date: " : " dates: ") +
+         std::to_string(c.create) + " to create, " + std::to_string(c.detach + c.archive) +
+         " to detach, " + std::to_string(c.drop) + " to drop, " + std::to_string(c.held) +
+         " held, " + std::to_string(c.blocked) + " blocked.";
+}
+
+std::string StepLine(const Step& s) {
+  std::string line = Symbol(s) + " ";
+  if (s.status != StepStatus::kPlanned) line += StatusName(s.status) + " ";
+  line += ActionName(s.action) + " " + Name(s.partition);
+  if (std::string b = Bounds(s); !b.empty()) line += "  " + b;
+  if (std::string why = Why(s); !why.empty()) line += "  (" + why + ")";
+  return line;
+}
+
+// Markdown-escapes text for a table cell: backslash before punctuation that could start markup,
+// entities for angle brackets and ampersands, newlines as spaces.
+std::string Cell(const std::string& text) {
+  std::string out;
+  for (char ch : text) {
+    switch (ch) {
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '\n':
+      case '\r':
+        out += ' ';
+        break;
+      case '\\':
+      case '`':
+      case '*':
+      case '_':
+      case '[':
+      case ']':
+      case '|':
+      case '#':
+      case '~':
+      case '!':
+        out += '\\';
+        out += ch;
+        break;
+      default:
+        out += ch;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string RenderForecastText(const Forecast& f) {
+  std::string out = "Forecast from " + f.at + " to " + f.until + " (dates in " + f.time_zone +
+                    ")\n\n";
+  size_t width = 10;
+  for (const ForecastEvent& e : f.events) width = std::max(width, e.local.size());
+  const std::string indent(width + 2, ' ');
+  for (const ForecastEvent& e : f.events) {
+    std::string head = e.local + std::string(width + 2 - e.local.size(), ' ');
+    bool first = true;
+    for (const Step& s : e.steps) {
+      out += (first ? head : indent) + StepLine(s) + "\n";
+      first = false;
+    }
+    for (const std::string& note : e.notes) {
+      out += (first ? head : indent) + "note: " + note + "\n";
+      first = false;
+    }
+  }
+  if (!f.events.empty()) out += "\n";
+  for (const NotForecast& n : f.not_forecast) {
+    out += "Not forecast: " + Name(n.table) + " (policy " + n.policy + "): " + n.reason + "\n";
+  }
+  for (const Diagnostic& d : f.diagnostics) out += d.Format() + "\n";
+  if (!f.error.empty()) out += "error: " + f.error + "\n";
+  out += SummaryLine(f) + "\n";
+  return out;
+}
+
+std::string RenderForecastJson(const Forecast& f) {
+  Json j;
+  j["format_version"] = 1;
+  j["at"] = f.at;
+  j["until"] = f.until;
+  j["time_zone"] = f.time_zone;
+  Counts c = Count(f);
+  j["summary"] = Json{{"events", f.events.size()}, {"create", c.create}, {"drain", c.drain},
+                      {"detach", c.detach},        {"archive", c.archive}, {"drop", c.drop},
+                      {"held", c.held},            {"blocked", c.blocked}};
+  j["events"] = Json::array();
+  for (const ForecastEvent& e : f.events) {
+    Json ej;
+    ej["at"] = e.at;
+    ej["local"] = e.local;
+    ej["steps"] = Json::array();
+    for (const Step& s : e.steps) {
+      Json sj;
+      sj["action"] = ActionName(s.action);
+      sj["table"] = Name(s.table);
+      sj["policy"] = s.policy;
+      sj["partition"] = Name(s.partition);
+      sj["from"] = s.from.empty() ? Json(nullptr) : Json(s.from);
+      sj["to"] = s.to.empty() ? Json(nullptr) : Json(s.to);
+      sj["reason"] = ReasonName(s.reason);
+      sj["status"] = StatusName(s.status);
+      sj["held_by"] = s.held_by.empty() ? Json(nullptr) : Json(s.held_by);
+      sj["blocked_by"] = s.blocked_by.empty() ? Json(nullptr) : Json(s.blocked_by);
+      sj["hazards"] = Json::array();
+      for (Hazard h : s.hazards) sj["hazards"].push_back(HazardName(h));
+      sj["rows_estimate"] = s.rows_estimate;
+      ej["steps"].push_back(std::move(sj));
+    }
+    ej["notes"] = e.notes;
+    j["events"].push_back(std::move(ej));
+  }
+  j["not_forecast"] = Json::array();
+  for (const NotForecast& n : f.not_forecast) {
+    j["not_forecast"].push_back(
+        Json{{"table", Name(n.table)}, {"policy", n.policy}, {"reason", n.reason}});
+  }
+  j["diagnostics"] = Json::array();
+  for (const Diagnostic& d : f.diagnostics) j["diagnostics"].push_back(d.Format());
+  j["error"] = f.error.empty() ? Json(nullptr) : Json(f.error);
+  return j.dump(2) + "\n";
+}
+
+std::string RenderForecastMarkdown(const Forecast& f) {
+  std::string out = "### pgpart forecast\n\n";
+  out += "From " + Cell(f.at) + " to " + Cell(f.until) + " (dates in " + Cell(f.time_zone) +
+         "). " + Cell(SummaryLine(f)) + "\n\n";
+  if (!f.events.empty()) {
+    out += "| When | Step | Partition | Bounds | Notes |\n";
+    out += "|---|---|---|---|---|\n";
+    for (const ForecastEvent& e : f.events) {
+      bool first = true;
+      for (const Step& s : e.steps) {
+        std::string step = Symbol(s) + " " + ActionName(s.action);
+        out += "| " + (first ? Cell(e.local) : std::string()) + " | " + Cell(step) + " | " +
+               Cell(Name(s.partition)) + " | " + Cell(Bounds(s)) + " | " + Cell(Why(s)) + " |\n";
+        first = false;
+      }
+      for (const std::string& note : e.notes) {
+        out += "| " + (first ? Cell(e.local) : std::string()) + " | note | | | " + Cell(note) +
+               " |\n";
+        first = false;
+      }
+    }
+    out += "\n";
+  }
+  for (const NotForecast& n : f.not_forecast) {
+    out += "- Not forecast: " + Cell(Name(n.table)) + " (policy " + Cell(n.policy) +
+           "): " + Cell(n.reason) + "\n";
+  }
+  for (const Diagnostic& d : f.diagnostics) out += "- " + Cell(d.Format()) + "\n";
+  if (!f.error.empty()) out += "- error: " + Cell(f.error) + "\n";
+  return out;
+}
+
+}  // namespace pgpart
