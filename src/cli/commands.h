@@ -53,4 +53,16 @@ struct ApplyArgs {
 CLI::App* AddApplyCommand(CLI::App& app, ApplyArgs& args);
 int RunApply(const ApplyArgs& args);
 
+struct ForecastArgs {
+  std::vector<std::string> files;
+  std::string dsn;
+  std::string catalog;
+  std::string at;     // ISO 8601; empty = the database's (or snapshot's) clock
+  std::string until;  // required: date or timestamp (UTC unless an offset is given)
+  std::string format = "text";  // text | json | markdown
+  std::string output;
+};
+CLI::App* AddForecastCommand(CLI::App& app, ForecastArgs& args);
+int RunForecast(const ForecastArgs& args);
+
 }  // namespace pgpart::cli

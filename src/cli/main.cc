@@ -16,10 +16,12 @@ int main(int argc, char** argv) {
   SnapshotArgs snapshot_args;
   LintArgs lint_args;
   ApplyArgs apply_args;
+  ForecastArgs forecast_args;
   CLI::App* plan = AddPlanCommand(app, plan_args);
   CLI::App* snapshot = AddSnapshotCommand(app, snapshot_args);
   CLI::App* apply = AddApplyCommand(app, apply_args);
   CLI::App* lint = AddLintCommand(app, lint_args);
+  CLI::App* forecast = AddForecastCommand(app, forecast_args);
   CLI::App* version = app.add_subcommand("version", "Print the version");
 
   try {
@@ -38,6 +40,7 @@ int main(int argc, char** argv) {
   if (apply->parsed()) return RunApply(apply_args);
   if (snapshot->parsed()) return RunSnapshot(snapshot_args);
   if (lint->parsed()) return RunLint(lint_args);
+  if (forecast->parsed()) return RunForecast(forecast_args);
   if (version->parsed()) {
     std::cout << "pgpart " << PGPART_VERSION << "\n";
     return kExitOk;
