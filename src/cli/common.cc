@@ -10,6 +10,7 @@
 #include "catalog/reader.h"
 #include "catalog/snapshot.h"
 #include "core/calendar.h"
+#include "plan/diff.h"
 #include "plan/planner.h"
 
 namespace pgpart::cli {
@@ -75,6 +76,11 @@ bool LoadCatalog(const std::string& snapshot_path, const std::string& dsn,
   if (policies != nullptr) {
     for (const Policy& p : *policies) {
       for (const QualifiedName& t : p.tables) {
+        // Read each table once (a diff's base and head policies usually name the same tables).
+        if (std::any_of(requests.begin(), requests.end(),
+                        [&](const TableRequest& r) { return r.name == t; })) {
+          continue;
+        }
         TableRequest r;
         r.name = t;
         if (p.strategy == Strategy::kRange) r.interval = p.interval;
@@ -89,42 +95,88 @@ bool LoadCatalog(const std::string& snapshot_path, const std::string& dsn,
   return true;
 }
 
-bool MakePlan(const PlanInputs& in, PolicySet* set, Plan* plan) {
-  *set = LoadPolicies(in.files);
+namespace {
+
+// Loads policies and applies the execution overrides. False (after printing why) on errors.
+bool LoadWithOverrides(const std::vector<std::string>& files, const PlanInputs& in,
+                       PolicySet* set) {
+  *set = LoadPolicies(files);
   if (ReportDiagnostics(set->diagnostics)) return false;
   for (Policy& p : set->policies) {
     if (in.lock_timeout_ms) p.execution.lock_timeout_ms = *in.lock_timeout_ms;
     if (in.statement_timeout_ms) p.execution.statement_timeout_ms = *in.statement_timeout_ms;
     if (in.retries) p.execution.retries = *in.retries;
   }
-  Catalog catalog;
-  if (!LoadCatalog(in.catalog, in.dsn, &set->policies, &catalog)) return false;
+  return true;
+}
 
-  int64_t now = 0;
-  if (!in.at.empty()) {
-    auto at = ParseInstant(in.at, FindZone("UTC"));
+// The instant to plan for: --at, else the catalog's clock. False (after printing why) if none.
+bool ResolveNow(const std::string& at_flag, const Catalog& catalog, int64_t* now) {
+  if (!at_flag.empty()) {
+    auto at = ParseInstant(at_flag, FindZone("UTC"));
     if (!at) {
-      std::cerr << "error: --at '" << in.at
+      std::cerr << "error: --at '" << at_flag
                 << "' is not an ISO 8601 date or timestamp (e.g. 2026-11-21T12:00:00Z)\n";
       return false;
     }
-    now = *at;
+    *now = *at;
   } else if (catalog.now_micros) {
     // Whole seconds: the plan's `at` stays readable and a re-plan in the same second matches.
-    now = *catalog.now_micros / 1'000'000 * 1'000'000;
+    *now = *catalog.now_micros / 1'000'000 * 1'000'000;
   } else {
     std::cerr << "error: the snapshot records no clock; pass --at\n";
     return false;
   }
+  return true;
+}
+
+// Plans one policy set and fills generated_at and the policy sources.
+bool PlanWith(const PolicySet& set, const Catalog& catalog, int64_t now, const PlanInputs& in,
+              Plan* plan) {
   PlanOptions options;
   options.max_drops = in.max_drops;
-  *plan = ComputePlan(set->policies, catalog, now, options);
+  *plan = ComputePlan(set.policies, catalog, now, options);
   plan->generated_at = InstantText(GeneratedAtMicros());
-  for (const std::string& file : set->files) {
+  for (const std::string& file : set.files) {
     std::string text;
     if (!ReadFile(file, &text)) return false;
     plan->policy_sources.push_back(PolicySource{file, std::move(text)});
   }
+  return true;
+}
+
+}  // namespace
+
+bool MakePlan(const PlanInputs& in, PolicySet* set, Plan* plan) {
+  if (!LoadWithOverrides(in.files, in, set)) return false;
+  Catalog catalog;
+  if (!LoadCatalog(in.catalog, in.dsn, &set->policies, &catalog)) return false;
+  int64_t now = 0;
+  if (!ResolveNow(in.at, catalog, &now)) return false;
+  return PlanWith(*set, catalog, now, in, plan);
+}
+
+bool MakeDiffPlan(const PlanInputs& in, const std::vector<std::string>& base_files,
+                  PolicySet* set, Plan* plan) {
+  if (!LoadWithOverrides(in.files, in, set)) return false;
+  PolicySet base_set;
+  if (!base_files.empty() && !LoadWithOverrides(base_files, in, &base_set)) {
+    std::cerr << "error: the base policies cannot be read\n";
+    return false;
+  }
+  std::vector<Policy> all = set->policies;
+  all.insert(all.end(), base_set.policies.begin(), base_set.policies.end());
+  Catalog catalog;
+  if (!LoadCatalog(in.catalog, in.dsn, &all, &catalog)) return false;
+  int64_t now = 0;
+  if (!ResolveNow(in.at, catalog, &now)) return false;
+  Plan head, base;
+  if (!PlanWith(*set, catalog, now, in, &head)) return false;
+  if (!PlanWith(base_set, catalog, now, in, &base)) return false;
+  for (const Diagnostic& d : base.diagnostics) {
+    std::cerr << "base policies: " << d.Format() << "\n";
+  }
+  *plan = DiffPlans(base, head);
   return true;
 }
 

@@ -54,6 +54,13 @@ struct PlanInputs {
 // policies or the catalog cannot be read.
 bool MakePlan(const PlanInputs& inputs, PolicySet* policies, Plan* plan);
 
+// The pull-request view: plans `in.files` (head) and `base_files` (base; empty = no policies)
+// against ONE catalog read (the tables of both) at ONE clock, and returns DiffPlans(base, head)
+// with the head's policy sources. Base planning diagnostics are printed as warnings. False (after
+// printing why) when either policy set or the catalog cannot be read.
+bool MakeDiffPlan(const PlanInputs& in, const std::vector<std::string>& base_files,
+                  PolicySet* policies, Plan* plan);
+
 // The policies a saved plan carries (its policy_sources), checked against its policy_hash.
 bool PoliciesFromPlan(const Plan& plan, PolicySet* policies);
 
