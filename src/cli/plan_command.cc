@@ -42,13 +42,15 @@ bool Git(const std::vector<std::string>& args, std::string* out) {
   std::vector<std::string> argv = {"git"};
   argv.insert(argv.end(), args.begin(), args.end());
   ProcessResult r = RunProcess(argv, {}, kGitTimeoutMs);
+  std::string shown = "git";
+  for (const std::string& a : args) shown += " " + a;
   if (!r.started || r.timed_out || r.signaled || r.exit_code != 0) {
-    std::cerr << "error: git " << (args.empty() ? "" : args[0]) << " failed: "
-              << (r.timed_out ? "timed out" : r.error) << "\n";
+    std::cerr << "error: " << shown << " failed: " << (r.timed_out ? "timed out" : r.error)
+              << (r.error.ends_with("\n") ? "" : "\n");
     return false;
   }
   if (r.truncated) {
-    std::cerr << "error: git " << args[0] << ": output too large\n";
+    std::cerr << "error: " << shown << ": output too large\n";
     return false;
   }
   *out = std::move(r.output);
