@@ -225,6 +225,12 @@ int RunApply(const ApplyArgs& args) {
       std::cerr << "error: " << args.plan_file << ": " << error << "\n";
       return kExitError;
     }
+    if (plan.is_diff) {
+      std::cerr << "error: " << args.plan_file
+                << " is a pull-request diff (plan --base/--base-policies), not a whole plan; save "
+                   "the plan to apply without --base\n";
+      return kExitError;
+    }
     if (!PoliciesFromPlan(plan, &set)) return kExitError;
     if (!CheckNotStale(plan, set.policies, dsn)) return kExitError;
   } else {

@@ -5,26 +5,17 @@
 #include <string>
 
 #include "render/forecast_render.h"
+#include "render/markdown_text.h"
 
 namespace pgpart {
 namespace {
 
+using render_internal::EscapeInline;
+using render_internal::StepSymbol;
+
 using Json = nlohmann::ordered_json;
 
 std::string Name(const QualifiedName& n) { return n.schema + "." + n.name; }
-
-std::string Symbol(const Step& s) {
-  if (s.status != StepStatus::kPlanned) return "!";
-  switch (s.action) {
-    case Action::kCreate:
-    case Action::kCreateDefault:
-      return "+";
-    case Action::kDrop:
-      return "-";
-    default:
-      return "~";
-  }
-}
 
 std::string Bounds(const Step& s) {
   if (s.from.empty() && s.to.empty()) return "";
@@ -76,7 +67,7 @@ std::string SummaryLine(const Forecast& f) {
 }
 
 std::string StepLine(const Step& s) {
-  std::string line = Symbol(s) + " ";
+  std::string line = StepSymbol(s) + " ";
   if (s.status != StepStatus::kPlanned) line += StatusName(s.status) + " ";
   line += ActionName(s.action) + " " + Name(s.partition);
   if (std::string b = Bounds(s); !b.empty()) line += "  " + b;
@@ -84,50 +75,11 @@ std::string StepLine(const Step& s) {
   return line;
 }
 
-// Markdown-escapes text for a table cell: backslash before punctuation that could start markup,
-// entities for angle brackets and ampersands, newlines as spaces.
-std::string Cell(const std::string& text) {
-  std::string out;
-  for (char ch : text) {
-    switch (ch) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '\n':
-      case '\r':
-        out += ' ';
-        break;
-      case '\\':
-      case '`':
-      case '*':
-      case '_':
-      case '[':
-      case ']':
-      case '|':
-      case '#':
-      case '~':
-      case '!':
-        out += '\\';
-        out += ch;
-        break;
-      default:
-        out += ch;
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string RenderForecastText(const Forecast& f) {
-  std::string out = "Forecast from " + f.at + " to " + f.until + " (dates in " + f.time_zone +
-                    ")\n\n";
+  std::string out =
+      "Forecast from " + f.at + " to " + f.until + " (dates in " + f.time_zone + ")\n\n";
   size_t width = 10;
   for (const ForecastEvent& e : f.events) width = std::max(width, e.local.size());
   const std::string indent(width + 2, ' ');
@@ -160,9 +112,14 @@ std::string RenderForecastJson(const Forecast& f) {
   j["until"] = f.until;
   j["time_zone"] = f.time_zone;
   Counts c = Count(f);
-  j["summary"] = Json{{"events", f.events.size()}, {"create", c.create}, {"drain", c.drain},
-                      {"detach", c.detach},        {"archive", c.archive}, {"drop", c.drop},
-                      {"held", c.held},            {"blocked", c.blocked}};
+  j["summary"] = Json{{"events", f.events.size()},
+                      {"create", c.create},
+                      {"drain", c.drain},
+                      {"detach", c.detach},
+                      {"archive", c.archive},
+                      {"drop", c.drop},
+                      {"held", c.held},
+                      {"blocked", c.blocked}};
   j["events"] = Json::array();
   for (const ForecastEvent& e : f.events) {
     Json ej;
@@ -202,33 +159,34 @@ std::string RenderForecastJson(const Forecast& f) {
 
 std::string RenderForecastMarkdown(const Forecast& f) {
   std::string out = "### pgpart forecast\n\n";
-  out += "From " + Cell(f.at) + " to " + Cell(f.until) + " (dates in " + Cell(f.time_zone) +
-         "). " + Cell(SummaryLine(f)) + "\n\n";
+  out += "From " + EscapeInline(f.at) + " to " + EscapeInline(f.until) + " (dates in " +
+         EscapeInline(f.time_zone) + "). " + EscapeInline(SummaryLine(f)) + "\n\n";
   if (!f.events.empty()) {
     out += "| When | Step | Partition | Bounds | Notes |\n";
     out += "|---|---|---|---|---|\n";
     for (const ForecastEvent& e : f.events) {
       bool first = true;
       for (const Step& s : e.steps) {
-        std::string step = Symbol(s) + " " + ActionName(s.action);
-        out += "| " + (first ? Cell(e.local) : std::string()) + " | " + Cell(step) + " | " +
-               Cell(Name(s.partition)) + " | " + Cell(Bounds(s)) + " | " + Cell(Why(s)) + " |\n";
+        std::string step = StepSymbol(s) + " " + ActionName(s.action);
+        out += "| " + (first ? EscapeInline(e.local) : std::string()) + " | " + EscapeInline(step) +
+               " | " + EscapeInline(Name(s.partition)) + " | " + EscapeInline(Bounds(s)) + " | " +
+               EscapeInline(Why(s)) + " |\n";
         first = false;
       }
       for (const std::string& note : e.notes) {
-        out += "| " + (first ? Cell(e.local) : std::string()) + " | note | | | " + Cell(note) +
-               " |\n";
+        out += "| " + (first ? EscapeInline(e.local) : std::string()) + " | note | | | " +
+               EscapeInline(note) + " |\n";
         first = false;
       }
     }
     out += "\n";
   }
   for (const NotForecast& n : f.not_forecast) {
-    out += "- Not forecast: " + Cell(Name(n.table)) + " (policy " + Cell(n.policy) +
-           "): " + Cell(n.reason) + "\n";
+    out += "- Not forecast: " + EscapeInline(Name(n.table)) + " (policy " + EscapeInline(n.policy) +
+           "): " + EscapeInline(n.reason) + "\n";
   }
-  for (const Diagnostic& d : f.diagnostics) out += "- " + Cell(d.Format()) + "\n";
-  if (!f.error.empty()) out += "- error: " + Cell(f.error) + "\n";
+  for (const Diagnostic& d : f.diagnostics) out += "- " + EscapeInline(d.Format()) + "\n";
+  if (!f.error.empty()) out += "- error: " + EscapeInline(f.error) + "\n";
   return out;
 }
 

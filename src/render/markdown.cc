@@ -7,72 +7,22 @@
 #include <algorithm>
 #include <sstream>
 
+#include "render/markdown_text.h"
 #include "render/render.h"
 
 namespace pgpart {
 namespace {
 
+using render_internal::EscapeHtml;
+using render_internal::EscapeInline;
+using render_internal::EscapeItem;
+using render_internal::Fence;
+using render_internal::Plural;
+using render_internal::StepSymbol;
+
 constexpr char kNoBounds[] = "\xE2\x80\x94";  // em dash
 constexpr char kTimes[] = "\xC3\x97";         // multiplication sign
 constexpr char kEllipsis[] = "\xE2\x80\xA6";
-
-// Inline Markdown text (table cells, list items, headings): HTML specials become entities,
-// Markdown punctuation is backslash-escaped (valid for any ASCII punctuation in CommonMark, and
-// `\|` is what GFM tables take inside a cell), newlines become <br> so a cell stays on its row.
-std::string EscapeInline(const std::string& text) {
-  std::string out;
-  out.reserve(text.size() + 8);
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '\r':
-        if (i + 1 < text.size() && text[i + 1] == '\n') ++i;
-        out += "<br>";
-        break;
-      case '\n': out += "<br>"; break;
-      case '\\': case '|': case '`': case '*': case '_': case '[': case ']': case '#':
-      case '!': case '~': case '$':
-        out += '\\';
-        out += c;
-        break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-// A list item's text: as EscapeInline, and what would otherwise start a nested block at the
-// beginning of the item (indentation, "- ", "+ ", "1. ") is neutralised.
-std::string EscapeItem(const std::string& text) {
-  size_t start = text.find_first_not_of(" \t");
-  std::string out = EscapeInline(start == std::string::npos ? "" : text.substr(start));
-  if (!out.empty() && (out[0] == '-' || out[0] == '+' || out[0] == '=')) return "\\" + out;
-  size_t digits = 0;
-  while (digits < out.size() && out[digits] >= '0' && out[digits] <= '9') ++digits;
-  if (digits > 0 && digits < out.size() && (out[digits] == '.' || out[digits] == ')')) {
-    out.insert(digits, "\\");
-  }
-  return out;
-}
-
-// Text inside a raw HTML block (<summary>): only HTML specials matter there.
-std::string EscapeHtml(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      case '\n': case '\r': out += ' '; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 // The marker id cannot end the HTML comment early or spill onto another line: only a safe
 // character set is kept, "--" collapses to "-", no trailing "-".
@@ -87,24 +37,6 @@ std::string SanitizeId(const std::string& id) {
   }
   while (!out.empty() && out.back() == '-') out.pop_back();
   return out.empty() ? "default" : out;
-}
-
-std::string Plural(int64_t n, const std::string& word) {
-  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
-}
-
-// Terraform's symbols, as the text renderer uses them.
-std::string Symbol(const Step& s) {
-  if (s.status != StepStatus::kPlanned) return "!";
-  switch (s.action) {
-    case Action::kCreate:
-    case Action::kCreateDefault:
-      return "+";
-    case Action::kDrop:
-      return "-";
-    default:
-      return "~";
-  }
 }
 
 std::string Bounds(const std::string& from, const std::string& to) {
@@ -134,7 +66,7 @@ constexpr char kHeader[] =
     "| --- | --- | --- | ---: | --- | --- |\n";
 
 std::string StepRow(const Step& s, bool removed) {
-  std::string step = (removed ? "no longer: `" : "`") + Symbol(s) + "` " + ActionName(s.action);
+  std::string step = (removed ? "no longer: `" : "`") + StepSymbol(s) + "` " + ActionName(s.action);
   return Row({step, EscapeInline(s.partition.Sql()), Bounds(s.from, s.to),
               Rows(s.rows_estimate, s.action != Action::kDrainDefault), HazardCell(s.hazards),
               StatusName(s.status)});
@@ -170,14 +102,13 @@ std::string GroupedRows(const std::vector<Item>& items) {
         }
       }
       std::sort(hazards.begin(), hazards.end());
-      std::string step = (items[i].removed ? "no longer: `" : "`") + Symbol(first) + "` " +
+      std::string step = (items[i].removed ? "no longer: `" : "`") + StepSymbol(first) + "` " +
                          std::to_string(j - i) + " " + kTimes + " " + ActionName(first.action);
       out += Row({step,
                   EscapeInline(first.partition.Sql()) + " " + kEllipsis + " " +
                       EscapeInline(last.partition.Sql()),
-                  Bounds(first.from, last.to),
-                  Rows(rows, first.action != Action::kDrainDefault), HazardCell(hazards),
-                  StatusName(first.status)});
+                  Bounds(first.from, last.to), Rows(rows, first.action != Action::kDrainDefault),
+                  HazardCell(hazards), StatusName(first.status)});
     }
     i = j;
   }
@@ -213,16 +144,6 @@ std::string Headline(const Plan& plan) {
   return counts.empty() ? Plural(static_cast<int64_t>(plan.steps.size()), "step") : counts;
 }
 
-// A fence longer than any backtick run in the text, so the text cannot close it.
-std::string Fence(const std::string& text) {
-  size_t longest = 0, run = 0;
-  for (char c : text) {
-    run = c == '`' ? run + 1 : 0;
-    longest = std::max(longest, run);
-  }
-  return std::string(std::max<size_t>(3, longest + 1), '`');
-}
-
 void TableSection(std::ostringstream& out, const Plan& plan, const TableReport& t,
                   const MarkdownOptions& options) {
   const PartitionSummary& p = t.partitions;
@@ -230,8 +151,8 @@ void TableSection(std::ostringstream& out, const Plan& plan, const TableReport& 
   if (!t.policy.empty()) {
     out << "Policy " << EscapeInline(t.policy) << ", key " << EscapeInline(t.key) << ". "
         << Plural(p.count, "partition");
-    if (!p.oldest.empty()) out << " from " << EscapeInline(p.oldest) << " to "
-                               << EscapeInline(p.newest);
+    if (!p.oldest.empty())
+      out << " from " << EscapeInline(p.oldest) << " to " << EscapeInline(p.newest);
     if (!p.covered_until.empty()) out << ", covered until " << EscapeInline(p.covered_until);
     if (p.has_default) out << ", default partition: " << Plural(p.default_rows, "row");
     out << ".\n";
@@ -250,8 +171,8 @@ void TableSection(std::ostringstream& out, const Plan& plan, const TableReport& 
     for (const Item& i : items) out << StepRow(*i.step, i.removed);
   } else {
     out << "\n" << kHeader << GroupedRows(items);
-    out << "\n<details><summary>All " << items.size() << " steps on "
-        << EscapeHtml(t.table.Sql()) << "</summary>\n\n"
+    out << "\n<details><summary>All " << items.size() << " steps on " << EscapeHtml(t.table.Sql())
+        << "</summary>\n\n"
         << kHeader;
     for (const Item& i : items) out << StepRow(*i.step, i.removed);
     out << "\n</details>\n";
@@ -264,8 +185,8 @@ void TableSection(std::ostringstream& out, const Plan& plan, const TableReport& 
     first = false;
     bool held = s.status == StepStatus::kHeld;
     out << "- **" << (held ? "held" : "blocked") << "** " << ActionName(s.action) << " "
-        << EscapeInline(s.partition.Sql()) << ": "
-        << EscapeItem(held ? s.held_by : s.blocked_by) << "\n";
+        << EscapeInline(s.partition.Sql()) << ": " << EscapeItem(held ? s.held_by : s.blocked_by)
+        << "\n";
   }
   if (!plan.is_diff && !t.drift.empty()) {  // a diff shows the change, not drift both sides share
     out << "\nDrift:\n\n";

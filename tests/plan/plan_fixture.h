@@ -1,6 +1,6 @@
 #pragma once
-// Test helpers for the planner: fake catalogs, policies from YAML text, a fixed clock, and a
-// simulated apply that turns a plan's steps into catalog changes (for idempotence tests).
+// Test helpers for the planner: fake catalogs, policies from YAML text and a fixed clock. A plan's
+// effect on a catalog is plan/simulate.h's SimulateApply.
 
 #include <string>
 #include <vector>
@@ -31,8 +31,6 @@ void AddDefault(Table& t, int64_t rows = 0);
 
 Catalog CatalogOf(std::vector<Table> tables);
 
-// Applies planned steps to the catalog as the executor would (creates, drains, detaches, drops).
-void SimulateApply(const Plan& plan, Catalog& catalog);
 
 // Steps of one action, in plan order.
 std::vector<Step> StepsOf(const Plan& plan, Action action);

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "plan/simulate.h"
 #include "plan_fixture.h"
 #include "policy/loader.h"
 
@@ -19,7 +20,6 @@ using ::pgpart::testing::CatalogOf;
 using ::pgpart::testing::Names;
 using ::pgpart::testing::Policies;
 using ::pgpart::testing::RangeTable;
-using ::pgpart::testing::SimulateApply;
 using ::pgpart::testing::StepsOf;
 using V = std::vector<std::string>;
 

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "../plan/plan_fixture.h"
+#include "golden_fixture.h"
 #include "plan/forecast.h"
 
 namespace pgpart {
@@ -81,25 +82,16 @@ spec:
 )";
 
 Forecast HostileForecast() {
-  Table t = RangeTable("\"Odd | <b>Schema</b>\".\"a_very_long_table_name_with_*stars*_and_|pipes|_x\"",
-                       "ts", KeyType::kTimestampTz);
+  Table t =
+      RangeTable("\"Odd | <b>Schema</b>\".\"a_very_long_table_name_with_*stars*_and_|pipes|_x\"",
+                 "ts", KeyType::kTimestampTz);
   return ComputeForecast(Policies(kHostile), CatalogOf({t}), At("2026-03-20T12:00:00Z"),
                          At("2026-05-01T00:00:00Z"));
 }
 
-void ExpectGolden(const std::string& name, const std::string& actual) {
-  const std::string path = std::string(PGPART_SOURCE_DIR) + "/tests/golden/" + name;
-  if (std::getenv("PGPART_UPDATE_GOLDEN") != nullptr) {
-    std::ofstream(path, std::ios::binary) << actual;
-  }
-  std::ifstream in(path, std::ios::binary);
-  ASSERT_TRUE(in) << "missing golden file " << path << " (run with PGPART_UPDATE_GOLDEN=1)";
-  std::stringstream expected;
-  expected << in.rdbuf();
-  EXPECT_EQ(expected.str(), actual) << "golden file " << path << " differs";
+TEST(ForecastRender, TextGolden) {
+  ExpectGolden("forecast.txt", RenderForecastText(DemoForecast()));
 }
-
-TEST(ForecastRender, TextGolden) { ExpectGolden("forecast.txt", RenderForecastText(DemoForecast())); }
 TEST(ForecastRender, JsonGolden) {
   ExpectGolden("forecast.json", RenderForecastJson(DemoForecast()));
 }
@@ -134,10 +126,9 @@ TEST(ForecastRender, JsonHasStableKeysAndCounts) {
   size_t steps = 0;
   for (const auto& e : j["events"]) steps += e["steps"].size();
   const auto& s = j["summary"];
-  EXPECT_EQ(steps, s["create"].get<size_t>() + s["detach"].get<size_t>() +
-                       s["drop"].get<size_t>() + s["held"].get<size_t>() +
-                       s["archive"].get<size_t>() + s["drain"].get<size_t>() +
-                       s["blocked"].get<size_t>());
+  EXPECT_EQ(steps, s["create"].get<size_t>() + s["detach"].get<size_t>() + s["drop"].get<size_t>() +
+                       s["held"].get<size_t>() + s["archive"].get<size_t>() +
+                       s["drain"].get<size_t>() + s["blocked"].get<size_t>());
   ASSERT_EQ(j["not_forecast"].size(), 1u);
   EXPECT_EQ(j["not_forecast"][0]["table"], "public.events");
 }
