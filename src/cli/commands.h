@@ -18,6 +18,10 @@ struct PlanArgs {
   bool detailed_exitcode = false;
   int max_drops = -1;
   bool color = false;
+  // Pull-request review.
+  std::string comment_id = "default";  // --comment-id: the Markdown comment's marker id
+  std::string base_policies;           // --base-policies DIR
+  std::string base_ref;                // --base REF
 };
 CLI::App* AddPlanCommand(CLI::App& app, PlanArgs& args);
 int RunPlan(const PlanArgs& args);
@@ -57,8 +61,8 @@ struct ForecastArgs {
   std::vector<std::string> files;
   std::string dsn;
   std::string catalog;
-  std::string at;     // ISO 8601; empty = the database's (or snapshot's) clock
-  std::string until;  // required: date or timestamp (UTC unless an offset is given)
+  std::string at;               // ISO 8601; empty = the database's (or snapshot's) clock
+  std::string until;            // required: date or timestamp (UTC unless an offset is given)
   std::string format = "text";  // text | json | markdown
   std::string output;
 };

@@ -8,8 +8,8 @@
 #include <iostream>
 #include <system_error>
 
-#include "catalog/catalog.h"
 #include "apply/process.h"
+#include "catalog/catalog.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "core/calendar.h"
@@ -21,19 +21,6 @@ namespace pgpart::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-// The pull-request flags. They live here rather than in PlanArgs (commands.h) so this file owns
-// them; CLI11 binds to them once per process.
-struct PlanReviewArgs {
-  std::string comment_id = "default";
-  std::string base_policies;  // --base-policies DIR
-  std::string base_ref;       // --base REF
-};
-
-PlanReviewArgs& ReviewArgs() {
-  static PlanReviewArgs args;
-  return args;
-}
 
 constexpr int64_t kGitTimeoutMs = 60'000;
 
@@ -152,17 +139,16 @@ CLI::App* AddPlanCommand(CLI::App& app, PlanArgs& args) {
                   "the database's now() (a snapshot's: when it was taken)");
   cmd->add_option("--format", args.format, "Output format")
       ->check(CLI::IsMember({"text", "json", "sql", "markdown"}));
-  PlanReviewArgs& review = ReviewArgs();
-  cmd->add_option("--comment-id", review.comment_id,
+  cmd->add_option("--comment-id", args.comment_id,
                   "With --format markdown: the id in the hidden marker line "
                   "(<!-- pgpart plan: ID -->) a CI job finds its earlier comment by")
       ->capture_default_str();
   auto* base_dir =
-      cmd->add_option("--base-policies", review.base_policies,
+      cmd->add_option("--base-policies", args.base_policies,
                       "Show only what the policies change compared with these (file or folder): "
                       "steps they add and steps they remove, on the same catalog and clock")
           ->check(CLI::ExistingPath);
-  cmd->add_option("--base", review.base_ref,
+  cmd->add_option("--base", args.base_ref,
                   "Like --base-policies, with the -f paths as they are at this git ref (e.g. "
                   "origin/main)")
       ->excludes(base_dir);
@@ -185,15 +171,14 @@ int RunPlan(const PlanArgs& args) {
   inputs.catalog = args.catalog;
   inputs.at = args.at;
   if (args.max_drops >= 0) inputs.max_drops = args.max_drops;
-  const PlanReviewArgs& review = ReviewArgs();
   PolicySet set;
   Plan plan;
-  if (!review.base_policies.empty()) {
-    if (!MakeDiffPlan(inputs, {review.base_policies}, &set, &plan)) return kExitError;
-  } else if (!review.base_ref.empty()) {
+  if (!args.base_policies.empty()) {
+    if (!MakeDiffPlan(inputs, {args.base_policies}, &set, &plan)) return kExitError;
+  } else if (!args.base_ref.empty()) {
     TempDir dir;
     std::vector<std::string> base_files;
-    if (!dir.Create() || !MaterializeAtRef(args.files, review.base_ref, dir.path(), &base_files)) {
+    if (!dir.Create() || !MaterializeAtRef(args.files, args.base_ref, dir.path(), &base_files)) {
       return kExitError;
     }
     if (!MakeDiffPlan(inputs, base_files, &set, &plan)) return kExitError;
@@ -209,7 +194,7 @@ int RunPlan(const PlanArgs& args) {
   auto render = [&](const std::string& f) {
     if (f == "json") return RenderJson(plan);
     if (f == "sql") return RenderSql(plan);
-    if (f == "markdown") return RenderMarkdown(plan, MarkdownOptions{review.comment_id});
+    if (f == "markdown") return RenderMarkdown(plan, MarkdownOptions{args.comment_id});
     return RenderText(plan, TextOptions{color});
   };
   if (!args.output.empty()) {
