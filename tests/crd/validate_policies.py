@@ -1,0 +1,241 @@
+#!/usr/bin/env python3
+"""Checks crds/partitionpolicies.pgpart.io.yaml against the policy examples (issue 5).
+
+1. The CRD is structural: every schema node has a type (or x-kubernetes-int-or-string /
+   preserve-unknown-fields), and no node has both `properties` and `additionalProperties`.
+2. Every document in policies/*.yaml and the loader-valid examples under tests/policy/testdata/
+   validate against the `spec` schema (Draft 7, int-or-string as anyOf integer/string, and
+   additionalProperties: false everywhere so unknown keys fail as they do in the loader), and
+   pass the CRD's CEL rules (mirrored below in Python; every rule must have a mirror).
+3. Invalid documents are rejected.
+Usage: validate_policies.py SOURCE_DIR. Exits non-zero on any failure (including a missing
+jsonschema module: the test must fail, not skip).
+"""
+import copy
+import glob
+import os
+import sys
+
+import jsonschema
+import yaml
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML as Kubernetes reads it into JSON: dates stay strings."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load_all(path):
+    with open(path, encoding="utf-8") as f:
+        return [d for d in yaml.load_all(f, Loader=_Loader) if d is not None]
+
+
+def is_hash(s):
+    return s.get("strategy") == "hash"
+
+
+# Python mirrors of the CRD's CEL rules, keyed by the rule text (whitespace-normalised).
+CEL_MIRRORS = {
+    "(has(self.strategy) && self.strategy == 'hash') || has(self.interval)":
+        lambda s: is_hash(s) or "interval" in s,
+    "!has(self.modulus) || (has(self.strategy) && self.strategy == 'hash')":
+        lambda s: "modulus" not in s or is_hash(s),
+    "!(has(self.strategy) && self.strategy == 'hash') || has(self.modulus)":
+        lambda s: not is_hash(s) or "modulus" in s,
+    "!(has(self.strategy) && self.strategy == 'hash') || !(has(self.interval) || "
+    "has(self.premake) || has(self.start) || has(self.timeZone) || has(self.retention) || "
+    "has(self.holds) || has(self.backupGate))":
+        lambda s: not is_hash(s) or not any(
+            k in s for k in ("interval", "premake", "start", "timeZone", "retention", "holds",
+                             "backupGate")),
+    "!(has(self.strategy) && self.strategy == 'hash') || !has(self.defaultPartition) || "
+    "!self.defaultPartition":
+        lambda s: not is_hash(s) or not s.get("defaultPartition", False),
+    "(has(self.action) && self.action == 'archive') == has(self.archiveSchema)":
+        lambda r: (r.get("action") == "archive") == ("archiveSchema" in r),
+    "has(self.partition) ? !has(self.from) && !has(self.to) : has(self.from) && has(self.to)":
+        lambda h: ("from" not in h and "to" not in h) if "partition" in h
+        else ("from" in h and "to" in h),
+    "(self.kind == 'sql') == has(self.query)": lambda g: (g["kind"] == "sql") == ("query" in g),
+    "(self.kind == 'archiver') == has(self.maxLag)":
+        lambda g: (g["kind"] == "archiver") == ("maxLag" in g),
+    "(self.kind == 'pgbackrest') == has(self.stanza)":
+        lambda g: (g["kind"] == "pgbackrest") == ("stanza" in g),
+    "(self.kind == 'command') == has(self.command)":
+        lambda g: (g["kind"] == "command") == ("command" in g),
+    "self[0] != ''": lambda c: c[0] != "",
+}
+
+
+def norm(rule):
+    return " ".join(rule.split())
+
+
+def structural_errors(node, path):
+    errors = []
+    if not isinstance(node, dict):
+        return [f"{path}: not a mapping"]
+    if "type" not in node and not node.get("x-kubernetes-int-or-string") \
+            and not node.get("x-kubernetes-preserve-unknown-fields"):
+        errors.append(f"{path}: no type")
+    if "properties" in node and "additionalProperties" in node:
+        errors.append(f"{path}: both properties and additionalProperties")
+    if node.get("x-kubernetes-int-or-string") and "type" in node:
+        errors.append(f"{path}: int-or-string must not set type")
+    for name, child in node.get("properties", {}).items():
+        errors += structural_errors(child, f"{path}.{name}")
+    if "items" in node:
+        errors += structural_errors(node["items"], f"{path}[]")
+    if node.get("type") == "object" and "properties" not in node and path != ".metadata" \
+            and not node.get("x-kubernetes-preserve-unknown-fields"):
+        errors.append(f"{path}: object without properties")
+    for rule in node.get("x-kubernetes-validations", []):
+        if norm(rule["rule"]) not in CEL_MIRRORS:
+            errors.append(f"{path}: CEL rule without a Python mirror in this test: {rule['rule']}")
+    return errors
+
+
+def strict(node):
+    """The schema jsonschema sees: int-or-string as anyOf, closed objects, no k8s extensions."""
+    out = {k: v for k, v in node.items() if not k.startswith("x-kubernetes-")}
+    if node.get("x-kubernetes-int-or-string"):
+        out["anyOf"] = [{"type": "integer"}, {"type": "string"}]
+    if "properties" in node:
+        out["properties"] = {k: strict(v) for k, v in node["properties"].items()}
+        out["additionalProperties"] = False
+    if "items" in node:
+        out["items"] = strict(node["items"])
+    return out
+
+
+def cel_errors(schema, value, path):
+    """Evaluates the mirrored CEL rules of `schema` and its children on `value`."""
+    errors = []
+    if value is None:
+        return errors
+    for rule in schema.get("x-kubernetes-validations", []):
+        if not CEL_MIRRORS[norm(rule["rule"])](value):
+            errors.append(f"{path}: {rule['message']}")
+    if isinstance(value, dict):
+        for name, child in schema.get("properties", {}).items():
+            if name in value:
+                errors += cel_errors(child, value[name], f"{path}.{name}")
+    if isinstance(value, list) and "items" in schema:
+        for i, item in enumerate(value):
+            errors += cel_errors(schema["items"], item, f"{path}[{i}]")
+    return errors
+
+
+def spec_errors(spec_schema, validator, spec):
+    errors = [f"spec{''.join(f'.{p}' for p in e.absolute_path)}: {e.message}"
+              for e in validator.iter_errors(spec)]
+    return errors + cel_errors(spec_schema, spec, "spec")
+
+
+NEGATIVE = {
+    "unknown key": {"tables": ["public.t"], "interval": "1 month", "premeke": 3},
+    "strategy bogus": {"tables": ["public.t"], "interval": "1 month", "strategy": "bogus"},
+    "premake 0": {"tables": ["public.t"], "interval": "1 month", "premake": 0},
+    "retention.action bogus":
+        {"tables": ["public.t"], "interval": "1 month", "retention": {"keep": "1 year",
+                                                                      "action": "bogus"}},
+    "quoted premake": {"tables": ["public.t"], "interval": "1 month", "premake": "3"},
+    "no tables": {"interval": "1 month"},
+    "empty tables": {"tables": [], "interval": "1 month"},
+    "range without interval": {"tables": ["public.t"]},
+    "modulus 1": {"tables": ["public.t"], "strategy": "hash", "modulus": 1},
+    "modulus 1025": {"tables": ["public.t"], "strategy": "hash", "modulus": 1025},
+    "modulus on range": {"tables": ["public.t"], "interval": "1 day", "modulus": 4},
+    "interval on hash": {"tables": ["public.t"], "strategy": "hash", "modulus": 4,
+                         "interval": "1 day"},
+    "interval unit bogus": {"tables": ["public.t"], "interval": "1 fortnight"},
+    "interval 0": {"tables": ["public.t"], "interval": 0},
+    "archive without schema":
+        {"tables": ["public.t"], "interval": "1 month",
+         "retention": {"keep": "1 year", "action": "archive"}},
+    "maxDropsPerRun 0": {"tables": ["public.t"], "interval": "1 month",
+                         "retention": {"keep": "1 year", "maxDropsPerRun": 0}},
+    "hold without reason": {"tables": ["public.t"], "interval": "1 month",
+                            "holds": [{"partition": "t_p"}]},
+    "hold from only": {"tables": ["public.t"], "interval": "1 month",
+                       "holds": [{"from": "2024-01-01", "reason": "x"}]},
+    "hold partition and from": {"tables": ["public.t"], "interval": "1 month",
+                                "holds": [{"partition": "t_p", "from": "2024-01-01",
+                                           "to": "2024-02-01", "reason": "x"}]},
+    "gate kind bogus": {"tables": ["public.t"], "interval": "1 month",
+                        "backupGate": {"kind": "bogus"}},
+    "sql gate with stanza": {"tables": ["public.t"], "interval": "1 month",
+                             "backupGate": {"kind": "sql", "query": "select true",
+                                            "stanza": "main"}},
+    "duration bogus": {"tables": ["public.t"], "interval": "1 month",
+                       "execution": {"lockTimeout": "3 seconds"}},
+    "retries -1": {"tables": ["public.t"], "interval": "1 month", "execution": {"retries": -1}},
+    "mode bogus": {"tables": ["public.t"], "interval": "1 month", "mode": "dryrun"},
+    "databaseRef without secretName": {"tables": ["public.t"], "interval": "1 month",
+                                       "databaseRef": {"key": "dsn"}},
+    "suspend as string": {"tables": ["public.t"], "interval": "1 month", "suspend": "yes"},
+}
+
+
+def main():
+    root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..")
+    failures = []
+    (crd,) = load_all(os.path.join(root, "crds", "partitionpolicies.pgpart.io.yaml"))
+    names = crd["spec"]["names"]
+    expect = {"kind": "PartitionPolicy", "plural": "partitionpolicies",
+              "singular": "partitionpolicy", "shortNames": ["pp"]}
+    for key, value in expect.items():
+        if names.get(key) != value:
+            failures.append(f"CRD names.{key} is {names.get(key)!r}, expected {value!r}")
+    if crd["metadata"]["name"] != "partitionpolicies.pgpart.io" or \
+            crd["spec"]["scope"] != "Namespaced" or crd["spec"]["group"] != "pgpart.io":
+        failures.append("CRD name/scope/group wrong")
+    (version,) = crd["spec"]["versions"]
+    if version["name"] != "v1alpha1" or not version["served"] or not version["storage"] \
+            or "status" not in version.get("subresources", {}):
+        failures.append("v1alpha1 must be served, storage, with the status subresource")
+    columns = [c["name"] for c in version["additionalPrinterColumns"]]
+    if columns != ["Ready", "Reason", "Tables", "Covered-Until", "Pending", "Age"]:
+        failures.append(f"printer columns {columns}")
+    top = version["schema"]["openAPIV3Schema"]
+    failures += structural_errors(top, "")
+    spec_schema = top["properties"]["spec"]
+    validator_cls = jsonschema.Draft7Validator
+    validator_cls.check_schema(strict(spec_schema))
+    validator = validator_cls(strict(spec_schema))
+
+    files = sorted(glob.glob(os.path.join(root, "policies", "*.yaml")))
+    # Every example under tests/policy/testdata/ is valid for the loader (`pgpart lint` passes
+    # on each file); notes.txt is not a policy file.
+    testdata = os.path.join(root, "tests", "policy", "testdata")
+    files += sorted(glob.glob(os.path.join(testdata, "**", "*.yaml"), recursive=True))
+    files += sorted(glob.glob(os.path.join(testdata, "**", "*.yml"), recursive=True))
+    if len(glob.glob(os.path.join(root, "policies", "*.yaml"))) < 1:
+        failures.append("no policies/*.yaml found")
+    checked = 0
+    for path in files:
+        for i, doc in enumerate(load_all(path)):
+            checked += 1
+            where = f"{os.path.relpath(path, root)}#{i}"
+            if doc.get("apiVersion") != "pgpart.io/v1alpha1" or doc.get("kind") != "PartitionPolicy":
+                failures.append(f"{where}: not a pgpart.io/v1alpha1 PartitionPolicy")
+            for e in spec_errors(spec_schema, validator, doc.get("spec")):
+                failures.append(f"{where}: valid for the loader but rejected: {e}")
+    for name, spec in NEGATIVE.items():
+        if not spec_errors(spec_schema, validator, spec):
+            failures.append(f"negative '{name}': accepted, expected a rejection")
+
+    for f in failures:
+        print("FAIL", f)
+    print(f"checked {checked} documents from {len(files)} files and {len(NEGATIVE)} invalid "
+          f"specs: {len(failures)} failure(s)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
