@@ -1,0 +1,447 @@
+#include "k8s/client.h"
+
+#include <cpprest/containerstream.h>
+#include <cpprest/http_client.h>
+
+#include <boost/asio/ssl.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <ctime>
+#include <fstream>
+#include <mutex>
+
+namespace pgpart::k8s {
+namespace {
+
+namespace http = web::http;
+using nlohmann::json;
+
+struct Raw {
+  int status = 0;
+  std::string body;
+};
+
+ApiError TransportError(const std::string& what) { return ApiError{0, "Transport", what}; }
+
+// The error a non-2xx response carries: its Status reason and message when the body is one.
+ApiError StatusError(int status, const std::string& body) {
+  ApiError error{status, "", ""};
+  const json j = json::parse(body, nullptr, false);
+  if (j.is_object()) {
+    error.reason = j.value("reason", "");
+    error.message = j.value("message", "");
+  }
+  if (error.message.empty()) error.message = "HTTP " + std::to_string(status);
+  return error;
+}
+
+std::string Encode(const std::string& value) { return web::uri::encode_data_string(value); }
+
+template <typename T>
+Result<T> Fail(ApiError error) {
+  return Result<T>{std::nullopt, std::move(error)};
+}
+
+template <typename T>
+Result<T> Ok(T value) {
+  return Result<T>{std::move(value), {}};
+}
+
+Lease LeaseFromJson(const json& j) {
+  Lease lease;
+  const json& meta = j.value("metadata", json::object());
+  lease.name = meta.value("name", "");
+  lease.resource_version = meta.value("resourceVersion", "");
+  const json& spec = j.value("spec", json::object());
+  lease.holder_identity = spec.value("holderIdentity", "");
+  lease.lease_duration_seconds = spec.value("leaseDurationSeconds", 0);
+  lease.acquire_time = spec.value("acquireTime", "");
+  lease.renew_time = spec.value("renewTime", "");
+  lease.lease_transitions = spec.value("leaseTransitions", 0);
+  return lease;
+}
+
+json LeaseToJson(const std::string& ns, const Lease& lease) {
+  json spec = json::object();
+  if (!lease.holder_identity.empty()) spec["holderIdentity"] = lease.holder_identity;
+  if (lease.lease_duration_seconds > 0) spec["leaseDurationSeconds"] = lease.lease_duration_seconds;
+  if (!lease.acquire_time.empty()) spec["acquireTime"] = lease.acquire_time;
+  if (!lease.renew_time.empty()) spec["renewTime"] = lease.renew_time;
+  spec["leaseTransitions"] = lease.lease_transitions;
+  json meta = {{"name", lease.name}, {"namespace", ns}};
+  if (!lease.resource_version.empty()) meta["resourceVersion"] = lease.resource_version;
+  return json{{"apiVersion", "coordination.k8s.io/v1"},
+              {"kind", "Lease"},
+              {"metadata", meta},
+              {"spec", spec}};
+}
+
+std::optional<WatchEventType> ParseEventType(const std::string& type) {
+  if (type == "ADDED") return WatchEventType::kAdded;
+  if (type == "MODIFIED") return WatchEventType::kModified;
+  if (type == "DELETED") return WatchEventType::kDeleted;
+  if (type == "BOOKMARK") return WatchEventType::kBookmark;
+  if (type == "ERROR") return WatchEventType::kError;
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string ResourcePath(const Resource& resource, const std::string& ns, const std::string& name,
+                         const std::string& subresource) {
+  std::string path = resource.group.empty() ? "/api/" + resource.version
+                                            : "/apis/" + resource.group + "/" + resource.version;
+  if (!ns.empty()) path += "/namespaces/" + Encode(ns);
+  path += "/" + resource.plural;
+  if (!name.empty()) path += "/" + Encode(name);
+  if (!subresource.empty()) path += "/" + subresource;
+  return path;
+}
+
+std::string NowMicroTime() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                          now.time_since_epoch()).count() % 1000000;
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buffer[40];
+  const size_t n = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[64];
+  std::snprintf(out, sizeof out, "%.*s.%06lldZ", static_cast<int>(n), buffer,
+                static_cast<long long>(micros));
+  return out;
+}
+
+struct Client::Impl {
+  ClusterConfig config;
+  int request_timeout_seconds;
+  pplx::cancellation_token_source cancel;
+  std::atomic<bool> cancelled{false};
+  std::unique_ptr<http::client::http_client> client;
+  std::mutex token_mutex;
+  std::chrono::steady_clock::time_point token_read_at;
+
+  Impl(ClusterConfig c, int timeout) : config(std::move(c)), request_timeout_seconds(timeout) {
+    token_read_at = std::chrono::steady_clock::now();
+    client = std::make_unique<http::client::http_client>(config.server,
+                                                         MakeConfig(request_timeout_seconds));
+  }
+
+  http::client::http_client_config MakeConfig(int timeout_seconds) const {
+    http::client::http_client_config c;
+    c.set_timeout(std::chrono::seconds(timeout_seconds));
+    c.set_validate_certificates(!config.insecure_skip_tls_verify);
+    const std::string ca = config.ca_pem;
+    const std::string cert = config.client_cert_pem;
+    const std::string key = config.client_key_pem;
+    if (!ca.empty() || !cert.empty()) {
+      c.set_ssl_context_callback([ca, cert, key](boost::asio::ssl::context& ctx) {
+        // A bad PEM leaves the context without it; the handshake then fails with a clear error.
+        boost::system::error_code ignored;
+        if (!ca.empty()) ctx.add_certificate_authority(boost::asio::buffer(ca), ignored);
+        if (!cert.empty()) {
+          ctx.use_certificate_chain(boost::asio::buffer(cert), ignored);
+          ctx.use_private_key(boost::asio::buffer(key), boost::asio::ssl::context::pem, ignored);
+        }
+      });
+    }
+    return c;
+  }
+
+  // The bearer token, re-read from token_file at most once a minute (projected tokens rotate).
+  std::string Token() {
+    std::lock_guard lock(token_mutex);
+    const auto now = std::chrono::steady_clock::now();
+    if (!config.token_file.empty() && now - token_read_at > std::chrono::minutes(1)) {
+      token_read_at = now;
+      std::ifstream in(config.token_file);
+      std::string token;
+      if (in >> token && !token.empty()) config.token = token;
+    }
+    return config.token;
+  }
+
+  http::http_request MakeRequest(const http::method& method, const std::string& path_query) {
+    http::http_request request(method);
+    request.set_request_uri(web::uri(path_query));
+    request.headers().add("Accept", "application/json");
+    request.headers().add("User-Agent", "pgpart");
+    if (const std::string token = Token(); !token.empty()) {
+      request.headers().add("Authorization", "Bearer " + token);
+    }
+    return request;
+  }
+
+  Result<Raw> Send(const http::method& method, const std::string& path_query,
+                   const json* body = nullptr,
+                   const std::string& content_type = "application/json") {
+    if (cancelled) return Fail<Raw>(ApiError{0, "Cancelled", "the client was cancelled"});
+    http::http_request request = MakeRequest(method, path_query);
+    if (body) request.set_body(body->dump(), content_type);
+    try {
+      http::http_response response = client->request(request, cancel.get_token()).get();
+      Raw raw{response.status_code(), response.extract_utf8string(true).get()};
+      return Ok(std::move(raw));
+    } catch (const std::exception& e) {
+      return Fail<Raw>(TransportError(method + " " + path_query.substr(0, path_query.find('?')) +
+                                      ": " + e.what()));
+    }
+  }
+
+  // Send, then: 2xx → the body as JSON; otherwise the Status error.
+  Result<json> SendJson(const http::method& method, const std::string& path_query,
+                        const json* body = nullptr,
+                        const std::string& content_type = "application/json") {
+    Result<Raw> raw = Send(method, path_query, body, content_type);
+    if (!raw.ok()) return Fail<json>(raw.error);
+    if (raw.value->status < 200 || raw.value->status >= 300) {
+      return Fail<json>(StatusError(raw.value->status, raw.value->body));
+    }
+    json j = json::parse(raw.value->body, nullptr, false);
+    if (j.is_discarded()) {
+      return Fail<json>(ApiError{raw.value->status, "BadResponse", "response is not JSON"});
+    }
+    return Ok(std::move(j));
+  }
+};
+
+Client::Client(ClusterConfig config, int request_timeout_seconds)
+    : impl_(std::make_unique<Impl>(std::move(config), request_timeout_seconds)) {}
+
+Client::~Client() = default;
+
+void Client::Cancel() {
+  impl_->cancelled = true;
+  impl_->cancel.cancel();
+}
+
+Result<ObjectList> Client::List(const Resource& resource, const std::string& ns,
+                                const ListOptions& options) {
+  std::string query;
+  const auto add = [&query](const std::string& key, const std::string& value) {
+    query += (query.empty() ? "?" : "&") + key + "=" + Encode(value);
+  };
+  if (!options.label_selector.empty()) add("labelSelector", options.label_selector);
+  if (options.limit > 0) add("limit", std::to_string(options.limit));
+  if (!options.continue_token.empty()) add("continue", options.continue_token);
+  Result<json> r = impl_->SendJson(http::methods::GET, ResourcePath(resource, ns) + query);
+  if (!r.ok()) return Fail<ObjectList>(r.error);
+  ObjectList list;
+  if (r.value->contains("items") && (*r.value)["items"].is_array()) {
+    for (auto& item : (*r.value)["items"]) list.items.push_back(std::move(item));
+  }
+  const json& meta = r.value->value("metadata", json::object());
+  list.resource_version = meta.value("resourceVersion", "");
+  list.continue_token = meta.value("continue", "");
+  return Ok(std::move(list));
+}
+
+Result<ObjectList> Client::ListAll(const Resource& resource, const std::string& ns,
+                                   int page_size) {
+  ObjectList all;
+  ListOptions options;
+  options.limit = page_size;
+  for (int page = 0; page < 100000; ++page) {  // bounded: a server never sends this many pages
+    Result<ObjectList> r = List(resource, ns, options);
+    if (!r.ok()) return r;
+    for (auto& item : r.value->items) all.items.push_back(std::move(item));
+    all.resource_version = r.value->resource_version;
+    if (r.value->continue_token.empty()) return Ok(std::move(all));
+    options.continue_token = r.value->continue_token;
+  }
+  return Fail<ObjectList>(ApiError{0, "TooManyPages", "list did not end"});
+}
+
+WatchResult Client::Watch(const Resource& resource, const std::string& ns,
+                          const WatchOptions& options, const WatchCallback& on_event) {
+  WatchResult result;
+  result.resource_version = options.resource_version;
+  if (impl_->cancelled) {
+    result.end = WatchEnd::kStopped;
+    return result;
+  }
+  std::string query = "?watch=true";
+  if (!options.resource_version.empty()) query += "&resourceVersion=" + Encode(options.resource_version);
+  if (options.allow_bookmarks) query += "&allowWatchBookmarks=true";
+  if (options.timeout_seconds > 0) query += "&timeoutSeconds=" + std::to_string(options.timeout_seconds);
+  if (!options.label_selector.empty()) query += "&labelSelector=" + Encode(options.label_selector);
+
+  // Its own client: the inactivity timeout must outlast quiet periods between events.
+  http::client::http_client client(impl_->config.server,
+                                   impl_->MakeConfig(std::max(options.timeout_seconds, 0) + 30));
+  pplx::cancellation_token parent = impl_->cancel.get_token();
+  auto stop = pplx::cancellation_token_source::create_linked_source(parent);
+  http::http_request request =
+      impl_->MakeRequest(http::methods::GET, ResourcePath(resource, ns) + query);
+  http::http_response response;
+  try {
+    response = client.request(request, stop.get_token()).get();
+  } catch (const std::exception& e) {
+    result.end = impl_->cancelled ? WatchEnd::kStopped : WatchEnd::kFailed;
+    result.error = TransportError(std::string("watch: ") + e.what());
+    return result;
+  }
+  if (response.status_code() != http::status_codes::OK) {
+    std::string body;
+    try {
+      body = response.extract_utf8string(true).get();
+    } catch (const std::exception&) {
+    }
+    result.error = StatusError(response.status_code(), body);
+    result.end = response.status_code() == 410 ? WatchEnd::kGone : WatchEnd::kFailed;
+    return result;
+  }
+
+  auto body = response.body();
+  try {
+    while (true) {
+      concurrency::streams::container_buffer<std::string> line;
+      const size_t n = body.read_line(line).get();
+      if (n == 0 && body.is_eof()) break;
+      const std::string& text = line.collection();
+      if (text.find_first_not_of(" \r\t") == std::string::npos) continue;
+      json j = json::parse(text, nullptr, false);
+      const auto type = j.is_object() ? ParseEventType(j.value("type", "")) : std::nullopt;
+      if (!type) {
+        stop.cancel();
+        result.end = WatchEnd::kFailed;
+        result.error = ApiError{200, "BadResponse", "watch stream line is not an event"};
+        return result;
+      }
+      WatchEvent event{*type, j.value("object", json::object())};
+      if (*type != WatchEventType::kError) {
+        const json& meta = event.object.value("metadata", json::object());
+        if (auto rv = meta.value("resourceVersion", ""); !rv.empty()) result.resource_version = rv;
+      }
+      const bool keep_going = on_event(event);
+      if (*type == WatchEventType::kError) {
+        stop.cancel();
+        const int code = event.object.value("code", 0);
+        result.error = ApiError{code, event.object.value("reason", ""),
+                                event.object.value("message", "")};
+        result.end = code == 410 ? WatchEnd::kGone : WatchEnd::kFailed;
+        return result;
+      }
+      if (!keep_going) {
+        stop.cancel();
+        result.end = WatchEnd::kStopped;
+        return result;
+      }
+    }
+    // End of stream: clean only if the whole chunked body arrived.
+    response.content_ready().get();
+    result.end = WatchEnd::kEnded;
+  } catch (const std::exception& e) {
+    result.end = impl_->cancelled ? WatchEnd::kStopped : WatchEnd::kDropped;
+    result.error = TransportError(std::string("watch stream: ") + e.what());
+  }
+  return result;
+}
+
+Result<json> Client::Get(const Resource& resource, const std::string& ns, const std::string& name) {
+  return impl_->SendJson(http::methods::GET, ResourcePath(resource, ns, name));
+}
+
+Result<json> Client::Create(const Resource& resource, const std::string& ns, const json& object) {
+  return impl_->SendJson(http::methods::POST, ResourcePath(resource, ns), &object);
+}
+
+Result<json> Client::Replace(const Resource& resource, const std::string& ns, const json& object) {
+  const std::string name = object.value("metadata", json::object()).value("name", "");
+  return impl_->SendJson(http::methods::PUT, ResourcePath(resource, ns, name), &object);
+}
+
+Result<json> Client::PatchStatus(const Resource& resource, const std::string& ns,
+                                 const std::string& name, const json& patch,
+                                 const PatchStatusOptions& options) {
+  json current = patch;
+  std::string rv = options.resource_version;
+  const std::string path = ResourcePath(resource, ns, name, "status");
+  for (int attempt = 1;; ++attempt) {
+    json body = current;
+    if (!rv.empty()) body["metadata"]["resourceVersion"] = rv;
+    Result<json> r =
+        impl_->SendJson(http::methods::PATCH, path, &body, "application/merge-patch+json");
+    if (r.ok() || r.error.status != 409 || attempt >= options.max_attempts) return r;
+    Result<json> latest = Get(resource, ns, name);
+    if (!latest.ok()) return latest;
+    if (!options.resource_version.empty()) {
+      rv = latest.value->value("metadata", json::object()).value("resourceVersion", "");
+    }
+    if (options.on_conflict) {
+      std::optional<json> rebuilt = options.on_conflict(*latest.value);
+      if (!rebuilt) return r;
+      current = std::move(*rebuilt);
+    }
+  }
+}
+
+Result<std::map<std::string, std::string>> Client::GetSecret(const std::string& ns,
+                                                             const std::string& name) {
+  using Data = std::map<std::string, std::string>;
+  Result<json> r = Get(kSecrets, ns, name);
+  if (!r.ok()) return Fail<Data>(r.error);
+  Data data;
+  if (const auto it = r.value->find("data"); it != r.value->end() && it->is_object()) {
+    for (const auto& [key, value] : it->items()) {
+      auto decoded = value.is_string() ? DecodeBase64(value.get<std::string>()) : std::nullopt;
+      if (!decoded) {
+        return Fail<Data>(ApiError{200, "BadSecret", "secret " + ns + "/" + name + " key '" + key +
+                                                         "' is not valid base64"});
+      }
+      data[key] = std::move(*decoded);
+    }
+  }
+  if (const auto it = r.value->find("stringData"); it != r.value->end() && it->is_object()) {
+    for (const auto& [key, value] : it->items()) {
+      if (value.is_string()) data[key] = value.get<std::string>();
+    }
+  }
+  return Ok(std::move(data));
+}
+
+Result<Lease> Client::GetLease(const std::string& ns, const std::string& name) {
+  Result<json> r = Get(kLeases, ns, name);
+  if (!r.ok()) return Fail<Lease>(r.error);
+  return Ok(LeaseFromJson(*r.value));
+}
+
+Result<Lease> Client::CreateLease(const std::string& ns, const Lease& lease) {
+  Lease fresh = lease;
+  fresh.resource_version.clear();
+  Result<json> r = Create(kLeases, ns, LeaseToJson(ns, fresh));
+  if (!r.ok()) return Fail<Lease>(r.error);
+  return Ok(LeaseFromJson(*r.value));
+}
+
+Result<Lease> Client::UpdateLease(const std::string& ns, const Lease& lease) {
+  if (lease.resource_version.empty()) {
+    return Fail<Lease>(ApiError{0, "Invalid", "UpdateLease needs the lease's resourceVersion"});
+  }
+  Result<json> r = Replace(kLeases, ns, LeaseToJson(ns, lease));
+  if (!r.ok()) return Fail<Lease>(r.error);
+  return Ok(LeaseFromJson(*r.value));
+}
+
+Result<json> Client::CreateEvent(const std::string& ns, const EventSpec& event) {
+  const std::string regarding_name = event.regarding.value("name", "pgpart");
+  json object = {
+      {"apiVersion", "events.k8s.io/v1"},
+      {"kind", "Event"},
+      {"metadata", {{"generateName", regarding_name + "."}, {"namespace", ns}}},
+      {"eventTime", NowMicroTime()},
+      {"reportingController", event.reporting_controller},
+      {"reportingInstance",
+       event.reporting_instance.empty() ? std::string("pgpart") : event.reporting_instance},
+      {"action", event.action.empty() ? event.reason : event.action},
+      {"reason", event.reason},
+      {"note", event.note.substr(0, 1024)},  // the API rejects longer notes
+      {"type", event.type},
+      {"regarding", event.regarding},
+  };
+  return Create(kEvents, ns, object);
+}
+
+}  // namespace pgpart::k8s
