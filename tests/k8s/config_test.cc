@@ -1,0 +1,139 @@
+// Kubeconfig and in-cluster config loading from temporary files.
+
+#include "k8s/config.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+namespace pgpart::k8s {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  ConfigTest() {
+    dir_ = fs::temp_directory_path() /
+           ("pgpart-k8s-config-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  ~ConfigTest() override {
+    fs::remove_all(dir_);
+    ::unsetenv("KUBERNETES_SERVICE_HOST");
+    ::unsetenv("KUBERNETES_SERVICE_PORT");
+  }
+  std::string Write(const std::string& name, const std::string& text) {
+    std::ofstream(dir_ / name) << text;
+    return (dir_ / name).string();
+  }
+  fs::path dir_;
+};
+
+constexpr const char* kKubeconfig = R"(apiVersion: v1
+kind: Config
+current-context: dev
+contexts:
+- name: dev
+  context: {cluster: dev-cluster, user: dev-user, namespace: team}
+- name: cert
+  context: {cluster: other, user: cert-user}
+clusters:
+- name: dev-cluster
+  cluster:
+    server: https://10.1.2.3:6443
+    certificate-authority-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCkNB
+- name: other
+  cluster:
+    server: https://k8s.example:443
+    certificate-authority: ca.pem
+    insecure-skip-tls-verify: true
+users:
+- name: dev-user
+  user: {token: abc.def}
+- name: cert-user
+  user:
+    client-certificate: client.crt
+    client-key-data: S0VZ
+)";
+
+TEST_F(ConfigTest, KubeconfigCurrentContextWithToken) {
+  const auto path = Write("config", kKubeconfig);
+  const ConfigResult r = LoadKubeconfig(path);
+  ASSERT_TRUE(r.config) << r.error;
+  EXPECT_EQ(r.config->server, "https://10.1.2.3:6443");
+  EXPECT_EQ(r.config->ca_pem, "-----BEGIN CERTIFICATE-----\nCA");
+  EXPECT_EQ(r.config->token, "abc.def");
+  EXPECT_EQ(r.config->default_namespace, "team");
+  EXPECT_FALSE(r.config->insecure_skip_tls_verify);
+  EXPECT_TRUE(r.config->client_cert_pem.empty());
+}
+
+TEST_F(ConfigTest, KubeconfigClientCertificateFromFilesAndData) {
+  Write("ca.pem", "CA FILE");
+  Write("client.crt", "CERT FILE");
+  const auto path = Write("config", kKubeconfig);
+  const ConfigResult r = LoadKubeconfig(path, "cert");
+  ASSERT_TRUE(r.config) << r.error;
+  EXPECT_EQ(r.config->server, "https://k8s.example:443");
+  EXPECT_EQ(r.config->ca_pem, "CA FILE");  // relative to the kubeconfig's directory
+  EXPECT_TRUE(r.config->insecure_skip_tls_verify);
+  EXPECT_EQ(r.config->client_cert_pem, "CERT FILE");
+  EXPECT_EQ(r.config->client_key_pem, "KEY");
+  EXPECT_TRUE(r.config->token.empty());
+}
+
+TEST_F(ConfigTest, KubeconfigErrorsNameTheProblem) {
+  const auto path = Write("config", kKubeconfig);
+  const ConfigResult missing_context = LoadKubeconfig(path, "prod");
+  EXPECT_FALSE(missing_context.config);
+  EXPECT_NE(missing_context.error.find("context 'prod' not found"), std::string::npos);
+
+  const ConfigResult missing_file = LoadKubeconfig(path, "cert");  // ca.pem not written
+  EXPECT_FALSE(missing_file.config);
+  EXPECT_NE(missing_file.error.find("ca.pem"), std::string::npos);
+
+  const ConfigResult not_yaml = LoadKubeconfig(Write("bad", "a: [b"));
+  EXPECT_FALSE(not_yaml.config);
+  EXPECT_FALSE(not_yaml.error.empty());
+  EXPECT_FALSE(LoadKubeconfig((dir_ / "absent").string()).config);
+}
+
+TEST_F(ConfigTest, InClusterFromServiceAccountFiles) {
+  InClusterPaths paths{.token_file = Write("token", "sa-token\n"),
+                       .ca_file = Write("ca.crt", "SA CA"),
+                       .namespace_file = Write("namespace", "pgpart-system\n")};
+  EXPECT_FALSE(LoadInCluster(paths).config);  // no KUBERNETES_SERVICE_HOST yet
+
+  ::setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1", 1);
+  ::setenv("KUBERNETES_SERVICE_PORT", "443", 1);
+  const ConfigResult r = LoadInCluster(paths);
+  ASSERT_TRUE(r.config) << r.error;
+  EXPECT_EQ(r.config->server, "https://10.96.0.1:443");
+  EXPECT_EQ(r.config->token, "sa-token");
+  EXPECT_EQ(r.config->token_file, paths.token_file);
+  EXPECT_EQ(r.config->ca_pem, "SA CA");
+  EXPECT_EQ(r.config->default_namespace, "pgpart-system");
+
+  ::setenv("KUBERNETES_SERVICE_HOST", "fd00::1", 1);
+  EXPECT_EQ(LoadInCluster(paths).config->server, "https://[fd00::1]:443");
+
+  paths.token_file = (dir_ / "absent").string();
+  const ConfigResult no_token = LoadInCluster(paths);
+  EXPECT_FALSE(no_token.config);
+  EXPECT_NE(no_token.error.find("token"), std::string::npos);
+}
+
+TEST(Base64Test, DecodesAndRejects) {
+  EXPECT_EQ(DecodeBase64("aGVsbG8="), "hello");
+  EXPECT_EQ(DecodeBase64("aGVs\nbG8h"), "hello!");
+  EXPECT_EQ(DecodeBase64(""), "");
+  EXPECT_FALSE(DecodeBase64("a$bc"));
+  EXPECT_FALSE(DecodeBase64("a"));
+}
+
+}  // namespace
+}  // namespace pgpart::k8s
