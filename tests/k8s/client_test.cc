@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+// Designated initializers leave the other fields at their defaults on purpose.
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
 #include "api_server_double.h"
 
 namespace pgpart::k8s {
