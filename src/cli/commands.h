@@ -69,4 +69,16 @@ struct ForecastArgs {
 CLI::App* AddForecastCommand(CLI::App& app, ForecastArgs& args);
 int RunForecast(const ForecastArgs& args);
 
+struct StatusArgs {
+  std::vector<std::string> files;
+  std::string dsn;
+  std::string catalog;
+  std::string at;               // ISO 8601; empty = the database's (or snapshot's) clock
+  std::string format = "text";  // text | json | prometheus
+  std::string output;
+};
+CLI::App* AddStatusCommand(CLI::App& app, StatusArgs& args);
+// Exit 0 healthy, 2 warnings, 1 errors (a monitoring check).
+int RunStatus(const StatusArgs& args);
+
 }  // namespace pgpart::cli

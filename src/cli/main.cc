@@ -17,11 +17,13 @@ int main(int argc, char** argv) {
   LintArgs lint_args;
   ApplyArgs apply_args;
   ForecastArgs forecast_args;
+  StatusArgs status_args;
   CLI::App* plan = AddPlanCommand(app, plan_args);
   CLI::App* snapshot = AddSnapshotCommand(app, snapshot_args);
   CLI::App* apply = AddApplyCommand(app, apply_args);
   CLI::App* lint = AddLintCommand(app, lint_args);
   CLI::App* forecast = AddForecastCommand(app, forecast_args);
+  CLI::App* status = AddStatusCommand(app, status_args);
   CLI::App* version = app.add_subcommand("version", "Print the version");
 
   try {
@@ -41,6 +43,7 @@ int main(int argc, char** argv) {
   if (snapshot->parsed()) return RunSnapshot(snapshot_args);
   if (lint->parsed()) return RunLint(lint_args);
   if (forecast->parsed()) return RunForecast(forecast_args);
+  if (status->parsed()) return RunStatus(status_args);
   if (version->parsed()) {
     std::cout << "pgpart " << PGPART_VERSION << "\n";
     return kExitOk;

@@ -1,0 +1,215 @@
+#include "plan/status.h"
+
+#include <algorithm>
+
+#include "core/calendar.h"
+#include "core/key.h"
+
+namespace pgpart {
+namespace {
+
+// An upper bound on how far ahead a retention expiry is searched (keep: 1000 years is absurd).
+constexpr int64_t kMaxSearchMicros = 1000LL * 366 * kMicrosPerDay;
+
+std::string PartitionLabel(const QualifiedName& parent, const QualifiedName& child) {
+  return child.schema == parent.schema ? child.name : child.schema + "." + child.name;
+}
+
+const TableReport* FindReport(const Plan& plan, const std::string& policy,
+                              const QualifiedName& table) {
+  for (const TableReport& r : plan.tables) {
+    if (r.policy == policy && r.table == table) return &r;
+  }
+  return nullptr;
+}
+
+// The key value the plan measures "now" in: the grid's Now for time keys, max(key) for integers.
+std::optional<int64_t> NowKey(const Grid& grid, const Table& t, int64_t now) {
+  if (IsIntegerKey(t.key_type)) return t.max_key;
+  return grid.Now(now);
+}
+
+// Upper bound of the contiguous run of range children containing `key` (nullopt: not covered).
+std::optional<Bound> CoveredUntil(const Table& t, int64_t key) {
+  const Bound k = Bound::Value(key);
+  std::optional<Bound> until;
+  for (const Child& c : t.children) {
+    if (c.bound_kind != BoundKind::kRange) continue;
+    if (!until) {
+      if (!(k < c.from) && k < c.to) until = c.to;
+    } else if (c.from == *until) {
+      until = c.to;
+    }
+  }
+  return until;
+}
+
+int64_t FutureBuffer(const Grid& grid, const Table& t, int64_t now_key) {
+  std::optional<Bound> until = CoveredUntil(t, now_key);
+  if (!until) return 0;
+  if (until->kind == Bound::Kind::kMaxValue) return kMaxPremake;
+  int64_t periods = grid.IndexOf(until->value) - 1 - grid.IndexOf(now_key);
+  return std::max<int64_t>(0, periods);
+}
+
+// The first instant at or after `now` at which `upper` is at or before now - keep (binary search
+// over whole seconds on the grid's own arithmetic; Subtract and Now never decrease).
+std::optional<int64_t> ExpiryInstant(const Grid& grid, Interval keep, int64_t upper, int64_t now) {
+  auto expired = [&](int64_t t) { return grid.Subtract(grid.Now(t), keep) >= upper; };
+  if (expired(now)) return now;
+  int64_t lo = now / kMicrosPerSecond, hi = (now + kMaxSearchMicros) / kMicrosPerSecond;
+  if (!expired(hi * kMicrosPerSecond)) return std::nullopt;
+  while (hi - lo > 1) {
+    int64_t mid = lo + (hi - lo) / 2;
+    (expired(mid * kMicrosPerSecond) ? hi : lo) = mid;
+  }
+  return hi * kMicrosPerSecond;
+}
+
+std::optional<RetentionEvent> NextRetention(const Policy& p, const Grid& grid, const Table& t,
+                                            int64_t now) {
+  if (!p.retention) return std::nullopt;
+  const Child* oldest = nullptr;
+  for (const Child& c : t.children) {
+    if (c.bound_kind == BoundKind::kRange && c.to.is_value()) {
+      oldest = &c;
+      break;
+    }
+  }
+  if (oldest == nullptr) return std::nullopt;
+  RetentionEvent ev;
+  ev.partition = PartitionLabel(t.name, oldest->name);
+  ev.action = RetentionActionName(p.retention->action);
+  const int64_t upper = oldest->to.value;
+  if (IsIntegerKey(t.key_type)) {
+    int64_t reach = upper + p.retention->keep.count;
+    ev.when = "max(key) >= " + std::to_string(reach);
+    ev.due = t.max_key && *t.max_key >= reach;
+  } else {
+    ev.at_micros = ExpiryInstant(grid, p.retention->keep, upper, now);
+    if (!ev.at_micros) return std::nullopt;
+    ev.at = InstantText(*ev.at_micros);
+    ev.when = ev.at;
+    ev.due = *ev.at_micros <= now;
+  }
+  if (p.retention->action == RetentionAction::kDrop && p.backup_gate) {
+    ev.gate_checked = true;
+    ev.gate = GateKindName(p.backup_gate->kind);
+  }
+  return ev;
+}
+
+void Worsen(Health* h, Health to) {
+  if (static_cast<int>(to) > static_cast<int>(*h)) *h = to;
+}
+
+TableStatus StatusOf(const Policy& p, const QualifiedName& name, const Catalog& catalog,
+                     const Plan& plan, int64_t now) {
+  TableStatus s;
+  s.table = name;
+  s.policy = p.name;
+  const Table* t = catalog.Find(name);
+  s.exists = t != nullptr && t->exists;
+  if (!s.exists || !t->partitioned) {
+    s.problems.push_back(s.exists ? "table is not partitioned" : "table does not exist");
+    s.health = Health::kError;
+    return s;
+  }
+  if (const TableReport* r = FindReport(plan, p.name, name)) {
+    s.partitions = r->partitions;
+    s.drift = r->drift;
+  } else {
+    s.partitions.count = static_cast<int64_t>(t->children.size());
+    s.partitions.default_rows = t->default_rows;
+    s.partitions.has_default = t->default_partition.has_value();
+  }
+  for (const Child& c : t->children) s.bytes += c.bytes;
+  if (t->default_partition) s.bytes += t->default_partition->bytes;
+
+  for (const Step& step : plan.steps) {
+    if (step.policy != p.name || step.table != name) continue;
+    if (step.status == StepStatus::kHeld) {
+      s.held.push_back({PartitionLabel(name, step.partition), step.held_by});
+    } else if (step.status == StepStatus::kBlocked) {
+      s.blocked.push_back(ActionName(step.action) + " " + PartitionLabel(name, step.partition) +
+                          ": " + step.blocked_by);
+    }
+  }
+
+  std::optional<Grid> grid;
+  if (p.strategy == Strategy::kRange && p.interval) {
+    std::string error;
+    grid = Grid::Make(t->key_type, *p.interval, FindZone(p.time_zone), &error);
+  }
+  if (grid) {
+    std::optional<int64_t> now_key = NowKey(*grid, *t, now);
+    if (now_key) s.future_buffer_periods = FutureBuffer(*grid, *t, *now_key);
+    if (IsTimeKey(t->key_type)) {
+      for (const Child& c : t->children) {
+        if (c.bound_kind == BoundKind::kRange && c.from.is_value()) {
+          s.oldest_age_seconds = std::max<int64_t>(0, (grid->Now(now) - c.from.value) /
+                                                          kMicrosPerSecond);
+          break;
+        }
+      }
+    }
+    s.next_retention = NextRetention(p, *grid, *t, now);
+    if (s.future_buffer_periods < kMinFutureBufferPeriods) {
+      s.problems.push_back("future buffer " + std::to_string(s.future_buffer_periods) +
+                           " period(s), below " + std::to_string(kMinFutureBufferPeriods));
+    }
+  }
+  if (s.partitions.default_rows > 0) {
+    s.problems.push_back(std::to_string(s.partitions.default_rows) +
+                         " row(s) in the default partition");
+  }
+  if (!s.blocked.empty()) {
+    s.problems.push_back(std::to_string(s.blocked.size()) + " blocked step(s)");
+  }
+  if (!s.drift.empty()) s.problems.push_back(std::to_string(s.drift.size()) + " drift finding(s)");
+  if (!s.problems.empty()) s.health = Health::kWarning;
+  return s;
+}
+
+}  // namespace
+
+std::string HealthName(Health h) {
+  switch (h) {
+    case Health::kOk:
+      return "ok";
+    case Health::kWarning:
+      return "warning";
+    case Health::kError:
+      return "error";
+  }
+  return "error";
+}
+
+Status ComputeStatus(const std::vector<Policy>& policies, const Catalog& catalog, const Plan& plan,
+                     int64_t now_utc_micros) {
+  Status status;
+  status.at = InstantText(now_utc_micros);
+  status.diagnostics = plan.diagnostics;
+  for (const Policy& p : policies) {
+    for (const QualifiedName& name : p.tables) {
+      status.tables.push_back(StatusOf(p, name, catalog, plan, now_utc_micros));
+      Worsen(&status.health, status.tables.back().health);
+    }
+  }
+  if (HasErrors(plan.diagnostics)) Worsen(&status.health, Health::kError);
+  return status;
+}
+
+int StatusExitCode(const Status& status) {
+  switch (status.health) {
+    case Health::kOk:
+      return 0;
+    case Health::kWarning:
+      return 2;
+    case Health::kError:
+      return 1;
+  }
+  return 1;
+}
+
+}  // namespace pgpart

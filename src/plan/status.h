@@ -1,0 +1,79 @@
+#pragma once
+// The status (pgpart status): each managed table's health, derived from a Plan, the Catalog it was
+// computed from and the policies. Pure: never does I/O and never reads the clock.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "core/diagnostic.h"
+#include "plan/plan.h"
+#include "policy/policy.h"
+
+namespace pgpart {
+
+// A table is unhealthy below this many whole future periods covered.
+constexpr int64_t kMinFutureBufferPeriods = 2;
+
+enum class Health { kOk, kWarning, kError };
+std::string HealthName(Health h);  // "ok", "warning", "error"
+
+// A partition a hold keeps from its retention step.
+struct HeldPartition {
+  std::string partition;  // name (schema-qualified only when not in the parent's schema)
+  std::string held_by;    // the hold's reason (+ expiry), as on the plan's step
+  friend bool operator==(const HeldPartition&, const HeldPartition&) = default;
+};
+
+// When the oldest partition falls out of retention: its upper bound + keep.
+struct RetentionEvent {
+  std::string partition;
+  std::string action;  // "drop" | "detach" | "archive"
+  std::string at;      // instant (InstantText) for time keys; "" for integer keys
+  std::optional<int64_t> at_micros;
+  std::string when;             // integer keys: "max(key) >= N"; time keys: same as `at`
+  bool due = false;             // expired already (the plan has, or holds, its step)
+  bool gate_checked = false;    // a drop behind a backup gate (checked before dropping)
+  std::string gate;             // gate kind ("sql", "pgbackrest", ...) when gate_checked
+  friend bool operator==(const RetentionEvent&, const RetentionEvent&) = default;
+};
+
+struct TableStatus {
+  QualifiedName table;
+  std::string policy;
+  bool exists = false;
+  PartitionSummary partitions;  // count, oldest, newest, covered_until, default rows
+  // Whole periods after the current one that are covered by the contiguous run of partitions
+  // containing now (0 when now is not covered). Integer keys: the period of max(key).
+  int64_t future_buffer_periods = 0;
+  std::optional<int64_t> oldest_age_seconds;  // now - lower bound of the oldest (time keys)
+  int64_t bytes = 0;                          // sum of Child::bytes (default included)
+  std::vector<HeldPartition> held;
+  std::optional<RetentionEvent> next_retention;
+  std::vector<std::string> blocked;  // "detach public.t_y2024m01: <why>", one per blocked step
+  std::vector<std::string> drift;
+  std::vector<std::string> problems;  // why the health is not ok, in a stable order
+  Health health = Health::kOk;
+  friend bool operator==(const TableStatus&, const TableStatus&) = default;
+};
+
+struct Status {
+  std::string at;  // InstantText(now)
+  std::vector<TableStatus> tables;  // in policy order, then spec.tables order
+  Diagnostics diagnostics;          // the plan's
+  Health health = Health::kOk;      // the worst of the tables' and the diagnostics'
+  friend bool operator==(const Status&, const Status&) = default;
+};
+
+// Derives the status of every table the policies name. Warnings: future buffer below
+// kMinFutureBufferPeriods (range policies), rows in the default partition, blocked steps, drift.
+// Errors: the table is missing (or not partitioned) or the plan carries error diagnostics.
+Status ComputeStatus(const std::vector<Policy>& policies, const Catalog& catalog, const Plan& plan,
+                     int64_t now_utc_micros);
+
+// 0 healthy, 2 warnings, 1 errors (a monitoring check's convention).
+int StatusExitCode(const Status& status);
+
+}  // namespace pgpart

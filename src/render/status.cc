@@ -1,0 +1,162 @@
+// Status renderers: text, JSON, Prometheus text exposition format.
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "render/status_render.h"
+
+namespace pgpart {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+std::string Name(const QualifiedName& n) { return n.schema + "." + n.name; }
+
+std::string Plural(int64_t n, const std::string& word) {
+  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+}
+
+std::string RetentionText(const RetentionEvent& ev) {
+  std::string out = ev.action + " " + ev.partition + (ev.due ? " due now" : " at " + ev.when);
+  if (ev.gate_checked) out += " (backup gate " + ev.gate + " is checked first)";
+  return out;
+}
+
+}  // namespace
+
+std::string RenderStatusText(const Status& status) {
+  std::string out = "pgpart status at " + status.at + ": " + HealthName(status.health) + "\n";
+  for (const TableStatus& t : status.tables) {
+    out += "\n" + Name(t.table) + " (policy " + t.policy + "): " + HealthName(t.health) + "\n";
+    if (t.exists) {
+      const PartitionSummary& p = t.partitions;
+      out += "  partitions: " + std::to_string(p.count);
+      if (!p.oldest.empty()) out += " (oldest " + p.oldest + ", newest " + p.newest + ")";
+      out += "\n";
+      out += "  covered until: " + (p.covered_until.empty() ? "-" : p.covered_until) +
+             " (future buffer " + Plural(t.future_buffer_periods, "period") + ")\n";
+      out += "  default partition: " +
+             (p.has_default ? Plural(p.default_rows, "row") : std::string("none")) + "\n";
+      out += "  size: " + std::to_string(t.bytes) + " bytes\n";
+      for (const HeldPartition& h : t.held) {
+        out += "  held: " + h.partition + " (" + h.held_by + ")\n";
+      }
+      if (t.next_retention) out += "  next retention: " + RetentionText(*t.next_retention) + "\n";
+      for (const std::string& b : t.blocked) out += "  blocked: " + b + "\n";
+      for (const std::string& d : t.drift) out += "  drift: " + d + "\n";
+    }
+    for (const std::string& p : t.problems) out += "  ! " + p + "\n";
+  }
+  if (!status.diagnostics.empty()) out += "\n";
+  for (const Diagnostic& d : status.diagnostics) out += d.Format() + "\n";
+  return out;
+}
+
+std::string RenderStatusJson(const Status& status) {
+  Json j;
+  j["format_version"] = 1;
+  j["at"] = status.at;
+  j["health"] = HealthName(status.health);
+  j["exit_code"] = StatusExitCode(status);
+  j["tables"] = Json::array();
+  for (const TableStatus& t : status.tables) {
+    Json jt;
+    jt["table"] = Name(t.table);
+    jt["policy"] = t.policy;
+    jt["exists"] = t.exists;
+    jt["health"] = HealthName(t.health);
+    jt["problems"] = t.problems;
+    jt["partitions"] = {{"count", t.partitions.count},
+                        {"oldest", t.partitions.oldest},
+                        {"newest", t.partitions.newest},
+                        {"covered_until", t.partitions.covered_until},
+                        {"has_default", t.partitions.has_default},
+                        {"default_rows", t.partitions.default_rows}};
+    jt["future_buffer_periods"] = t.future_buffer_periods;
+    jt["oldest_age_seconds"] =
+        t.oldest_age_seconds ? Json(*t.oldest_age_seconds) : Json(nullptr);
+    jt["bytes"] = t.bytes;
+    jt["held"] = Json::array();
+    for (const HeldPartition& h : t.held) {
+      jt["held"].push_back({{"partition", h.partition}, {"held_by", h.held_by}});
+    }
+    if (t.next_retention) {
+      const RetentionEvent& ev = *t.next_retention;
+      jt["next_retention"] = {{"partition", ev.partition}, {"action", ev.action},
+                              {"at", ev.at},               {"when", ev.when},
+                              {"due", ev.due},             {"gate_checked", ev.gate_checked},
+                              {"gate", ev.gate}};
+    } else {
+      jt["next_retention"] = nullptr;
+    }
+    jt["blocked"] = t.blocked;
+    jt["drift"] = t.drift;
+    j["tables"].push_back(std::move(jt));
+  }
+  j["diagnostics"] = Json::array();
+  for (const Diagnostic& d : status.diagnostics) j["diagnostics"].push_back(d.Format());
+  return j.dump(2) + "\n";
+}
+
+std::string EscapePrometheusLabel(const std::string& value) {
+  std::string out;
+  out.reserve(value.size());
+  for (char c : value) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string RenderStatusPrometheus(const Status& status) {
+  using Value = std::function<std::optional<int64_t>(const TableStatus&)>;
+  struct Family {
+    const char* name;
+    const char* help;
+    Value value;
+  };
+  const Family families[] = {
+      {"pgpart_partitions", "Partitions of the table (the default partition excluded).",
+       [](const TableStatus& t) { return std::optional<int64_t>(t.partitions.count); }},
+      {"pgpart_future_buffer_periods",
+       "Whole periods after the current one covered by existing partitions.",
+       [](const TableStatus& t) { return std::optional<int64_t>(t.future_buffer_periods); }},
+      {"pgpart_default_partition_rows", "Rows in the default partition.",
+       [](const TableStatus& t) { return std::optional<int64_t>(t.partitions.default_rows); }},
+      {"pgpart_oldest_partition_age_seconds",
+       "Seconds from the lower bound of the oldest partition to now.",
+       [](const TableStatus& t) { return t.oldest_age_seconds; }},
+      {"pgpart_held_partitions", "Partitions a hold keeps from retention.",
+       [](const TableStatus& t) { return std::optional<int64_t>(t.held.size()); }},
+      {"pgpart_blocked_steps", "Plan steps that are blocked.",
+       [](const TableStatus& t) { return std::optional<int64_t>(t.blocked.size()); }},
+      {"pgpart_partition_bytes",
+       "Estimated size of the table's partitions in bytes (as of the last VACUUM/ANALYZE).",
+       [](const TableStatus& t) { return std::optional<int64_t>(t.bytes); }},
+  };
+  std::string out;
+  for (const Family& f : families) {
+    out += std::string("# HELP ") + f.name + " " + f.help + "\n";
+    out += std::string("# TYPE ") + f.name + " gauge\n";
+    for (const TableStatus& t : status.tables) {
+      if (!t.exists) continue;
+      std::optional<int64_t> v = f.value(t);
+      if (!v) continue;
+      out += std::string(f.name) + "{policy=\"" + EscapePrometheusLabel(t.policy) +
+             "\",table=\"" + EscapePrometheusLabel(Name(t.table)) + "\"} " + std::to_string(*v) +
+             "\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace pgpart

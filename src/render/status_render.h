@@ -1,0 +1,34 @@
+#pragma once
+// Renderers over a Status (pgpart status): text, JSON and the Prometheus text exposition format.
+// Pure; each returns the whole document, newline-terminated.
+
+#include <string>
+
+#include "plan/status.h"
+
+namespace pgpart {
+
+// A header line with the overall health, then one block per table: partitions, covered-until and
+// the future buffer, default rows, size, held partitions, next retention event, blocked steps,
+// drift and the problems behind its health; then the plan's diagnostics.
+std::string RenderStatusText(const Status& status);
+
+// JSON with stable keys: format_version (1), at, health, exit_code, tables[{table, policy, exists,
+// health, problems[], partitions{count, oldest, newest, covered_until, has_default,
+// default_rows}, future_buffer_periods, oldest_age_seconds (null when unknown), bytes,
+// held[{partition, held_by}], next_retention (null or {partition, action, at, when, due,
+// gate_checked, gate}), blocked[], drift[]}], diagnostics[].
+std::string RenderStatusJson(const Status& status);
+
+// Prometheus text exposition format (version 0.0.4), gauges labelled {policy, table} ("schema.name"
+// unquoted; label values escaped), one family after another with # HELP and # TYPE:
+//   pgpart_partitions, pgpart_future_buffer_periods, pgpart_default_partition_rows,
+//   pgpart_oldest_partition_age_seconds (time keys with a partition only), pgpart_held_partitions,
+//   pgpart_blocked_steps, pgpart_partition_bytes.
+// Tables that do not exist have no samples.
+std::string RenderStatusPrometheus(const Status& status);
+
+// Escapes a label value per the exposition format: backslash, double quote and newline.
+std::string EscapePrometheusLabel(const std::string& value);
+
+}  // namespace pgpart

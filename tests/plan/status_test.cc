@@ -1,0 +1,176 @@
+// The status (pgpart status) on fake catalogs with a fixed clock.
+
+#include "plan/status.h"
+
+#include <gtest/gtest.h>
+
+#include "plan/planner.h"
+#include "plan_fixture.h"
+
+namespace pgpart {
+namespace {
+
+using ::pgpart::testing::AddDefault;
+using ::pgpart::testing::AddMonths;
+using ::pgpart::testing::At;
+using ::pgpart::testing::CatalogOf;
+using ::pgpart::testing::Policies;
+using ::pgpart::testing::RangeTable;
+
+std::string Policy(const std::string& spec_extra) {
+  return "apiVersion: pgpart.io/v1alpha1\nkind: PartitionPolicy\nmetadata: {name: sensor}\n"
+         "spec:\n  tables: [public.sensor_readings]\n  interval: 1 month\n  premake: 3\n" +
+         spec_extra;
+}
+
+Table Sensor(const std::string& first = "2024-03", int months = 34) {
+  Table t = RangeTable("public.sensor_readings", "recorded_at", KeyType::kTimestampTz);
+  AddMonths(t, first, months);  // 2024-03 .. 2026-12 by default
+  return t;
+}
+
+Status StatusAt(const std::string& yaml, const Catalog& catalog, const std::string& at) {
+  std::vector<pgpart::Policy> policies = Policies(yaml);
+  Plan plan = ComputePlan(policies, catalog, At(at));
+  return ComputeStatus(policies, catalog, plan, At(at));
+}
+
+TEST(Status, HealthyTable) {
+  Table t = Sensor();
+  t.children[0].bytes = 1000;
+  t.children[1].bytes = 24;
+  Status s = StatusAt(Policy("  retention: {keep: 24 months}\n"), CatalogOf({t}),
+                      "2026-03-15T09:30:00Z");
+  ASSERT_EQ(s.tables.size(), 1u);
+  const TableStatus& ts = s.tables[0];
+  EXPECT_EQ(ts.health, Health::kOk) << (ts.problems.empty() ? "" : ts.problems[0]);
+  EXPECT_EQ(StatusExitCode(s), 0);
+  EXPECT_TRUE(ts.exists);
+  EXPECT_EQ(ts.policy, "sensor");
+  EXPECT_EQ(ts.partitions.count, 34);
+  // Covered through 2026-12: April .. December 2026 are 9 whole periods after March.
+  EXPECT_EQ(ts.future_buffer_periods, 9);
+  EXPECT_EQ(ts.bytes, 1024);
+  ASSERT_TRUE(ts.oldest_age_seconds.has_value());
+  EXPECT_EQ(*ts.oldest_age_seconds,
+            (At("2026-03-15T09:30:00Z") - At("2024-03-01T00:00:00Z")) / 1'000'000);
+  // March 2024 ends 2024-04-01; kept 24 months it expires 2026-04-01.
+  ASSERT_TRUE(ts.next_retention.has_value());
+  EXPECT_EQ(ts.next_retention->partition, "sensor_readings_y2024m03");
+  EXPECT_EQ(ts.next_retention->action, "drop");
+  EXPECT_EQ(ts.next_retention->at, "2026-04-01T00:00:00Z");
+  EXPECT_FALSE(ts.next_retention->due);
+  EXPECT_FALSE(ts.next_retention->gate_checked);
+}
+
+TEST(Status, RetentionDueNowAndGateNoted) {
+  Status s = StatusAt(
+      Policy("  retention: {keep: 24 months}\n  backupGate: {kind: pgbackrest, stanza: main}\n"),
+      CatalogOf({Sensor()}), "2026-04-10T00:00:00Z");
+  ASSERT_TRUE(s.tables[0].next_retention.has_value());
+  const RetentionEvent& ev = *s.tables[0].next_retention;
+  EXPECT_TRUE(ev.due);
+  EXPECT_EQ(ev.at, "2026-04-10T00:00:00Z");
+  EXPECT_TRUE(ev.gate_checked);
+  EXPECT_EQ(ev.gate, "pgbackrest");
+}
+
+TEST(Status, DetachRetentionChecksNoGate) {
+  Status s = StatusAt(Policy("  retention: {keep: 120 days, action: detach}\n  backupGate: "
+                             "{kind: pgbackrest, stanza: main}\n"),
+                      CatalogOf({Sensor("2026-01", 12)}), "2026-03-15T00:00:00Z");
+  ASSERT_TRUE(s.tables[0].next_retention.has_value());
+  const RetentionEvent& ev = *s.tables[0].next_retention;
+  EXPECT_EQ(ev.action, "detach");
+  EXPECT_FALSE(ev.gate_checked);
+  // January 2026 ends 2026-02-01; 120 days later (28 + 31 + 30 + 31) is 2026-06-01.
+  EXPECT_EQ(ev.at, "2026-06-01T00:00:00Z");
+}
+
+TEST(Status, ShortFutureBufferWarns) {
+  // 2026-01 .. 2026-04 at mid-March: only April is covered after the current period.
+  Status s = StatusAt(Policy(""), CatalogOf({Sensor("2026-01", 4)}), "2026-03-15T00:00:00Z");
+  const TableStatus& ts = s.tables[0];
+  EXPECT_EQ(ts.future_buffer_periods, 1);
+  EXPECT_EQ(ts.health, Health::kWarning);
+  EXPECT_EQ(StatusExitCode(s), 2);
+  ASSERT_FALSE(ts.problems.empty());
+  EXPECT_NE(ts.problems[0].find("future buffer 1"), std::string::npos);
+  EXPECT_FALSE(ts.next_retention.has_value());  // no retention configured
+}
+
+TEST(Status, UncoveredNowHasNoBuffer) {
+  Status s = StatusAt(Policy(""), CatalogOf({Sensor("2025-01", 3)}), "2026-03-15T00:00:00Z");
+  EXPECT_EQ(s.tables[0].future_buffer_periods, 0);
+  EXPECT_EQ(StatusExitCode(s), 2);
+}
+
+TEST(Status, RowsInTheDefaultWarn) {
+  Table t = Sensor();
+  AddDefault(t, 42);
+  Status s = StatusAt(Policy("  defaultPartition: true\n"), CatalogOf({t}),
+                      "2026-03-15T00:00:00Z");
+  const TableStatus& ts = s.tables[0];
+  EXPECT_TRUE(ts.partitions.has_default);
+  EXPECT_EQ(ts.partitions.default_rows, 42);
+  EXPECT_EQ(ts.health, Health::kWarning);
+  EXPECT_EQ(StatusExitCode(s), 2);
+  bool found = false;
+  for (const std::string& p : ts.problems) found |= p.find("42 row") != std::string::npos;
+  EXPECT_TRUE(found);
+}
+
+TEST(Status, HeldPartitionsListedWithReasonAndExpiry) {
+  Status s = StatusAt(Policy("  retention: {keep: 24 months}\n  holds:\n"
+                             "    - {partition: sensor_readings_y2024m03, reason: \"Legal hold "
+                             "LH-1142\", until: 2027-01-01}\n"),
+                      CatalogOf({Sensor()}), "2026-05-15T00:00:00Z");
+  const TableStatus& ts = s.tables[0];
+  ASSERT_EQ(ts.held.size(), 1u);
+  EXPECT_EQ(ts.held[0].partition, "sensor_readings_y2024m03");
+  EXPECT_NE(ts.held[0].held_by.find("Legal hold LH-1142"), std::string::npos);
+  EXPECT_NE(ts.held[0].held_by.find("2027-01-01"), std::string::npos);
+  EXPECT_EQ(ts.health, Health::kOk);  // a hold is intended, not a problem
+}
+
+TEST(Status, BlockedStepsWarn) {
+  // maxDropsPerRun: 1 with three partitions due: the other two drops are blocked.
+  Status s = StatusAt(Policy("  retention: {keep: 24 months, maxDropsPerRun: 1}\n"),
+                      CatalogOf({Sensor()}), "2026-06-15T00:00:00Z");
+  const TableStatus& ts = s.tables[0];
+  EXPECT_EQ(ts.blocked.size(), 2u);
+  EXPECT_EQ(ts.health, Health::kWarning);
+  EXPECT_EQ(StatusExitCode(s), 2);
+}
+
+TEST(Status, MissingTableIsAnError) {
+  Status s = StatusAt(Policy(""), CatalogOf({}), "2026-03-15T00:00:00Z");
+  ASSERT_EQ(s.tables.size(), 1u);
+  EXPECT_FALSE(s.tables[0].exists);
+  EXPECT_EQ(s.tables[0].health, Health::kError);
+  EXPECT_EQ(s.health, Health::kError);
+  EXPECT_EQ(StatusExitCode(s), 1);
+}
+
+TEST(Status, WorstTableDecides) {
+  std::string yaml = Policy("") +
+                     "---\napiVersion: pgpart.io/v1alpha1\nkind: PartitionPolicy\n"
+                     "metadata: {name: other}\nspec:\n  tables: [public.events]\n"
+                     "  interval: 1 month\n";
+  Table events = RangeTable("public.events", "at", KeyType::kTimestampTz);
+  AddMonths(events, "2026-01", 12);
+  Status s = StatusAt(yaml, CatalogOf({Sensor(), events}), "2026-03-15T00:00:00Z");
+  ASSERT_EQ(s.tables.size(), 2u);
+  EXPECT_EQ(s.tables[0].health, Health::kOk);
+  EXPECT_EQ(s.tables[1].health, Health::kOk);
+  EXPECT_EQ(StatusExitCode(s), 0);
+  Status bad = StatusAt(yaml, CatalogOf({Sensor()}), "2026-03-15T00:00:00Z");
+  ASSERT_EQ(bad.tables.size(), 2u);
+  for (const TableStatus& ts : bad.tables) {
+    EXPECT_EQ(ts.health, ts.table.name == "events" ? Health::kError : Health::kOk);
+  }
+  EXPECT_EQ(StatusExitCode(bad), 1);
+}
+
+}  // namespace
+}  // namespace pgpart
