@@ -81,4 +81,16 @@ CLI::App* AddStatusCommand(CLI::App& app, StatusArgs& args);
 // Exit 0 healthy, 2 warnings, 1 errors (a monitoring check).
 int RunStatus(const StatusArgs& args);
 
+struct ReportArgs {
+  std::vector<std::string> files;
+  std::string dsn;
+  std::string catalog;
+  std::string at;               // ISO 8601; empty = the database's (or snapshot's) clock
+  std::string format = "html";  // html | markdown
+  std::string output;           // required
+};
+CLI::App* AddReportCommand(CLI::App& app, ReportArgs& args);
+// Writes the health report; 0 when written, 1 on errors (the tables' health is in the report).
+int RunReport(const ReportArgs& args);
+
 }  // namespace pgpart::cli

@@ -18,12 +18,14 @@ int main(int argc, char** argv) {
   ApplyArgs apply_args;
   ForecastArgs forecast_args;
   StatusArgs status_args;
+  ReportArgs report_args;
   CLI::App* plan = AddPlanCommand(app, plan_args);
   CLI::App* snapshot = AddSnapshotCommand(app, snapshot_args);
   CLI::App* apply = AddApplyCommand(app, apply_args);
   CLI::App* lint = AddLintCommand(app, lint_args);
   CLI::App* forecast = AddForecastCommand(app, forecast_args);
   CLI::App* status = AddStatusCommand(app, status_args);
+  CLI::App* report = AddReportCommand(app, report_args);
   CLI::App* version = app.add_subcommand("version", "Print the version");
 
   try {
@@ -44,6 +46,7 @@ int main(int argc, char** argv) {
   if (lint->parsed()) return RunLint(lint_args);
   if (forecast->parsed()) return RunForecast(forecast_args);
   if (status->parsed()) return RunStatus(status_args);
+  if (report->parsed()) return RunReport(report_args);
   if (version->parsed()) {
     std::cout << "pgpart " << PGPART_VERSION << "\n";
     return kExitOk;

@@ -1,17 +1,77 @@
 // `pgpart status`: each managed table's health, usable as a monitoring check (exit 0/2/1).
 
 #include <iostream>
+#include <optional>
 
 #include "catalog/catalog.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/exporter.h"
 #include "core/calendar.h"
+#include "core/duration.h"
 #include "plan/planner.h"
 #include "plan/status.h"
 #include "policy/loader.h"
 #include "render/status_render.h"
 
 namespace pgpart::cli {
+namespace {
+
+// --serve and --interval live here rather than in StatusArgs (commands.h): only this file uses
+// them. One `status` subcommand per process, so one instance suffices.
+struct ServeArgs {
+  std::string address;          // empty: print once and exit
+  std::string interval = "60s";
+};
+ServeArgs serve_args;
+
+// Reads the catalog and computes the status at `at` (empty: the database's or snapshot's clock).
+// Nullopt (after printing why) when the catalog cannot be read or the clock is unknown.
+std::optional<Status> ComputeStatusOnce(const StatusArgs& args, const PolicySet& set) {
+  std::vector<Policy> policies = set.policies;
+  Catalog catalog;
+  if (!LoadCatalog(args.catalog, ResolveDsn(args.dsn), &policies, &catalog)) return std::nullopt;
+  int64_t now = 0;
+  if (!args.at.empty()) {
+    auto at = ParseInstant(args.at, FindZone("UTC"));
+    if (!at) {
+      std::cerr << "error: --at '" << args.at
+                << "' is not an ISO 8601 date or timestamp (e.g. 2026-11-21T12:00:00Z)\n";
+      return std::nullopt;
+    }
+    now = *at;
+  } else if (catalog.now_micros) {
+    now = *catalog.now_micros / 1'000'000 * 1'000'000;
+  } else {
+    std::cerr << "error: the snapshot records no clock; pass --at\n";
+    return std::nullopt;
+  }
+  Plan plan = ComputePlan(policies, catalog, now);
+  return ComputeStatus(policies, catalog, plan, now);
+}
+
+// `--serve`: the exporter, refreshing the status every --interval.
+int RunStatusServer(const StatusArgs& args, const PolicySet& set) {
+  std::string error;
+  std::optional<ListenAddress> address = ParseListenAddress(serve_args.address, &error);
+  if (!address) {
+    std::cerr << "error: --serve " << error << "\n";
+    return kExitError;
+  }
+  std::optional<int64_t> interval_ms = ParseDurationMs(serve_args.interval);
+  if (!interval_ms || *interval_ms < 1000) {
+    std::cerr << "error: --interval '" << serve_args.interval
+              << "' is not a duration of at least 1s (e.g. 30s, 5m)\n";
+    return kExitError;
+  }
+  return ServeMetrics(*address, *interval_ms, [&args, &set]() -> std::optional<std::string> {
+    std::optional<Status> status = ComputeStatusOnce(args, set);
+    if (!status) return std::nullopt;
+    return RenderStatusPrometheus(*status);
+  });
+}
+
+}  // namespace
 
 CLI::App* AddStatusCommand(CLI::App& app, StatusArgs& args) {
   CLI::App* cmd = app.add_subcommand(
@@ -31,41 +91,32 @@ CLI::App* AddStatusCommand(CLI::App& app, StatusArgs& args) {
                   "database's now() (a snapshot's: when it was taken)");
   cmd->add_option("--format", args.format, "Output format (default text)")
       ->check(CLI::IsMember({"text", "json", "prometheus"}));
-  cmd->add_option("-o,--out", args.output, "Write the status to FILE instead of stdout");
+  auto* out =
+      cmd->add_option("-o,--out", args.output, "Write the status to FILE instead of stdout");
+  auto* serve = cmd->add_option("--serve", serve_args.address,
+                                "Run as a Prometheus exporter on HOST:PORT (e.g. 127.0.0.1:9187): "
+                                "GET /metrics, GET /healthz; stops on SIGTERM/SIGINT")
+                    ->excludes(out);
+  cmd->add_option("--interval", serve_args.interval,
+                  "With --serve: how often to re-read the catalog and re-plan (default 60s; "
+                  "scrapes serve the last result)")
+      ->needs(serve);
   return cmd;
 }
 
 int RunStatus(const StatusArgs& args) {
   PolicySet set = LoadPolicies(args.files);
   if (ReportDiagnostics(set.diagnostics)) return kExitError;
-  Catalog catalog;
-  if (!LoadCatalog(args.catalog, ResolveDsn(args.dsn), &set.policies, &catalog)) {
-    return kExitError;
-  }
-  int64_t now = 0;
-  if (!args.at.empty()) {
-    auto at = ParseInstant(args.at, FindZone("UTC"));
-    if (!at) {
-      std::cerr << "error: --at '" << args.at
-                << "' is not an ISO 8601 date or timestamp (e.g. 2026-11-21T12:00:00Z)\n";
-      return kExitError;
-    }
-    now = *at;
-  } else if (catalog.now_micros) {
-    now = *catalog.now_micros / 1'000'000 * 1'000'000;
-  } else {
-    std::cerr << "error: the snapshot records no clock; pass --at\n";
-    return kExitError;
-  }
-  Plan plan = ComputePlan(set.policies, catalog, now);
-  Status status = ComputeStatus(set.policies, catalog, plan, now);
+  if (!serve_args.address.empty()) return RunStatusServer(args, set);
+  std::optional<Status> status = ComputeStatusOnce(args, set);
+  if (!status) return kExitError;
   const std::string& format = args.format;
-  std::string text = format == "json"         ? RenderStatusJson(status)
-                     : format == "prometheus" ? RenderStatusPrometheus(status)
-                                              : RenderStatusText(status);
+  std::string text = format == "json"         ? RenderStatusJson(*status)
+                     : format == "prometheus" ? RenderStatusPrometheus(*status)
+                                              : RenderStatusText(*status);
   if (!WriteOutput(args.output.empty() ? "-" : args.output, text)) return kExitError;
-  if (format != "text" || !args.output.empty()) ReportDiagnostics(status.diagnostics);
-  return StatusExitCode(status);
+  if (format != "text" || !args.output.empty()) ReportDiagnostics(status->diagnostics);
+  return StatusExitCode(*status);
 }
 
 }  // namespace pgpart::cli

@@ -1,0 +1,286 @@
+// `pgpart status --serve` end to end: the built binary as a long-running exporter against the
+// sandbox, scraped over loopback HTTP with curl, its output checked by `promtool check metrics`.
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <optional>
+#include <pqxx/pqxx>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "../cli/cli_fixture.h"
+
+namespace pgpart::e2e {
+namespace {
+
+constexpr char kPolicy[] = R"(apiVersion: pgpart.io/v1alpha1
+kind: PartitionPolicy
+metadata: {name: readings}
+spec:
+  tables: [public.readings]
+  interval: 1 month
+  premake: 3
+  retention: {keep: 24 months}
+)";
+
+// A loopback port nobody listens on right now (the kernel's pick).
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof addr;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    close(fd);
+    return 0;
+  }
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+struct HttpReply {
+  int code = 0;  // 0: no connection
+  std::string content_type;
+  std::string body;
+};
+
+// GET with curl (5 s limit, loopback only).
+HttpReply Get(const std::string& url) {
+  const std::string body_file = TestDir() + "/body";
+  RunResult r = RunProgram({"curl", "-s", "--max-time", "5", "--noproxy", "*", "-o", body_file,
+                            "-w", "%{http_code} %{content_type}", url});
+  HttpReply reply;
+  const size_t space = r.out.find(' ');
+  reply.code = std::atoi(r.out.substr(0, space).c_str());
+  if (space != std::string::npos) reply.content_type = r.out.substr(space + 1);
+  if (reply.code != 0) reply.body = ReadFile(body_file);
+  return reply;
+}
+
+// The value of the first sample line starting with `series` ("name{labels}" or "name"), or NaN.
+double Sample(const std::string& metrics, const std::string& series) {
+  std::istringstream lines(metrics);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  }
+  return std::nan("");
+}
+
+// The exporter as a child process; SIGKILLed if a test leaves it running.
+class Exporter {
+ public:
+  Exporter(const std::vector<std::string>& args, const std::string& log) {
+    std::vector<std::string> argv = {PGPART_BINARY};
+    argv.insert(argv.end(), args.begin(), args.end());
+    pid_ = fork();
+    if (pid_ == 0) {
+      int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      dup2(fd, 1);
+      dup2(fd, 2);
+      unsetenv("PGPART_DSN");
+      std::vector<char*> raw;
+      for (auto& a : argv) raw.push_back(a.data());
+      raw.push_back(nullptr);
+      execv(raw[0], raw.data());
+      _exit(127);
+    }
+  }
+  ~Exporter() {
+    if (pid_ > 0 && !exited_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  // Exit code once the child has exited within `limit` (128 + signal when killed), else nullopt.
+  std::optional<int> WaitExit(std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        exited_ = true;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return std::nullopt;
+  }
+  void Signal(int signal) { kill(pid_, signal); }
+  bool Running() { return !exited_ && !WaitExit(std::chrono::milliseconds(0)).has_value(); }
+
+ private:
+  pid_t pid_ = -1;
+  bool exited_ = false;
+};
+
+class ExporterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // Monthly partitions from 3 months ago to 2 months ahead of the database's clock.
+    db_.Exec(R"SQL(
+      CREATE TABLE readings (at timestamptz NOT NULL, v int) PARTITION BY RANGE (at);
+      CREATE TABLE readings_default PARTITION OF readings DEFAULT;
+      INSERT INTO readings_default VALUES (now() + interval '10 years', 1), (now() + interval '10 years', 2);
+      DO $$
+      DECLARE m date := date_trunc('month', now() - interval '3 months');
+      BEGIN
+        WHILE m < date_trunc('month', now() + interval '3 months') LOOP
+          EXECUTE format('CREATE TABLE %I PARTITION OF readings FOR VALUES FROM (%L) TO (%L)',
+                         'readings_y' || to_char(m, 'YYYY') || 'm' || to_char(m, 'MM'),
+                         m::timestamptz, (m + interval '1 month')::timestamptz);
+          m := m + interval '1 month';
+        END LOOP;
+      END $$;
+    )SQL");
+    dir_ = TestDir();
+    policy_ = dir_ + "/readings.yaml";
+    WriteFile(policy_, kPolicy);
+    port_ = FreePort();
+    ASSERT_NE(port_, 0);
+    base_ = "http://127.0.0.1:" + std::to_string(port_);
+    log_ = dir_ + "/exporter.log";
+  }
+
+  // Polls /healthz (at most 15 s) until the exporter answers.
+  void WaitReady(Exporter& exporter) {
+    for (int i = 0; i < 150; ++i) {
+      if (Get(base_ + "/healthz").code == 200) return;
+      ASSERT_TRUE(exporter.Running()) << "exporter exited early:\n" << ReadFile(log_);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    FAIL() << "exporter never answered /healthz:\n" << ReadFile(log_);
+  }
+
+  const std::string kSeries = R"({policy="readings",table="public.readings"})";
+  ScratchDatabase db_;
+  std::string dir_, policy_, base_, log_;
+  int port_ = 0;
+};
+
+TEST_F(ExporterTest, ServesMetricsHealthAnd404AndStopsOnSigterm) {
+  Exporter exporter({"status", "-f", policy_, "--dsn", db_.dsn(), "--serve",
+                     "127.0.0.1:" + std::to_string(port_)},
+                    log_);
+  ASSERT_NO_FATAL_FAILURE(WaitReady(exporter));
+
+  HttpReply health = Get(base_ + "/healthz");
+  EXPECT_EQ(health.code, 200);
+  EXPECT_EQ(health.body, "ok\n");
+
+  HttpReply metrics = Get(base_ + "/metrics");
+  ASSERT_EQ(metrics.code, 200) << ReadFile(log_);
+  EXPECT_NE(metrics.content_type.find("text/plain; version=0.0.4"), std::string::npos)
+      << metrics.content_type;
+  EXPECT_EQ(Sample(metrics.body, "pgpart_partitions" + kSeries), 6) << metrics.body;
+  EXPECT_EQ(Sample(metrics.body, "pgpart_default_partition_rows" + kSeries), 2) << metrics.body;
+  EXPECT_EQ(Sample(metrics.body, "pgpart_refresh_success"), 1) << metrics.body;
+  EXPECT_EQ(Sample(metrics.body, "pgpart_scrape_errors_total"), 0) << metrics.body;
+  const double refreshed = Sample(metrics.body, "pgpart_last_refresh_timestamp_seconds");
+  const double now = std::chrono::duration<double>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+  EXPECT_GT(refreshed, now - 60);
+  EXPECT_LE(refreshed, now + 1);
+  EXPECT_GE(Sample(metrics.body, "pgpart_refresh_duration_seconds"), 0);
+
+  // promtool must accept the exposition without a single lint remark.
+  const std::string file = dir_ + "/metrics.prom";
+  WriteFile(file, metrics.body);
+  RunResult lint = RunProgram({"sh", "-c", "promtool check metrics < '" + file + "'"});
+  EXPECT_EQ(lint.exit_code, 0) << lint.out << lint.err;
+  EXPECT_EQ(lint.out + lint.err, "") << metrics.body;
+
+  // Scrapes serve the cached rendering (default interval 60 s): a second one, after the table
+  // changed, still shows the same refresh and the old partition count.
+  db_.Exec("DROP TABLE readings_default");
+  HttpReply again = Get(base_ + "/metrics");
+  EXPECT_EQ(again.body, metrics.body);
+
+  EXPECT_EQ(Get(base_ + "/").code, 404);
+  EXPECT_EQ(Get(base_ + "/metrics/extra").code, 404);
+  EXPECT_EQ(Get(base_ + "/nope").code, 404);
+
+  exporter.Signal(SIGTERM);
+  std::optional<int> code = exporter.WaitExit(std::chrono::seconds(5));
+  ASSERT_TRUE(code.has_value()) << "still running 5 s after SIGTERM:\n" << ReadFile(log_);
+  EXPECT_EQ(*code, 0) << ReadFile(log_);
+  EXPECT_NE(Get(base_ + "/healthz").code, 200);
+}
+
+TEST_F(ExporterTest, RefreshesOnTheIntervalAndKeepsLastGoodMetricsWhenTheDatabaseIsDown) {
+  Exporter exporter({"status", "-f", policy_, "--dsn", db_.dsn(), "--serve",
+                     "127.0.0.1:" + std::to_string(port_), "--interval", "1s"},
+                    log_);
+  ASSERT_NO_FATAL_FAILURE(WaitReady(exporter));
+  ASSERT_EQ(Sample(Get(base_ + "/metrics").body, "pgpart_partitions" + kSeries), 6);
+
+  // A new partition shows up within a few refreshes.
+  db_.Exec(R"SQL(
+    DO $$
+    DECLARE m date := date_trunc('month', now() + interval '3 months');
+    BEGIN
+      EXECUTE format('CREATE TABLE readings_next PARTITION OF readings FOR VALUES FROM (%L) TO (%L)',
+                     m::timestamptz, (m + interval '1 month')::timestamptz);
+    END $$;
+  )SQL");
+  std::string body;
+  for (int i = 0; i < 50 && Sample(body, "pgpart_partitions" + kSeries) != 7; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    body = Get(base_ + "/metrics").body;
+  }
+  ASSERT_EQ(Sample(body, "pgpart_partitions" + kSeries), 7) << body;
+
+  // The database refuses connections: the last good metrics stay, refresh_success goes 0 and the
+  // error counter rises.
+  auto allow = [&](bool on) {
+    pqxx::connection c(ServerDsn());
+    pqxx::nontransaction tx(c);
+    tx.exec(std::string("ALTER DATABASE ") + tx.quote_name(db_.name()) +
+            (on ? " ALLOW_CONNECTIONS true" : " ALLOW_CONNECTIONS false"));
+  };
+  allow(false);
+  for (int i = 0; i < 50 && Sample(body, "pgpart_refresh_success") != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    body = Get(base_ + "/metrics").body;
+  }
+  allow(true);
+  EXPECT_EQ(Sample(body, "pgpart_refresh_success"), 0) << body;
+  EXPECT_GE(Sample(body, "pgpart_scrape_errors_total"), 1) << body;
+  EXPECT_EQ(Sample(body, "pgpart_partitions" + kSeries), 7) << body;
+
+  // And it recovers.
+  for (int i = 0; i < 50 && Sample(body, "pgpart_refresh_success") != 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    body = Get(base_ + "/metrics").body;
+  }
+  EXPECT_EQ(Sample(body, "pgpart_refresh_success"), 1) << body;
+
+  exporter.Signal(SIGINT);
+  std::optional<int> code = exporter.WaitExit(std::chrono::seconds(5));
+  ASSERT_TRUE(code.has_value()) << ReadFile(log_);
+  EXPECT_EQ(*code, 0) << ReadFile(log_);
+}
+
+TEST_F(ExporterTest, RejectsABadAddress) {
+  RunResult r = RunPgpart({"status", "-f", policy_, "--dsn", db_.dsn(), "--serve", "localhost"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("--serve"), std::string::npos) << r.err;
+  r = RunPgpart({"status", "-f", policy_, "--dsn", db_.dsn(), "--serve", "127.0.0.1:99999"});
+  EXPECT_EQ(r.exit_code, 1);
+}
+
+}  // namespace
+}  // namespace pgpart::e2e

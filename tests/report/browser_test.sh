@@ -1,0 +1,23 @@
+#!/bin/bash
+# Renders `pgpart report --format html` over a committed snapshot in headless Chromium: the DOM
+# (--dump-dom) must hold the expected timeline elements and the screenshot must be a non-blank PNG.
+# Usage: browser_test.sh PGPART_BINARY. Fails (never skips) when chromium is missing.
+set -euo pipefail
+pgpart=$1
+here=$(cd "$(dirname "$0")" && pwd)
+chromium=$(command -v chromium || true)
+if [[ -z $chromium ]]; then
+  echo "FAIL: chromium not found (apt-get install chromium; see scripts/setup)" >&2
+  exit 1
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+"$pgpart" report -f "$here/policies.yaml" --catalog "$here/snapshot.json" \
+  --at 2026-11-21T12:00:00Z --format html -o "$tmp/report.html"
+flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run
+  --disable-background-networking --disable-component-update --disable-sync
+  --user-data-dir="$tmp/profile" --window-size=1280,2000)
+timeout 25 "$chromium" "${flags[@]}" --dump-dom "file://$tmp/report.html" >"$tmp/dom.html" 2>/dev/null
+timeout 25 "$chromium" "${flags[@]}" --screenshot="$tmp/shot.png" "file://$tmp/report.html" \
+  >/dev/null 2>&1
+/usr/bin/python3 "$here/check_report.py" "$here/snapshot.json" "$tmp/dom.html" "$tmp/shot.png"

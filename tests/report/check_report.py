@@ -1,0 +1,115 @@
+"""Checks the DOM Chromium dumped for the report and its screenshot.
+
+Usage: check_report.py SNAPSHOT DOM PNG. The DOM must have one rect.partition per range child in
+the snapshot, one held mark with the hold's reason, cutoff lines for the two tables with
+retention, a horizon per table, the default-rows badge, and escaped names (parsed back verbatim).
+The PNG must decode (signature, IHDR, IDAT) to a 1280-wide image that is not one flat colour.
+"""
+import html.parser
+import json
+import struct
+import sys
+import zlib
+
+
+class Dom(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.elements = []  # (tag, attrs dict)
+        self.titles = []
+        self._in_title = False
+
+    def handle_starttag(self, tag, attrs):
+        self.elements.append((tag, dict(attrs)))
+        self._in_title = tag == "title"
+
+    def handle_endtag(self, tag):
+        self._in_title = False
+
+    def handle_data(self, data):
+        if self._in_title:
+            self.titles.append(data)
+
+
+def classes(attrs):
+    return set((attrs.get("class") or "").split())
+
+
+def fail(msg):
+    print("FAIL:", msg)
+    sys.exit(1)
+
+
+def check_dom(snapshot, path):
+    dom = Dom()
+    dom.feed(open(path, encoding="utf-8").read())
+    children = [c for t in snapshot["tables"] for c in t["children"] if c["bound"] == "range"]
+    parts = [a for tag, a in dom.elements if tag == "rect" and "partition" in classes(a)]
+    if len(parts) != len(children):
+        fail(f"{len(parts)} rect.partition, want {len(children)}")
+    names = {a.get("data-partition") for a in parts}
+    for c in children:
+        if c["name"] not in names:
+            fail(f"no rect.partition[data-partition={c['name']!r}]")
+    held = [a for a in parts if "held" in classes(a)]
+    if [a["data-partition"] for a in held] != ["metrics_y2024m09"]:
+        fail(f"held marks {held}")
+    if not any('Audit <A&B> "2026"' in t for t in dom.titles):
+        fail("the hold's reason is not in a <title>")
+    count = lambda tag, cls: sum(1 for t, a in dom.elements if t == tag and cls in classes(a))
+    if count("line", "cutoff") != 2:
+        fail(f"{count('line', 'cutoff')} line.cutoff, want 2 (metrics, events)")
+    if count("line", "horizon") != 3:
+        fail(f"{count('line', 'horizon')} line.horizon, want 3")
+    if count("g", "default-rows") != 1:
+        fail("no g.default-rows badge")
+    if count("svg", "timeline") != 3:
+        fail("want 3 svg.timeline")
+    if count("script", "") or any(t == "script" for t, _ in dom.elements):
+        fail("the report has a <script>")
+    tables = {a.get("data-table") for t, a in dom.elements if t == "section"}
+    if 'app.odd<&>"name' not in tables:
+        fail(f"hostile table name not round-tripped: {tables}")
+    if any(t == "b" for t, _ in dom.elements):
+        fail("a name was injected as markup")
+
+
+def check_png(path):
+    data = open(path, "rb").read()
+    if len(data) < 10_000 or data[:8] != b"\x89PNG\r\n\x1a\n":
+        fail(f"screenshot is not a PNG or too small ({len(data)} bytes)")
+    pos, idat, width, height = 8, b"", 0, 0
+    bit_depth = color = 0
+    while pos < len(data):
+        (length,) = struct.unpack(">I", data[pos:pos + 4])
+        kind = data[pos + 4:pos + 8]
+        body = data[pos + 8:pos + 8 + length]
+        if kind == b"IHDR":
+            width, height, bit_depth, color = struct.unpack(">IIBB", body[:10])
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + length
+    if width != 1280 or height < 500:
+        fail(f"screenshot is {width}x{height}")
+    raw = zlib.decompress(idat)
+    channels = {2: 3, 6: 4}.get(color, 1) * max(1, bit_depth // 8)
+    stride = width * channels + 1
+    # Filter bytes aside, a flat image's filtered scanlines are nearly all zeros; count the
+    # distinct values and the non-zero share of the pixel bytes.
+    pixels = bytearray()
+    for y in range(0, height, 7):
+        pixels += raw[y * stride + 1:(y + 1) * stride]
+    distinct = len(set(pixels))
+    nonzero = sum(1 for b in pixels if b) / max(1, len(pixels))
+    if distinct < 20 or nonzero < 0.005:
+        fail(f"screenshot looks blank (distinct={distinct}, nonzero={nonzero:.4f})")
+    print(f"ok: {width}x{height}, {len(data)} bytes, {distinct} distinct byte values")
+
+
+def main():
+    snapshot = json.load(open(sys.argv[1]))
+    check_dom(snapshot, sys.argv[2])
+    check_png(sys.argv[3])
+
+
+main()
