@@ -92,7 +92,7 @@ RunResult RunPgpart(const std::vector<std::string>& args, const EnvChanges& env)
 RunResult RunPsqlFile(const std::string& dsn, const std::string& file) {
   std::string psql = "psql";
   const char* bindir = std::getenv("PGPART_PG_BINDIR");
-  for (const std::string dir :
+  for (const std::string& dir :
        {std::string(bindir ? bindir : ""), std::string("/usr/lib/postgresql/15/bin")}) {
     if (!dir.empty() && fs::exists(dir + "/psql")) {
       psql = dir + "/psql";
