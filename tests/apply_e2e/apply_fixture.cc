@@ -17,6 +17,8 @@
 #include <sstream>
 #include <thread>
 
+#include "../common/test_env.h"
+
 namespace pgpart::apply_e2e {
 
 namespace fs = std::filesystem;
@@ -29,17 +31,6 @@ const char* const kScrubbed[] = {"PGPART_DSN",          "PGHOST",
                                  "PGPASSWORD",          "PGSERVICE",
                                  "PGOPTIONS",           "SOURCE_DATE_EPOCH",
                                  "PGPART_TEST_PAUSE_AT"};
-
-std::string CurrentTestName() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  if (info == nullptr) return "no_test";
-  return std::string(info->test_suite_name()) + "_" + info->name();
-}
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 int DecodeStatus(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
@@ -162,49 +153,19 @@ RunResult RunPgpart(const std::vector<std::string>& args, const EnvChanges& env,
   return process.Wait(timeout);
 }
 
-std::string ServerDsn() {
-  const char* dsn = std::getenv("PGPART_TEST_DSN");
-  if (dsn == nullptr || *dsn == '\0') {
-    ADD_FAILURE() << "PGPART_TEST_DSN is not set: run these tests through ctest, which starts the "
-                     "sandbox PostgreSQL (scripts/pg-sandbox)";
-    return "";
-  }
-  return dsn;
-}
+std::string ServerDsn() { return test_env::ServerDsn(); }
 
-std::string TestDir() {
-  static std::string current_test;
-  static std::string current_dir;
-  const std::string name = CurrentTestName();
-  if (name != current_test) {
-    current_test = name;
-    current_dir =
-        (fs::temp_directory_path() / ("pgpart-apply-e2e-" + std::to_string(getpid()) + "-" + name))
-            .string();
-    fs::remove_all(current_dir);
-    fs::create_directories(current_dir);
-  }
-  return current_dir;
-}
+std::string TestDir() { return test_env::TestDir("pgpart-apply-e2e"); }
 
 std::string WriteTestFile(const std::string& name, const std::string& text) {
   const std::string path = TestDir() + "/" + name;
-  fs::create_directories(fs::path(path).parent_path());
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
+  test_env::WriteFile(path, text);
   return path;
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
+std::string ReadFile(const std::string& path) { return test_env::ReadFile(path); }
 
-std::string SourcePath(const std::string& relative) {
-  return std::string(PGPART_SOURCE_DIR) + "/" + relative;
-}
+std::string SourcePath(const std::string& relative) { return test_env::SourcePath(relative); }
 
 std::string Ident(const std::string& name) {
   std::string out = "\"";
@@ -224,39 +185,13 @@ std::string Literal(const std::string& text) {
   return out + "'";
 }
 
-ScratchDatabase::ScratchDatabase(const std::string& suffix, const std::string& template_db) {
-  std::string name = Lower(CurrentTestName() + (suffix.empty() ? "" : "_" + suffix));
-  for (char& c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  }
-  name = "ae_" + name;
-  if (name.size() > 63) {
-    name = name.substr(0, 50) + "_" + std::to_string(std::hash<std::string>{}(name) % 1000000000);
-  }
-  name_ = name;
-  const std::string server = ServerDsn();
-  dsn_ = server + " dbname=" + name_;  // libpq: the last dbname wins
-  try {
-    pqxx::connection conn(server);
-    pqxx::nontransaction tx(conn);
-    tx.exec("DROP DATABASE IF EXISTS " + tx.quote_name(name_) + " WITH (FORCE)");
-    tx.exec("CREATE DATABASE " + tx.quote_name(name_) +
-            (template_db.empty() ? "" : " TEMPLATE " + tx.quote_name(template_db)));
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "cannot create database " << name_ << " on the sandbox (" << server
-                  << "): " << e.what();
-  }
+ScratchDatabase::ScratchDatabase(const std::string& suffix, const std::string& template_db)
+    : name_(test_env::ScratchDatabaseName("ae", suffix)) {
+  dsn_ = test_env::ServerDsn() + " dbname=" + name_;  // libpq: the last dbname wins
+  test_env::CreateDatabase(name_, template_db);
 }
 
-ScratchDatabase::~ScratchDatabase() {
-  try {
-    pqxx::connection conn(ServerDsn());
-    pqxx::nontransaction tx(conn);
-    tx.exec("DROP DATABASE IF EXISTS " + tx.quote_name(name_) + " WITH (FORCE)");
-  } catch (const std::exception&) {
-    // Leftovers are dropped by the next run of the same test.
-  }
-}
+ScratchDatabase::~ScratchDatabase() { test_env::DropDatabase(name_); }
 
 void ScratchDatabase::Exec(const std::string& sql) const {
   try {

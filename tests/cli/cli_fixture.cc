@@ -14,6 +14,8 @@
 #include <regex>
 #include <sstream>
 
+#include "../common/test_env.h"
+
 namespace pgpart::e2e {
 
 namespace fs = std::filesystem;
@@ -23,17 +25,6 @@ namespace {
 const char* const kScrubbed[] = {"PGPART_DSN", "PGHOST",           "PGHOSTADDR", "PGPORT",
                                  "PGDATABASE", "PGUSER",           "PGPASSWORD", "PGSERVICE",
                                  "PGOPTIONS",  "SOURCE_DATE_EPOCH"};
-
-std::string CurrentTestName() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  if (info == nullptr) return "no_test";
-  return std::string(info->test_suite_name()) + "_" + info->name();
-}
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 }  // namespace
 
@@ -102,56 +93,16 @@ RunResult RunPsqlFile(const std::string& dsn, const std::string& file) {
   return RunProgram({psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", dsn, "-f", file});
 }
 
-std::string ServerDsn() {
-  const char* dsn = std::getenv("PGPART_TEST_DSN");
-  if (dsn == nullptr || *dsn == '\0') {
-    ADD_FAILURE() << "PGPART_TEST_DSN is not set: run the end-to-end tests through ctest, which "
-                     "starts the sandbox PostgreSQL (scripts/pg-sandbox)";
-    return "";
-  }
-  return dsn;
-}
+std::string ServerDsn() { return test_env::ServerDsn(); }
 
-std::string SourcePath(const std::string& relative) {
-  return std::string(PGPART_SOURCE_DIR) + "/" + relative;
-}
+std::string SourcePath(const std::string& relative) { return test_env::SourcePath(relative); }
 
-std::string TestDir() {
-  // One folder per test, removed when the next test asks for its own and at exit.
-  struct Current {
-    std::string test;
-    std::string dir;
-    ~Current() {
-      std::error_code ignored;
-      if (!dir.empty()) fs::remove_all(dir, ignored);
-    }
-  };
-  static Current current;
-  const std::string name = CurrentTestName();
-  if (name != current.test) {
-    std::error_code ignored;
-    if (!current.dir.empty()) fs::remove_all(current.dir, ignored);
-    current.test = name;
-    current.dir =
-        (fs::temp_directory_path() / ("pgpart-e2e-" + std::to_string(getpid()) + "-" + name))
-            .string();
-    fs::remove_all(current.dir, ignored);
-    fs::create_directories(current.dir);
-  }
-  return current.dir;
-}
+std::string TestDir() { return test_env::TestDir("pgpart-e2e"); }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
+std::string ReadFile(const std::string& path) { return test_env::ReadFile(path); }
 
 void WriteFile(const std::string& path, const std::string& text) {
-  fs::create_directories(fs::path(path).parent_path());
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
+  test_env::WriteFile(path, text);
 }
 
 std::string WithoutGeneratedAt(const std::string& json_text) {
@@ -159,38 +110,12 @@ std::string WithoutGeneratedAt(const std::string& json_text) {
   return std::regex_replace(json_text, kLine, "");
 }
 
-ScratchDatabase::ScratchDatabase() {
-  std::string name = Lower(CurrentTestName());
-  for (char& c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  }
-  name = "e2e_" + name;
-  if (name.size() > 63) {
-    name = name.substr(0, 50) + "_" + std::to_string(std::hash<std::string>{}(name) % 1000000000);
-  }
-  name_ = name;
-  const std::string server = ServerDsn();
-  dsn_ = server + " dbname=" + name_;  // libpq: the last dbname wins
-  try {
-    pqxx::connection conn(server);
-    pqxx::nontransaction tx(conn);
-    tx.exec("DROP DATABASE IF EXISTS " + tx.quote_name(name_) + " WITH (FORCE)");
-    tx.exec("CREATE DATABASE " + tx.quote_name(name_));
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "cannot create database " << name_ << " on the sandbox (" << server
-                  << "): " << e.what();
-  }
+ScratchDatabase::ScratchDatabase() : name_(test_env::ScratchDatabaseName("e2e")) {
+  dsn_ = test_env::ServerDsn() + " dbname=" + name_;  // libpq: the last dbname wins
+  test_env::CreateDatabase(name_);
 }
 
-ScratchDatabase::~ScratchDatabase() {
-  try {
-    pqxx::connection conn(ServerDsn());
-    pqxx::nontransaction tx(conn);
-    tx.exec("DROP DATABASE IF EXISTS " + tx.quote_name(name_) + " WITH (FORCE)");
-  } catch (const std::exception&) {
-    // Leftovers are dropped by the next run of the same test.
-  }
-}
+ScratchDatabase::~ScratchDatabase() { test_env::DropDatabase(name_); }
 
 void ScratchDatabase::Exec(const std::string& sql) const {
   try {

@@ -1,0 +1,112 @@
+#include "test_env.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <pqxx/pqxx>
+#include <sstream>
+
+namespace pgpart::test_env {
+
+namespace fs = std::filesystem;
+
+std::string CurrentTestName() {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  if (info == nullptr) return "no_test";
+  return std::string(info->test_suite_name()) + "_" + info->name();
+}
+
+std::string ServerDsn() {
+  const char* dsn = std::getenv("PGPART_TEST_DSN");
+  if (dsn == nullptr || *dsn == '\0') {
+    ADD_FAILURE() << "PGPART_TEST_DSN is not set: run these tests through ctest, which starts the "
+                     "sandbox PostgreSQL (scripts/pg-sandbox)";
+    return "";
+  }
+  return dsn;
+}
+
+std::string SourcePath(const std::string& relative) {
+  return std::string(PGPART_SOURCE_DIR) + "/" + relative;
+}
+
+std::string TestDir(const std::string& prefix) {
+  struct Current {
+    std::string test;
+    std::string dir;
+    ~Current() {
+      std::error_code ignored;
+      if (!dir.empty()) fs::remove_all(dir, ignored);
+    }
+  };
+  static Current current;
+  const std::string name = CurrentTestName();
+  if (name != current.test) {
+    std::error_code ignored;
+    if (!current.dir.empty()) fs::remove_all(current.dir, ignored);
+    current.test = name;
+    current.dir =
+        (fs::temp_directory_path() / (prefix + "-" + std::to_string(getpid()) + "-" + name))
+            .string();
+    fs::remove_all(current.dir, ignored);
+    fs::create_directories(current.dir);
+  }
+  return current.dir;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+void WriteFile(const std::string& path, const std::string& text) {
+  fs::create_directories(fs::path(path).parent_path());
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+}
+
+std::string ScratchDatabaseName(const std::string& prefix, const std::string& suffix) {
+  std::string name = prefix + "_" + CurrentTestName() + (suffix.empty() ? "" : "_" + suffix);
+  for (char& c : name) {
+    c = std::isalnum(static_cast<unsigned char>(c))
+            ? static_cast<char>(std::tolower(static_cast<unsigned char>(c)))
+            : '_';
+  }
+  if (name.size() > 63) {
+    name = name.substr(0, 50) + "_" + std::to_string(std::hash<std::string>{}(name) % 1000000000);
+  }
+  return name;
+}
+
+void CreateDatabase(const std::string& name, const std::string& template_db) {
+  const std::string server = ServerDsn();
+  try {
+    pqxx::connection conn(server);
+    pqxx::nontransaction tx(conn);
+    tx.exec("DROP DATABASE IF EXISTS " + tx.quote_name(name) + " WITH (FORCE)");
+    tx.exec("CREATE DATABASE " + tx.quote_name(name) +
+            (template_db.empty() ? "" : " TEMPLATE " + tx.quote_name(template_db)));
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "cannot create database " << name << " on the sandbox (" << server
+                  << "): " << e.what();
+  }
+}
+
+void DropDatabase(const std::string& name) {
+  try {
+    pqxx::connection conn(ServerDsn());
+    pqxx::nontransaction tx(conn);
+    tx.exec("DROP DATABASE IF EXISTS " + tx.quote_name(name) + " WITH (FORCE)");
+  } catch (const std::exception&) {
+    // Leftovers are dropped by the next run of the same test.
+  }
+}
+
+}  // namespace pgpart::test_env

@@ -1,0 +1,36 @@
+#pragma once
+// Shared by the end-to-end fixtures (tests/cli, tests/apply_e2e and the suites that reuse them):
+// the sandbox server, per-test folders and scratch databases, plain file helpers.
+
+#include <string>
+
+namespace pgpart::test_env {
+
+// "Suite_Test" of the running GoogleTest test ("no_test" outside one).
+std::string CurrentTestName();
+
+// PGPART_TEST_DSN (set by ctest's `pg` fixture). Records a test failure and returns "" when it
+// is missing: the suites that need a server never skip silently.
+std::string ServerDsn();
+
+// Path of a file in the source tree (PGPART_SOURCE_DIR).
+std::string SourcePath(const std::string& relative);
+
+// A folder for the running test, created empty (<tmp>/<prefix>-<pid>-<test>). The previous test's
+// folder is removed when the next test asks for its own, and at exit.
+std::string TestDir(const std::string& prefix);
+
+std::string ReadFile(const std::string& path);
+// Creates the parent folders.
+void WriteFile(const std::string& path, const std::string& text);
+
+// A database name for the running test: <prefix>_<test>[_<suffix>], lower case, [a-z0-9_], at
+// most 63 bytes (long names are cut and keep a hash).
+std::string ScratchDatabaseName(const std::string& prefix, const std::string& suffix = "");
+// Drops any leftover of that name, then creates it (from `template_db` when given). Records a test
+// failure when it cannot.
+void CreateDatabase(const std::string& name, const std::string& template_db = "");
+// Drops it; silent on failure (the next run of the same test drops leftovers).
+void DropDatabase(const std::string& name);
+
+}  // namespace pgpart::test_env
