@@ -88,15 +88,17 @@ class Executor {
       }
     }
     size_t i = 0;
-    while (i < plan_.steps.size() && !fatal_) {
+    while (i < plan_.steps.size() && !fatal_ && !StopRequested()) {
       size_t end = i;
       while (end < plan_.steps.size() && plan_.steps[end].table == plan_.steps[i].table) ++end;
       RunTable(i, end);
       i = end;
     }
-    // Whatever a fatal error left unsettled.
+    // Whatever a fatal error or a stop request left unsettled.
     for (size_t k = report_.steps.size(); k < plan_.steps.size(); ++k) {
-      Settle(plan_.steps[k], StepOutcome::kNotRun, "not run: an earlier error stopped the apply");
+      Settle(plan_.steps[k], StepOutcome::kNotRun,
+             fatal_ ? "not run: an earlier error stopped the apply"
+                    : "not run: the apply was asked to stop");
     }
     return std::move(report_);
   }
@@ -117,6 +119,8 @@ class Executor {
     if (options_.on_step) options_.on_step(r);
     report_.steps.push_back(std::move(r));
   }
+
+  bool StopRequested() const { return options_.should_stop && options_.should_stop(); }
 
   void Checkpoint() {
     ++checkpoint_;
@@ -233,6 +237,11 @@ class Executor {
       pending_detach_.reset();
       for (size_t k = begin; k < end && !fatal_;) {
         const int kind = IsRetention(plan_.steps[k].action) ? 0 : 1;
+        if (StopRequested()) {
+          Settle(plan_.steps[k], StepOutcome::kNotRun, "not run: the apply was asked to stop");
+          ++k;
+          continue;
+        }
         if (stopped[kind]) {
           Settle(plan_.steps[k], StepOutcome::kNotRun,
                  "not run: an earlier step of this table failed");

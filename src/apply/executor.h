@@ -53,6 +53,9 @@ struct ApplyOptions {
   std::function<void(const std::string&)> on_progress;
   // Called once per step when it is settled.
   std::function<void(const StepReport&)> on_step;
+  // Asked before each step: true stops the apply after the step in progress (shutdown, lost
+  // leadership); the steps left are reported kNotRun.
+  std::function<bool()> should_stop;
 };
 
 struct ApplyReport {

@@ -93,4 +93,21 @@ CLI::App* AddReportCommand(CLI::App& app, ReportArgs& args);
 // Writes the health report; 0 when written, 1 on errors (the tables' health is in the report).
 int RunReport(const ReportArgs& args);
 
+struct OperatorArgs {
+  std::string kubeconfig;  // empty: in-cluster, else $KUBECONFIG, else ~/.kube/config
+  std::string context;
+  std::string watch_namespace;  // --namespace; empty = all namespaces
+  std::string metrics_bind = ":9090";
+  std::string health_bind = ":8081";
+  bool leader_elect = false;
+  std::string lease_namespace;  // empty: $POD_NAMESPACE, --namespace, the config's, "default"
+  std::string lease_name = "pgpart-operator";
+  std::string lease_duration = "15s", renew_deadline = "10s", retry_period = "2s";
+  std::string resync = "10m";
+  std::string identity;  // empty: $POD_NAME (or the host name) plus a random suffix
+};
+CLI::App* AddOperatorCommand(CLI::App& app, OperatorArgs& args);
+// Runs until SIGTERM/SIGINT: 0 after a clean stop, 1 when it cannot start.
+int RunOperator(const OperatorArgs& args);
+
 }  // namespace pgpart::cli

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   ForecastArgs forecast_args;
   StatusArgs status_args;
   ReportArgs report_args;
+  OperatorArgs operator_args;
   CLI::App* plan = AddPlanCommand(app, plan_args);
   CLI::App* snapshot = AddSnapshotCommand(app, snapshot_args);
   CLI::App* apply = AddApplyCommand(app, apply_args);
@@ -26,6 +27,7 @@ int main(int argc, char** argv) {
   CLI::App* forecast = AddForecastCommand(app, forecast_args);
   CLI::App* status = AddStatusCommand(app, status_args);
   CLI::App* report = AddReportCommand(app, report_args);
+  CLI::App* op = AddOperatorCommand(app, operator_args);
   CLI::App* version = app.add_subcommand("version", "Print the version");
 
   try {
@@ -47,6 +49,7 @@ int main(int argc, char** argv) {
   if (forecast->parsed()) return RunForecast(forecast_args);
   if (status->parsed()) return RunStatus(status_args);
   if (report->parsed()) return RunReport(report_args);
+  if (op->parsed()) return RunOperator(operator_args);
   if (version->parsed()) {
     std::cout << "pgpart " << PGPART_VERSION << "\n";
     return kExitOk;

@@ -1,0 +1,297 @@
+// The operator's threads: informer, worker, leader elector, endpoints; the main thread waits for
+// SIGTERM/SIGINT and shuts them down in order (finish the step, release the lease, exit 0).
+
+#include "operator/controller.h"
+
+#include <signal.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <cerrno>
+#include <ctime>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "k8s/client.h"
+#include "operator/events.h"
+#include "operator/http_endpoints.h"
+#include "operator/metrics.h"
+#include "operator/reconciler.h"
+#include "operator/spec.h"
+
+namespace pgpart::op {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+class Controller {
+ public:
+  Controller(const k8s::ClusterConfig& cluster, const ControllerOptions& options)
+      : options_(options),
+        logger_(MakeLogger()),
+        api_(cluster),
+        watch_api_(cluster),
+        queue_(options.backoff),
+        events_(api_, options.leader.identity, std::chrono::hours(1),
+                [this](const std::string& line) { logger_->warn("{}", line); }),
+        reconciler_(api_, events_, metrics_, MakeReconcilerOptions()) {}
+
+  ~Controller() { spdlog::drop("pgpart-operator"); }
+
+  int Run(const sigset_t& stop_signals) {
+    if (!OpenEndpoints()) return 1;
+    logger_->info("pgpart operator starting: namespace {}, identity {}, resync {}s{}",
+                  options_.watch_namespace.empty() ? "(all)" : options_.watch_namespace,
+                  options_.leader.identity, options_.resync.count() / 1000,
+                  options_.leader_elect ? ", leader election on Lease " +
+                                              options_.leader.lease_namespace + "/" +
+                                              options_.leader.lease_name
+                                        : "");
+    informer_ = std::thread([this] { Inform(); });
+    worker_ = std::thread([this] { Work(); });
+    if (options_.leader_elect) {
+      LeaderCallbacks callbacks;
+      callbacks.on_started_leading = [this] { StartedLeading(); };
+      callbacks.on_stopped_leading = [this] {
+        leading_ = false;
+        metrics_.SetLeader(false);
+        logger_->info("stopped leading");
+      };
+      callbacks.on_log = [this](const std::string& line) { logger_->info("leader election: {}", line); };
+      elector_ = std::make_unique<LeaderElector>(api_, options_.leader, callbacks);
+      elector_->Start();
+    } else {
+      StartedLeading();
+    }
+
+    int signal = 0;
+    while (signal <= 0) signal = sigwaitinfo(&stop_signals, nullptr);
+    logger_->info("{} received: finishing the step in progress, then stopping",
+                  signal == SIGTERM ? "SIGTERM" : "SIGINT");
+    stopping_ = true;
+    queue_.ShutDown();
+    watch_api_.Cancel();
+    worker_.join();
+    informer_.join();
+    if (elector_) elector_->Stop();  // releases the lease: a successor need not wait it out
+    for (auto& endpoint : endpoints_) endpoint->Close();
+    logger_->info("stopped");
+    return 0;
+  }
+
+ private:
+  static std::shared_ptr<spdlog::logger> MakeLogger() {
+    auto logger = spdlog::stderr_logger_mt("pgpart-operator");
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
+    logger->flush_on(spdlog::level::info);
+    return logger;
+  }
+
+  ReconcilerOptions MakeReconcilerOptions() {
+    ReconcilerOptions ro;
+    ro.actor = "pgpart-operator/" + options_.leader.identity;
+    ro.resync = options_.resync;
+    ro.should_stop = [this] { return stopping_.load() || !leading_.load(); };
+    ro.log = [this](const std::string& line) { logger_->info("{}", line); };
+    return ro;
+  }
+
+  void StartedLeading() {
+    leading_ = true;
+    metrics_.SetLeader(true);
+    logger_->info("started leading as {}", options_.leader.identity);
+    std::lock_guard lock(cache_mutex_);
+    for (const auto& [key, object] : cache_) queue_.Add(key);
+  }
+
+  bool OpenEndpoints() {
+    HttpHandlers metrics{{"/metrics", [this] {
+                            return HttpResponse{200, metrics_.Render(), kMetricsContentType};
+                          }}};
+    HttpHandlers health{
+        {"/healthz", [] { return HttpResponse{200, "ok\n"}; }},
+        {"/readyz", [this] {
+           return synced_ ? HttpResponse{200, "ok\n"}
+                          : HttpResponse{503, "waiting for the first list of PartitionPolicies\n"};
+         }}};
+    std::vector<std::pair<std::string, HttpHandlers>> wanted;
+    if (!options_.metrics_bind.empty() && options_.metrics_bind == options_.health_bind) {
+      metrics.insert(health.begin(), health.end());
+      wanted.emplace_back(options_.metrics_bind, metrics);
+    } else {
+      if (!options_.metrics_bind.empty()) wanted.emplace_back(options_.metrics_bind, metrics);
+      if (!options_.health_bind.empty()) wanted.emplace_back(options_.health_bind, health);
+    }
+    for (auto& [bind, handlers] : wanted) {
+      std::string error;
+      auto address = ParseListenAddress(bind, &error, "0.0.0.0");
+      auto endpoint = std::make_unique<HttpEndpoints>();
+      if (!address || !endpoint->Open(*address, handlers, &error)) {
+        logger_->error("cannot serve on {}: {}", bind, error);
+        return false;
+      }
+      logger_->info("serving {} on {}", handlers.count("/metrics") ? "/metrics" : "/healthz /readyz",
+                    endpoint->Url());
+      endpoints_.push_back(std::move(endpoint));
+    }
+    return true;
+  }
+
+  // List, then watch from the list's resourceVersion; relist when the watch cannot resume.
+  void Inform() {
+    auto delay = 1s;
+    while (!stopping_) {
+      auto list = watch_api_.ListAll(k8s::kPartitionPolicies, options_.watch_namespace);
+      if (!list.ok()) {
+        if (stopping_) break;
+        logger_->warn("cannot list PartitionPolicies: {} (retrying in {}s)", list.error.message,
+                      delay.count());
+        Sleep(delay);
+        delay = std::min(delay * 2, std::chrono::seconds(60));
+        continue;
+      }
+      delay = 1s;
+      Replace(list.value->items);
+      std::string rv = list.value->resource_version;
+      for (;;) {
+        k8s::WatchOptions watch;
+        watch.resource_version = rv;
+        k8s::WatchResult end = watch_api_.Watch(
+            k8s::kPartitionPolicies, options_.watch_namespace, watch,
+            [this](const k8s::WatchEvent& e) { return OnEvent(e); });
+        rv = end.resource_version;
+        if (stopping_ || end.end == k8s::WatchEnd::kStopped) return;
+        if (end.end == k8s::WatchEnd::kEnded) continue;  // the server's timeout: resume
+        logger_->info("watch {}: {}; listing again",
+                      end.end == k8s::WatchEnd::kGone      ? "expired (410 Gone)"
+                      : end.end == k8s::WatchEnd::kDropped ? "dropped"
+                                                           : "failed",
+                      end.error.message);
+        if (end.end == k8s::WatchEnd::kFailed) Sleep(1s);
+        break;  // relist: nothing missed, whatever happened to the stream
+      }
+    }
+  }
+
+  void Sleep(std::chrono::seconds d) {
+    for (auto until = std::chrono::steady_clock::now() + d;
+         !stopping_ && std::chrono::steady_clock::now() < until;) {
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+
+  // A full list: new or changed (generation) objects are queued, vanished ones forgotten.
+  void Replace(const std::vector<json>& items) {
+    std::lock_guard lock(cache_mutex_);
+    std::set<std::string> seen;
+    for (const json& item : items) {
+      const std::string key = ObjectKey(item);
+      seen.insert(key);
+      auto it = cache_.find(key);
+      const bool changed = it == cache_.end() || Generation(it->second) != Generation(item) ||
+                           !synced_;
+      cache_[key] = item;
+      if (changed) queue_.Add(key);
+    }
+    for (auto it = cache_.begin(); it != cache_.end();) {
+      if (seen.count(it->first) == 0) {
+        Deleted(it->first);
+        it = cache_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    metrics_.SetPolicies(static_cast<int>(cache_.size()));
+    if (!synced_) logger_->info("listed {} PartitionPolicies", cache_.size());
+    synced_ = true;
+  }
+
+  bool OnEvent(const k8s::WatchEvent& e) {
+    if (e.type == k8s::WatchEventType::kBookmark || e.type == k8s::WatchEventType::kError) {
+      return !stopping_;
+    }
+    const std::string key = ObjectKey(e.object);
+    std::lock_guard lock(cache_mutex_);
+    if (e.type == k8s::WatchEventType::kDeleted) {
+      Deleted(key);
+      cache_.erase(key);
+    } else {
+      auto it = cache_.find(key);
+      // Our own status writes come back as MODIFIED with the same generation: not queued again.
+      const bool changed = it == cache_.end() || Generation(it->second) != Generation(e.object);
+      cache_[key] = e.object;
+      if (changed) queue_.Add(key);
+    }
+    metrics_.SetPolicies(static_cast<int>(cache_.size()));
+    return !stopping_;
+  }
+
+  // A deleted PartitionPolicy: its tables are left exactly as they are.
+  void Deleted(const std::string& key) {
+    logger_->info("{}: deleted; its partitions are left as they are", key);
+    metrics_.Forget(key);
+  }
+
+  void Work() {
+    while (auto key = queue_.Get()) {
+      if (!leading_) {  // re-queued when leadership is acquired
+        queue_.Done(*key);
+        continue;
+      }
+      std::optional<json> object;
+      {
+        std::lock_guard lock(cache_mutex_);
+        auto it = cache_.find(*key);
+        if (it != cache_.end()) object = it->second;
+      }
+      if (!object) {
+        queue_.Done(*key);
+        continue;
+      }
+      ReconcileResult result = reconciler_.Reconcile(*object);
+      if (result.backoff) {
+        auto delay = queue_.AddRateLimited(*key);
+        logger_->info("{}: {}; retrying in {:.1f}s", *key, result.result, delay.count() / 1000.0);
+      } else {
+        queue_.Forget(*key);
+        if (result.requeue_after) queue_.AddAfter(*key, *result.requeue_after);
+      }
+      queue_.Done(*key);
+    }
+  }
+
+  ControllerOptions options_;
+  std::shared_ptr<spdlog::logger> logger_;
+  k8s::Client api_;
+  k8s::Client watch_api_;  // cancelled at shutdown to end the watch; api_ stays usable
+  WorkQueue queue_;
+  Metrics metrics_;
+  EventRecorder events_;
+  Reconciler reconciler_;
+  std::unique_ptr<LeaderElector> elector_;
+  std::vector<std::unique_ptr<HttpEndpoints>> endpoints_;
+  std::thread informer_, worker_;
+  std::atomic<bool> stopping_{false}, leading_{false}, synced_{false};
+  std::mutex cache_mutex_;
+  std::map<std::string, json> cache_;
+};
+
+}  // namespace
+
+int RunController(const k8s::ClusterConfig& cluster, const ControllerOptions& options) {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  Controller controller(cluster, options);
+  return controller.Run(stop_signals);
+}
+
+}  // namespace pgpart::op

@@ -1,0 +1,59 @@
+#pragma once
+// One reconcile of one PartitionPolicy: the same loader, catalog reader, planner and executor as
+// the CLI (no second implementation), then the status, events and metrics that say what happened.
+// Expected failures (bad spec, Secret missing, database down, table missing, failed step) become a
+// Stalled status with a clear reason and a retry with backoff; nothing here throws.
+
+#include <chrono>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "k8s/client.h"
+#include "operator/events.h"
+#include "operator/metrics.h"
+#include "plan/status.h"
+
+namespace pgpart::op {
+
+struct ReconcilerOptions {
+  std::string actor = "pgpart-operator";  // recorded in pgpart.history
+  // Asked between steps: true stops an apply after the step in progress (SIGTERM, lost lease).
+  std::function<bool()> should_stop;
+  std::function<void(const std::string&)> log;
+  // The longest the operator waits before looking again (the periodic resync).
+  std::chrono::milliseconds resync{std::chrono::minutes(10)};
+};
+
+struct ReconcileResult {
+  std::string result;  // success | blocked | error | suspended (pgpart_reconcile_total's label)
+  bool backoff = false;  // retry with the key's exponential backoff
+  // Look again after this long: the next instant the plan changes (a period boundary, a hold's
+  // expiry, a partition ageing out), at most the resync period. Unset with backoff.
+  std::optional<std::chrono::milliseconds> requeue_after;
+  int applied = 0;  // steps applied
+};
+
+class Reconciler {
+ public:
+  // `client`, `events` and `metrics` must outlive the reconciler.
+  Reconciler(k8s::Client& client, EventRecorder& events, Metrics& metrics,
+             ReconcilerOptions options);
+
+  // Reconciles the PartitionPolicy `object` (as last seen by the watch) and writes its status.
+  ReconcileResult Reconcile(const nlohmann::json& object);
+
+ private:
+  struct Run;
+  k8s::Client& client_;
+  EventRecorder& events_;
+  Metrics& metrics_;
+  ReconcilerOptions options_;
+};
+
+// `message` with the DSN's password (key=value `password=` or a URI's user:password@) replaced by
+// "********", for texts that reach status, events and logs.
+std::string ScrubSecret(const std::string& message, const std::string& dsn);
+
+}  // namespace pgpart::op
