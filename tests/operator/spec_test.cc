@@ -1,0 +1,178 @@
+// A PartitionPolicy resource through the file loader (operator/spec.h), and the status document
+// the operator writes (operator/status_patch.h).
+
+#include "operator/spec.h"
+
+#include <gtest/gtest.h>
+
+#include "operator/reconciler.h"
+#include "operator/status_patch.h"
+
+namespace pgpart::op {
+namespace {
+
+using nlohmann::json;
+
+json Resource(json spec) {
+  return json{{"apiVersion", "pgpart.io/v1alpha1"},
+              {"kind", "PartitionPolicy"},
+              {"metadata",
+               {{"name", "events"}, {"namespace", "shop"}, {"generation", 4}, {"uid", "u-1"}}},
+              {"spec", spec}};
+}
+
+json GoodSpec() {
+  return json{{"tables", {"public.events"}},
+              {"interval", "1 month"},
+              {"premake", 2},
+              {"retention", {{"keep", "12 months"}, {"maxDropsPerRun", 2}}},
+              {"databaseRef", {{"secretName", "shop-db"}, {"key", "dsn"}}},
+              {"mode", "DryRun"}};
+}
+
+TEST(OperatorSpec, KeyAndGeneration) {
+  EXPECT_EQ(ObjectKey(Resource(GoodSpec())), "shop/events");
+  EXPECT_EQ(Generation(Resource(GoodSpec())), 4);
+  EXPECT_EQ(Generation(json::object()), 0);
+}
+
+TEST(OperatorSpec, ParsesTheSameSpecAsAFile) {
+  PolicySet set = ParseResource(Resource(GoodSpec()));
+  ASSERT_FALSE(HasErrors(set.diagnostics)) << FirstError(set.diagnostics);
+  ASSERT_EQ(set.policies.size(), 1u);
+  const Policy& p = set.policies[0];
+  EXPECT_EQ(p.name, "events");
+  EXPECT_EQ(p.tables[0].name, "events");
+  EXPECT_EQ(p.premake, 2);
+  EXPECT_EQ(p.mode, Mode::kDryRun);
+  ASSERT_TRUE(p.database_ref);
+  EXPECT_EQ(p.database_ref->secret_name, "shop-db");
+  ASSERT_TRUE(p.retention);
+  EXPECT_EQ(p.retention->max_drops_per_run, 2);
+}
+
+TEST(OperatorSpec, WhatTheCrdCannotCheckIsAnErrorWithItsPath) {
+  json spec = GoodSpec();
+  spec["timeZone"] = "Mars/Olympus_Mons";
+  PolicySet set = ParseResource(Resource(spec));
+  ASSERT_TRUE(HasErrors(set.diagnostics));
+  const std::string first = FirstError(set.diagnostics);
+  EXPECT_NE(first.find("spec.timeZone"), std::string::npos) << first;
+  EXPECT_NE(first.find("Mars/Olympus_Mons"), std::string::npos) << first;
+  EXPECT_EQ(set.diagnostics[0].location.file, "shop/events");
+}
+
+TEST(OperatorSpec, UnknownKeysAndMissingDatabaseRefAreErrors) {
+  json spec = GoodSpec();
+  spec["premak"] = 3;
+  EXPECT_NE(FirstError(ParseResource(Resource(spec)).diagnostics).find("premak"),
+            std::string::npos);
+  spec = GoodSpec();
+  spec.erase("databaseRef");
+  PolicySet set = ParseResource(Resource(spec));
+  ASSERT_TRUE(HasErrors(set.diagnostics));
+  EXPECT_NE(FirstError(set.diagnostics).find("spec.databaseRef"), std::string::npos);
+}
+
+TEST(OperatorSpec, FirstErrorCountsTheRest) {
+  Diagnostics d{{Severity::kWarning, {}, "spec.a", "just a warning"},
+                {Severity::kError, {}, "spec.b", "bad b"},
+                {Severity::kError, {}, "", "bad c"}};
+  EXPECT_EQ(FirstError(d), "spec.b: bad b (and 1 more)");
+}
+
+TEST(OperatorScrub, HidesThePasswordOfKeyValueAndUriDsns) {
+  EXPECT_EQ(ScrubSecret("auth failed for hunter22 here", "host=db password=hunter22 user=app"),
+            "auth failed for ******** here");
+  EXPECT_EQ(ScrubSecret("x 'it s' y", "password='it s' host=db"), "x '********' y");
+  EXPECT_EQ(ScrubSecret("p4ss! leaked", "postgresql://app:p4ss!@db:5432/shop"),
+            "******** leaked");
+  EXPECT_EQ(ScrubSecret("nothing secret", "host=db user=app"), "nothing secret");
+}
+
+Plan TwoStepPlan() {
+  Plan plan;
+  plan.catalog_hash = "c";
+  plan.policy_hash = "p";
+  Step create;
+  create.action = Action::kCreate;
+  create.table = {"public", "events"};
+  create.partition = {"public", "events_y2026m12"};
+  Step drop = create;
+  drop.action = Action::kDrop;
+  drop.partition = {"public", "events_y2024m01"};
+  drop.status = StepStatus::kBlocked;
+  drop.blocked_by = "backup gate: no backup after 2024-02-01";
+  plan.steps = {create, drop};
+  plan.summary.create = 1;
+  plan.summary.blocked = 1;
+  return plan;
+}
+
+TEST(OperatorStatus, ConditionsPlanAndBlockedSteps) {
+  Plan plan = TwoStepPlan();
+  Status status;
+  TableStatus t;
+  t.table = {"public", "events"};
+  t.exists = true;
+  t.partitions.count = 5;
+  t.partitions.covered_until = "2027-02-01T00:00:00Z";
+  t.held.push_back({"events_y2024m02", "Legal hold LH-1"});
+  status.tables.push_back(t);
+  StatusInputs in;
+  in.generation = 7;
+  in.verdict = {false, false, false, "Blocked", "drop public.events_y2024m01: gate"};
+  in.now = "2026-11-21T10:00:00Z";
+  in.plan = &plan;
+  in.status = &status;
+  json s = BuildStatus(json(nullptr), in);
+  EXPECT_EQ(s["observedGeneration"], 7);
+  ASSERT_EQ(s["conditions"].size(), 3u);
+  EXPECT_EQ(s["conditions"][0]["type"], "Ready");
+  EXPECT_EQ(s["conditions"][0]["status"], "False");
+  EXPECT_EQ(s["conditions"][0]["reason"], "Blocked");
+  EXPECT_EQ(s["conditions"][0]["observedGeneration"], 7);
+  EXPECT_EQ(s["conditions"][2]["type"], "Stalled");
+  EXPECT_EQ(s["conditions"][2]["status"], "False");
+  EXPECT_EQ(s["plan"]["pending"], 1);
+  EXPECT_EQ(s["plan"]["summary"], "1 to create, 1 blocked");
+  EXPECT_EQ(s["plan"]["hash"].get<std::string>().size(), 16u);
+  EXPECT_EQ(s["blocked"][0]["partition"], "events_y2024m01");
+  EXPECT_EQ(s["held"][0]["reason"], "Legal hold LH-1");
+  EXPECT_EQ(s["partitions"][0]["count"], 5);
+  EXPECT_EQ(s["coveredUntil"], "2027-02-01T00:00:00Z");
+  EXPECT_FALSE(s.contains("lastApplied"));
+}
+
+TEST(OperatorStatus, TransitionTimeKeptWhileTheStatusHolds) {
+  StatusInputs in;
+  in.generation = 1;
+  in.verdict = {true, false, false, "Reconciled", "ok"};
+  in.now = "2026-11-21T10:00:00Z";
+  json first = BuildStatus(json(nullptr), in);
+  in.now = "2026-11-21T11:00:00Z";
+  json second = BuildStatus(first, in);
+  EXPECT_EQ(second["conditions"][0]["lastTransitionTime"], "2026-11-21T10:00:00Z");
+  EXPECT_TRUE(SameStatus(second, first));
+  in.verdict = {false, true, false, "DatabaseUnavailable", "connection refused"};
+  json third = BuildStatus(second, in);
+  EXPECT_EQ(third["conditions"][0]["lastTransitionTime"], "2026-11-21T11:00:00Z");
+  EXPECT_EQ(third["conditions"][2]["status"], "True");
+  EXPECT_EQ(third["conditions"][2]["message"], "connection refused");
+  EXPECT_FALSE(SameStatus(third, second));
+  // Without a plan, the status leaves plan/partitions alone (the merge patch keeps the last).
+  EXPECT_FALSE(third.contains("plan"));
+  EXPECT_FALSE(third.contains("partitions"));
+}
+
+TEST(OperatorStatus, DigestFollowsTheSteps) {
+  Plan a = TwoStepPlan();
+  Plan b = a;
+  EXPECT_EQ(PlanDigest(a), PlanDigest(b));
+  b.steps[0].partition.name = "events_y2027m01";
+  EXPECT_NE(PlanDigest(a), PlanDigest(b));
+  EXPECT_EQ(PlanSummaryText(PlanSummary{}), "nothing to do");
+}
+
+}  // namespace
+}  // namespace pgpart::op
