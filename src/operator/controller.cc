@@ -98,6 +98,7 @@ class Controller {
     ro.actor = "pgpart-operator/" + options_.leader.identity;
     ro.resync = options_.resync;
     ro.should_stop = [this] { return stopping_.load() || !leading_.load(); };
+    ro.may_write_status = [this] { return leading_.load(); };
     ro.log = [this](const std::string& line) { logger_->info("{}", line); };
     return ro;
   }

@@ -132,6 +132,10 @@ struct Reconciler::Run {
     in.plan = plan;
     in.status = status;
     in.last_applied = last;
+    if (r.options_.may_write_status && !r.options_.may_write_status()) {
+      Log("lost the lease: leaving the status to the new leader");
+      return;
+    }
     json next = BuildStatus(previous, in);
     if (SameStatus(next, previous)) return;
     const json& meta = object["metadata"];

@@ -21,6 +21,9 @@ struct ReconcilerOptions {
   std::string actor = "pgpart-operator";  // recorded in pgpart.history
   // Asked between steps: true stops an apply after the step in progress (SIGTERM, lost lease).
   std::function<bool()> should_stop;
+  // False once this replica lost its lease: it then writes no status (the new leader does), so a
+  // late write cannot overwrite the successor's. Unset = always write.
+  std::function<bool()> may_write_status;
   std::function<void(const std::string&)> log;
   // The longest the operator waits before looking again (the periodic resync).
   std::chrono::milliseconds resync{std::chrono::minutes(10)};
