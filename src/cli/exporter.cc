@@ -1,8 +1,7 @@
-// The `pgpart status --serve` exporter: a cpprestsdk listener over a cached rendering.
+// The `pgpart status --serve` exporter: the operator's HttpEndpoints over a cached rendering.
 
 #include "cli/exporter.h"
 
-#include <cpprest/http_listener.h>
 #include <fmt/format.h>
 #include <pthread.h>
 #include <signal.h>
@@ -10,19 +9,13 @@
 #include <cerrno>
 #include <chrono>
 #include <ctime>
-#include <exception>
 #include <iostream>
-#include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 
 namespace pgpart::cli {
 namespace {
-
-namespace http = web::http;
-using http::experimental::listener::http_listener;
-
-constexpr char kMetricsContentType[] = "text/plain; version=0.0.4; charset=utf-8";
 
 // What scrapes read: guarded by `mutex`, written by the refresh loop.
 struct Cache {
@@ -30,31 +23,6 @@ struct Cache {
   std::string status_metrics;  // the last good status rendering
   ExporterHealth health;
 };
-
-void Handle(Cache& cache, const http::http_request& request) {
-  const std::string path = request.relative_uri().path();
-  const bool get = request.method() == http::methods::GET;
-  try {
-    if (get && path == "/metrics") {
-      std::string body;
-      {
-        std::lock_guard<std::mutex> lock(cache.mutex);
-        body = cache.status_metrics + RenderExporterMetrics(cache.health);
-      }
-      request.reply(http::status_codes::OK, std::move(body), kMetricsContentType).wait();
-    } else if (get && path == "/healthz") {
-      request.reply(http::status_codes::OK, std::string("ok\n"), "text/plain; charset=utf-8")
-          .wait();
-    } else {
-      request.reply(http::status_codes::NotFound, std::string("not found\n"),
-                    "text/plain; charset=utf-8")
-          .wait();
-    }
-  } catch (const std::exception& e) {
-    // The client went away mid-reply: nothing to answer, keep serving.
-    std::cerr << "warning: replying to " << path << ": " << e.what() << "\n";
-  }
-}
 
 double UnixSeconds() {
   using namespace std::chrono;
@@ -79,41 +47,14 @@ void Refresh(Cache& cache, const MetricsRefresh& refresh) {
 
 }  // namespace
 
-std::optional<ListenAddress> ParseListenAddress(const std::string& text, std::string* error) {
-  ListenAddress address{"127.0.0.1", 0};
-  std::string port = text;
-  if (!text.empty() && text.front() == '[') {
-    const size_t close = text.find(']');
-    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      *error = "'" + text + "' is not [IPv6]:PORT";
-      return std::nullopt;
-    }
-    address.host = text.substr(1, close - 1);
-    port = text.substr(close + 2);
-  } else if (size_t colon = text.rfind(':'); colon != std::string::npos) {
-    if (text.find(':') != colon) {
-      *error = "'" + text + "': write IPv6 addresses in brackets, e.g. [::1]:9187";
-      return std::nullopt;
-    }
-    if (colon > 0) address.host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-  }
-  if (address.host.empty() || port.empty() || port.size() > 5 ||
-      port.find_first_not_of("0123456789") != std::string::npos || std::stoi(port) < 1 ||
-      std::stoi(port) > 65535) {
-    *error = "'" + text + "' is not HOST:PORT with a port in 1..65535 (e.g. 127.0.0.1:9187)";
-    return std::nullopt;
-  }
-  address.port = std::stoi(port);
-  return address;
-}
-
 std::string RenderExporterMetrics(const ExporterHealth& health) {
   std::string out;
-  out += "# HELP pgpart_scrape_errors_total Status refreshes (catalog read and plan) that failed.\n";
+  out +=
+      "# HELP pgpart_scrape_errors_total Status refreshes (catalog read and plan) that failed.\n";
   out += "# TYPE pgpart_scrape_errors_total counter\n";
   out += fmt::format("pgpart_scrape_errors_total {}\n", health.refresh_errors);
-  out += "# HELP pgpart_refresh_success Whether the latest status refresh succeeded (1) or not (0).\n";
+  out +=
+      "# HELP pgpart_refresh_success Whether the latest status refresh succeeded (1) or not (0).\n";
   out += "# TYPE pgpart_refresh_success gauge\n";
   out += fmt::format("pgpart_refresh_success {}\n", health.last_refresh_ok ? 1 : 0);
   out += "# HELP pgpart_last_refresh_timestamp_seconds When the latest status refresh finished.\n";
@@ -127,7 +68,8 @@ std::string RenderExporterMetrics(const ExporterHealth& health) {
   return out;
 }
 
-int ServeMetrics(const ListenAddress& address, int64_t interval_ms, const MetricsRefresh& refresh) {
+int ServeMetrics(const op::ListenAddress& address, int64_t interval_ms,
+                 const MetricsRefresh& refresh) {
   // Blocked before the listener's threads exist, so they inherit the mask and the signals are
   // only ever taken by sigtimedwait below.
   sigset_t stop_signals;
@@ -139,19 +81,21 @@ int ServeMetrics(const ListenAddress& address, int64_t interval_ms, const Metric
   Cache cache;
   Refresh(cache, refresh);  // before listening: the first scrape already has data
 
-  const bool v6 = address.host.find(':') != std::string::npos;
-  const std::string url = fmt::format("http://{}{}{}:{}/", v6 ? "[" : "", address.host,
-                                      v6 ? "]" : "", address.port);
-  std::unique_ptr<http_listener> listener;
-  try {
-    listener = std::make_unique<http_listener>(url);
-    listener->support([&cache](const http::http_request& request) { Handle(cache, request); });
-    listener->open().wait();
-  } catch (const std::exception& e) {
-    std::cerr << "error: cannot listen on " << url << ": " << e.what() << "\n";
+  // The handlers only copy the cached text: scrapes never touch the database.
+  op::HttpHandlers handlers;
+  handlers["/metrics"] = [&cache] {
+    std::lock_guard<std::mutex> lock(cache.mutex);
+    return op::HttpResponse{200, cache.status_metrics + RenderExporterMetrics(cache.health),
+                            op::kMetricsContentType};
+  };
+  handlers["/healthz"] = [] { return op::HttpResponse{200, "ok\n"}; };
+  op::HttpEndpoints endpoints;
+  std::string error;
+  if (!endpoints.Open(address, std::move(handlers), &error)) {
+    std::cerr << "error: " << error << "\n";
     return 1;
   }
-  std::cerr << "pgpart: serving /metrics and /healthz on " << url << " (refresh every "
+  std::cerr << "pgpart: serving /metrics and /healthz on " << endpoints.Url() << " (refresh every "
             << interval_ms / 1000.0 << "s)\n";
 
   auto next = std::chrono::steady_clock::now() + std::chrono::milliseconds(interval_ms);
@@ -172,11 +116,7 @@ int ServeMetrics(const ListenAddress& address, int64_t interval_ms, const Metric
   }
   std::cerr << "pgpart: " << (stopped_by == SIGTERM ? "SIGTERM" : "SIGINT")
             << " received, stopping\n";
-  try {
-    listener->close().wait();
-  } catch (const std::exception& e) {
-    std::cerr << "warning: closing the listener: " << e.what() << "\n";
-  }
+  endpoints.Close();
   return 0;
 }
 

@@ -1,23 +1,20 @@
 #pragma once
-// `pgpart status --serve ADDR`: a long-running Prometheus exporter over HTTP (cpprestsdk listener).
-// The status metrics are refreshed on a timer, never per scrape; scrapes serve the cached text.
+// `pgpart status --serve ADDR`: a long-running Prometheus exporter over HTTP (the operator's
+// HttpEndpoints). The status metrics are refreshed on a timer, never per scrape; scrapes serve the
+// cached text. ADDR is parsed by op::ParseListenAddress with default host 127.0.0.1 (a local
+// exporter should not be reachable from elsewhere unless asked to).
 
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
 
+#include "operator/http_endpoints.h"
+
 namespace pgpart::cli {
 
-// Where to listen: a literal host (IPv4, or IPv6 in brackets) and a port.
-struct ListenAddress {
-  std::string host;  // "127.0.0.1", "::1"; defaults to 127.0.0.1 when ADDR has no host
-  int port = 0;
-};
-
-// Parses "HOST:PORT", "[V6]:PORT", ":PORT" or "PORT" (host 127.0.0.1). Nullopt (with `error` set)
-// when malformed or the port is outside 1..65535.
-std::optional<ListenAddress> ParseListenAddress(const std::string& text, std::string* error);
+// The host `--serve :PORT` and `--serve PORT` listen on.
+inline constexpr char kExporterDefaultHost[] = "127.0.0.1";
 
 // The exporter's own health, rendered after the status metrics.
 struct ExporterHealth {
@@ -36,11 +33,12 @@ std::string RenderExporterMetrics(const ExporterHealth& health);
 // already said why on stderr).
 using MetricsRefresh = std::function<std::optional<std::string>()>;
 
-// Serves GET /metrics and GET /healthz on `address` (everything else: 404), calling `refresh` once
-// at start and then every `interval_ms`. On a failed refresh the last good status metrics stay and
-// pgpart_refresh_success goes 0. Returns 0 when stopped by SIGTERM or SIGINT, 1 when the listener
-// cannot start. Blocks SIGTERM/SIGINT in the calling thread (call it from the main thread, before
-// any other thread starts).
-int ServeMetrics(const ListenAddress& address, int64_t interval_ms, const MetricsRefresh& refresh);
+// Serves GET /metrics and GET /healthz on `address` (other paths: 404, other methods: 405),
+// calling `refresh` once at start and then every `interval_ms`. On a failed refresh the last good
+// status metrics stay and pgpart_refresh_success goes 0. Returns 0 when stopped by SIGTERM or
+// SIGINT, 1 when the listener cannot start. Blocks SIGTERM/SIGINT in the calling thread (call it
+// from the main thread, before any other thread starts).
+int ServeMetrics(const op::ListenAddress& address, int64_t interval_ms,
+                 const MetricsRefresh& refresh);
 
 }  // namespace pgpart::cli

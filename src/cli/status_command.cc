@@ -53,7 +53,8 @@ std::optional<Status> ComputeStatusOnce(const StatusArgs& args, const PolicySet&
 // `--serve`: the exporter, refreshing the status every --interval.
 int RunStatusServer(const StatusArgs& args, const PolicySet& set) {
   std::string error;
-  std::optional<ListenAddress> address = ParseListenAddress(serve_args.address, &error);
+  std::optional<op::ListenAddress> address =
+      op::ParseListenAddress(serve_args.address, &error, kExporterDefaultHost);
   if (!address) {
     std::cerr << "error: --serve " << error << "\n";
     return kExitError;
