@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -58,17 +59,35 @@ struct HttpReply {
   std::string body;
 };
 
-// GET with curl (5 s limit, loopback only).
-HttpReply Get(const std::string& url) {
+// A request with curl (5 s limit, no proxy).
+HttpReply Request(const std::string& method, const std::string& url) {
   const std::string body_file = TestDir() + "/body";
-  RunResult r = RunProgram({"curl", "-s", "--max-time", "5", "--noproxy", "*", "-o", body_file,
-                            "-w", "%{http_code} %{content_type}", url});
+  RunResult r = RunProgram({"curl", "-s", "--max-time", "5", "--noproxy", "*", "-X", method, "-o",
+                            body_file, "-w", "%{http_code} %{content_type}", url});
   HttpReply reply;
   const size_t space = r.out.find(' ');
   reply.code = std::atoi(r.out.substr(0, space).c_str());
   if (space != std::string::npos) reply.content_type = r.out.substr(space + 1);
   if (reply.code != 0) reply.body = ReadFile(body_file);
   return reply;
+}
+
+HttpReply Get(const std::string& url) { return Request("GET", url); }
+
+// An IPv4 address of this machine other than loopback, if it has one.
+std::optional<std::string> NonLoopbackIpv4() {
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return std::nullopt;
+  std::optional<std::string> found;
+  for (ifaddrs* i = list; i != nullptr && !found; i = i->ifa_next) {
+    if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET) continue;
+    const in_addr a = reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr;
+    if ((ntohl(a.s_addr) >> 24) == 127) continue;
+    char text[INET_ADDRSTRLEN];
+    if (inet_ntop(AF_INET, &a, text, sizeof text) != nullptr) found = text;
+  }
+  freeifaddrs(list);
+  return found;
 }
 
 // The value of the first sample line starting with `series` ("name{labels}" or "name"), or NaN.
@@ -212,6 +231,8 @@ TEST_F(ExporterTest, ServesMetricsHealthAnd404AndStopsOnSigterm) {
   EXPECT_EQ(Get(base_ + "/").code, 404);
   EXPECT_EQ(Get(base_ + "/metrics/extra").code, 404);
   EXPECT_EQ(Get(base_ + "/nope").code, 404);
+  EXPECT_EQ(Request("POST", base_ + "/metrics").code, 405);
+  EXPECT_EQ(Request("DELETE", base_ + "/healthz").code, 405);
 
   exporter.Signal(SIGTERM);
   std::optional<int> code = exporter.WaitExit(std::chrono::seconds(5));
@@ -280,6 +301,61 @@ TEST_F(ExporterTest, RejectsABadAddress) {
   EXPECT_NE(r.err.find("--serve"), std::string::npos) << r.err;
   r = RunPgpart({"status", "-f", policy_, "--dsn", db_.dsn(), "--serve", "127.0.0.1:99999"});
   EXPECT_EQ(r.exit_code, 1);
+}
+
+TEST_F(ExporterTest, PortWithoutHostListensOnLoopbackOnly) {
+  // `--serve :PORT` is 127.0.0.1:PORT: a local exporter is not reachable from elsewhere unless
+  // given a host.
+  Exporter exporter({"status", "-f", policy_, "--dsn", db_.dsn(), "--serve",
+                     ":" + std::to_string(port_)},
+                    log_);
+  ASSERT_NO_FATAL_FAILURE(WaitReady(exporter));
+  EXPECT_NE(ReadFile(log_).find("on http://127.0.0.1:" + std::to_string(port_) + "/"),
+            std::string::npos)
+      << ReadFile(log_);
+  if (std::optional<std::string> ip = NonLoopbackIpv4()) {
+    EXPECT_EQ(Get("http://" + *ip + ":" + std::to_string(port_) + "/healthz").code, 0) << *ip;
+  }
+  exporter.Signal(SIGTERM);
+  std::optional<int> code = exporter.WaitExit(std::chrono::seconds(5));
+  ASSERT_TRUE(code.has_value()) << ReadFile(log_);
+  EXPECT_EQ(*code, 0) << ReadFile(log_);
+}
+
+TEST_F(ExporterTest, EveryInterfaceWhenAskedFor) {
+  Exporter exporter({"status", "-f", policy_, "--dsn", db_.dsn(), "--serve",
+                     "0.0.0.0:" + std::to_string(port_)},
+                    log_);
+  ASSERT_NO_FATAL_FAILURE(WaitReady(exporter));
+  if (std::optional<std::string> ip = NonLoopbackIpv4()) {
+    EXPECT_EQ(Get("http://" + *ip + ":" + std::to_string(port_) + "/healthz").code, 200) << *ip;
+  }
+  exporter.Signal(SIGTERM);
+  EXPECT_EQ(exporter.WaitExit(std::chrono::seconds(5)), std::optional<int>(0)) << ReadFile(log_);
+}
+
+TEST_F(ExporterTest, BusyPortOrIpv6ExitsOneAndSaysWhy) {
+  int busy = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port_);
+  ASSERT_EQ(bind(busy, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(busy, 1), 0);
+  RunResult r = RunPgpart({"status", "-f", policy_, "--dsn", db_.dsn(), "--serve",
+                           "127.0.0.1:" + std::to_string(port_)});
+  close(busy);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("cannot listen on http://127.0.0.1:" + std::to_string(port_) + "/"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("in use"), std::string::npos) << r.err;
+
+  // cpprestsdk's listener cannot bind IPv6 hosts: refused up front, not a cryptic resolve error.
+  r = RunPgpart({"status", "-f", policy_, "--dsn", db_.dsn(), "--serve",
+                 "[::1]:" + std::to_string(port_)});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("IPv6 addresses are not supported"), std::string::npos) << r.err;
 }
 
 }  // namespace
