@@ -31,6 +31,13 @@ struct Context {
 // Adds a step with its sort key (group, lower bound, action).
 void Push(Context& c, Step step, Bound from = Bound::Min());
 
+// The hold of `policy` that covers `child` at `now` ("reason (until X)"), or "" when none does.
+// Holds that expired by `now` are skipped (and noted in `expired_notes` when given); `until_out`
+// receives the covering hold's expiry (nullopt: it never expires).
+std::string ActiveHold(const Policy& policy, int64_t now, const Grid* grid, const Child& child,
+                       std::vector<std::string>* expired_notes,
+                       std::optional<int64_t>* until_out = nullptr);
+
 void AddDiagnostic(Plan* plan, Severity severity, const Policy& policy, const std::string& path,
                    std::string message);
 std::string TableText(const QualifiedName& n);

@@ -5,10 +5,10 @@
 namespace pgpart::planner {
 
 // Does an active hold cover this child? Returns the hold's description ("" when not held).
-std::string ActiveHold(const Context& c, const Grid* grid, const Child& child,
-                       std::vector<std::string>* expired_notes) {
-  for (size_t i = 0; i < c.policy.holds.size(); ++i) {
-    const Hold& h = c.policy.holds[i];
+std::string ActiveHold(const Policy& policy, int64_t now, const Grid* grid, const Child& child,
+                       std::vector<std::string>* expired_notes, std::optional<int64_t>* until_out) {
+  for (size_t i = 0; i < policy.holds.size(); ++i) {
+    const Hold& h = policy.holds[i];
     bool matches = false;
     if (h.partition) {
       matches = *h.partition == child.name.name;
@@ -26,12 +26,15 @@ std::string ActiveHold(const Context& c, const Grid* grid, const Child& child,
     }
     if (!matches) continue;
     if (h.until) {
-      auto until = ParseInstant(*h.until, FindZone(c.policy.time_zone));
-      if (until && *until <= c.now) {
-        expired_notes->push_back("hold on " + child.name.name + " (" + h.reason + ") expired " +
-                                 *h.until);
+      auto until = ParseInstant(*h.until, FindZone(policy.time_zone));
+      if (until && *until <= now) {
+        if (expired_notes != nullptr) {
+          expired_notes->push_back("hold on " + child.name.name + " (" + h.reason +
+                                   ") expired " + *h.until);
+        }
         continue;
       }
+      if (until_out != nullptr) *until_out = until;
       return h.reason + " (until " + *h.until + ")";
     }
     return h.reason;
@@ -52,7 +55,7 @@ void PlanRetention(Context& c, const Grid* grid, const Child& child, int* drops_
   s.rows_estimate = child.rows_estimate;
 
   std::vector<std::string> expired_notes;
-  std::string hold = ActiveHold(c, grid, child, &expired_notes);
+  std::string hold = ActiveHold(c.policy, c.now, grid, child, &expired_notes);
   for (auto& note : expired_notes) c.report.drift.push_back(note);
   if (!hold.empty()) {
     s.status = StepStatus::kHeld;
@@ -141,7 +144,7 @@ void PlanDetachedForDrop(Context& c, const Grid* grid) {
       s.to = BoundText(c.table.key_type, orphan.to);
     }
     std::vector<std::string> expired_notes;
-    std::string hold = ActiveHold(c, grid, orphan, &expired_notes);
+    std::string hold = ActiveHold(c.policy, c.now, grid, orphan, &expired_notes);
     if (!hold.empty()) {
       s.status = StepStatus::kHeld;
       s.held_by = hold;

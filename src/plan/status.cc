@@ -4,6 +4,7 @@
 
 #include "core/calendar.h"
 #include "core/key.h"
+#include "plan/planner_internal.h"
 
 namespace pgpart {
 namespace {
@@ -66,28 +67,24 @@ std::optional<int64_t> ExpiryInstant(const Grid& grid, Interval keep, int64_t up
   return hi * kMicrosPerSecond;
 }
 
-std::optional<RetentionEvent> NextRetention(const Policy& p, const Grid& grid, const Table& t,
-                                            int64_t now) {
-  if (!p.retention) return std::nullopt;
-  const Child* oldest = nullptr;
-  for (const Child& c : t.children) {
-    if (c.bound_kind == BoundKind::kRange && c.to.is_value()) {
-      oldest = &c;
-      break;
-    }
-  }
-  if (oldest == nullptr) return std::nullopt;
+// The retention event of one child (nullopt: not within the search horizon). A hold with an
+// expiry postpones it to that expiry.
+std::optional<RetentionEvent> EventOf(const Policy& p, const Grid& grid, const Table& t,
+                                      const Child& child, std::optional<int64_t> held_until,
+                                      int64_t now) {
   RetentionEvent ev;
-  ev.partition = PartitionLabel(t.name, oldest->name);
+  ev.partition = PartitionLabel(t.name, child.name);
   ev.action = RetentionActionName(p.retention->action);
-  const int64_t upper = oldest->to.value;
+  const int64_t upper = child.to.value;
   if (IsIntegerKey(t.key_type)) {
     int64_t reach = upper + p.retention->keep.count;
     ev.when = "max(key) >= " + std::to_string(reach);
-    ev.due = t.max_key && *t.max_key >= reach;
+    if (held_until) ev.when += " and after " + InstantText(*held_until);
+    ev.due = t.max_key && *t.max_key >= reach && !held_until;
   } else {
     ev.at_micros = ExpiryInstant(grid, p.retention->keep, upper, now);
     if (!ev.at_micros) return std::nullopt;
+    if (held_until) ev.at_micros = std::max(*ev.at_micros, *held_until);
     ev.at = InstantText(*ev.at_micros);
     ev.when = ev.at;
     ev.due = *ev.at_micros <= now;
@@ -97,6 +94,29 @@ std::optional<RetentionEvent> NextRetention(const Policy& p, const Grid& grid, c
     ev.gate = GateKindName(p.backup_gate->kind);
   }
   return ev;
+}
+
+// The next retention event: the oldest partition no hold keeps, or a held one whose hold expires
+// sooner than that. Partitions held without expiry never have one.
+std::optional<RetentionEvent> NextRetention(const Policy& p, const Grid& grid, const Table& t,
+                                            int64_t now) {
+  if (!p.retention) return std::nullopt;
+  std::optional<RetentionEvent> best;
+  auto consider = [&](std::optional<RetentionEvent> ev) {
+    if (!ev) return;
+    if (!best || (ev->at_micros && best->at_micros && *ev->at_micros < *best->at_micros)) {
+      best = std::move(ev);
+    }
+  };
+  for (const Child& c : t.children) {
+    if (c.bound_kind != BoundKind::kRange || !c.to.is_value()) continue;
+    std::optional<int64_t> until;
+    const bool held = !planner::ActiveHold(p, now, &grid, c, nullptr, &until).empty();
+    if (held && !until) continue;
+    consider(EventOf(p, grid, t, c, held ? until : std::nullopt, now));
+    if (!held) break;  // every later partition expires no sooner
+  }
+  return best;
 }
 
 void Worsen(Health* h, Health to) {

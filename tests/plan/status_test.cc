@@ -87,6 +87,34 @@ TEST(Status, DetachRetentionChecksNoGate) {
   EXPECT_EQ(ev.at, "2026-06-01T00:00:00Z");
 }
 
+TEST(Status, NextRetentionSkipsHeldPartitions) {
+  // March 2024 is held for good: the next event is April 2024's (ends 2024-05-01 → 2026-05-01).
+  Status s = StatusAt(Policy("  retention: {keep: 24 months}\n  holds:\n"
+                             "    - {partition: sensor_readings_y2024m03, reason: LH-1}\n"),
+                      CatalogOf({Sensor()}), "2026-03-15T00:00:00Z");
+  ASSERT_TRUE(s.tables[0].next_retention.has_value());
+  EXPECT_EQ(s.tables[0].next_retention->partition, "sensor_readings_y2024m04");
+  EXPECT_EQ(s.tables[0].next_retention->at, "2026-05-01T00:00:00Z");
+
+  // Held until mid-April 2026: March's drop moves to the hold's expiry, still the earliest.
+  s = StatusAt(Policy("  retention: {keep: 24 months}\n  holds:\n"
+                      "    - {partition: sensor_readings_y2024m03, reason: LH-1, "
+                      "until: 2026-04-15}\n"),
+               CatalogOf({Sensor()}), "2026-03-15T00:00:00Z");
+  ASSERT_TRUE(s.tables[0].next_retention.has_value());
+  EXPECT_EQ(s.tables[0].next_retention->partition, "sensor_readings_y2024m03");
+  EXPECT_EQ(s.tables[0].next_retention->at, "2026-04-15T00:00:00Z");
+  EXPECT_FALSE(s.tables[0].next_retention->due);
+
+  // Held until after April's expiry: April 2024 comes first.
+  s = StatusAt(Policy("  retention: {keep: 24 months}\n  holds:\n"
+                      "    - {partition: sensor_readings_y2024m03, reason: LH-1, "
+                      "until: 2026-06-01}\n"),
+               CatalogOf({Sensor()}), "2026-03-15T00:00:00Z");
+  ASSERT_TRUE(s.tables[0].next_retention.has_value());
+  EXPECT_EQ(s.tables[0].next_retention->partition, "sensor_readings_y2024m04");
+}
+
 TEST(Status, ShortFutureBufferWarns) {
   // 2026-01 .. 2026-04 at mid-March: only April is covered after the current period.
   Status s = StatusAt(Policy(""), CatalogOf({Sensor("2026-01", 4)}), "2026-03-15T00:00:00Z");
