@@ -28,7 +28,8 @@ class WorkQueue {
 
   explicit WorkQueue(Backoff backoff = {});
 
-  // Queues `key` now (unless it is already queued).
+  // Queues `key` now (unless it is already queued). A pending later deadline for it is dropped:
+  // the reconcile about to run covers it (client-go would run the key twice).
   void Add(const std::string& key);
   // Queues `key` after `delay`; when it is already waiting for a later time, the earlier wins; a
   // key already queued for now is left as it is.
