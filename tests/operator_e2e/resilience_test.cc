@@ -1,0 +1,339 @@
+// `pgpart operator` when things break, against FakeApiServer (the Kubernetes API-server TEST
+// DOUBLE) and the sandbox PostgreSQL: watch streams cut or expired (410), the database down and
+// back, a missing Secret, an API server that rejects it at first, and leader election over a
+// Lease with kill -9 and SIGTERM handovers.
+
+#include <signal.h>
+
+#include <cstdio>
+
+#include "operator_fixture.h"
+
+namespace pgpart::operator_e2e {
+namespace {
+
+using std::chrono::seconds;
+
+std::string Dump(const json& j) { return j.is_null() ? "null" : j.dump(2); }
+
+bool StalledWith(const json& o, const std::string& reason) {
+  return Observed(o) && HasCondition(o, "Stalled", "True", reason);
+}
+
+TEST_F(OperatorAgainstApiDouble, EditsAfterACutWatchAndAfter410AreStillApplied) {
+  CreateTimeTable("stream");
+  CreateTimeTable("stream_late");
+  PutSecret("db", DatabaseDsn());
+  // A long resync so that only list+watch (not a periodic resync) can explain a pickup.
+  OperatorProcess& op = StartOperator({"--resync", "10m"});
+  ASSERT_FALSE(HasFailure());
+  WaitReadyz(op);
+  PutPolicy("stream", MonthlySpec("stream", 3));
+  WaitPolicy("stream", Converged, seconds(15), "converged");
+
+  // The watch connection breaks; the edit lands before the operator can watch again.
+  api_.DropWatches();
+  EditSpec("stream", [](json& s) { s["premake"] = 5; });
+  WaitPolicy("stream", Converged, seconds(10), "converged after a dropped watch");
+  EXPECT_EQ(Partitions("stream"), ExpectedMonthly("stream", 5));
+
+  // The history is compacted and the stream cut: re-watching from the old resourceVersion gets
+  // 410 Expired, so the operator must list again — and see this edit.
+  api_.Compact();
+  api_.DropWatches();
+  EditSpec("stream", [](json& s) { s["premake"] = 7; });
+  WaitPolicy("stream", Converged, seconds(10), "converged after 410 Expired");
+  EXPECT_EQ(Partitions("stream"), ExpectedMonthly("stream", 7));
+
+  // Again, with a new object instead of an edit.
+  api_.Compact();
+  api_.DropWatches();
+  PutPolicy("stream-late", MonthlySpec("stream_late", 2));
+  WaitPolicy("stream-late", Converged, seconds(10), "created after 410 Expired");
+  EXPECT_EQ(Partitions("stream_late"), ExpectedMonthly("stream_late", 2));
+
+  EXPECT_TRUE(op.Running());
+  EXPECT_EQ(HttpGet(op.health_port(), "/readyz").code, 200);
+}
+
+TEST_F(OperatorAgainstApiDouble, ResyncRepairsDriftMadeBehindItsBack) {
+  CreateTimeTable("drift");
+  PutSecret("db", DatabaseDsn());
+  OperatorProcess& op = StartOperator({"--resync", "2s"});
+  ASSERT_FALSE(HasFailure());
+  WaitReadyz(op);
+  PutPolicy("drift", MonthlySpec("drift", 3));
+  WaitPolicy("drift", Converged, seconds(15), "converged");
+  const std::vector<std::string> expected = ExpectedMonthly("drift", 3);
+  ASSERT_EQ(Partitions("drift"), expected);
+
+  // Someone drops a future partition by hand; no Kubernetes object changes. The periodic
+  // resync (2 s here) must notice and recreate it.
+  Exec("DROP TABLE public." + expected.back());
+  const auto dropped_at = Clock::now();
+  EXPECT_TRUE(Eventually([&] { return Partitions("drift") == expected; }, seconds(10),
+                         std::chrono::milliseconds(50)))
+      << "the dropped partition was not recreated within 10 s";
+  const double repaired = SecondsSince(dropped_at);
+  std::printf("[ resync ] drift repaired %.2f s after the out-of-band DROP (resync 2 s)\n",
+              repaired);
+  EXPECT_LE(repaired, 2.0 + 2.0) << "resync 2 s plus a margin";
+}
+
+TEST_F(OperatorAgainstApiDouble, DatabaseDownStallsThenRecoversWithinSeconds) {
+  CreateTimeTable("sensor");
+  // The Secret points at a forwarder port nobody listens on yet: the database is "down".
+  const int port = FreePort();
+  ASSERT_NE(port, 0);
+  PutSecret("db", DatabaseDsn(port));
+  OperatorProcess& op = StartOperator();
+  ASSERT_FALSE(HasFailure());
+  WaitReadyz(op);
+
+  PutPolicy("sensor", MonthlySpec("sensor", 3));
+  const json down = WaitPolicy(
+      "sensor", [](const json& o) { return StalledWith(o, "DatabaseUnavailable"); }, seconds(15),
+      "Stalled=True reason DatabaseUnavailable");
+  EXPECT_TRUE(HasCondition(down, "Ready", "False")) << Dump(down["status"]);
+  EXPECT_EQ(down.dump().find(kPassword), std::string::npos) << "status leaks the password";
+  std::vector<json> warnings;
+  EXPECT_TRUE(Eventually(
+      [&] {
+        warnings.clear();
+        for (const json& e : Events()) {
+          if (e["regarding"].value("name", "") == "sensor" && e.value("type", "") == "Warning") {
+            warnings.push_back(e);
+          }
+        }
+        return !warnings.empty();
+      },
+      seconds(5)))
+      << "no Warning event while the database is down";
+  EXPECT_EQ(json(warnings).dump().find(kPassword), std::string::npos) << "events leak the password";
+
+  // Up: the backoff (1 s doubling, capped) brings it back within seconds, no spec change needed.
+  TcpForwarder forwarder(port, SandboxPort());
+  ASSERT_TRUE(forwarder.Start());
+  const auto up_at = Clock::now();
+  const json up = WaitPolicy("sensor", Converged, seconds(15), "converged once the database is up");
+  std::printf("[ db down ] recovered %.2f s after the database came up\n", SecondsSince(up_at));
+  EXPECT_TRUE(HasCondition(up, "Stalled", "False")) << Dump(up["status"]);
+  EXPECT_EQ(Partitions("sensor"), ExpectedMonthly("sensor", 3));
+  EXPECT_GT(forwarder.connections(), 0);
+
+  // Down again while running (open connections cut), and an edit arrives.
+  forwarder.Stop();
+  EditSpec("sensor", [](json& s) { s["premake"] = 5; });
+  WaitPolicy(
+      "sensor", [](const json& o) { return StalledWith(o, "DatabaseUnavailable"); }, seconds(15),
+      "Stalled again at the new generation");
+  EXPECT_EQ(PartitionCount("sensor"), 4);
+  ASSERT_TRUE(forwarder.Start());
+  const auto again_at = Clock::now();
+  WaitPolicy("sensor", Converged, seconds(15), "converged after the second outage");
+  std::printf("[ db down ] recovered %.2f s after the second outage ended\n",
+              SecondsSince(again_at));
+  EXPECT_EQ(Partitions("sensor"), ExpectedMonthly("sensor", 5));
+  EXPECT_EQ(op.Log().find(kPassword), std::string::npos) << "the log leaks the password";
+}
+
+TEST_F(OperatorAgainstApiDouble, MissingSecretStallsThenRecoversWhenCreated) {
+  CreateTimeTable("audit");
+  OperatorProcess& op = StartOperator();
+  ASSERT_FALSE(HasFailure());
+  WaitReadyz(op);
+
+  PutPolicy("audit", MonthlySpec("audit", 3, "late-secret"));
+  const json p = WaitPolicy(
+      "audit", [](const json& o) { return StalledWith(o, "SecretNotFound"); }, seconds(10),
+      "Stalled=True reason SecretNotFound");
+  EXPECT_TRUE(HasCondition(p, "Ready", "False")) << Dump(p["status"]);
+  const auto stalled = Condition(p, "Stalled");
+  EXPECT_NE(stalled.value_or(json::object()).value("message", "").find("late-secret"),
+            std::string::npos)
+      << "the message should name the Secret: " << Dump(p["status"]);
+
+  const auto created_at = Clock::now();
+  PutSecret("late-secret", DatabaseDsn());
+  WaitPolicy("audit", Converged, seconds(10), "converged once the Secret exists");
+  std::printf("[ secret ] recovered %.2f s after the Secret was created\n",
+              SecondsSince(created_at));
+  EXPECT_EQ(Partitions("audit"), ExpectedMonthly("audit", 3));
+}
+
+TEST_F(OperatorAgainstApiDouble, HealthyAtOnceButReadyOnlyAfterTheFirstList) {
+  // The API server rejects the operator's token at first: it runs (healthz) but has not synced.
+  api_.RequireToken("not-the-operators-token");
+  OperatorProcess& op = StartOperator();
+  ASSERT_FALSE(HasFailure());
+  EXPECT_FALSE(Eventually([&] { return HttpGet(op.health_port(), "/readyz").code == 200; },
+                          seconds(1), std::chrono::milliseconds(50)))
+      << "/readyz is 200 before any list of PartitionPolicies succeeded";
+  EXPECT_TRUE(op.Running()) << "the operator gave up on a 401";
+  EXPECT_GT(api_.CountRequests("GET", "partitionpolicies"), 0);
+
+  api_.RequireToken(kToken);
+  const auto fixed_at = Clock::now();
+  WaitReadyz(op, std::chrono::milliseconds(15'000));
+  std::printf("[ readyz ] ready %.2f s after the API server accepted the token\n",
+              SecondsSince(fixed_at));
+  EXPECT_EQ(HttpGet(op.health_port(), "/healthz").code, 200);
+  EXPECT_EQ(HttpGet(op.health_port(), "/nope").code, 404);
+}
+
+// --leader-elect with short durations so kill -9 failover fits in a few seconds.
+std::vector<std::string> Elect(const std::string& identity) {
+  return {"--leader-elect",
+          "--leader-election-namespace",
+          "coord",
+          "--lease-name",
+          "pgpart-e2e",
+          "--lease-duration",
+          "4s",
+          "--renew-deadline",
+          "3s",
+          "--retry-period",
+          "500ms",
+          "--identity",
+          identity};
+}
+
+TEST_F(OperatorAgainstApiDouble, OneLeaderReconcilesAndHandsOverOnKillAndSigterm) {
+  CreateTimeTable("leased");
+  PutSecret("db", DatabaseDsn());
+  OperatorProcess& a = StartOperator(Elect("op-a"), "op-a");
+  OperatorProcess& b = StartOperator(Elect("op-b"), "op-b");
+  ASSERT_FALSE(HasFailure());
+  // Readiness does not depend on leadership.
+  WaitReadyz(a);
+  WaitReadyz(b);
+
+  std::string holder;
+  // Reads the Lease; true when its holder is `want` ("" = released).
+  const auto holder_is = [&](const std::string& want) {
+    const auto lease = GetLease("coord", "pgpart-e2e");
+    holder = lease ? lease->holder_identity : "(no lease)";
+    return holder == want;
+  };
+  ASSERT_TRUE(Eventually([&] { return holder_is("op-a") || holder_is("op-b"); }, seconds(10)))
+      << "no candidate took Lease coord/pgpart-e2e; holder " << holder;
+  OperatorProcess& leader = holder == "op-a" ? a : b;
+  OperatorProcess& follower = holder == "op-a" ? b : a;
+  EXPECT_TRUE(Eventually([&] { return leader.Log().find("started leading") != std::string::npos; },
+                         seconds(3)))
+      << leader.name() << " holds the Lease but never logged \"started leading\"";
+  EXPECT_EQ(follower.Log().find("started leading"), std::string::npos);
+  EXPECT_TRUE(Eventually(
+      [&] { return Sample(leader.Metrics(), "pgpart_operator_leader").value_or(-1) == 1; },
+      seconds(3)));
+  EXPECT_EQ(Sample(follower.Metrics(), "pgpart_operator_leader").value_or(-1), 0);
+
+  // Only the leader reconciles.
+  PutPolicy("leased", MonthlySpec("leased", 3));
+  WaitPolicy("leased", Converged, seconds(15), "converged under a leader");
+  EXPECT_EQ(Partitions("leased"), ExpectedMonthly("leased", 3));
+  const std::map<std::string, std::string> series = {{"policy", "apps/leased"}};
+  std::string leader_metrics;
+  EXPECT_TRUE(Eventually(
+      [&] {
+        return Sample(leader_metrics = leader.Metrics(), "pgpart_reconcile_total",
+                      {{"policy", "apps/leased"}, {"result", "success"}})
+                   .value_or(0) >= 1;
+      },
+      seconds(3)))
+      << leader_metrics;
+  EXPECT_EQ(Sample(follower.Metrics(), "pgpart_reconcile_total", series).value_or(0), 0)
+      << "the follower reconciled:\n"
+      << follower.Metrics();
+  EXPECT_TRUE(holder_is(leader.name())) << "leadership moved without a reason: " << holder;
+
+  // kill -9 the leader: the follower takes over once the lease expires (4 s) plus a margin.
+  leader.Kill();
+  const auto killed_at = Clock::now();
+  EXPECT_TRUE(Eventually([&] { return holder_is(follower.name()); }, seconds(15),
+                         std::chrono::milliseconds(20)))
+      << "holder " << holder;
+  const double failover = SecondsSince(killed_at);
+  std::printf("[ leader ] kill -9 failover took %.2f s (lease duration 4 s)\n", failover);
+  EXPECT_LE(failover, 4.0 + 2.5) << "lease duration 4 s + retry period 0.5 s + 2 s margin";
+  EXPECT_TRUE(Eventually(
+      [&] { return follower.Log().find("started leading") != std::string::npos; }, seconds(3)));
+  EditSpec("leased", [](json& s) { s["premake"] = 5; });
+  WaitPolicy("leased", Converged, seconds(10), "converged under the new leader");
+  EXPECT_EQ(Partitions("leased"), ExpectedMonthly("leased", 5));
+
+  // SIGTERM the leader with a third candidate waiting: exit 0 and a released lease, so the
+  // successor takes over well before the 4 s lease would have expired.
+  OperatorProcess& c = StartOperator(Elect("op-c"), "op-c");
+  ASSERT_FALSE(HasFailure());
+  WaitReadyz(c);
+  follower.Signal(SIGTERM);
+  const auto term_at = Clock::now();
+  const std::optional<int> code = follower.WaitExit(std::chrono::milliseconds(10'000));
+  ASSERT_TRUE(code.has_value()) << follower.name() << " still running 10 s after SIGTERM";
+  EXPECT_EQ(*code, 0);
+  std::printf("[ leader ] %s exited %.2f s after SIGTERM\n", follower.name().c_str(),
+              SecondsSince(term_at));
+  EXPECT_TRUE(
+      Eventually([&] { return holder_is("op-c"); }, seconds(10), std::chrono::milliseconds(20)))
+      << "holder " << holder;
+  const double handover = SecondsSince(term_at);
+  std::printf("[ leader ] SIGTERM handover to op-c took %.2f s\n", handover);
+  EXPECT_LE(handover, 3.0) << "a released lease should be taken within a few retry periods";
+  EditSpec("leased", [](json& s) { s["premake"] = 6; });
+  WaitPolicy("leased", Converged, seconds(10), "converged under op-c");
+  EXPECT_EQ(Partitions("leased"), ExpectedMonthly("leased", 6));
+
+  // The last one leaves: the Lease is released (holderIdentity "").
+  c.Signal(SIGTERM);
+  const std::optional<int> c_code = c.WaitExit(std::chrono::milliseconds(10'000));
+  ASSERT_TRUE(c_code.has_value()) << "op-c still running 10 s after SIGTERM";
+  EXPECT_EQ(*c_code, 0);
+  EXPECT_TRUE(holder_is("")) << "not released: holder " << holder;
+  const auto lease = GetLease("coord", "pgpart-e2e");
+  ASSERT_TRUE(lease.has_value());
+  EXPECT_EQ(lease->holder_identity, "") << "SIGTERM must release the Lease";
+}
+
+TEST_F(OperatorAgainstApiDouble, LeaseDefaultsToPodNamespaceThenNamespaceThenDefault) {
+  // Default durations (15 s / 10 s / 2 s) and default lease name, namespace from --namespace.
+  OperatorProcess& by_flag = StartOperator({"--leader-elect"}, "by-flag");
+  ASSERT_FALSE(HasFailure());
+  std::optional<k8s::Lease> lease;
+  EXPECT_TRUE(Eventually(
+      [&] {
+        lease = GetLease(kNamespace, "pgpart-operator");
+        return lease && !lease->holder_identity.empty();
+      },
+      seconds(10)))
+      << "no Lease apps/pgpart-operator held";
+  if (lease) {
+    EXPECT_EQ(lease->lease_duration_seconds, 15);
+  }
+  EXPECT_TRUE(Eventually([&] { return by_flag.Log().find("started leading") != std::string::npos; },
+                         seconds(3)));
+
+  // $POD_NAMESPACE wins over --namespace.
+  StartOperator({"--leader-elect", "--lease-name", "from-pod"}, "by-pod-env",
+                {{"POD_NAMESPACE", "ops"}});
+  EXPECT_TRUE(Eventually([&] { return GetLease("ops", "from-pod").has_value(); }, seconds(10)))
+      << "no Lease ops/from-pod (POD_NAMESPACE=ops)";
+  EXPECT_FALSE(GetLease(kNamespace, "from-pod").has_value());
+
+  // Neither: "default".
+  StartOperator({"--leader-elect", "--lease-name", "nowhere"}, "no-namespace", {}, false);
+  EXPECT_TRUE(Eventually([&] { return GetLease("default", "nowhere").has_value(); }, seconds(10)))
+      << "no Lease default/nowhere";
+
+  // SIGTERM with default durations still exits promptly and releases.
+  by_flag.Signal(SIGTERM);
+  const std::optional<int> code = by_flag.WaitExit(std::chrono::milliseconds(10'000));
+  ASSERT_TRUE(code.has_value()) << "still running 10 s after SIGTERM";
+  EXPECT_EQ(*code, 0);
+  lease = GetLease(kNamespace, "pgpart-operator");
+  ASSERT_TRUE(lease.has_value());
+  EXPECT_EQ(lease->holder_identity, "");
+}
+
+}  // namespace
+}  // namespace pgpart::operator_e2e
