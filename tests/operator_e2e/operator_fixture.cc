@@ -3,6 +3,7 @@
 
 #include "operator_fixture.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <pqxx/pqxx>
@@ -105,27 +106,51 @@ void OperatorAgainstApiDouble::TearDown() {
   test_env::DropDatabase(db_name_);
 }
 
+namespace {
+
+// The port of a bind address given in `args` as `flag` ("HOST:PORT" or ":PORT"); 0 for "0".
+int BoundPort(const std::vector<std::string>& args, const std::string& flag) {
+  for (size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] != flag) continue;
+    const std::string& value = args[i + 1];
+    const auto colon = value.rfind(':');
+    return std::atoi(value.c_str() + (colon == std::string::npos ? 0 : colon + 1));
+  }
+  return -1;
+}
+
+}  // namespace
+
+OperatorProcess& OperatorAgainstApiDouble::SpawnOperator(
+    const std::vector<std::string>& args, const std::string& name,
+    const std::vector<std::pair<std::string, std::optional<std::string>>>& env) {
+  operators_.push_back(std::make_unique<OperatorProcess>(
+      args, dir_ + "/" + name + ".log", env, std::max(0, BoundPort(args, "--health-bind")),
+      std::max(0, BoundPort(args, "--metrics-bind")), name));
+  return *operators_.back();
+}
+
 OperatorProcess& OperatorAgainstApiDouble::StartOperator(
     const std::vector<std::string>& extra, const std::string& name,
     const std::vector<std::pair<std::string, std::optional<std::string>>>& env,
     bool with_namespace) {
-  const int health = FreePort();
-  const int metrics = FreePort();
-  std::vector<std::string> args = {"operator",
-                                   "--kubeconfig",
-                                   kubeconfig_,
-                                   "--health-bind",
-                                   "127.0.0.1:" + std::to_string(health),
-                                   "--metrics-bind",
-                                   "127.0.0.1:" + std::to_string(metrics)};
+  std::vector<std::string> args = {"operator", "--kubeconfig", kubeconfig_};
+  // Loopback binds on free ports unless the test chose its own.
+  if (BoundPort(extra, "--health-bind") < 0) {
+    args.push_back("--health-bind");
+    args.push_back("127.0.0.1:" + std::to_string(FreePort()));
+  }
+  if (BoundPort(extra, "--metrics-bind") < 0) {
+    args.push_back("--metrics-bind");
+    args.push_back("127.0.0.1:" + std::to_string(FreePort()));
+  }
   if (with_namespace) {
     args.push_back("--namespace");
     args.push_back(kNamespace);
   }
   args.insert(args.end(), extra.begin(), extra.end());
-  operators_.push_back(std::make_unique<OperatorProcess>(args, dir_ + "/" + name + ".log", env,
-                                                         health, metrics, name));
-  OperatorProcess& op = *operators_.back();
+  OperatorProcess& op = SpawnOperator(args, name, env);
+  const int health = op.health_port();
   const bool healthy =
       Eventually([&] { return !op.Running() || HttpGet(health, "/healthz").code == 200; },
                  milliseconds(10'000), milliseconds(20));

@@ -142,8 +142,14 @@ class OperatorAgainstApiDouble : public ::testing::Test {
   void TearDown() override;
 
   // --- the operator ---
+  // Starts PGPART_BINARY with exactly `args` (the first is the subcommand); no waiting. Its ports
+  // are read from --health-bind/--metrics-bind in `args` (0 when absent).
+  OperatorProcess& SpawnOperator(
+      const std::vector<std::string>& args, const std::string& name,
+      const std::vector<std::pair<std::string, std::optional<std::string>>>& env = {});
   // Starts `pgpart operator --kubeconfig K --health-bind 127.0.0.1:P1 --metrics-bind
-  // 127.0.0.1:P2 --namespace apps <extra>` and waits (10 s) for /healthz 200. `name` names its log.
+  // 127.0.0.1:P2 --namespace apps <extra>` (free ports, unless `extra` gives its own binds) and
+  // waits (10 s) for /healthz 200. `name` names its log.
   OperatorProcess& StartOperator(
       const std::vector<std::string>& extra = {}, const std::string& name = "operator",
       const std::vector<std::pair<std::string, std::optional<std::string>>>& env = {},

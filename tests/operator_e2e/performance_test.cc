@@ -75,11 +75,35 @@ TEST_F(OperatorAgainstApiDouble, HundredPoliciesAllReadyWithinTwentyMegabytesRes
   EXPECT_EQ(Scalar("SELECT count(*) FROM pg_inherits"), std::to_string(4 * kPolicies));
 
   const long rss_kb = op.VmRssKb();
+  std::printf("[ scale ] VmRSS idle %ld kB, with %d policies %ld kB (%.1f MiB)\n", idle_kb,
+              kPolicies, rss_kb, rss_kb / 1024.0);
+
+  // Steady state, not just the first pass: every policy edited once more and reconciled again.
+  const auto edit_start = Clock::now();
+  for (int i = 1; i <= kPolicies; ++i) EditSpec("p-" + name(i), [](json& s) { s["premake"] = 4; });
+  const bool all_again = Eventually(
+      [&] {
+        ready = 0;
+        for (int i = 1; i <= kPolicies; ++i) {
+          const json p = Policy("p-" + name(i));
+          ready += Converged(p) && p["metadata"].value("generation", 0) == 2 ? 1 : 0;
+        }
+        return ready == kPolicies;
+      },
+      seconds(60), std::chrono::milliseconds(50));
+  std::printf("[ scale ] %d/%d edits applied after %.2f s\n", ready, kPolicies,
+              SecondsSince(edit_start));
+  EXPECT_TRUE(all_again) << ready << " of " << kPolicies << " re-converged after 60 s";
+  EXPECT_EQ(Scalar("SELECT count(*) FROM pg_inherits"), std::to_string(5 * kPolicies));
+  const long rss_again_kb = op.VmRssKb();
   const long hwm_kb = op.VmHwmKb();
-  std::printf("[ scale ] VmRSS idle %ld kB, with %d policies %ld kB (%.1f MiB), peak %ld kB\n",
-              idle_kb, kPolicies, rss_kb, rss_kb / 1024.0, hwm_kb);
+  std::printf("[ scale ] VmRSS after the edits %ld kB (%.1f MiB), peak %ld kB\n", rss_again_kb,
+              rss_again_kb / 1024.0, hwm_kb);
+
+  // 20 MB read as 20 MiB (20480 kB).
   EXPECT_GT(rss_kb, 0) << "cannot read /proc/" << op.pid() << "/status";
   EXPECT_LE(rss_kb, 20 * 1024) << "the issue's goal: 100 policies in 20 MB resident";
+  EXPECT_LE(rss_again_kb, 20 * 1024) << "the issue's goal, after a second round of reconciles";
   EXPECT_TRUE(op.Running());
 }
 

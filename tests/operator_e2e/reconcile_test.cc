@@ -387,5 +387,70 @@ TEST_F(OperatorAgainstApiDouble, BlockedAndHeldStepsAreReported) {
   EXPECT_EQ(HistoryRows("action = 'drop' AND outcome = 'applied'"), 0);
 }
 
+TEST_F(OperatorAgainstApiDouble, RetentionDropsAndDetachesAreAppliedAndReported) {
+  for (const std::string table : {"old_drop", "old_detach"}) {
+    CreateTimeTable(table);
+    Exec("CREATE TABLE public." + table + "_y2024m01 PARTITION OF public." + table +
+         " FOR VALUES FROM ('2024-01-01 00:00Z') TO ('2024-02-01 00:00Z');"
+         "CREATE TABLE public." +
+         table + "_y2024m02 PARTITION OF public." + table +
+         " FOR VALUES FROM ('2024-02-01 00:00Z') TO ('2024-03-01 00:00Z')");
+  }
+  PutSecret("db", DatabaseDsn());
+  OperatorProcess& op = StartOperator();
+  ASSERT_FALSE(HasFailure());
+  WaitReadyz(op);
+
+  json drop = MonthlySpec("old_drop", 1);
+  drop["retention"] = {{"keep", "12 months"}, {"action", "drop"}};
+  json detach = MonthlySpec("old_detach", 1);
+  detach["retention"] = {{"keep", "12 months"}, {"action", "detach"}};
+  PutPolicy("old-drop", drop);
+  PutPolicy("old-detach", detach);
+  WaitPolicy("old-drop", Converged, seconds(15), "converged");
+  WaitPolicy("old-detach", Converged, seconds(15), "converged");
+
+  // Dropped: gone. Detached: no longer a partition, still a table (data kept).
+  for (const std::string month : {"y2024m01", "y2024m02"}) {
+    EXPECT_EQ(Scalar("SELECT to_regclass('public.old_drop_" + month + "') IS NULL"), "t") << month;
+    EXPECT_EQ(Scalar("SELECT relispartition FROM pg_class WHERE oid = "
+                     "to_regclass('public.old_detach_" +
+                     month + "')"),
+              "f")
+        << month << " should exist, detached";
+  }
+  const auto parts = Partitions("old_drop");
+  EXPECT_EQ(
+      std::count_if(parts.begin(), parts.end(),
+                    [](const std::string& p) { return p.find("y2024") != std::string::npos; }),
+      0);
+
+  std::vector<json> dropped, detached;
+  EXPECT_TRUE(Eventually(
+      [&] {
+        dropped = EventsFor("old-drop", "PartitionDropped");
+        detached = EventsFor("old-detach", "PartitionDetached");
+        return !dropped.empty() && !detached.empty();
+      },
+      seconds(5)))
+      << "expected PartitionDropped and PartitionDetached events:\n"
+      << json(Events()).dump(2);
+
+  std::string metrics;
+  EXPECT_TRUE(Eventually(
+      [&] {
+        metrics = op.Metrics();
+        return Sample(metrics, "pgpart_steps_applied_total",
+                      {{"policy", "apps/old-drop"}, {"action", "drop"}})
+                       .value_or(0) == 2 &&
+               Sample(metrics, "pgpart_steps_applied_total",
+                      {{"policy", "apps/old-detach"}, {"action", "detach"}})
+                       .value_or(0) == 2;
+      },
+      seconds(5)))
+      << metrics;
+  EXPECT_EQ(HistoryRows("action = 'drop' AND outcome = 'applied'"), 2);
+}
+
 }  // namespace
 }  // namespace pgpart::operator_e2e

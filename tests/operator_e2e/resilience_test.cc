@@ -335,5 +335,75 @@ TEST_F(OperatorAgainstApiDouble, LeaseDefaultsToPodNamespaceThenNamespaceThenDef
   EXPECT_EQ(lease->holder_identity, "");
 }
 
+TEST_F(OperatorAgainstApiDouble, SigtermMidApplyFinishesTheStepExitsZeroAndTheNextRunContinues) {
+  CreateTimeTable("bulk");
+  PutSecret("db", DatabaseDsn());
+  OperatorProcess& first = StartOperator({}, "first");
+  ASSERT_FALSE(HasFailure());
+  WaitReadyz(first);
+  // 601 daily partitions: seconds of work, so the SIGTERM lands mid-plan.
+  constexpr int kTotal = 601;
+  json spec = MonthlySpec("bulk", kTotal - 1);
+  spec["interval"] = "1 day";
+  PutPolicy("bulk", spec);
+  ASSERT_TRUE(Eventually([&] { return PartitionCount("bulk") > 0; }, seconds(10),
+                         std::chrono::milliseconds(5)));
+  first.Signal(SIGTERM);
+  const auto term_at = Clock::now();
+  const std::optional<int> code = first.WaitExit(std::chrono::milliseconds(5'000));
+  ASSERT_TRUE(code.has_value()) << "still running 5 s after SIGTERM (it should stop after the "
+                                   "step in progress, not finish the plan)";
+  EXPECT_EQ(*code, 0);
+  const int at_exit = PartitionCount("bulk");
+  std::printf("[ sigterm ] exited %.2f s after SIGTERM with %d of %d partitions made\n",
+              SecondsSince(term_at), at_exit, kTotal);
+  EXPECT_LT(at_exit, kTotal) << "the whole plan ran after SIGTERM";
+  // No half-done step: every bulk_* table the operator made is attached.
+  EXPECT_EQ(Scalar("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = "
+                   "c.relnamespace WHERE n.nspname = 'public' AND c.relname LIKE 'bulk\\_%' "
+                   "AND c.relkind IN ('r', 'p') AND NOT c.relispartition"),
+            "0");
+
+  OperatorProcess& second = StartOperator({}, "second");
+  ASSERT_FALSE(HasFailure());
+  WaitPolicy("bulk", Converged, seconds(30), "converged by the next operator");
+  EXPECT_EQ(PartitionCount("bulk"), kTotal);
+  EXPECT_TRUE(second.Running());
+}
+
+TEST_F(OperatorAgainstApiDouble, BindAddressesAndBadFlags) {
+  // ":PORT" listens on every interface, so loopback reaches it; "0" turns /metrics off.
+  const int port = FreePort();
+  OperatorProcess& all = StartOperator({"--metrics-bind", ":" + std::to_string(port)}, "all");
+  ASSERT_FALSE(HasFailure());
+  EXPECT_TRUE(Eventually([&] { return HttpGet(port, "/metrics").code == 200; }, seconds(5)));
+  EXPECT_NE(Sample(all.Metrics(), "pgpart_operator_leader"), std::nullopt) << all.Metrics();
+  OperatorProcess& off = StartOperator({"--metrics-bind", "0"}, "off");
+  ASSERT_FALSE(HasFailure());
+  WaitReadyz(off);
+  EXPECT_EQ(off.Log().find("/metrics"), std::string::npos)
+      << "--metrics-bind 0 should serve no /metrics:\n"
+      << off.Log();
+
+  // Bad input: a clear message and a non-zero exit, never a running operator.
+  const auto rejects = [&](const std::vector<std::string>& args, const std::string& name,
+                           const std::string& mention) {
+    OperatorProcess& op = SpawnOperator(args, name);
+    const std::optional<int> code = op.WaitExit(std::chrono::milliseconds(5'000));
+    ASSERT_TRUE(code.has_value()) << name << " still running";
+    EXPECT_NE(*code, 0) << name;
+    EXPECT_NE(op.Log().find(mention), std::string::npos) << name << ":\n" << op.Log();
+  };
+  const std::string missing = dir_ + "/no-such-kubeconfig";
+  rejects({"operator", "--kubeconfig", missing, "--health-bind", "0", "--metrics-bind", "0"},
+          "missing-kubeconfig", "no-such-kubeconfig");
+  rejects({"operator", "--kubeconfig", kubeconfig_, "--lease-duration", "4parsecs", "--health-bind",
+           "0", "--metrics-bind", "0"},
+          "bad-duration", "--lease-duration");
+  rejects({"operator", "--kubeconfig", kubeconfig_, "--health-bind", "127.0.0.1:99999",
+           "--metrics-bind", "0"},
+          "bad-port", "--health-bind");
+}
+
 }  // namespace
 }  // namespace pgpart::operator_e2e
