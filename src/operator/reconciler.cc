@@ -84,6 +84,23 @@ std::string AppliedSummary(const ApplyReport& report) {
   return out.empty() ? "nothing applied" : out;
 }
 
+// The planner cannot know what only the executor finds out (a backup gate failing, a lock not
+// obtained): mark those steps of the fresh plan blocked, with the executor's reason, so the
+// status says Blocked rather than Reconciled with a step still pending.
+void CarryBlocked(const ApplyReport& report, Plan* plan) {
+  for (const StepReport& r : report.steps) {
+    if (r.outcome != StepOutcome::kBlocked) continue;
+    for (Step& s : plan->steps) {
+      if (s.status == StepStatus::kPlanned && s.action == r.step.action &&
+          s.partition == r.step.partition) {
+        s.status = StepStatus::kBlocked;
+        s.blocked_by = r.detail;
+      }
+    }
+  }
+  plan->summary = Summarize(plan->steps);
+}
+
 }  // namespace
 
 std::string ScrubSecret(const std::string& message, const std::string& dsn) {
@@ -271,6 +288,7 @@ struct Reconciler::Run {
     }
     const int64_t now2 = *after.catalog.now_micros / 1'000'000 * 1'000'000;
     Plan replan = ComputePlan(policies, after.catalog, now2);
+    CarryBlocked(report, &replan);
     Status status = ComputeStatus(policies, after.catalog, replan, now2);
     r.metrics_.SetStatus(key, status);
 

@@ -43,38 +43,6 @@ std::vector<Step> Missing(const std::vector<Step>& from, const std::vector<Step>
   return out;
 }
 
-void Count(const Step& s, PlanSummary& summary) {
-  switch (s.status) {
-    case StepStatus::kHeld:
-      ++summary.held;
-      return;
-    case StepStatus::kBlocked:
-      ++summary.blocked;
-      return;
-    case StepStatus::kPlanned:
-      break;
-  }
-  switch (s.action) {
-    case Action::kCreate:
-    case Action::kCreateDefault:
-      ++summary.create;
-      break;
-    case Action::kDrainDefault:
-      ++summary.drain;
-      break;
-    case Action::kDetach:
-    case Action::kFinalizeDetach:
-      ++summary.detach;
-      break;
-    case Action::kArchive:
-      ++summary.archive;
-      break;
-    case Action::kDrop:
-      ++summary.drop;
-      break;
-  }
-}
-
 }  // namespace
 
 Plan DiffPlans(const Plan& base, const Plan& head) {
@@ -89,7 +57,7 @@ Plan DiffPlans(const Plan& base, const Plan& head) {
   diff.is_diff = true;
   diff.steps = Missing(head.steps, base.steps);
   diff.removed_steps = Missing(base.steps, head.steps);
-  for (const Step& s : diff.steps) Count(s, diff.summary);
+  diff.summary = Summarize(diff.steps);
   return diff;
 }
 

@@ -66,6 +66,40 @@ std::optional<StepStatus> StatusFromName(const std::string& name) {
 }
 std::optional<Hazard> HazardFromName(const std::string& name) { return FromName(kHazards, name); }
 
+PlanSummary Summarize(const std::vector<Step>& steps) {
+  PlanSummary summary;
+  for (const Step& s : steps) {
+    if (s.status == StepStatus::kHeld) {
+      ++summary.held;
+      continue;
+    }
+    if (s.status == StepStatus::kBlocked) {
+      ++summary.blocked;
+      continue;
+    }
+    switch (s.action) {
+      case Action::kCreate:
+      case Action::kCreateDefault:
+        ++summary.create;
+        break;
+      case Action::kDrainDefault:
+        ++summary.drain;
+        break;
+      case Action::kDetach:
+      case Action::kFinalizeDetach:
+        ++summary.detach;
+        break;
+      case Action::kArchive:
+        ++summary.archive;
+        break;
+      case Action::kDrop:
+        ++summary.drop;
+        break;
+    }
+  }
+  return summary;
+}
+
 bool Plan::HasChanges() const {
   for (const Step& step : steps) {
     if (step.status != StepStatus::kHeld) return true;

@@ -91,6 +91,10 @@ struct PlanSummary {
   friend bool operator==(const PlanSummary&, const PlanSummary&) = default;
 };
 
+// Counts steps the way Plan::summary does: planned steps by action (create_default counts as
+// create, finalize_detach as detach), then held and blocked whatever their action.
+PlanSummary Summarize(const std::vector<Step>& steps);
+
 // A policy file's text as it was read, carried in a saved plan so that `apply --plan` re-checks
 // holds and gates against exactly the policies that were reviewed.
 struct PolicySource {

@@ -418,39 +418,9 @@ Plan ComputePlan(const std::vector<Policy>& policies, const Catalog& catalog,
   }
   for (auto& [name, r] : results) {
     plan.tables.push_back(std::move(r.report));
-    for (Step& s : r.steps) {
-      switch (s.status) {
-        case StepStatus::kHeld:
-          ++plan.summary.held;
-          break;
-        case StepStatus::kBlocked:
-          ++plan.summary.blocked;
-          break;
-        case StepStatus::kPlanned:
-          switch (s.action) {
-            case Action::kCreate:
-            case Action::kCreateDefault:
-              ++plan.summary.create;
-              break;
-            case Action::kDrainDefault:
-              ++plan.summary.drain;
-              break;
-            case Action::kDetach:
-            case Action::kFinalizeDetach:
-              ++plan.summary.detach;
-              break;
-            case Action::kArchive:
-              ++plan.summary.archive;
-              break;
-            case Action::kDrop:
-              ++plan.summary.drop;
-              break;
-          }
-          break;
-      }
-      plan.steps.push_back(std::move(s));
-    }
+    for (Step& s : r.steps) plan.steps.push_back(std::move(s));
   }
+  plan.summary = Summarize(plan.steps);
   return plan;
 }
 
