@@ -104,6 +104,7 @@ struct OperatorArgs {
   std::string lease_name = "pgpart-operator";
   std::string lease_duration = "15s", renew_deadline = "10s", retry_period = "2s";
   std::string resync = "10m";
+  int workers = 2;
   std::string identity;  // empty: $POD_NAME (or the host name) plus a random suffix
 };
 CLI::App* AddOperatorCommand(CLI::App& app, OperatorArgs& args);

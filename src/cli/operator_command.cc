@@ -97,6 +97,10 @@ CLI::App* AddOperatorCommand(CLI::App& app, OperatorArgs& args) {
                   "Reconcile every policy at least this often (besides edits, period boundaries "
                   "and hold expiries)")
       ->capture_default_str();
+  cmd->add_option("--workers", args.workers,
+                  "Policies reconciled at once (one policy is never reconciled twice at once)")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
   cmd->add_option("--identity", args.identity,
                   "Leader-election identity (default: $POD_NAME or the host name, plus a random "
                   "suffix)");
@@ -111,6 +115,7 @@ int RunOperator(const OperatorArgs& args) {
   }
   op::ControllerOptions options;
   options.watch_namespace = args.watch_namespace;
+  options.workers = args.workers;
   options.leader_elect = args.leader_elect;
   options.metrics_bind = args.metrics_bind == "0" ? "" : args.metrics_bind;
   options.health_bind = args.health_bind == "0" ? "" : args.health_bind;

@@ -1,4 +1,4 @@
-// The operator's threads: informer, worker, leader elector, endpoints; the main thread waits for
+// The operator's threads: informer, workers, leader elector, endpoints; the main thread waits for
 // SIGTERM/SIGINT and shuts them down in order (finish the step, release the lease, exit 0).
 
 #include "operator/controller.h"
@@ -72,7 +72,9 @@ class Controller {
       elector_ = std::make_unique<LeaderElector>(*lease_api_, options_.leader, callbacks);
     }
     informer_ = std::thread([this] { Inform(); });
-    worker_ = std::thread([this] { Work(); });
+    for (int i = 0; i < std::max(1, options_.workers); ++i) {
+      workers_.emplace_back([this] { Work(); });
+    }
     if (elector_) {
       elector_->Start();
     } else {
@@ -86,7 +88,7 @@ class Controller {
     stopping_ = true;
     queue_.ShutDown();
     watch_api_.Cancel();
-    worker_.join();
+    for (std::thread& worker : workers_) worker.join();
     informer_.join();
     if (elector_) elector_->Stop();  // releases the lease: a successor need not wait it out
     for (auto& endpoint : endpoints_) endpoint->Close();
@@ -295,7 +297,8 @@ class Controller {
   std::unique_ptr<k8s::Client> lease_api_;
   std::unique_ptr<LeaderElector> elector_;
   std::vector<std::unique_ptr<HttpEndpoints>> endpoints_;
-  std::thread informer_, worker_;
+  std::thread informer_;
+  std::vector<std::thread> workers_;
   std::atomic<bool> stopping_{false}, leading_{false}, synced_{false};
   // The informer's cache, as JSON text: a parsed object takes several times the memory, and a
   // reconcile parses its one object in microseconds (issue 5: 100 policies in 20 MB resident).
@@ -313,11 +316,11 @@ int RunController(const k8s::ClusterConfig& cluster, const ControllerOptions& op
   // Memory (issue 5: 100 policies in 20 MB resident). cpprestsdk's pool defaults to 40 threads,
   // each with its own malloc arena; the operator does a handful of API calls at a time.
   try {
-    crossplat::threadpool::initialize_with_threads(4);
+    crossplat::threadpool::initialize_with_threads(2);
   } catch (const std::exception&) {
     // Already initialized (a test calling twice): keep the existing pool.
   }
-  mallopt(M_ARENA_MAX, 1);  // one worker does the heavy lifting; threads share one heap
+  mallopt(M_ARENA_MAX, 1);  // few threads allocate, rarely at once: one heap keeps RSS low
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);

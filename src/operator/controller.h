@@ -1,7 +1,7 @@
 #pragma once
 // The operator's main loop (`pgpart operator`): an informer (list, then watch from the list's
 // resourceVersion; relist on 410 Gone or a failed watch) keeping a cache of PartitionPolicies,
-// a work queue keyed by namespace/name, one worker reconciling keys (only while leading), leader
+// a work queue keyed by namespace/name, workers reconciling keys (only while leading), leader
 // election over a Lease, and the /metrics, /healthz and /readyz endpoints.
 
 #include <chrono>
@@ -15,6 +15,9 @@ namespace pgpart::op {
 
 struct ControllerOptions {
   std::string watch_namespace;  // "" = every namespace
+  // Policies reconciled at once (never one policy twice: the work queue hands a key to one
+  // worker). Two keep a database that takes its connect timeout to fail from holding up others.
+  int workers = 2;
   std::chrono::milliseconds resync{std::chrono::minutes(10)};
   bool leader_elect = false;
   LeaderConfig leader;         // lease_namespace, lease_name, identity, durations
