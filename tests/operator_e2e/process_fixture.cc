@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -341,8 +342,11 @@ void TcpForwarder::Loop() {
       fds.push_back({b, POLLIN, 0});
     }
     if (::poll(fds.data(), fds.size(), 50) <= 0) continue;
+    // Only the pairs that were polled have revents; one accepted below waits for the next round.
+    const size_t polled = pairs.size();
     if (fds[0].revents & POLLIN) {
-      const int client = ::accept(listen_fd_, nullptr, nullptr);
+      // Non-blocking: a connection reset between poll and accept must not stall the loop.
+      const int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK);
       if (client >= 0) {
         const int server = ::socket(AF_INET, SOCK_STREAM, 0);
         sockaddr_in addr{};
@@ -359,13 +363,14 @@ void TcpForwarder::Loop() {
       }
     }
     std::vector<bool> dead(pairs.size(), false);
-    for (size_t i = 0; i < pairs.size(); ++i) {
+    for (size_t i = 0; i < polled; ++i) {
       for (int side = 0; side < 2; ++side) {
         const pollfd& p = fds[1 + 2 * i + side];
         if (!(p.revents & (POLLIN | POLLHUP | POLLERR))) continue;
         const int from = side == 0 ? pairs[i].first : pairs[i].second;
         const int to = side == 0 ? pairs[i].second : pairs[i].first;
-        const ssize_t n = ::recv(from, buffer, sizeof buffer, 0);
+        const ssize_t n = ::recv(from, buffer, sizeof buffer, MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) continue;
         if (n <= 0) {
           dead[i] = true;
           continue;
@@ -373,6 +378,10 @@ void TcpForwarder::Loop() {
         ssize_t done = 0;
         while (done < n) {
           const ssize_t w = ::send(to, buffer + done, static_cast<size_t>(n - done), MSG_NOSIGNAL);
+          if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            pollfd out{to, POLLOUT, 0};  // the client side is non-blocking: wait for room
+            if (::poll(&out, 1, 1000) > 0) continue;
+          }
           if (w <= 0) break;
           done += w;
         }

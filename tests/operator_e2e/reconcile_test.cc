@@ -160,6 +160,38 @@ TEST_F(OperatorAgainstApiDouble, CreatesPartitionsAndReportsStatusEventsAndMetri
   ExpectNoPassword("log", op.Log());
 }
 
+TEST_F(OperatorAgainstApiDouble, SeveralTablesReportEachAndTheEarliestCoverage) {
+  CreateTimeTable("eu_orders");
+  CreateTimeTable("us_orders");
+  // us_orders already reaches 7 months ahead, without gaps; eu_orders gets what premake makes.
+  for (const std::string& name : ExpectedMonthly("us_orders", 6)) {
+    const std::string month = name.substr(name.size() - 8);  // yYYYYmMM
+    const std::string from = month.substr(1, 4) + "-" + month.substr(6, 2) + "-01 00:00Z";
+    Exec("CREATE TABLE public." + name + " PARTITION OF public.us_orders FOR VALUES FROM ('" +
+         from + "') TO (timestamptz '" + from + "' + interval '1 month')");
+  }
+  PutSecret("db", DatabaseDsn());
+  OperatorProcess& op = StartOperator();
+  ASSERT_FALSE(HasFailure());
+  WaitReadyz(op);
+  json spec = MonthlySpec("eu_orders", 3);
+  spec["tables"] = {"public.eu_orders", "public.us_orders"};
+  PutPolicy("orders", spec);
+  const json p = WaitPolicy("orders", Converged, seconds(15), "converged");
+  EXPECT_EQ(Partitions("eu_orders"), ExpectedMonthly("eu_orders", 3));
+  const json parts = p["status"].value("partitions", json::array());
+  ASSERT_EQ(parts.size(), 2u) << Dump(p["status"]);
+  std::map<std::string, json> by_table;
+  for (const json& t : parts) by_table[t.value("table", "")] = t;
+  ASSERT_EQ(by_table.count("public.eu_orders") + by_table.count("public.us_orders"), 2u)
+      << Dump(parts);
+  EXPECT_EQ(by_table["public.eu_orders"].value("count", -1), 4);
+  EXPECT_EQ(by_table["public.us_orders"].value("count", -1), 7);
+  const std::string eu = by_table["public.eu_orders"].value("coveredUntil", "");
+  EXPECT_LT(eu, by_table["public.us_orders"].value("coveredUntil", "")) << Dump(parts);
+  EXPECT_EQ(p["status"].value("coveredUntil", ""), eu) << "the earliest of the tables";
+}
+
 TEST_F(OperatorAgainstApiDouble, DryRunPlansWithoutChangingThenApplyCreates) {
   CreateTimeTable("orders");
   PutSecret("db", DatabaseDsn());

@@ -52,6 +52,24 @@ TEST_F(OperatorAgainstApiDouble, EditsAfterACutWatchAndAfter410AreStillApplied) 
   WaitPolicy("stream-late", Converged, seconds(10), "created after 410 Expired");
   EXPECT_EQ(Partitions("stream_late"), ExpectedMonthly("stream_late", 2));
 
+  // A delete missed while the stream is down (the DELETED event is compacted away): the relist
+  // must notice the object is gone, which shows as its gauges disappearing.
+  const std::map<std::string, std::string> late = {{"policy", "apps/stream-late"}};
+  std::string metrics;
+  ASSERT_TRUE(Eventually(
+      [&] { return Sample(metrics = op.Metrics(), "pgpart_partitions", late).has_value(); },
+      seconds(5)))
+      << metrics;
+  api_.Remove(k8s::kPartitionPolicies, kNamespace, "stream-late");
+  api_.Compact();
+  api_.DropWatches();
+  EXPECT_TRUE(Eventually(
+      [&] { return !Sample(metrics = op.Metrics(), "pgpart_partitions", late).has_value(); },
+      seconds(10)))
+      << "the policy deleted during the outage is still known:\n"
+      << metrics;
+  EXPECT_EQ(Partitions("stream_late"), ExpectedMonthly("stream_late", 2));
+
   EXPECT_TRUE(op.Running());
   EXPECT_EQ(HttpGet(op.health_port(), "/readyz").code, 200);
 }
@@ -135,6 +153,31 @@ TEST_F(OperatorAgainstApiDouble, DatabaseDownStallsThenRecoversWithinSeconds) {
               SecondsSince(again_at));
   EXPECT_EQ(Partitions("sensor"), ExpectedMonthly("sensor", 5));
   EXPECT_EQ(op.Log().find(kPassword), std::string::npos) << "the log leaks the password";
+}
+
+TEST_F(OperatorAgainstApiDouble, SecretChangesTakeEffectOnTheNextReconcile) {
+  CreateTimeTable("moved");
+  PutSecret("db", DatabaseDsn());
+  OperatorProcess& op = StartOperator();
+  ASSERT_FALSE(HasFailure());
+  WaitReadyz(op);
+  PutPolicy("moved", MonthlySpec("moved", 3));
+  WaitPolicy("moved", Converged, seconds(15), "converged");
+
+  // The Secret now names a port nobody listens on: the next reconcile must use it (no cached
+  // DSN or connection from the old Secret).
+  const int nowhere = FreePort();
+  PutSecret("db", DatabaseDsn(nowhere));
+  EditSpec("moved", [](json& s) { s["premake"] = 4; });
+  WaitPolicy(
+      "moved", [](const json& o) { return StalledWith(o, "DatabaseUnavailable"); }, seconds(10),
+      "Stalled on the new, unreachable DSN");
+  EXPECT_EQ(PartitionCount("moved"), 4);
+
+  // And back: recovers without another spec change.
+  PutSecret("db", DatabaseDsn());
+  WaitPolicy("moved", Converged, seconds(10), "converged on the restored DSN");
+  EXPECT_EQ(Partitions("moved"), ExpectedMonthly("moved", 4));
 }
 
 TEST_F(OperatorAgainstApiDouble, MissingSecretStallsThenRecoversWhenCreated) {
@@ -348,6 +391,11 @@ TEST_F(OperatorAgainstApiDouble, SigtermMidApplyFinishesTheStepExitsZeroAndTheNe
   PutPolicy("bulk", spec);
   ASSERT_TRUE(Eventually([&] { return PartitionCount("bulk") > 0; }, seconds(10),
                          std::chrono::milliseconds(5)));
+  // Work in progress shows as Reconciling=True (kstatus), at the generation being worked on.
+  const json busy = Policy("bulk");
+  EXPECT_TRUE(Observed(busy) && HasCondition(busy, "Reconciling", "True"))
+      << "mid-apply status:\n"
+      << busy.value("status", json()).dump(2);
   first.Signal(SIGTERM);
   const auto term_at = Clock::now();
   const std::optional<int> code = first.WaitExit(std::chrono::milliseconds(5'000));
