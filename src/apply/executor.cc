@@ -148,11 +148,7 @@ class Executor {
 
   // A fresh read and plan of one table (precondition re-check under the advisory lock).
   bool Replan(const Policy& policy, Plan* fresh, KeyType* key_type, std::string* error) {
-    TableRequest request;
-    request.name = policy.tables[0];
-    if (policy.strategy == Strategy::kRange) request.interval = policy.interval;
-    request.time_zone = policy.time_zone;
-    ReadResult read = ReadCatalog(conn_, {request});
+    ReadResult read = ReadCatalog(conn_, CatalogRequests({policy}));
     if (HasErrors(read.diagnostics)) {
       *error = read.diagnostics[0].message;
       return false;
@@ -605,6 +601,25 @@ int ApplyReport::ExitCode() const {
     }
   }
   return blocked ? 3 : 0;
+}
+
+std::vector<TableRequest> CatalogRequests(const std::vector<Policy>& policies) {
+  std::vector<TableRequest> requests;
+  for (const Policy& p : policies) {
+    for (const QualifiedName& t : p.tables) {
+      // Each table once (a diff's base and head policies usually name the same tables).
+      if (std::any_of(requests.begin(), requests.end(),
+                      [&](const TableRequest& r) { return r.name == t; })) {
+        continue;
+      }
+      TableRequest r;
+      r.name = t;
+      if (p.strategy == Strategy::kRange) r.interval = p.interval;
+      r.time_zone = p.time_zone;
+      requests.push_back(std::move(r));
+    }
+  }
+  return requests;
 }
 
 ApplyReport ExecutePlan(pqxx::connection_base& conn, const Plan& plan,

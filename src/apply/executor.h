@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "catalog/reader.h"
 #include "core/diagnostic.h"
 #include "plan/plan.h"
 #include "policy/policy.h"
@@ -64,6 +65,10 @@ struct ApplyReport {
   // 0 converged, 3 finished with blocked/skipped steps, 1 error (DESIGN §5).
   int ExitCode() const;
 };
+
+// What the catalog reader must read to plan `policies`: each named table once (the first policy
+// naming it decides), with its range grid so default-partition rows are counted by period.
+std::vector<TableRequest> CatalogRequests(const std::vector<Policy>& policies);
 
 // Executes `plan` (its planned steps, in order). Before each table's steps it takes the table's
 // advisory lock and re-plans that table from a fresh catalog read with `policies`: a step the

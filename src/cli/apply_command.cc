@@ -71,17 +71,7 @@ nlohmann::ordered_json StepJson(const StepReport& r) {
 
 // A saved plan is stale when the catalog's structure changed since it was made: say what.
 bool CheckNotStale(const Plan& saved, const std::vector<Policy>& policies, const std::string& dsn) {
-  std::vector<TableRequest> requests;
-  for (const Policy& p : policies) {
-    for (const QualifiedName& t : p.tables) {
-      TableRequest r;
-      r.name = t;
-      if (p.strategy == Strategy::kRange) r.interval = p.interval;
-      r.time_zone = p.time_zone;
-      requests.push_back(r);
-    }
-  }
-  ReadResult read = ReadCatalog(dsn, requests);
+  ReadResult read = ReadCatalog(dsn, CatalogRequests(policies));
   if (ReportDiagnostics(read.diagnostics)) return false;
   std::vector<QualifiedName> named;
   for (const Policy& p : policies) named.insert(named.end(), p.tables.begin(), p.tables.end());

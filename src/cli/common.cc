@@ -7,6 +7,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "apply/executor.h"
 #include "catalog/reader.h"
 #include "catalog/snapshot.h"
 #include "core/calendar.h"
@@ -72,23 +73,8 @@ bool LoadCatalog(const std::string& snapshot_path, const std::string& dsn,
     }
     return true;
   }
-  std::vector<TableRequest> requests;
-  if (policies != nullptr) {
-    for (const Policy& p : *policies) {
-      for (const QualifiedName& t : p.tables) {
-        // Read each table once (a diff's base and head policies usually name the same tables).
-        if (std::any_of(requests.begin(), requests.end(),
-                        [&](const TableRequest& r) { return r.name == t; })) {
-          continue;
-        }
-        TableRequest r;
-        r.name = t;
-        if (p.strategy == Strategy::kRange) r.interval = p.interval;
-        r.time_zone = p.time_zone;
-        requests.push_back(std::move(r));
-      }
-    }
-  }
+  const std::vector<TableRequest> requests =
+      policies != nullptr ? CatalogRequests(*policies) : std::vector<TableRequest>{};
   ReadResult result = ReadCatalog(dsn, requests);
   if (ReportDiagnostics(result.diagnostics)) return false;
   *catalog = std::move(result.catalog);

@@ -37,20 +37,6 @@ std::string NowRfc3339() {
   return InstantText(micros / 1'000'000 * 1'000'000);
 }
 
-std::vector<TableRequest> Requests(const std::vector<Policy>& policies) {
-  std::vector<TableRequest> requests;
-  for (const Policy& p : policies) {
-    for (const QualifiedName& t : p.tables) {
-      TableRequest r;
-      r.name = t;
-      if (p.strategy == Strategy::kRange) r.interval = p.interval;
-      r.time_zone = p.time_zone;
-      requests.push_back(r);
-    }
-  }
-  return requests;
-}
-
 // Event reason and verb for an applied step.
 std::pair<std::string, std::string> AppliedEvent(Action a) {
   switch (a) {
@@ -234,7 +220,7 @@ struct Reconciler::Run {
                                              ScrubSecret(OneLine(e.what()), dsn));
     }
 
-    ReadResult read = ReadCatalog(*conn, Requests(policies));
+    ReadResult read = ReadCatalog(*conn, CatalogRequests(policies));
     if (HasErrors(read.diagnostics) || !read.catalog.now_micros) {
       return Fail("DatabaseUnavailable",
                   "cannot read the catalog: " + ScrubSecret(FirstError(read.diagnostics), dsn));
@@ -281,7 +267,7 @@ struct Reconciler::Run {
     }
 
     // The status describes the database as the apply left it: read and plan again.
-    ReadResult after = ReadCatalog(*conn, Requests(policies));
+    ReadResult after = ReadCatalog(*conn, CatalogRequests(policies));
     if (HasErrors(after.diagnostics) || !after.catalog.now_micros) {
       return Fail("DatabaseUnavailable", "cannot read the catalog after applying: " +
                                              ScrubSecret(FirstError(after.diagnostics), dsn));
