@@ -603,25 +603,6 @@ int ApplyReport::ExitCode() const {
   return blocked ? 3 : 0;
 }
 
-std::vector<TableRequest> CatalogRequests(const std::vector<Policy>& policies) {
-  std::vector<TableRequest> requests;
-  for (const Policy& p : policies) {
-    for (const QualifiedName& t : p.tables) {
-      // Each table once (a diff's base and head policies usually name the same tables).
-      if (std::any_of(requests.begin(), requests.end(),
-                      [&](const TableRequest& r) { return r.name == t; })) {
-        continue;
-      }
-      TableRequest r;
-      r.name = t;
-      if (p.strategy == Strategy::kRange) r.interval = p.interval;
-      r.time_zone = p.time_zone;
-      requests.push_back(std::move(r));
-    }
-  }
-  return requests;
-}
-
 ApplyReport ExecutePlan(pqxx::connection_base& conn, const Plan& plan,
                         const std::vector<Policy>& policies, const ApplyOptions& options) {
   return Executor(conn, plan, policies, options).Run();
