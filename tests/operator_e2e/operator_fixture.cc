@@ -80,14 +80,7 @@ void OperatorAgainstApiDouble::SetUp() {
   client_ =
       std::make_unique<k8s::Client>(k8s::ClusterConfig{.server = api_.Url(), .token = kToken}, 10);
   dir_ = test_env::TestDir("pgpart-operator-e2e");
-  kubeconfig_ = dir_ + "/kubeconfig";
-  // The double speaks plain HTTP; the token user is what the operator must present.
-  test_env::WriteFile(kubeconfig_,
-                      "apiVersion: v1\nkind: Config\ncurrent-context: e2e\n"
-                      "contexts:\n- name: e2e\n  context: {cluster: double, user: e2e}\n"
-                      "clusters:\n- name: double\n  cluster: {server: '" +
-                          api_.Url() + "'}\nusers:\n- name: e2e\n  user: {token: " + kToken +
-                          "}\n");
+  kubeconfig_ = WriteKubeconfig("kubeconfig", api_.Url());
   ASSERT_FALSE(test_env::ServerDsn().empty());
   db_name_ = test_env::ScratchDatabaseName("opk8s");
   test_env::CreateDatabase(db_name_);
@@ -121,6 +114,23 @@ int BoundPort(const std::vector<std::string>& args, const std::string& flag) {
 
 }  // namespace
 
+std::string OperatorAgainstApiDouble::WriteKubeconfig(const std::string& file,
+                                                      const std::string& server) {
+  // The double speaks plain HTTP; the token user is what the operator must present.
+  const std::string path = dir_ + "/" + file;
+  test_env::WriteFile(path,
+                      "apiVersion: v1\nkind: Config\ncurrent-context: e2e\n"
+                      "contexts:\n- name: e2e\n  context: {cluster: double, user: e2e}\n"
+                      "clusters:\n- name: double\n  cluster: {server: '" +
+                          server + "'}\nusers:\n- name: e2e\n  user: {token: " + kToken + "}\n");
+  return path;
+}
+
+int OperatorAgainstApiDouble::ApiPort() const {
+  const std::string url = api_.Url();
+  return std::atoi(url.c_str() + url.rfind(':') + 1);
+}
+
 OperatorProcess& OperatorAgainstApiDouble::SpawnOperator(
     const std::vector<std::string>& args, const std::string& name,
     const std::vector<std::pair<std::string, std::optional<std::string>>>& env) {
@@ -134,7 +144,11 @@ OperatorProcess& OperatorAgainstApiDouble::StartOperator(
     const std::vector<std::string>& extra, const std::string& name,
     const std::vector<std::pair<std::string, std::optional<std::string>>>& env,
     bool with_namespace) {
-  std::vector<std::string> args = {"operator", "--kubeconfig", kubeconfig_};
+  std::vector<std::string> args = {"operator"};
+  if (std::find(extra.begin(), extra.end(), "--kubeconfig") == extra.end()) {
+    args.push_back("--kubeconfig");
+    args.push_back(kubeconfig_);
+  }
   // Loopback binds on free ports unless the test chose its own.
   if (BoundPort(extra, "--health-bind") < 0) {
     args.push_back("--health-bind");

@@ -38,6 +38,10 @@ inline constexpr char kPassword[] = "hunter2-never-log-me";
 
 // A loopback port nobody listens on right now (the kernel's pick).
 int FreePort();
+// A free loopback port below the kernel's ephemeral range, for a port that will have no listener
+// for a while (a TcpForwarder that is down): a client retrying connections to an ephemeral port
+// can be handed that very port as its source and connect to itself, taking the port.
+int FreePortOutsideEphemeralRange();
 
 // Seconds since `start`, as a double (for printing and comparing latencies).
 double SecondsSince(Clock::time_point start);
@@ -148,8 +152,8 @@ class OperatorAgainstApiDouble : public ::testing::Test {
       const std::vector<std::string>& args, const std::string& name,
       const std::vector<std::pair<std::string, std::optional<std::string>>>& env = {});
   // Starts `pgpart operator --kubeconfig K --health-bind 127.0.0.1:P1 --metrics-bind
-  // 127.0.0.1:P2 --namespace apps <extra>` (free ports, unless `extra` gives its own binds) and
-  // waits (10 s) for /healthz 200. `name` names its log.
+  // 127.0.0.1:P2 --namespace apps <extra>` (free ports and kubeconfig_, unless `extra` gives its
+  // own) and waits (10 s) for /healthz 200. `name` names its log.
   OperatorProcess& StartOperator(
       const std::vector<std::string>& extra = {}, const std::string& name = "operator",
       const std::vector<std::pair<std::string, std::optional<std::string>>>& env = {},
@@ -178,6 +182,10 @@ class OperatorAgainstApiDouble : public ::testing::Test {
   int HistoryRows(const std::string& where) const;
 
   // --- the API server double ---
+  // A kubeconfig in the test folder for `server` with the token user; returns its path.
+  std::string WriteKubeconfig(const std::string& file, const std::string& server);
+  // The double's port (to put a TcpForwarder in front of it).
+  int ApiPort() const;
   // A core/v1 Secret `name` with data[key] = base64(dsn).
   void PutSecret(const std::string& name, const std::string& dsn, const std::string& key = "dsn",
                  const std::string& ns = kNamespace);

@@ -13,8 +13,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 #include "../common/test_env.h"
@@ -49,6 +52,24 @@ int FreePort() {
   }
   ::close(fd);
   return port;
+}
+
+int FreePortOutsideEphemeralRange() {
+  int low = 32768;
+  std::ifstream("/proc/sys/net/ipv4/ip_local_port_range") >> low;
+  static std::mt19937 random(static_cast<unsigned>(::getpid()));
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const int port = 10000 + static_cast<int>(random() % static_cast<unsigned>(low - 10000));
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    ::close(fd);
+    if (ok) return port;
+  }
+  return 0;
 }
 
 double SecondsSince(Clock::time_point start) {
@@ -238,6 +259,9 @@ OperatorProcess::OperatorProcess(
     ::dup2(fd, 2);
     const int devnull = ::open("/dev/null", O_RDONLY);
     ::dup2(devnull, 0);
+    // Inherit nothing else: a listening socket of the test (a TcpForwarder, the API double) kept
+    // open in the child would keep accepting into a backlog nobody serves after the test closes it.
+    ::close_range(3, ~0U, 0);
     for (const char* v : {"PGPART_DSN", "PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE",
                           "PGSERVICE", "PGOPTIONS", "POD_NAMESPACE", "POD_NAME", "KUBECONFIG",
                           "KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT"}) {
@@ -305,7 +329,7 @@ TcpForwarder::~TcpForwarder() { Stop(); }
 
 bool TcpForwarder::Start() {
   Stop();
-  listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+  listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   const int one = 1;
   ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   sockaddr_in addr{};
@@ -314,6 +338,8 @@ bool TcpForwarder::Start() {
   addr.sin_port = htons(static_cast<uint16_t>(listen_port_));
   if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
       ::listen(listen_fd_, 64) != 0) {
+    std::fprintf(stderr, "TcpForwarder: cannot listen on 127.0.0.1:%d: %s\n", listen_port_,
+                 std::strerror(errno));
     ::close(listen_fd_);
     listen_fd_ = -1;
     return false;
@@ -346,9 +372,9 @@ void TcpForwarder::Loop() {
     const size_t polled = pairs.size();
     if (fds[0].revents & POLLIN) {
       // Non-blocking: a connection reset between poll and accept must not stall the loop.
-      const int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK);
+      const int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (client >= 0) {
-        const int server = ::socket(AF_INET, SOCK_STREAM, 0);
+        const int server = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         sockaddr_in addr{};
         addr.sin_family = AF_INET;
         addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
