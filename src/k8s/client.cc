@@ -2,8 +2,11 @@
 
 #include <cpprest/containerstream.h>
 #include <cpprest/http_client.h>
+#include <cpprest/uri_builder.h>
 
 #include <boost/asio/ssl.hpp>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <atomic>
 #include <chrono>
@@ -77,6 +80,69 @@ json LeaseToJson(const std::string& ns, const Lease& lease) {
               {"spec", spec}};
 }
 
+// The base URI to give cpprestsdk for `server`. Its asio client hands the URI's host to the
+// resolver as is, and "[fd00::1]" (an IPv6 literal, which LoadInCluster makes on IPv6 clusters)
+// does not resolve (microsoft/cpprestsdk#1705). Without the brackets it resolves, and the TLS
+// host check then compares the bare address with the certificate's IP entries, as it should.
+// The price: the Host header reads "fd00::1:443", which the API server does not look at.
+web::uri BaseUri(const std::string& server) {
+  web::uri uri(server);
+  const std::string& host = uri.host();
+  if (host.size() < 3 || host.front() != '[' || host.back() != ']') return uri;
+  web::uri_builder builder(uri);
+  builder.set_host(host.substr(1, host.size() - 2));
+  return builder.to_uri();
+}
+
+// What went wrong in a client's last failed TLS session. cpprestsdk reports any handshake
+// failure as just "Error in SSL handshake"; an operator facing a wrong CA needs to see that the
+// certificate was the problem and what OpenSSL disliked about it. Shared by the client's
+// connections (they all have the same server and CA, so a race between two failures only swaps
+// equivalent reasons).
+struct TlsFailure {
+  std::mutex mutex;
+  std::string reason;  // why the server certificate was refused
+  std::string alert;   // the fatal alert the server sent, e.g. "certificate required"
+};
+
+// SSL_CTX ex_data slot owning a heap std::shared_ptr<TlsFailure>: the SSL_CTX lives as long as
+// its pooled connection, which may outlive the call that made it.
+int TlsFailureSlot() {
+  static const int slot = SSL_CTX_get_ex_new_index(
+      0, nullptr, nullptr, nullptr, [](void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
+        delete static_cast<std::shared_ptr<TlsFailure>*>(ptr);
+      });
+  return slot;
+}
+
+// Replaces OpenSSL's chain verification with itself plus a note of the failure reason (the
+// per-certificate callbacks, cpprestsdk's host-name check among them, still run inside).
+int VerifyAndRecord(X509_STORE_CTX* store, void* arg) {
+  const int ok = X509_verify_cert(store);
+  if (ok != 1 && arg) {
+    const int code = X509_STORE_CTX_get_error(store);
+    auto& failure = *static_cast<std::shared_ptr<TlsFailure>*>(arg);
+    std::lock_guard lock(failure->mutex);
+    // A certificate that OpenSSL accepted but cpprestsdk's host-name check refused.
+    failure->reason = code == X509_V_OK || code == X509_V_ERR_UNSPECIFIED
+                          ? std::string("it does not name the server's host")
+                          : X509_verify_cert_error_string(code);
+  }
+  return ok;
+}
+
+// Notes fatal alerts from the server. With TLS 1.3 a server refusing the client certificate
+// says so only after the client's handshake has completed, so cpprestsdk reports a failure to
+// read the status line; the alert is the only clue that mutual TLS was the problem.
+void RecordAlert(const SSL* ssl, int where, int value) {
+  if (!(where & SSL_CB_READ_ALERT) || (value >> 8) != SSL3_AL_FATAL) return;
+  auto* failure = static_cast<std::shared_ptr<TlsFailure>*>(
+      SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), TlsFailureSlot()));
+  if (!failure) return;
+  std::lock_guard lock((*failure)->mutex);
+  (*failure)->alert = SSL_alert_desc_string_long(value);
+}
+
 std::optional<WatchEventType> ParseEventType(const std::string& type) {
   if (type == "ADDED") return WatchEventType::kAdded;
   if (type == "MODIFIED") return WatchEventType::kModified;
@@ -122,10 +188,11 @@ struct Client::Impl {
   std::unique_ptr<http::client::http_client> client;
   std::mutex token_mutex;
   std::chrono::steady_clock::time_point token_read_at;
+  std::shared_ptr<TlsFailure> tls_failure = std::make_shared<TlsFailure>();
 
   Impl(ClusterConfig c, int timeout) : config(std::move(c)), request_timeout_seconds(timeout) {
     token_read_at = std::chrono::steady_clock::now();
-    client = std::make_unique<http::client::http_client>(config.server,
+    client = std::make_unique<http::client::http_client>(BaseUri(config.server),
                                                          MakeConfig(request_timeout_seconds));
   }
 
@@ -136,17 +203,29 @@ struct Client::Impl {
     const std::string ca = config.ca_pem;
     const std::string cert = config.client_cert_pem;
     const std::string key = config.client_key_pem;
-    if (!ca.empty() || !cert.empty()) {
-      c.set_ssl_context_callback([ca, cert, key](boost::asio::ssl::context& ctx) {
-        // A bad PEM leaves the context without it; the handshake then fails with a clear error.
-        boost::system::error_code ignored;
-        if (!ca.empty()) ctx.add_certificate_authority(boost::asio::buffer(ca), ignored);
-        if (!cert.empty()) {
-          ctx.use_certificate_chain(boost::asio::buffer(cert), ignored);
-          ctx.use_private_key(boost::asio::buffer(key), boost::asio::ssl::context::pem, ignored);
-        }
-      });
-    }
+    const std::shared_ptr<TlsFailure> failure = tls_failure;
+    const bool verify = !config.insecure_skip_tls_verify;
+    c.set_ssl_context_callback([ca, cert, key, failure, verify](boost::asio::ssl::context& ctx) {
+      SSL_CTX* native = ctx.native_handle();
+      auto* owned = new std::shared_ptr<TlsFailure>(failure);
+      SSL_CTX_set_ex_data(native, TlsFailureSlot(), owned);
+      SSL_CTX_set_info_callback(native, RecordAlert);
+      // Skipping verification still runs it (the result is ignored): record no reasons then.
+      if (verify) SSL_CTX_set_cert_verify_callback(native, VerifyAndRecord, owned);
+      // A bad PEM leaves the context without it; the handshake then fails with a clear error.
+      boost::system::error_code ignored;
+      if (!ca.empty()) {
+        // The configured CA is the only trust anchor, as in client-go: cpprestsdk has already
+        // loaded the system store, and any public CA vouching for the server's name must not
+        // let a man in the middle collect the bearer token.
+        SSL_CTX_set_cert_store(native, X509_STORE_new());
+        ctx.add_certificate_authority(boost::asio::buffer(ca), ignored);
+      }
+      if (!cert.empty()) {
+        ctx.use_certificate_chain(boost::asio::buffer(cert), ignored);
+        ctx.use_private_key(boost::asio::buffer(key), boost::asio::ssl::context::pem, ignored);
+      }
+    });
     return c;
   }
 
@@ -161,6 +240,33 @@ struct Client::Impl {
       if (in >> token && !token.empty()) config.token = token;
     }
     return config.token;
+  }
+
+  // A transport failure's description; for a failed TLS handshake it says so, and why the
+  // server certificate was refused, or which fatal alert the server sent (never anything
+  // secret). Consumes the recorded reasons so that they cannot explain a later failure.
+  std::string Describe(const std::exception& e) {
+    std::string what = e.what();
+    std::string reason;
+    std::string alert;
+    {
+      std::lock_guard lock(tls_failure->mutex);
+      reason.swap(tls_failure->reason);
+      alert.swap(tls_failure->alert);
+    }
+    if (what.find("SSL handshake") != std::string::npos) {
+      if (!reason.empty()) {
+        return "TLS handshake failed: the server certificate was not accepted: " + reason +
+               " (check the cluster's certificate authority and the server address)";
+      }
+      if (!alert.empty()) return "TLS handshake failed: the server sent the alert '" + alert + "'";
+      return "TLS handshake failed (" + what + ")";
+    }
+    if (!alert.empty()) {
+      return what + " (the server ended the TLS session with the alert '" + alert +
+             "'; a client certificate it does not accept?)";
+    }
+    return what;
   }
 
   http::http_request MakeRequest(const http::method& method, const std::string& path_query) {
@@ -186,7 +292,7 @@ struct Client::Impl {
       return Ok(std::move(raw));
     } catch (const std::exception& e) {
       return Fail<Raw>(TransportError(method + " " + path_query.substr(0, path_query.find('?')) +
-                                      ": " + e.what()));
+                                      ": " + Describe(e)));
     }
   }
 
@@ -269,7 +375,7 @@ WatchResult Client::Watch(const Resource& resource, const std::string& ns,
   if (!options.label_selector.empty()) query += "&labelSelector=" + Encode(options.label_selector);
 
   // Its own client: the inactivity timeout must outlast quiet periods between events.
-  http::client::http_client client(impl_->config.server,
+  http::client::http_client client(BaseUri(impl_->config.server),
                                    impl_->MakeConfig(std::max(options.timeout_seconds, 0) + 30));
   pplx::cancellation_token parent = impl_->cancel.get_token();
   auto stop = pplx::cancellation_token_source::create_linked_source(parent);
@@ -280,7 +386,7 @@ WatchResult Client::Watch(const Resource& resource, const std::string& ns,
     response = client.request(request, stop.get_token()).get();
   } catch (const std::exception& e) {
     result.end = impl_->cancelled ? WatchEnd::kStopped : WatchEnd::kFailed;
-    result.error = TransportError(std::string("watch: ") + e.what());
+    result.error = TransportError("watch: " + impl_->Describe(e));
     return result;
   }
   if (response.status_code() != http::status_codes::OK) {
@@ -335,7 +441,7 @@ WatchResult Client::Watch(const Resource& resource, const std::string& ns,
     result.end = WatchEnd::kEnded;
   } catch (const std::exception& e) {
     result.end = impl_->cancelled ? WatchEnd::kStopped : WatchEnd::kDropped;
-    result.error = TransportError(std::string("watch stream: ") + e.what());
+    result.error = TransportError("watch stream: " + impl_->Describe(e));
   }
   return result;
 }
