@@ -234,6 +234,41 @@ TEST_F(OperatorAgainstApiDouble, LeaderCutOffFromTheApiServerStepsDownBeforeAnot
       << "leadership moved back; holder " << holder();
 }
 
+TEST_F(OperatorAgainstApiDouble, WithoutNamespaceFlagEveryNamespaceWithItsOwnSecrets) {
+  CreateTimeTable("team_a");
+  CreateTimeTable("team_b");
+  CreateTimeTable("team_c");
+  PutSecret("db", DatabaseDsn(), "dsn", "team-a");
+  PutSecret("db", DatabaseDsn(), "dsn", "team-b");
+  // team-c has no Secret "db": it must not borrow team-a's (Secrets are per namespace).
+  OperatorProcess& op = StartOperator({}, "all-namespaces", {}, /*with_namespace=*/false);
+  ASSERT_FALSE(HasFailure());
+  WaitReadyz(op);
+  PutPolicy("a", MonthlySpec("team_a", 3), "team-a");
+  PutPolicy("b", MonthlySpec("team_b", 3), "team-b");
+  PutPolicy("c", MonthlySpec("team_c", 3), "team-c");
+  WaitPolicy("a", Converged, seconds(15), "converged", "team-a");
+  WaitPolicy("b", Converged, seconds(15), "converged", "team-b");
+  WaitPolicy(
+      "c",
+      [](const json& o) {
+        return Observed(o) && HasCondition(o, "Stalled", "True", "SecretNotFound");
+      },
+      seconds(10), "Stalled=True reason SecretNotFound", "team-c");
+  EXPECT_EQ(PartitionCount("team_a"), 4);
+  EXPECT_EQ(PartitionCount("team_b"), 4);
+  EXPECT_EQ(PartitionCount("team_c"), 0);
+  std::string metrics;
+  EXPECT_TRUE(Eventually(
+      [&] {
+        metrics = op.Metrics();
+        return Sample(metrics, "pgpart_partitions", {{"policy", "team-a/a"}}).has_value() &&
+               Sample(metrics, "pgpart_partitions", {{"policy", "team-b/b"}}).has_value();
+      },
+      seconds(5)))
+      << metrics;
+}
+
 TEST_F(OperatorAgainstApiDouble, SpecEditIsAppliedAndObservedWithinOneSecondMedian) {
   CreateTimeTable("latency");
   PutSecret("db", DatabaseDsn());
