@@ -237,7 +237,7 @@ TEST_F(OperatorAgainstApiDouble, SuspendedPolicyLeavesTheDatabaseAlone) {
   EditSpec("clicks", [](json& s) { s["suspend"] = true; });
   WaitPolicy("clicks", suspended, seconds(10), "Ready=False reason Suspended");
   // An edit while suspended is observed but not applied.
-  const json edited = EditSpec("clicks", [](json& s) { s["premake"] = 6; });
+  EditSpec("clicks", [](json& s) { s["premake"] = 6; });
   WaitPolicy("clicks", suspended, seconds(10), "suspended at the new generation");
   EXPECT_FALSE(Eventually([&] { return PartitionCount("clicks") != 4; }, seconds(2),
                           std::chrono::milliseconds(100)))
@@ -246,7 +246,6 @@ TEST_F(OperatorAgainstApiDouble, SuspendedPolicyLeavesTheDatabaseAlone) {
   EditSpec("clicks", [](json& s) { s["suspend"] = false; });
   WaitPolicy("clicks", Converged, seconds(10), "converged after resuming");
   EXPECT_EQ(Partitions("clicks"), ExpectedMonthly("clicks", 6));
-  (void)edited;
 }
 
 TEST_F(OperatorAgainstApiDouble, DeletingThePolicyNeverDropsOrDetaches) {
