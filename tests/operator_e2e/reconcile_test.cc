@@ -143,11 +143,22 @@ TEST_F(OperatorAgainstApiDouble, CreatesPartitionsAndReportsStatusEventsAndMetri
   EXPECT_EQ(lint, "") << metrics;
 
   // Idle and converged: no hot loop of status writes (its own status patches must not requeue).
+  const auto all_requests = [&] {
+    int n = 0;
+    for (const char* method : {"GET", "POST", "PUT", "PATCH", "DELETE"}) {
+      n += api_.CountRequests(method, "/");
+    }
+    return n;
+  };
   const int patches_before = api_.CountRequests("PATCH", "/partitionpolicies/readings/status");
+  const int requests_before = all_requests();
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // an observation window
   const int patches_idle =
       api_.CountRequests("PATCH", "/partitionpolicies/readings/status") - patches_before;
+  const int requests_idle = all_requests() - requests_before;
   EXPECT_LE(patches_idle, 1) << "status patched " << patches_idle << " times in 1.5 s while idle";
+  // Watches are long-lived; an idle operator (no leader election) has next to nothing to ask.
+  EXPECT_LE(requests_idle, 4) << requests_idle << " API requests in 1.5 s while idle";
   EXPECT_EQ(PartitionCount("readings"), 4);
 
   // The other namespace was never touched.
