@@ -50,7 +50,8 @@ void Refresh(Cache& cache, const MetricsRefresh& refresh) {
 std::string RenderExporterMetrics(const ExporterHealth& health) {
   std::string out;
   out +=
-      "# HELP pgpart_scrape_errors_total Status refreshes (catalog read and plan) that failed.\n";
+      "# HELP pgpart_scrape_errors_total Status refreshes (policy files, catalog read, plan) "
+      "that failed.\n";
   out += "# TYPE pgpart_scrape_errors_total counter\n";
   out += fmt::format("pgpart_scrape_errors_total {}\n", health.refresh_errors);
   out +=

@@ -30,7 +30,8 @@ struct ExporterHealth {
 std::string RenderExporterMetrics(const ExporterHealth& health);
 
 // One refresh: the status metrics (Prometheus text) on success; nullopt on failure (the callee has
-// already said why on stderr).
+// already said why on stderr). `pgpart status --serve` re-reads the policy files and the catalog
+// in each.
 using MetricsRefresh = std::function<std::optional<std::string>()>;
 
 // Serves GET /metrics and GET /healthz on `address` (other paths: 404, other methods: 405),

@@ -2,6 +2,9 @@
 
 #include <iostream>
 #include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "catalog/catalog.h"
 #include "cli/commands.h"
@@ -50,7 +53,29 @@ std::optional<Status> ComputeStatusOnce(const StatusArgs& args, const PolicySet&
   return ComputeStatus(policies, catalog, plan, now);
 }
 
-// `--serve`: the exporter, refreshing the status every --interval.
+// The policy files as of one refresh. Nullopt (after printing the errors) when they no longer
+// load; warnings are printed only when they differ from the last ones printed, so an unchanged
+// file does not repeat them every interval.
+std::optional<PolicySet> ReloadPolicies(const std::vector<std::string>& files,
+                                        std::string& shown_warnings) {
+  PolicySet set = LoadPolicies(files);
+  if (HasErrors(set.diagnostics)) {
+    for (const Diagnostic& d : set.diagnostics) {
+      if (d.severity == Severity::kError) std::cerr << d.Format() << "\n";
+    }
+    std::cerr << "error: the policy files no longer load; serving the last good metrics\n";
+    return std::nullopt;
+  }
+  std::string warnings;
+  for (const Diagnostic& d : set.diagnostics) warnings += d.Format() + "\n";
+  if (warnings != shown_warnings) std::cerr << warnings;
+  shown_warnings = std::move(warnings);
+  return set;
+}
+
+// `--serve`: the exporter, re-reading the policy files and the catalog every --interval, so an
+// edited policy takes effect without a restart. `set` is the start-up load (already checked and
+// its diagnostics printed).
 int RunStatusServer(const StatusArgs& args, const PolicySet& set) {
   std::string error;
   std::optional<op::ListenAddress> address =
@@ -65,8 +90,20 @@ int RunStatusServer(const StatusArgs& args, const PolicySet& set) {
               << "' is not a duration of at least 1s (e.g. 30s, 5m)\n";
     return kExitError;
   }
-  return ServeMetrics(*address, *interval_ms, [&args, &set]() -> std::optional<std::string> {
-    std::optional<Status> status = ComputeStatusOnce(args, set);
+  std::string shown_warnings;
+  for (const Diagnostic& d : set.diagnostics) shown_warnings += d.Format() + "\n";
+  // The first refresh runs right away: it uses the start-up load rather than reading it twice.
+  bool first = true;
+  return ServeMetrics(*address, *interval_ms, [&]() -> std::optional<std::string> {
+    std::optional<PolicySet> policies;
+    if (first) {
+      policies = set;
+      first = false;
+    } else {
+      policies = ReloadPolicies(args.files, shown_warnings);
+    }
+    if (!policies) return std::nullopt;
+    std::optional<Status> status = ComputeStatusOnce(args, *policies);
     if (!status) return std::nullopt;
     return RenderStatusPrometheus(*status);
   });
@@ -99,8 +136,8 @@ CLI::App* AddStatusCommand(CLI::App& app, StatusArgs& args) {
                                 "GET /metrics, GET /healthz; stops on SIGTERM/SIGINT")
                     ->excludes(out);
   cmd->add_option("--interval", serve_args.interval,
-                  "With --serve: how often to re-read the catalog and re-plan (default 60s; "
-                  "scrapes serve the last result)")
+                  "With --serve: how often to re-read the policy files and the catalog and "
+                  "re-plan (default 60s; scrapes serve the last good result)")
       ->needs(serve);
   return cmd;
 }

@@ -23,7 +23,15 @@ constexpr int kPlotRight = 940;
 constexpr int kBarBase = 110;     // y of the bars' bottom edge
 constexpr int kBarMaxHeight = 80;
 constexpr int kBarMinHeight = 8;
-constexpr int kSvgHeight = 150;
+constexpr int kSvgHeight = 150;  // with one row of marker labels; each further row adds kLabelRow
+// Marker labels (cutoff, horizon, now): 10px text whose width is estimated, not measured (the
+// report has no scripts), so the estimate must be at least any common sans-serif's average
+// advance for digits, dates and lower-case words.
+constexpr double kLabelCharWidth = 6.5;
+constexpr int kLabelRow = 12;       // baseline-to-baseline distance of label rows
+constexpr int kLabelBaseline = 12;  // the first row's baseline
+constexpr double kLabelGap = 6;     // horizontal space kept between labels on one row
+constexpr double kLabelOffset = 3;  // between a marker's line and its label
 
 std::string Name(const QualifiedName& q) { return q.schema + "." + q.name; }
 
@@ -80,11 +88,118 @@ struct Axis {
   }
 };
 
-std::string VLine(const std::string& cls, double x, const std::string& title) {
-  return "<line class=\"" + cls + "\" x1=\"" + Num(x) + "\" y1=\"14\" x2=\"" + Num(x) +
-         "\" y2=\"" + std::to_string(kBarBase + 4) + "\"><title>" + HtmlEscape(title) +
-         "</title></line>\n<text class=\"mark-label " + cls + "-label\" x=\"" + Num(x + 3) +
-         "\" y=\"12\">" + HtmlEscape(title) + "</text>\n";
+// A vertical marker (cutoff, horizon, now) and where its label goes.
+struct Marker {
+  std::string cls;   // line.<cls>, text.<cls>-label
+  double x = 0;      // the line's x
+  std::string text;  // the label, also the line's <title>
+  int row = 0;       // label row, 0 at the top
+  double left = 0;   // the label's estimated extent
+  double right = 0;
+  bool anchor_end = false;  // text-anchor="end" at `right` (else "start" at `left`)
+};
+
+double LabelWidth(const std::string& text) {
+  // UTF-8 continuation bytes are not characters of their own.
+  size_t chars = 0;
+  for (unsigned char c : text) chars += (c & 0xC0) != 0x80;
+  return static_cast<double>(chars) * kLabelCharWidth;
+}
+
+// Where a label may go: right of its line (text-anchor start) or left of it (end), whichever
+// stays inside the SVG; clamped into [0, kSvgWidth] when neither does.
+struct Slot {
+  double left = 0, right = 0;
+  bool anchor_end = false;
+};
+
+std::vector<Slot> Slots(const Marker& m) {
+  const double width = LabelWidth(m.text);
+  std::vector<Slot> slots;
+  if (m.x + kLabelOffset + width <= kSvgWidth) {
+    slots.push_back({m.x + kLabelOffset, m.x + kLabelOffset + width, false});
+  }
+  if (m.x - kLabelOffset - width >= 0) {
+    slots.push_back({m.x - kLabelOffset - width, m.x - kLabelOffset, true});
+  }
+  if (slots.empty()) {
+    const double left = std::clamp(m.x + kLabelOffset, 0.0, std::max(0.0, kSvgWidth - width));
+    slots.push_back({left, left + width, false});
+  }
+  return slots;
+}
+
+// Whether two placed labels clash: they overlap on one row, or one's label is crossed by the
+// other's line (a line runs from just below its own label's row down to the axis, so it crosses
+// the labels on lower rows). With `lines` false only the overlap counts.
+bool Clash(const Marker& a, const Marker& b, bool lines) {
+  if (a.row == b.row) return a.left < b.right + kLabelGap && b.left < a.right + kLabelGap;
+  if (!lines) return false;
+  const Marker& upper = a.row < b.row ? a : b;
+  const Marker& lower = a.row < b.row ? b : a;
+  return upper.x > lower.left - 1 && upper.x < lower.right + 1;
+}
+
+// Lays the marker labels out (at most three, so by trying every row and side): inside the SVG, no
+// two overlapping, no label crossed by another marker's line if that is possible at all; then with
+// the fewest rows, then as many labels right of their line as possible, then earlier markers on
+// higher rows. Returns the number of rows used.
+int PlaceLabels(std::vector<Marker>& markers) {
+  const size_t n = markers.size();
+  if (n == 0) return 1;
+  std::vector<std::vector<Slot>> slots;
+  for (const Marker& m : markers) slots.push_back(Slots(m));
+  for (bool lines : {true, false}) {
+    std::vector<Marker> best;
+    std::vector<int> best_score;
+    // One counter per marker over (row, slot) pairs; rows 0..n-1 always suffice.
+    std::vector<size_t> choice(n, 0);
+    while (true) {
+      std::vector<Marker> trial = markers;
+      int rows = 0, ends = 0;
+      for (size_t i = 0; i < n; ++i) {
+        const Slot& slot = slots[i][choice[i] % slots[i].size()];
+        trial[i].row = static_cast<int>(choice[i] / slots[i].size());
+        trial[i].left = slot.left;
+        trial[i].right = slot.right;
+        trial[i].anchor_end = slot.anchor_end;
+        rows = std::max(rows, trial[i].row + 1);
+        ends += slot.anchor_end;
+      }
+      bool ok = true;
+      for (size_t i = 0; i < n && ok; ++i) {
+        for (size_t j = i + 1; j < n && ok; ++j) ok = !Clash(trial[i], trial[j], lines);
+      }
+      if (ok) {
+        std::vector<int> score = {rows, ends};
+        for (const Marker& m : trial) score.push_back(m.row);
+        if (best.empty() || score < best_score) {
+          best = std::move(trial);
+          best_score = std::move(score);
+        }
+      }
+      size_t i = 0;
+      while (i < n && ++choice[i] == n * slots[i].size()) choice[i++] = 0;
+      if (i == n) break;
+    }
+    if (!best.empty()) {
+      markers = std::move(best);
+      return best_score[0];
+    }
+  }
+  // Not reached: one label per row, each in its first slot, never clashes when lines don't count.
+  return static_cast<int>(n);
+}
+
+// The marker's line (from just below its label down past the axis at `bar_base`) and label.
+std::string VLine(const Marker& m, int bar_base) {
+  const int baseline = kLabelBaseline + m.row * kLabelRow;
+  return "<line class=\"" + m.cls + "\" x1=\"" + Num(m.x) + "\" y1=\"" +
+         std::to_string(baseline + 2) + "\" x2=\"" + Num(m.x) + "\" y2=\"" +
+         std::to_string(bar_base + 4) + "\"><title>" + HtmlEscape(m.text) +
+         "</title></line>\n<text class=\"mark-label " + m.cls + "-label\" x=\"" +
+         Num(m.anchor_end ? m.right : m.left) + "\" y=\"" + std::to_string(baseline) + "\"" +
+         (m.anchor_end ? " text-anchor=\"end\"" : "") + ">" + HtmlEscape(m.text) + "</text>\n";
 }
 
 std::string Timeline(const TableStatus& t, const Table& table, const Policy* policy,
@@ -116,10 +231,27 @@ std::string Timeline(const TableStatus& t, const Table& table, const Policy* pol
   for (const auto& v : {now_key, cutoff, horizon}) {
     if (v) points.push_back(*v);
   }
+  Axis axis;
+  std::vector<Marker> markers;
+  if (!points.empty()) {
+    axis.lo = *std::min_element(points.begin(), points.end());
+    axis.hi = *std::max_element(points.begin(), points.end());
+    if (axis.hi <= axis.lo) axis.hi = axis.lo + 1;
+    auto mark = [&](const char* cls, int64_t v, const std::string& what) {
+      markers.push_back({cls, axis.X(v), what + BoundText(kt, Bound::Value(v))});
+    };
+    if (cutoff) mark("cutoff", *cutoff, "retention cutoff ");
+    if (horizon) mark("horizon", *horizon, "covered until ");
+    if (now_key) mark("now", *now_key, IsIntegerKey(kt) ? "max(key) " : "now ");
+  }
+  // Rows of labels beyond the first push the whole plot down.
+  const int dy = (PlaceLabels(markers) - 1) * kLabelRow;
+  const int bar_base = kBarBase + dy;
+  const int height = kSvgHeight + dy;
   std::string out = "<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"" +
-                    std::to_string(kSvgWidth) + "\" height=\"" + std::to_string(kSvgHeight) +
+                    std::to_string(kSvgWidth) + "\" height=\"" + std::to_string(height) +
                     "\" viewBox=\"0 0 " + std::to_string(kSvgWidth) + " " +
-                    std::to_string(kSvgHeight) + "\" role=\"img\" aria-label=\"partitions of " +
+                    std::to_string(height) + "\" role=\"img\" aria-label=\"partitions of " +
                     HtmlEscape(Name(t.table)) + "\">\n";
   out +=
       "<defs><pattern id=\"hatch\" patternUnits=\"userSpaceOnUse\" width=\"6\" height=\"6\" "
@@ -129,16 +261,12 @@ std::string Timeline(const TableStatus& t, const Table& table, const Policy* pol
   if (points.empty()) {
     out += "<text class=\"empty\" x=\"20\" y=\"60\">no range partitions</text>\n";
   } else {
-    Axis axis;
-    axis.lo = *std::min_element(points.begin(), points.end());
-    axis.hi = *std::max_element(points.begin(), points.end());
-    if (axis.hi <= axis.lo) axis.hi = axis.lo + 1;
     bool by_bytes = std::any_of(bars.begin(), bars.end(), [](const Child* c) { return c->bytes > 0; });
     int64_t max_size = 1;
     for (const Child* c : bars) max_size = std::max(max_size, by_bytes ? c->bytes : c->rows_estimate);
     out += "<line class=\"axis\" x1=\"" + std::to_string(kPlotLeft) + "\" y1=\"" +
-           std::to_string(kBarBase) + "\" x2=\"" + std::to_string(kPlotRight) + "\" y2=\"" +
-           std::to_string(kBarBase) + "\"/>\n";
+           std::to_string(bar_base) + "\" x2=\"" + std::to_string(kPlotRight) + "\" y2=\"" +
+           std::to_string(bar_base) + "\"/>\n";
     constexpr int kTicks = 5;
     for (int i = 0; i < kTicks; ++i) {
       int64_t v = axis.lo + static_cast<int64_t>(static_cast<double>(axis.hi - axis.lo) * i /
@@ -147,7 +275,7 @@ std::string Timeline(const TableStatus& t, const Table& table, const Policy* pol
       if (IsTimeKey(kt)) label = label.substr(0, 10);
       const char* anchor = i == 0 ? "start" : i == kTicks - 1 ? "end" : "middle";
       out += "<text class=\"tick\" x=\"" + Num(axis.X(v)) + "\" y=\"" +
-             std::to_string(kBarBase + 18) + "\" text-anchor=\"" + anchor + "\">" +
+             std::to_string(bar_base + 18) + "\" text-anchor=\"" + anchor + "\">" +
              HtmlEscape(label) + "</text>\n";
     }
     for (const Child* c : bars) {
@@ -166,31 +294,20 @@ std::string Timeline(const TableStatus& t, const Table& table, const Policy* pol
       if (held) title += "; held: " + held->held_by;
       out += "<rect class=\"partition" + std::string(held ? " held" : "") +
              "\" data-partition=\"" + HtmlEscape(label) + "\" x=\"" + Num(x1) + "\" y=\"" +
-             Num(kBarBase - h) + "\" width=\"" + Num(std::max(1.0, x2 - x1 - 1)) +
+             Num(bar_base - h) + "\" width=\"" + Num(std::max(1.0, x2 - x1 - 1)) +
              "\" height=\"" + Num(h) + "\"" + (held ? " fill=\"url(#hatch)\"" : "") +
              "><title>" + HtmlEscape(title) + "</title></rect>\n";
     }
-    if (cutoff) {
-      out += VLine("cutoff", axis.X(*cutoff),
-                   "retention cutoff " + BoundText(kt, Bound::Value(*cutoff)));
-    }
-    if (horizon) {
-      out += VLine("horizon", axis.X(*horizon),
-                   "covered until " + BoundText(kt, Bound::Value(*horizon)));
-    }
-    if (now_key) {
-      out += VLine("now", axis.X(*now_key),
-                   (IsIntegerKey(kt) ? "max(key) " : "now ") + BoundText(kt, Bound::Value(*now_key)));
-    }
+    for (const Marker& m : markers) out += VLine(m, bar_base);
   }
   if (t.partitions.has_default && t.partitions.default_rows > 0) {
     out += "<g class=\"default-rows\"><title>" +
            HtmlEscape(std::to_string(t.partitions.default_rows) +
                       " rows in the default partition") +
            "</title><rect x=\"" + std::to_string(kPlotRight - 200) + "\" y=\"" +
-           std::to_string(kSvgHeight - 18) +
+           std::to_string(height - 18) +
            "\" width=\"200\" height=\"16\" rx=\"8\"/><text x=\"" +
-           std::to_string(kPlotRight - 100) + "\" y=\"" + std::to_string(kSvgHeight - 6) +
+           std::to_string(kPlotRight - 100) + "\" y=\"" + std::to_string(height - 6) +
            "\" text-anchor=\"middle\">default: " + std::to_string(t.partitions.default_rows) +
            " rows</text></g>\n";
   }

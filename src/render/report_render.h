@@ -24,6 +24,10 @@ namespace pgpart {
 //   line.horizon                     covered-until (the premake horizon)
 //   line.now                         now (time keys) or max(key) (integer keys)
 //   g.default-rows                   a badge when the default partition holds rows
+// Each marker line has a text.mark-label: right of the line, or left of it where it would run
+// past the right edge, always inside the SVG (widths estimated at 6.5 px a character, at least
+// the 10px font's average). Labels that would overlap go on further rows (12 px each; the SVG
+// grows by as much), ordered so no marker line crosses another marker's label.
 // Every name and text is HTML-escaped. `now_utc_micros` must be the instant `status` was computed
 // at; `policies` and `catalog` the ones it was computed from.
 std::string RenderReportHtml(const Status& status, const std::vector<Policy>& policies,

@@ -1,5 +1,6 @@
 // `pgpart status --serve` end to end: the built binary as a long-running exporter against the
-// sandbox, scraped over loopback HTTP with curl, its output checked by `promtool check metrics`.
+// sandbox, scraped over loopback HTTP with curl, its output checked by `promtool check metrics`;
+// policy files edited (and broken) while it runs.
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -13,6 +14,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <optional>
 #include <pqxx/pqxx>
@@ -35,6 +37,32 @@ spec:
   premake: 3
   retention: {keep: 24 months}
 )";
+
+// A second policy, appended to kPolicy while the exporter runs.
+constexpr char kGaugesPolicy[] = R"(---
+apiVersion: pgpart.io/v1alpha1
+kind: PartitionPolicy
+metadata: {name: gauges}
+spec:
+  tables: [public.gauges]
+  interval: 1 month
+  premake: 1
+)";
+
+// Replaces a file the way editors and config management do (write aside, rename), so a refresh
+// never reads half a file.
+void ReplaceFile(const std::string& path, const std::string& text) {
+  WriteFile(path + ".tmp", text);
+  ASSERT_EQ(std::rename((path + ".tmp").c_str(), path.c_str()), 0) << path;
+}
+
+// Lines of `text` containing `needle`.
+int CountLines(const std::string& text, const std::string& needle) {
+  std::istringstream lines(text);
+  int n = 0;
+  for (std::string line; std::getline(lines, line);) n += line.find(needle) != std::string::npos;
+  return n;
+}
 
 // A loopback port nobody listens on right now (the kernel's pick).
 int FreePort() {
@@ -293,6 +321,74 @@ TEST_F(ExporterTest, RefreshesOnTheIntervalAndKeepsLastGoodMetricsWhenTheDatabas
   std::optional<int> code = exporter.WaitExit(std::chrono::seconds(5));
   ASSERT_TRUE(code.has_value()) << ReadFile(log_);
   EXPECT_EQ(*code, 0) << ReadFile(log_);
+}
+
+TEST_F(ExporterTest, ReReadsThePolicyFilesOnEveryRefreshAndKeepsLastGoodMetricsWhenBroken) {
+  // A partitioned table no policy names yet: no metrics for it until the policy file says so.
+  db_.Exec(R"SQL(
+    CREATE TABLE gauges (at timestamptz NOT NULL, v int) PARTITION BY RANGE (at);
+    DO $$
+    DECLARE m date := date_trunc('month', now());
+    BEGIN
+      EXECUTE format('CREATE TABLE gauges_a PARTITION OF gauges FOR VALUES FROM (%L) TO (%L)',
+                     m::timestamptz, (m + interval '1 month')::timestamptz);
+      EXECUTE format('CREATE TABLE gauges_b PARTITION OF gauges FOR VALUES FROM (%L) TO (%L)',
+                     (m + interval '1 month')::timestamptz, (m + interval '2 months')::timestamptz);
+    END $$;
+  )SQL");
+  const std::string gauges = R"(pgpart_partitions{policy="gauges",table="public.gauges"})";
+  Exporter exporter({"status", "-f", policy_, "--dsn", db_.dsn(), "--serve",
+                     "127.0.0.1:" + std::to_string(port_), "--interval", "1s"},
+                    log_);
+  ASSERT_NO_FATAL_FAILURE(WaitReady(exporter));
+  std::string body = Get(base_ + "/metrics").body;
+  ASSERT_EQ(Sample(body, "pgpart_partitions" + kSeries), 6) << body;
+  ASSERT_TRUE(std::isnan(Sample(body, gauges))) << body;
+  auto poll = [&](const std::string& series, double want) {
+    for (int i = 0; i < 50 && Sample(body, series) != want; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      body = Get(base_ + "/metrics").body;
+    }
+  };
+
+  // A policy added to the file shows up within a few refreshes, without a restart.
+  ASSERT_NO_FATAL_FAILURE(ReplaceFile(policy_, std::string(kPolicy) + kGaugesPolicy));
+  poll(gauges, 2);
+  ASSERT_EQ(Sample(body, gauges), 2) << body << ReadFile(log_);
+  EXPECT_EQ(Sample(body, "pgpart_partitions" + kSeries), 6) << body;
+  EXPECT_EQ(Sample(body, "pgpart_refresh_success"), 1) << body;
+  EXPECT_EQ(Sample(body, "pgpart_scrape_errors_total"), 0) << body;
+
+  // A syntax error: the last good metrics (both policies) stay, the refresh counts as failed and
+  // stderr says why, once per failed refresh.
+  ASSERT_NO_FATAL_FAILURE(
+      ReplaceFile(policy_, std::string(kPolicy) + kGaugesPolicy + "  holds: [unclosed\n"));
+  poll("pgpart_refresh_success", 0);
+  EXPECT_EQ(Sample(body, "pgpart_refresh_success"), 0) << body << ReadFile(log_);
+  EXPECT_GE(Sample(body, "pgpart_scrape_errors_total"), 1) << body;
+  EXPECT_EQ(Sample(body, gauges), 2) << body;
+  EXPECT_EQ(Sample(body, "pgpart_partitions" + kSeries), 6) << body;
+  EXPECT_EQ(Sample(body, "pgpart_default_partition_rows" + kSeries), 2) << body;
+  EXPECT_TRUE(exporter.Running()) << ReadFile(log_);
+  {
+    const std::string log = ReadFile(log_);
+    EXPECT_NE(log.find(policy_ + ":"), std::string::npos) << log;  // the error's location
+    EXPECT_GE(CountLines(log, "no longer load"), 1) << log;
+  }
+
+  // Fixed again, without the second policy: its series goes, and the exporter is healthy.
+  ASSERT_NO_FATAL_FAILURE(ReplaceFile(policy_, kPolicy));
+  poll("pgpart_refresh_success", 1);
+  EXPECT_EQ(Sample(body, "pgpart_refresh_success"), 1) << body << ReadFile(log_);
+  EXPECT_TRUE(std::isnan(Sample(body, gauges))) << body;
+  EXPECT_EQ(Sample(body, "pgpart_partitions" + kSeries), 6) << body;
+  // Every failed refresh said why exactly once (all of them are over by now).
+  const double errors = Sample(body, "pgpart_scrape_errors_total");
+  EXPECT_GE(errors, 1) << body;
+  EXPECT_EQ(CountLines(ReadFile(log_), "no longer load"), errors) << ReadFile(log_);
+
+  exporter.Signal(SIGTERM);
+  EXPECT_EQ(exporter.WaitExit(std::chrono::seconds(5)), std::optional<int>(0)) << ReadFile(log_);
 }
 
 TEST_F(ExporterTest, RejectsABadAddress) {

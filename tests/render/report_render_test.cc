@@ -1,9 +1,13 @@
 // Report renderers: golden HTML/Markdown, the SVG timeline's elements (bars, held marks, cutoff,
-// horizon, default-rows badge), HTML escaping of hostile names, integer-keyed axes.
+// horizon, default-rows badge), the marker labels' layout (inside the SVG, not overlapping), HTML
+// escaping of hostile names, integer-keyed axes.
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "../plan/plan_fixture.h"
 #include "golden_fixture.h"
@@ -86,7 +90,165 @@ std::string Section(const std::string& html, const std::string& data_table) {
   return html.substr(start, html.find("</section>", start) - start);
 }
 
+// One <text> of a timeline, parsed back from the HTML, with its estimated horizontal extent.
+struct SvgText {
+  std::string cls, text;
+  double x = 0, y = 0, left = 0, right = 0;
+};
+
+// One <svg class="timeline">: its size, texts and marker lines (x, y1).
+struct Svg {
+  double width = 0, height = 0;
+  std::vector<SvgText> texts;
+  std::vector<std::pair<double, double>> marker_lines;
+  double bars_top = 1e9;  // the smallest y of any rect.partition
+};
+
+std::string Attr(const std::string& tag, const std::string& name) {
+  size_t at = tag.find(" " + name + "=\"");
+  if (at == std::string::npos) return "";
+  at += name.size() + 3;
+  return tag.substr(at, tag.find('"', at) - at);
+}
+
+// Characters of escaped HTML text: an entity counts as one.
+size_t TextChars(const std::string& escaped) {
+  size_t n = 0;
+  for (size_t i = 0; i < escaped.size(); ++i, ++n) {
+    if (escaped[i] == '&') i = escaped.find(';', i);
+  }
+  return n;
+}
+
+// Widths are estimated conservatively (wider than DejaVu Sans or Liberation Sans on average):
+// 6.5 px a character for the 10px marker labels, 7.2 for the 11px rest.
+std::vector<Svg> Timelines(const std::string& html) {
+  std::vector<Svg> out;
+  for (size_t pos = html.find("<svg class=\"timeline\""); pos != std::string::npos;
+       pos = html.find("<svg class=\"timeline\"", pos + 1)) {
+    const std::string svg = html.substr(pos, html.find("</svg>", pos) - pos);
+    Svg s;
+    const std::string head = svg.substr(0, svg.find('>'));
+    s.width = std::atof(Attr(head, "width").c_str());
+    s.height = std::atof(Attr(head, "height").c_str());
+    EXPECT_EQ(Attr(head, "viewBox"), "0 0 " + Attr(head, "width") + " " + Attr(head, "height"));
+    for (size_t t = svg.find("<text"); t != std::string::npos; t = svg.find("<text", t + 1)) {
+      const size_t close = svg.find('>', t);
+      const std::string tag = svg.substr(t, close - t);
+      SvgText text;
+      text.cls = Attr(tag, "class");
+      text.text = svg.substr(close + 1, svg.find("</text>", close) - close - 1);
+      text.x = std::atof(Attr(tag, "x").c_str());
+      text.y = std::atof(Attr(tag, "y").c_str());
+      const bool mark = text.cls.rfind("mark-label", 0) == 0;
+      const double width = static_cast<double>(TextChars(text.text)) * (mark ? 6.5 : 7.2);
+      const std::string anchor = Attr(tag, "text-anchor");
+      text.left = anchor == "end"      ? text.x - width
+                  : anchor == "middle" ? text.x - width / 2
+                                       : text.x;
+      text.right = text.left + width;
+      s.texts.push_back(text);
+    }
+    for (size_t l = svg.find("<line class=\""); l != std::string::npos;
+         l = svg.find("<line class=\"", l + 1)) {
+      const std::string tag = svg.substr(l, svg.find('>', l) - l);
+      const std::string cls = Attr(tag, "class");
+      if (cls == "cutoff" || cls == "horizon" || cls == "now") {
+        s.marker_lines.push_back(
+            {std::atof(Attr(tag, "x1").c_str()), std::atof(Attr(tag, "y1").c_str())});
+      }
+    }
+    for (size_t r = svg.find("<rect class=\"partition"); r != std::string::npos;
+         r = svg.find("<rect class=\"partition", r + 1)) {
+      const std::string tag = svg.substr(r, svg.find('>', r) - r);
+      s.bars_top = std::min(s.bars_top, std::atof(Attr(tag, "y").c_str()));
+    }
+    out.push_back(s);
+  }
+  return out;
+}
+
+// Every text inside the SVG; marker labels on one row (one y) apart, not crossed by another
+// marker's line, and above the bars. Returns the number of label rows of the busiest timeline.
+size_t ExpectLabelsLaidOut(const std::string& html) {
+  size_t rows = 0;
+  std::vector<Svg> svgs = Timelines(html);
+  EXPECT_FALSE(svgs.empty());
+  for (const Svg& s : svgs) {
+    std::vector<const SvgText*> labels;
+    for (const SvgText& t : s.texts) {
+      EXPECT_GE(t.left, 0) << t.text;
+      EXPECT_LE(t.right, s.width) << t.text;
+      EXPECT_GT(t.y, 10) << t.text;  // room for the glyphs above the baseline
+      EXPECT_LE(t.y + 3, s.height) << t.text;
+      if (t.cls.rfind("mark-label", 0) == 0) labels.push_back(&t);
+    }
+    std::vector<double> ys;
+    for (const SvgText* a : labels) {
+      EXPECT_LT(a->y + 4, s.bars_top) << a->text;
+      if (std::find(ys.begin(), ys.end(), a->y) == ys.end()) ys.push_back(a->y);
+      for (const SvgText* b : labels) {
+        if (a == b || a->y != b->y) continue;
+        EXPECT_TRUE(a->right <= b->left || b->right <= a->left)
+            << "'" << a->text << "' [" << a->left << ", " << a->right << "] overlaps '" << b->text
+            << "' [" << b->left << ", " << b->right << "] at y=" << a->y;
+      }
+      for (const auto& [x, y1] : s.marker_lines) {
+        EXPECT_FALSE(y1 < a->y && x > a->left && x < a->right)
+            << "the line at x=" << x << " from y=" << y1 << " crosses '" << a->text << "'";
+      }
+    }
+    rows = std::max(rows, ys.size());
+  }
+  return rows;
+}
+
+// One monthly table from `first` for `months`, with `keep` retention, at 2026-05-15.
+std::string CrowdedHtml(const std::string& first, int months, const std::string& keep) {
+  const std::string yaml =
+      "apiVersion: pgpart.io/v1alpha1\nkind: PartitionPolicy\nmetadata: {name: m}\n"
+      "spec:\n  tables: [public.m]\n  interval: 1 month\n  premake: 1\n"
+      "  retention: {keep: " + keep + "}\n";
+  std::vector<Policy> policies = Policies(yaml);
+  Table m = RangeTable("public.m", "at", KeyType::kTimestampTz);
+  AddMonths(m, first, months);
+  Catalog catalog = CatalogOf({m});
+  int64_t now = At("2026-05-15T06:00:00Z");
+  Status status = ComputeStatus(policies, catalog, ComputePlan(policies, catalog, now), now);
+  return RenderReportHtml(status, policies, catalog, now);
+}
+
 TEST(ReportRender, HtmlGolden) { ExpectGolden("report.html", Html(MakeDemo())); }
+
+TEST(ReportRender, MarkerLabelsStayInsideTheSvg) {
+  // The horizon sits on the right edge of every demo timeline: its label must turn left.
+  std::string html = Html(MakeDemo());
+  ExpectLabelsLaidOut(html);
+  EXPECT_NE(html.find("text-anchor=\"end\">covered until 2027-01-01T00:00:00Z</text>"),
+            std::string::npos);
+}
+
+TEST(ReportRender, CrowdedMarkerLabelsGoOnSeparateRows) {
+  // Cutoff, now and horizon within the last 100 px: every label turns left and each needs a row
+  // of its own (the horizon's label spans the others' lines, so it goes on top).
+  std::string html = CrowdedHtml("2024-06", 24, "2 months");
+  EXPECT_EQ(ExpectLabelsLaidOut(html), 3u);
+  EXPECT_NE(html.find("height=\"174\" viewBox=\"0 0 960 174\""), std::string::npos);
+  // The old layout put them all on y=12; the plot moves down by the two extra rows.
+  EXPECT_NE(html.find("<line class=\"axis\" x1=\"20\" y1=\"134\""), std::string::npos);
+}
+
+TEST(ReportRender, NearbyMarkerLabelsMidAxisDoNotOverlap) {
+  // Partitions a year ahead: the cutoff and now are a month apart in the middle of the axis.
+  std::string html = CrowdedHtml("2024-06", 36, "1 month");
+  EXPECT_EQ(ExpectLabelsLaidOut(html), 2u);
+}
+
+TEST(ReportRender, FarApartMarkerLabelsShareTheTopRow) {
+  std::string html = CrowdedHtml("2024-06", 36, "18 months");
+  EXPECT_EQ(ExpectLabelsLaidOut(html), 1u);
+  EXPECT_NE(html.find("height=\"150\""), std::string::npos);
+}
 
 TEST(ReportRender, MarkdownGolden) {
   ExpectGolden("report.md", RenderReportMarkdown(MakeDemo().status));

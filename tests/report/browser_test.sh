@@ -1,6 +1,8 @@
 #!/bin/bash
 # Renders `pgpart report --format html` over a committed snapshot in headless Chromium: the DOM
-# (--dump-dom) must hold the expected timeline elements and the screenshot must be a non-blank PNG.
+# (--dump-dom) must hold the expected timeline elements and the screenshot must be a non-blank PNG;
+# in a copy with label_check.js injected, every timeline text must lie inside its SVG's viewBox
+# and no two marker labels may overlap, as Chromium measures them (getBBox).
 # Usage: browser_test.sh PGPART_BINARY. Fails (never skips) when chromium is missing.
 set -euo pipefail
 pgpart=$1
@@ -18,6 +20,17 @@ flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run
   --disable-background-networking --disable-component-update --disable-sync
   --user-data-dir="$tmp/profile" --window-size=1280,2000)
 timeout 25 "$chromium" "${flags[@]}" --dump-dom "file://$tmp/report.html" >"$tmp/dom.html" 2>/dev/null
+# The report has no scripts (check_report.py insists): the measuring one goes into a copy.
+/usr/bin/python3 - "$tmp/report.html" "$here/label_check.js" "$tmp/measured.html" <<'PY'
+import sys
+page, script = (open(p, encoding="utf-8").read() for p in sys.argv[1:3])
+assert page.count("</body>") == 1
+with open(sys.argv[3], "w", encoding="utf-8") as out:
+    out.write(page.replace("</body>", f"<script>\n{script}</script>\n</body>"))
+PY
+timeout 25 "$chromium" "${flags[@]}" --dump-dom "file://$tmp/measured.html" \
+  >"$tmp/measured-dom.html" 2>/dev/null
 timeout 25 "$chromium" "${flags[@]}" --screenshot="$tmp/shot.png" "file://$tmp/report.html" \
   >/dev/null 2>&1
-/usr/bin/python3 "$here/check_report.py" "$here/snapshot.json" "$tmp/dom.html" "$tmp/shot.png"
+/usr/bin/python3 "$here/check_report.py" "$here/snapshot.json" "$tmp/dom.html" "$tmp/shot.png" \
+  "$tmp/measured-dom.html"

@@ -1,10 +1,13 @@
 """Checks the DOM Chromium dumped for the report and its screenshot.
 
-Usage: check_report.py SNAPSHOT DOM PNG. The DOM must have one rect.partition per range child in
-the snapshot, one held mark with the hold's reason, cutoff lines for the two tables with
-retention, a horizon per table, the default-rows badge, and escaped names (parsed back verbatim).
-The PNG must decode (signature, IHDR, IDAT) to a 1280-wide image that is not one flat colour.
+Usage: check_report.py SNAPSHOT DOM PNG MEASURED_DOM. The DOM must have one rect.partition per
+range child in the snapshot, one held mark with the hold's reason, cutoff lines for the two tables
+with retention, a horizon per table, the default-rows badge, and escaped names (parsed back
+verbatim). The PNG must decode (signature, IHDR, IDAT) to a 1280-wide image that is not one flat
+colour. MEASURED_DOM is the DOM of a copy with label_check.js run in it: its <pre id=label-check>
+must report every timeline text measured and no text outside its viewBox or overlapping label.
 """
+import html
 import html.parser
 import json
 import struct
@@ -74,6 +77,22 @@ def check_dom(snapshot, path):
         fail("a name was injected as markup")
 
 
+def check_labels(path):
+    dom = open(path, encoding="utf-8").read()
+    start = dom.rfind('<pre id="label-check">')  # the last: the script names it too
+    if start < 0:
+        fail("label_check.js did not run (no <pre id=label-check> in the dumped DOM)")
+    start += len('<pre id="label-check">')
+    text = html.unescape(dom[start:dom.index("</pre>", start)])
+    found = json.loads(text)
+    # 3 timelines: 5 ticks each, 8 marker labels (cutoff on 2, horizon and now on 3), 1 badge.
+    if found["texts"] != 24 or found["labels"] != 8:
+        fail(f"label_check.js measured {found['texts']} texts, {found['labels']} marker labels; "
+             "want 24 and 8")
+    if found["problems"]:
+        fail("timeline labels: " + "; ".join(found["problems"]))
+
+
 def check_png(path):
     data = open(path, "rb").read()
     if len(data) < 10_000 or data[:8] != b"\x89PNG\r\n\x1a\n":
@@ -110,6 +129,7 @@ def main():
     snapshot = json.load(open(sys.argv[1]))
     check_dom(snapshot, sys.argv[2])
     check_png(sys.argv[3])
+    check_labels(sys.argv[4])
 
 
 main()
