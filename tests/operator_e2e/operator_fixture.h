@@ -116,7 +116,8 @@ class OperatorProcess {
 
 // A TCP forwarder 127.0.0.1:listen_port → 127.0.0.1:target_port (one thread, poll): lets a test
 // take "the database" down and up without touching the shared sandbox. Stop() closes the
-// listener and every forwarded connection, as a crashed server would.
+// listener and every forwarded connection, as a crashed server would. Target port 0 makes a
+// black hole: connections are accepted and never answered (a hung server or a dropped route).
 class TcpForwarder {
  public:
   TcpForwarder(int listen_port, int target_port);

@@ -359,6 +359,7 @@ void TcpForwarder::Stop() {
 void TcpForwarder::Loop() {
   // pairs[i] = {client side, server side}; both closed as soon as either ends.
   std::vector<std::pair<int, int>> pairs;
+  std::vector<int> held;
   char buffer[65536];
   while (!stop_) {
     std::vector<pollfd> fds;
@@ -373,7 +374,10 @@ void TcpForwarder::Loop() {
     if (fds[0].revents & POLLIN) {
       // Non-blocking: a connection reset between poll and accept must not stall the loop.
       const int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (client >= 0) {
+      if (client >= 0 && target_port_ == 0) {
+        held.push_back(client);  // a black hole: accepted, never answered
+        ++accepted_;
+      } else if (client >= 0) {
         const int server = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         sockaddr_in addr{};
         addr.sin_family = AF_INET;
@@ -427,6 +431,7 @@ void TcpForwarder::Loop() {
     ::close(a);
     ::close(b);
   }
+  for (const int fd : held) ::close(fd);
 }
 
 }  // namespace pgpart::operator_e2e
