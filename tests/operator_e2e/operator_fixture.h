@@ -43,6 +43,9 @@ int FreePort();
 // can be handed that very port as its source and connect to itself, taking the port.
 int FreePortOutsideEphemeralRange();
 
+// stdout of `sh -c command`, plus "exit N" when it fails.
+std::string RunShell(const std::string& command);
+
 // Seconds since `start`, as a double (for printing and comparing latencies).
 double SecondsSince(Clock::time_point start);
 double Median(std::vector<double> values);

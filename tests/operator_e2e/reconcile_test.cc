@@ -17,18 +17,6 @@ using std::chrono::seconds;
 
 std::string Dump(const json& j) { return j.is_null() ? "null" : j.dump(2); }
 
-// stdout of `sh -c command`, plus "exit N" when it fails.
-std::string RunShell(const std::string& command) {
-  std::string out;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return "popen failed";
-  char buffer[4096];
-  for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) out.append(buffer, n);
-  const int status = ::pclose(pipe);
-  if (status != 0) out += "exit " + std::to_string(status);
-  return out;
-}
-
 // Nothing the operator writes may carry the DSN's password.
 void ExpectNoPassword(const std::string& where, const std::string& text) {
   EXPECT_EQ(text.find(kPassword), std::string::npos) << where << " leaks the password:\n" << text;
@@ -427,6 +415,15 @@ TEST_F(OperatorAgainstApiDouble, BlockedAndHeldStepsAreReported) {
   const std::string current = ExpectedMonthly("ledger", 0)[0];
   EXPECT_NE(std::find(parts.begin(), parts.end(), current), parts.end()) << current;
   EXPECT_EQ(HistoryRows("action = 'drop' AND outcome = 'applied'"), 0);
+
+  // The gate opens: the drop runs and the status forgets it was blocked (merge patch must
+  // replace the list, not keep the stale entry).
+  EditSpec("ledger", [](json& s) { s["backupGate"]["query"] = "select true"; });
+  const json open = WaitPolicy("ledger", Converged, seconds(15), "converged once the gate passes");
+  EXPECT_EQ(open["status"].value("blocked", json::array()).size(), 0u) << Dump(open["status"]);
+  EXPECT_EQ(open["status"].value("held", json::array()).size(), 1u) << Dump(open["status"]);
+  EXPECT_EQ(Scalar("SELECT to_regclass('public.ledger_y2024m02') IS NULL"), "t");
+  EXPECT_EQ(Scalar("SELECT to_regclass('public.ledger_y2024m01') IS NULL"), "f") << "held";
 }
 
 TEST_F(OperatorAgainstApiDouble, RetentionDropsAndDetachesAreAppliedAndReported) {

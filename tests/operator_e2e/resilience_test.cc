@@ -301,6 +301,26 @@ TEST_F(OperatorAgainstApiDouble, SigtermMidApplyFinishesTheStepExitsZeroAndTheNe
   EXPECT_TRUE(second.Running());
 }
 
+TEST_F(OperatorAgainstApiDouble, AnEditDuringALongApplyIsAppliedAfterIt) {
+  CreateTimeTable("busy");
+  PutSecret("db", DatabaseDsn());
+  OperatorProcess& op = StartOperator();
+  ASSERT_FALSE(HasFailure());
+  WaitReadyz(op);
+  json spec = MonthlySpec("busy", 400);
+  spec["interval"] = "1 day";
+  PutPolicy("busy", spec);
+  // The edit lands while generation 1 is being applied.
+  ASSERT_TRUE(Eventually([&] { return PartitionCount("busy") > 0; }, seconds(10),
+                         std::chrono::milliseconds(5)));
+  const json edited = EditSpec("busy", [](json& s) { s["premake"] = 420; });
+  EXPECT_LT(PartitionCount("busy"), 401) << "the first apply finished before the edit";
+  ASSERT_EQ(edited["metadata"].value("generation", 0), 2);
+  const json p = WaitPolicy("busy", Converged, seconds(30), "converged at generation 2");
+  EXPECT_EQ(p["status"].value("observedGeneration", 0), 2);
+  EXPECT_EQ(PartitionCount("busy"), 421);
+}
+
 TEST_F(OperatorAgainstApiDouble, BindAddressesAndBadFlags) {
   // ":PORT" listens on every interface, so loopback reaches it; "0" turns /metrics off.
   const int port = FreePortOutsideEphemeralRange();
