@@ -89,6 +89,19 @@ void CarryBlocked(const ApplyReport& report, Plan* plan) {
 
 }  // namespace
 
+std::chrono::milliseconds NextWake(const std::vector<Policy>& policies, const Catalog& catalog,
+                                   int64_t now_micros, std::chrono::milliseconds resync) {
+  const int64_t resync_us = resync.count() * 1000;
+  Forecast f = ComputeForecast(policies, catalog, now_micros, now_micros + resync_us);
+  for (const ForecastEvent& e : f.events) {
+    if (e.at_micros > now_micros) {
+      // A second late, so the database's clock has surely passed the boundary.
+      return std::min(resync, milliseconds((e.at_micros - now_micros) / 1000 + 1000));
+    }
+  }
+  return resync;
+}
+
 std::string ScrubSecret(const std::string& message, const std::string& dsn) {
   std::string password;
   std::smatch m;
@@ -162,19 +175,6 @@ struct Reconciler::Run {
     result.result = "error";
     result.backoff = retry;
     return result;
-  }
-
-  // When to look again: the next instant at which the plan changes, within the resync period.
-  milliseconds NextWake(const std::vector<Policy>& policies, const Catalog& catalog, int64_t now) {
-    const int64_t resync_us = r.options_.resync.count() * 1000;
-    Forecast f = ComputeForecast(policies, catalog, now, now + resync_us);
-    for (const ForecastEvent& e : f.events) {
-      if (e.at_micros > now) {
-        // A second late, so the database's clock has surely passed the boundary.
-        return milliseconds((e.at_micros - now) / 1000 + 1000);
-      }
-    }
-    return r.options_.resync;
   }
 
   ReconcileResult Go() {
@@ -353,7 +353,7 @@ struct Reconciler::Run {
       }
     }
     Write(v, &plan, &status, last != nullptr ? *last : std::nullopt);
-    result.requeue_after = NextWake(policies, catalog, now);
+    result.requeue_after = NextWake(policies, catalog, now, r.options_.resync);
     return result;
   }
 

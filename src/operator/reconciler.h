@@ -9,11 +9,14 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "catalog/catalog.h"
 #include "k8s/client.h"
 #include "operator/events.h"
 #include "operator/metrics.h"
 #include "plan/status.h"
+#include "policy/policy.h"
 
 namespace pgpart::op {
 
@@ -54,6 +57,12 @@ class Reconciler {
   Metrics& metrics_;
   ReconcilerOptions options_;
 };
+
+// How long until the plan of `policies` over `catalog` next changes on its own — a period
+// boundary (premake moves on), a partition ageing out of retention, a hold expiring — plus a
+// second, found with the forecast (plan/forecast.h); `resync` when nothing happens before then.
+std::chrono::milliseconds NextWake(const std::vector<Policy>& policies, const Catalog& catalog,
+                                   int64_t now_micros, std::chrono::milliseconds resync);
 
 // `message` with the DSN's password (key=value `password=` or a URI's user:password@) replaced by
 // "********", for texts that reach status, events and logs.

@@ -7,6 +7,7 @@
 
 #include "operator/reconciler.h"
 #include "operator/status_patch.h"
+#include "plan_fixture.h"
 
 namespace pgpart::op {
 namespace {
@@ -172,6 +173,41 @@ TEST(OperatorStatus, DigestFollowsTheSteps) {
   b.steps[0].partition.name = "events_y2027m01";
   EXPECT_NE(PlanDigest(a), PlanDigest(b));
   EXPECT_EQ(PlanSummaryText(PlanSummary{}), "nothing to do");
+}
+
+// The timer that makes time-driven work happen on time: the next period boundary, a partition
+// ageing out, a hold expiring — never later than the resync.
+TEST(OperatorNextWake, WakesForTheNextChangeWithinTheResync) {
+  using ::pgpart::testing::AddMonths;
+  using ::pgpart::testing::At;
+  using ::pgpart::testing::CatalogOf;
+  using ::pgpart::testing::Policies;
+  using ::pgpart::testing::RangeTable;
+  using std::chrono::milliseconds;
+  Table t = RangeTable("public.events", "created_at", KeyType::kTimestampTz);
+  AddMonths(t, "2026-11", 4);  // 2026-11 .. 2027-02: premake 3 is satisfied in November
+  const std::string yaml =
+      "apiVersion: pgpart.io/v1alpha1\nkind: PartitionPolicy\nmetadata: {name: events}\n"
+      "spec: {tables: [public.events], interval: 1 month, premake: 3}\n";
+  const auto policies = Policies(yaml);
+  const milliseconds hour = std::chrono::hours(1);
+  // Five minutes before December: the boundary (+1 s) comes before an hour's resync.
+  EXPECT_EQ(NextWake(policies, CatalogOf({t}), At("2026-11-30T23:55:00Z"), hour),
+            milliseconds(301'000));
+  // Mid-month nothing changes within the hour: the resync decides.
+  EXPECT_EQ(NextWake(policies, CatalogOf({t}), At("2026-11-15T12:00:00Z"), hour), hour);
+
+  // A hold expiring in ten minutes releases an expired partition: wake then.
+  Table old = RangeTable("public.events", "created_at", KeyType::kTimestampTz);
+  AddMonths(old, "2025-01", 27);  // 2025-01 .. 2027-03
+  const auto held = Policies(
+      "apiVersion: pgpart.io/v1alpha1\nkind: PartitionPolicy\nmetadata: {name: events}\n"
+      "spec:\n  tables: [public.events]\n  interval: 1 month\n  premake: 3\n"
+      "  retention: {keep: 12 months}\n  holds:\n"
+      "    - {partition: events_y2025m01, reason: audit, until: '2026-11-15T12:10:00Z'}\n"
+      "    - {from: 2025-02-01, to: 2025-11-01, reason: audit}\n");
+  EXPECT_EQ(NextWake(held, CatalogOf({old}), At("2026-11-15T12:00:00Z"), hour),
+            milliseconds(601'000));
 }
 
 }  // namespace
