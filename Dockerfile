@@ -21,11 +21,13 @@ RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release \
  && install -D -m 0755 build/src/cli/pgpart /out/usr/local/bin/pgpart
 
 FROM debian:bookworm-slim
-# Runtime libraries only (the shared objects pgpart links, by their Debian 12 package names).
+# Runtime libraries (the shared objects pgpart links, by their Debian 12 package names), and
+# pgbackrest for `backupGate: {kind: pgbackrest}` (pgpart runs `pgbackrest info`; mount the
+# repository's configuration, e.g. /etc/pgbackrest/pgbackrest.conf, from a Secret).
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libpqxx-6.4 libyaml-cpp0.7 libspdlog1.10 libfmt9 libssl3 libdate-tz3 libcpprest2.10 \
-      tzdata ca-certificates \
+      pgbackrest tzdata ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 65532 pgpart \
  && useradd --system --uid 65532 --gid 65532 --no-create-home --home-dir /nonexistent \
