@@ -1,7 +1,8 @@
-// `pgpart operator` when things break, against FakeApiServer (the Kubernetes API-server TEST
-// DOUBLE) and the sandbox PostgreSQL: watch streams cut or expired (410), drift behind its back,
-// the database down and back, Secrets changed or missing, an API server that rejects it at
-// first, SIGTERM in the middle of an apply, bad flags.
+// `pgpart operator` when things break or change behind its back, against FakeApiServer (the
+// Kubernetes API-server TEST DOUBLE) and the sandbox PostgreSQL: watch streams cut or expired
+// (410), drift and time-driven work (resync, an expiring hold), the database down, hanging and
+// back, Secrets changed or missing, an API server that rejects it at first, edits and SIGTERM in
+// the middle of an apply, bad flags.
 
 #include <signal.h>
 
@@ -97,6 +98,44 @@ TEST_F(OperatorAgainstApiDouble, ResyncRepairsDriftMadeBehindItsBack) {
   std::printf("[ resync ] drift repaired %.2f s after the out-of-band DROP (resync 2 s)\n",
               repaired);
   EXPECT_LE(repaired, 2.0 + 2.0) << "resync 2 s plus a margin";
+}
+
+TEST_F(OperatorAgainstApiDouble, AnExpiringHoldIsActedOnWithoutAnEditOrResync) {
+  CreateTimeTable("kept");
+  Exec(
+      "CREATE TABLE public.kept_y2024m01 PARTITION OF public.kept "
+      "FOR VALUES FROM ('2024-01-01 00:00Z') TO ('2024-02-01 00:00Z')");
+  PutSecret("db", DatabaseDsn());
+  OperatorProcess& op = StartOperator({"--resync", "10m"});
+  ASSERT_FALSE(HasFailure());
+  WaitReadyz(op);
+  // Held for 3 more seconds by the database's clock (the operator plans at the database's now).
+  const std::string until = Scalar(
+      "SELECT to_char((now() + interval '3 seconds') AT TIME ZONE 'UTC', "
+      "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')");
+  json spec = MonthlySpec("kept", 1);
+  spec["retention"] = {{"keep", "12 months"}, {"action", "drop"}};
+  spec["holds"] = json::array(
+      {{{"partition", "kept_y2024m01"}, {"reason", "audit until " + until}, {"until", until}}});
+  PutPolicy("kept", spec);
+  const json held = WaitPolicy("kept", Converged, seconds(15), "converged with the hold");
+  ASSERT_EQ(held["status"].value("held", json::array()).size(), 1u) << Dump(held["status"]);
+  ASSERT_EQ(Scalar("SELECT to_regclass('public.kept_y2024m01') IS NULL"), "f");
+
+  // The hold expires: the timer for time-driven work (not a 10 min resync) drops it.
+  const auto start = Clock::now();
+  EXPECT_TRUE(Eventually(
+      [&] { return Scalar("SELECT to_regclass('public.kept_y2024m01') IS NULL") == "t"; },
+      seconds(10), std::chrono::milliseconds(50)))
+      << "the partition whose hold expired at " << until << " is still there";
+  std::printf("[ hold ] dropped %.2f s after the policy converged (hold expired ~3 s after)\n",
+              SecondsSince(start));
+  WaitPolicy(
+      "kept",
+      [](const json& o) {
+        return Converged(o) && o["status"].value("held", json::array()).empty();
+      },
+      seconds(5), "converged without the hold");
 }
 
 TEST_F(OperatorAgainstApiDouble, DatabaseDownStallsThenRecoversWithinSeconds) {
