@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "apply/process.h"
+#include "../common/test_env.h"
 
 namespace pgpart::gates_testing {
 
@@ -63,8 +64,7 @@ std::string Describe(const ProcessResult& p);
 // Polls `done` every 50 ms until it returns true or `timeout_ms` passes; returns its last value.
 bool WaitFor(const std::function<bool()>& done, int64_t timeout_ms);
 
-// A free TCP port on 127.0.0.1 (bound and released; small race with other processes).
-int FreePort();
+using test_env::FreePort;
 
 // A throw-away PostgreSQL 15 (scripts/pg-sandbox) in its own temporary folder on a free port.
 // Stopped and removed on destruction.

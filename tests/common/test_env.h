@@ -2,6 +2,7 @@
 // Shared by the end-to-end fixtures (tests/cli, tests/apply_e2e and the suites that reuse them):
 // the sandbox server, per-test folders and scratch databases, plain file helpers.
 
+#include <optional>
 #include <string>
 
 namespace pgpart::test_env {
@@ -32,5 +33,12 @@ std::string ScratchDatabaseName(const std::string& prefix, const std::string& su
 void CreateDatabase(const std::string& name, const std::string& template_db = "");
 // Drops it; silent on failure (the next run of the same test drops leftovers).
 void DropDatabase(const std::string& name);
+
+// A TCP port nobody listens on right now: the kernel's pick, bound and released (another process
+// could still take it first). Free on 127.0.0.1, or on every interface with `any_interface`.
+int FreePort(bool any_interface = false);
+
+// An IPv4 address of this machine other than loopback, if it has one.
+std::optional<std::string> NonLoopbackIpv4();
 
 }  // namespace pgpart::test_env

@@ -24,9 +24,13 @@
 #include <vector>
 
 #include "../cli/cli_fixture.h"
+#include "../common/test_env.h"
 
 namespace pgpart::e2e {
 namespace {
+
+using test_env::FreePort;
+using test_env::NonLoopbackIpv4;
 
 constexpr char kPolicy[] = R"(apiVersion: pgpart.io/v1alpha1
 kind: PartitionPolicy
@@ -64,23 +68,6 @@ int CountLines(const std::string& text, const std::string& needle) {
   return n;
 }
 
-// A loopback port nobody listens on right now (the kernel's pick).
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    close(fd);
-    return 0;
-  }
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 struct HttpReply {
   int code = 0;  // 0: no connection
   std::string content_type;
@@ -101,22 +88,6 @@ HttpReply Request(const std::string& method, const std::string& url) {
 }
 
 HttpReply Get(const std::string& url) { return Request("GET", url); }
-
-// An IPv4 address of this machine other than loopback, if it has one.
-std::optional<std::string> NonLoopbackIpv4() {
-  ifaddrs* list = nullptr;
-  if (getifaddrs(&list) != 0) return std::nullopt;
-  std::optional<std::string> found;
-  for (ifaddrs* i = list; i != nullptr && !found; i = i->ifa_next) {
-    if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET) continue;
-    const in_addr a = reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr;
-    if ((ntohl(a.s_addr) >> 24) == 127) continue;
-    char text[INET_ADDRSTRLEN];
-    if (inet_ntop(AF_INET, &a, text, sizeof text) != nullptr) found = text;
-  }
-  freeifaddrs(list);
-  return found;
-}
 
 // The value of the first sample line starting with `series` ("name{labels}" or "name"), or NaN.
 double Sample(const std::string& metrics, const std::string& series) {

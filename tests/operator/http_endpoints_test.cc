@@ -14,8 +14,13 @@
 #include <stdexcept>
 #include <string>
 
+#include "../common/test_env.h"
+
 namespace pgpart::op {
 namespace {
+
+using test_env::FreePort;
+using test_env::NonLoopbackIpv4;
 
 // ---- ParseListenAddress ----
 
@@ -65,22 +70,6 @@ TEST(HttpParseListenAddress, Malformed) {
 }
 
 // ---- HttpEndpoints ----
-
-// A port nobody listens on right now, on any interface (the kernel's pick).
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_ANY);
-  socklen_t len = sizeof addr;
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  return port;
-}
 
 struct Reply {
   int status = 0;  // 0: no connection or no parsable answer
@@ -148,7 +137,7 @@ HttpHandlers DemoHandlers() {
 }
 
 TEST(HttpEndpoints, ServesGetHandlers404And405) {
-  const int port = FreePort();
+  const int port = FreePort(/*any_interface=*/true);
   ASSERT_NE(port, 0);
   HttpEndpoints endpoints;
   std::string error;
@@ -191,7 +180,7 @@ TEST(HttpEndpoints, ServesGetHandlers404And405) {
 }
 
 TEST(HttpEndpoints, ReopensOnThePortItJustClosed) {
-  const int port = FreePort();
+  const int port = FreePort(/*any_interface=*/true);
   ASSERT_NE(port, 0);
   std::string error;
   {
@@ -228,7 +217,7 @@ TEST(HttpEndpoints, OpenOnABusyPortFails) {
 
   // Another HttpEndpoints of this process on the same address is refused, and the first keeps
   // serving (cpprestsdk alone would tear the first one's acceptor down).
-  const int port2 = FreePort();
+  const int port2 = FreePort(/*any_interface=*/true);
   HttpEndpoints holder;
   ASSERT_TRUE(holder.Open({"127.0.0.1", port2}, DemoHandlers(), &error)) << error;
   {
@@ -252,31 +241,15 @@ TEST(HttpEndpoints, OpenOnAnAddressThisHostDoesNotHaveFails) {
   // 203.0.113.0/24 is TEST-NET-3: never assigned here, so bind fails (EADDRNOTAVAIL), no DNS.
   HttpEndpoints endpoints;
   std::string error;
-  EXPECT_FALSE(endpoints.Open({"203.0.113.9", FreePort()}, DemoHandlers(), &error));
+  EXPECT_FALSE(endpoints.Open({"203.0.113.9", FreePort(/*any_interface=*/true)}, DemoHandlers(), &error));
   EXPECT_NE(error.find("cannot listen on http://203.0.113.9:"), std::string::npos) << error;
-}
-
-// An IPv4 address of this machine other than loopback, if it has one.
-std::optional<std::string> NonLoopbackIpv4() {
-  ifaddrs* list = nullptr;
-  if (getifaddrs(&list) != 0) return std::nullopt;
-  std::optional<std::string> found;
-  for (ifaddrs* i = list; i != nullptr && !found; i = i->ifa_next) {
-    if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET) continue;
-    const in_addr a = reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr;
-    if ((ntohl(a.s_addr) >> 24) == 127) continue;
-    char text[INET_ADDRSTRLEN];
-    if (inet_ntop(AF_INET, &a, text, sizeof text) != nullptr) found = text;
-  }
-  freeifaddrs(list);
-  return found;
 }
 
 TEST(HttpEndpoints, WildcardAddressServesEveryInterface) {
   // What the operator's default ":9090" becomes.
   std::string error;
   std::optional<ListenAddress> address =
-      ParseListenAddress(":" + std::to_string(FreePort()), &error, "0.0.0.0");
+      ParseListenAddress(":" + std::to_string(FreePort(/*any_interface=*/true)), &error, "0.0.0.0");
   ASSERT_TRUE(address) << error;
   HttpEndpoints endpoints;
   ASSERT_TRUE(endpoints.Open(*address, DemoHandlers(), &error)) << error;
@@ -296,7 +269,7 @@ TEST(HttpEndpoints, Ipv6IsRefusedWithAClearError) {
   // cpprestsdk 2.10 splits "host:port" at the first colon: IPv6 hosts can never be bound.
   HttpEndpoints endpoints;
   std::string error;
-  EXPECT_FALSE(endpoints.Open({"::1", FreePort()}, DemoHandlers(), &error));
+  EXPECT_FALSE(endpoints.Open({"::1", FreePort(/*any_interface=*/true)}, DemoHandlers(), &error));
   EXPECT_NE(error.find("cannot listen on http://[::1]:"), std::string::npos) << error;
   EXPECT_NE(error.find("IPv6 addresses are not supported"), std::string::npos) << error;
 }

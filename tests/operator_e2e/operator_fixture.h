@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "../common/test_env.h"
 #include "api_server_double.h"
 #include "k8s/client.h"
 
@@ -36,8 +37,7 @@ inline constexpr char kToken[] = "e2e-token-7f3a";
 // A password put into every DSN Secret; it must never show up in status, events or metrics.
 inline constexpr char kPassword[] = "hunter2-never-log-me";
 
-// A loopback port nobody listens on right now (the kernel's pick).
-int FreePort();
+using test_env::FreePort;
 // A free loopback port below the kernel's ephemeral range, for a port that will have no listener
 // for a while (a TcpForwarder that is down): a client retrying connections to an ephemeral port
 // can be handed that very port as its source and connect to itself, taking the port.
