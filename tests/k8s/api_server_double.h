@@ -38,12 +38,15 @@ class FakeApiServer {
 
   // Test controls, as if another client changed the cluster. Put creates or replaces the object
   // (emitting ADDED/MODIFIED, bumping generation when spec changes) and returns what is stored.
+  // PartitionPolicies have the status subresource: Put and PUT/POST keep the stored status
+  // whatever `status` they carry; only PATCH .../status changes it.
   nlohmann::json Put(const Resource& resource, nlohmann::json object);
   void Remove(const Resource& resource, const std::string& ns, const std::string& name);
   // The stored object, if any.
   std::optional<nlohmann::json> Object(const Resource& resource, const std::string& ns,
                                        const std::string& name);
-  // Forgets the event history: watches from any older resourceVersion get 410 Expired.
+  // Compacts the history: watches from any older resourceVersion get 410 Expired; open watches
+  // keep streaming.
   void Compact();
   // Sends a BOOKMARK with the current resourceVersion to open watches of `resource`.
   void Bookmark(const Resource& resource);
@@ -72,7 +75,7 @@ class FakeApiServer {
   void HandleWatch(int fd, const Request& request, const std::string& collection,
                    const std::string& ns);
   nlohmann::json StoreLocked(Collection& c, const std::string& key, nlohmann::json object,
-                             const std::string& type);
+                             const std::string& type, bool status_write = false);
 
   int listen_fd_ = -1;
   int port_ = 0;

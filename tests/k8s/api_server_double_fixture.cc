@@ -306,7 +306,7 @@ void FakeApiServer::Serve(int fd) {
       if (body.contains("metadata")) body["metadata"].erase("resourceVersion");
       updated.merge_patch(body);
     }
-    respond(200, StoreLocked(c, key, updated, "MODIFIED"));
+    respond(200, StoreLocked(c, key, updated, "MODIFIED", sub == "status"));
   } else if (request.method == "DELETE" && !name.empty()) {
     if (found == c.objects.end()) return not_found();
     json object = found->second;
@@ -321,8 +321,26 @@ void FakeApiServer::Serve(int fd) {
 }
 
 json FakeApiServer::StoreLocked(Collection& c, const std::string& key, json object,
-                                const std::string& type) {
+                                const std::string& type, bool status_write) {
   const auto old = c.objects.find(key);
+  // PartitionPolicies have the status subresource (crds/): writes to the main resource ignore
+  // `status` (a replace keeps the stored one, a create starts without), and /status writes
+  // change nothing else — as a real API server does.
+  if (object.value("apiVersion", "").rfind("pgpart.io/", 0) == 0) {
+    if (status_write) {
+      json status = object.value("status", json());
+      object = old->second;
+      if (status.is_null()) {
+        object.erase("status");
+      } else {
+        object["status"] = status;
+      }
+    } else if (old != c.objects.end() && old->second.contains("status")) {
+      object["status"] = old->second["status"];
+    } else {
+      object.erase("status");
+    }
+  }
   json& meta = object["metadata"];
   const std::string ns = key.substr(0, key.find('/'));
   if (!ns.empty()) meta["namespace"] = ns;
@@ -437,9 +455,10 @@ std::optional<json> FakeApiServer::Object(const Resource& resource, const std::s
 }
 
 void FakeApiServer::Compact() {
+  // Like etcd's compaction: watches that start from an older version get 410, while watches
+  // already open keep streaming (they index into the log, so it is not cleared).
   std::lock_guard lock(mutex_);
   compacted_ = rv_;
-  for (auto& [key, c] : collections_) c.log.clear();
 }
 
 void FakeApiServer::Bookmark(const Resource& resource) {

@@ -159,6 +159,52 @@ TEST_F(ClientTest, TooOldResourceVersionAsksForRelist) {
   EXPECT_EQ(second.end, WatchEnd::kEnded) << second.error.message;
 }
 
+TEST_F(ClientTest, CompactionLeavesOpenWatchesStreaming) {
+  auto list = client_.List(kPartitionPolicies, "db");
+  ASSERT_TRUE(list.ok());
+  server_.Put(kPartitionPolicies, Policy("before"));
+  std::vector<std::string> names;
+  WatchOptions options{.resource_version = list.value->resource_version, .timeout_seconds = 10};
+  auto result = client_.Watch(kPartitionPolicies, "db", options, [&](const WatchEvent& e) {
+    names.push_back(e.object["metadata"]["name"]);
+    if (names.size() == 1) {  // compaction while this watch is open, then a change
+      server_.Compact();
+      server_.Put(kPartitionPolicies, Policy("after"));
+    }
+    return names.size() < 2;
+  });
+  EXPECT_EQ(result.end, WatchEnd::kStopped);
+  EXPECT_EQ(names, (std::vector<std::string>{"before", "after"}));
+}
+
+TEST_F(ClientTest, OnlyTheStatusSubresourceWritesStatus) {
+  // The CRD declares the status subresource: like a real API server, the double ignores `status`
+  // in writes to the main resource, so a spec edit cannot undo an operator's status patch.
+  json created = Policy("s");
+  created["status"] = {{"observedGeneration", 42}};
+  auto made = client_.Create(kPartitionPolicies, "db", created);
+  ASSERT_TRUE(made.ok()) << made.error.message;
+  EXPECT_FALSE(made.value->contains("status"));
+
+  auto patched = client_.PatchStatus(kPartitionPolicies, "db", "s",
+                                     json{{"status", {{"observedGeneration", 1}}}});
+  ASSERT_TRUE(patched.ok()) << patched.error.message;
+  json stale = *made.value;  // read before the status patch, edited, written back
+  stale["spec"]["retention"]["keep"] = 9;
+  stale["status"] = {{"observedGeneration", 0}};
+  stale["metadata"]["resourceVersion"] = (*patched.value)["metadata"]["resourceVersion"];
+  auto replaced = client_.Replace(kPartitionPolicies, "db", stale);
+  ASSERT_TRUE(replaced.ok()) << replaced.error.message;
+  EXPECT_EQ((*replaced.value)["status"]["observedGeneration"], 1);
+  EXPECT_EQ((*replaced.value)["metadata"]["generation"], 2);
+
+  json edited = Policy("s", 10);
+  edited["status"] = json::object();
+  server_.Put(kPartitionPolicies, edited);
+  EXPECT_EQ(server_.Object(kPartitionPolicies, "db", "s").value()["status"]["observedGeneration"],
+            1);
+}
+
 TEST_F(ClientTest, DroppedStreamIsReported) {
   auto list = client_.List(kPartitionPolicies, "db");
   ASSERT_TRUE(list.ok());
