@@ -81,22 +81,19 @@ bool LoadCatalog(const std::string& snapshot_path, const std::string& dsn,
   return true;
 }
 
-namespace {
-
-// Loads policies and applies the execution overrides. False (after printing why) on errors.
-bool LoadWithOverrides(const std::vector<std::string>& files, const PlanInputs& in,
-                       PolicySet* set) {
-  *set = LoadPolicies(files);
-  if (ReportDiagnostics(set->diagnostics)) return false;
-  for (Policy& p : set->policies) {
-    if (in.lock_timeout_ms) p.execution.lock_timeout_ms = *in.lock_timeout_ms;
-    if (in.statement_timeout_ms) p.execution.statement_timeout_ms = *in.statement_timeout_ms;
-    if (in.retries) p.execution.retries = *in.retries;
-  }
-  return true;
+void AddSourceOptions(CLI::App* cmd, SourceFlags flags, const std::string& catalog_help,
+                      const std::string& at_help) {
+  cmd->add_option("-f,--file", *flags.files, "Policy file or folder (all *.yaml|*.yml inside)")
+      ->required()
+      ->check(CLI::ExistingPath);
+  auto* dsn = cmd->add_option("--dsn", *flags.dsn,
+                              "libpq connection string (default: $PGPART_DSN, then PG* variables)");
+  cmd->add_option("--catalog", *flags.catalog, catalog_help)
+      ->check(CLI::ExistingFile)
+      ->excludes(dsn);
+  cmd->add_option("--at", *flags.at, at_help);
 }
 
-// The instant to plan for: --at, else the catalog's clock. False (after printing why) if none.
 bool ResolveNow(const std::string& at_flag, const Catalog& catalog, int64_t* now) {
   if (!at_flag.empty()) {
     auto at = ParseInstant(at_flag, FindZone("UTC"));
@@ -112,6 +109,21 @@ bool ResolveNow(const std::string& at_flag, const Catalog& catalog, int64_t* now
   } else {
     std::cerr << "error: the snapshot records no clock; pass --at\n";
     return false;
+  }
+  return true;
+}
+
+namespace {
+
+// Loads policies and applies the execution overrides. False (after printing why) on errors.
+bool LoadWithOverrides(const std::vector<std::string>& files, const PlanInputs& in,
+                       PolicySet* set) {
+  *set = LoadPolicies(files);
+  if (ReportDiagnostics(set->diagnostics)) return false;
+  for (Policy& p : set->policies) {
+    if (in.lock_timeout_ms) p.execution.lock_timeout_ms = *in.lock_timeout_ms;
+    if (in.statement_timeout_ms) p.execution.statement_timeout_ms = *in.statement_timeout_ms;
+    if (in.retries) p.execution.retries = *in.retries;
   }
   return true;
 }
@@ -142,8 +154,8 @@ bool MakePlan(const PlanInputs& in, PolicySet* set, Plan* plan) {
   return PlanWith(*set, catalog, now, in, plan);
 }
 
-bool MakeDiffPlan(const PlanInputs& in, const std::vector<std::string>& base_files,
-                  PolicySet* set, Plan* plan) {
+bool MakeDiffPlan(const PlanInputs& in, const std::vector<std::string>& base_files, PolicySet* set,
+                  Plan* plan) {
   if (!LoadWithOverrides(in.files, in, set)) return false;
   PolicySet base_set;
   if (!base_files.empty() && !LoadWithOverrides(base_files, in, &base_set)) {

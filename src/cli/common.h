@@ -1,6 +1,7 @@
 #pragma once
 // Shared plumbing of the subcommands: DSN resolution, loading policies and catalogs, output.
 
+#include <CLI/CLI.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -13,6 +14,21 @@
 #include "policy/policy.h"
 
 namespace pgpart::cli {
+
+// The flags every command that reads policies and a catalog shares: -f (required), --dsn,
+// --catalog (a snapshot; excludes --dsn) and --at, with each command's own help for the last two.
+struct SourceFlags {
+  std::vector<std::string>* files;
+  std::string* dsn;
+  std::string* catalog;
+  std::string* at;
+};
+void AddSourceOptions(CLI::App* cmd, SourceFlags flags, const std::string& catalog_help,
+                      const std::string& at_help);
+
+// The instant to plan for: --at (ISO 8601, UTC unless an offset is given), else the catalog's
+// clock in whole seconds. False (after printing why) when --at is malformed or there is no clock.
+bool ResolveNow(const std::string& at_flag, const Catalog& catalog, int64_t* now);
 
 // Exit codes (DESIGN §5).
 constexpr int kExitOk = 0;

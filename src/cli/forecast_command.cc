@@ -16,18 +16,11 @@ CLI::App* AddForecastCommand(CLI::App& app, ForecastArgs& args) {
   CLI::App* cmd = app.add_subcommand(
       "forecast",
       "Show when pgpart will create, detach and drop partitions as time passes (changes nothing)");
-  cmd->add_option("-f,--file", args.files, "Policy file or folder (all *.yaml|*.yml inside)")
-      ->required()
-      ->check(CLI::ExistingPath);
-  auto* dsn = cmd->add_option("--dsn", args.dsn,
-                              "libpq connection string (default: $PGPART_DSN, then PG* variables)");
-  cmd->add_option("--catalog", args.catalog,
-                  "Forecast offline from a `pgpart snapshot` file instead of a database")
-      ->check(CLI::ExistingFile)
-      ->excludes(dsn);
-  cmd->add_option("--at", args.at,
-                  "Start the forecast here (ISO 8601, UTC unless an offset is given); default: the "
-                  "database's now() (a snapshot's: when it was taken)");
+  AddSourceOptions(
+      cmd, {&args.files, &args.dsn, &args.catalog, &args.at},
+      "Forecast offline from a `pgpart snapshot` file instead of a database",
+      "Start the forecast here (ISO 8601, UTC unless an offset is given); default: the "
+      "database's now() (a snapshot's: when it was taken)");
   cmd->add_option("--until", args.until,
                   "End of the forecast, included (a date like 2027-12-31 or a timestamp; UTC)")
       ->required();
@@ -46,20 +39,7 @@ int RunForecast(const ForecastArgs& args) {
   }
   const date::time_zone* utc = FindZone("UTC");
   int64_t from = 0;
-  if (!args.at.empty()) {
-    auto at = ParseInstant(args.at, utc);
-    if (!at) {
-      std::cerr << "error: --at '" << args.at
-                << "' is not an ISO 8601 date or timestamp (e.g. 2026-11-21T12:00:00Z)\n";
-      return kExitError;
-    }
-    from = *at;
-  } else if (catalog.now_micros) {
-    from = *catalog.now_micros / 1'000'000 * 1'000'000;
-  } else {
-    std::cerr << "error: the snapshot records no clock; pass --at\n";
-    return kExitError;
-  }
+  if (!ResolveNow(args.at, catalog, &from)) return kExitError;
   auto until = ParseInstant(args.until, utc);
   if (!until) {
     std::cerr << "error: --until '" << args.until

@@ -125,18 +125,10 @@ bool MaterializeAtRef(const std::vector<std::string>& files, const std::string& 
 CLI::App* AddPlanCommand(CLI::App& app, PlanArgs& args) {
   CLI::App* cmd = app.add_subcommand(
       "plan", "Show the steps that would bring the database to the policies (changes nothing)");
-  cmd->add_option("-f,--file", args.files, "Policy file or folder (all *.yaml|*.yml inside)")
-      ->required()
-      ->check(CLI::ExistingPath);
-  auto* dsn = cmd->add_option("--dsn", args.dsn,
-                              "libpq connection string (default: $PGPART_DSN, then PG* variables)");
-  cmd->add_option("--catalog", args.catalog,
-                  "Plan offline from a `pgpart snapshot` file instead of a database")
-      ->check(CLI::ExistingFile)
-      ->excludes(dsn);
-  cmd->add_option("--at", args.at,
-                  "Plan as if the clock were here (ISO 8601, e.g. 2026-11-21T12:00:00Z); default: "
-                  "the database's now() (a snapshot's: when it was taken)");
+  AddSourceOptions(cmd, {&args.files, &args.dsn, &args.catalog, &args.at},
+                   "Plan offline from a `pgpart snapshot` file instead of a database",
+                   "Plan as if the clock were here (ISO 8601, e.g. 2026-11-21T12:00:00Z); default: "
+                   "the database's now() (a snapshot's: when it was taken)");
   cmd->add_option("--format", args.format, "Output format")
       ->check(CLI::IsMember({"text", "json", "sql", "markdown"}));
   cmd->add_option("--comment-id", args.comment_id,

@@ -23,7 +23,7 @@ namespace {
 // --serve and --interval live here rather than in StatusArgs (commands.h): only this file uses
 // them. One `status` subcommand per process, so one instance suffices.
 struct ServeArgs {
-  std::string address;          // empty: print once and exit
+  std::string address;  // empty: print once and exit
   std::string interval = "60s";
 };
 ServeArgs serve_args;
@@ -35,20 +35,7 @@ std::optional<Status> ComputeStatusOnce(const StatusArgs& args, const PolicySet&
   Catalog catalog;
   if (!LoadCatalog(args.catalog, ResolveDsn(args.dsn), &policies, &catalog)) return std::nullopt;
   int64_t now = 0;
-  if (!args.at.empty()) {
-    auto at = ParseInstant(args.at, FindZone("UTC"));
-    if (!at) {
-      std::cerr << "error: --at '" << args.at
-                << "' is not an ISO 8601 date or timestamp (e.g. 2026-11-21T12:00:00Z)\n";
-      return std::nullopt;
-    }
-    now = *at;
-  } else if (catalog.now_micros) {
-    now = *catalog.now_micros / 1'000'000 * 1'000'000;
-  } else {
-    std::cerr << "error: the snapshot records no clock; pass --at\n";
-    return std::nullopt;
-  }
+  if (!ResolveNow(args.at, catalog, &now)) return std::nullopt;
   Plan plan = ComputePlan(policies, catalog, now);
   return ComputeStatus(policies, catalog, plan, now);
 }
@@ -115,18 +102,11 @@ CLI::App* AddStatusCommand(CLI::App& app, StatusArgs& args) {
   CLI::App* cmd = app.add_subcommand(
       "status",
       "Show each table's partition health; exit 0 healthy, 2 warnings, 1 errors (changes nothing)");
-  cmd->add_option("-f,--file", args.files, "Policy file or folder (all *.yaml|*.yml inside)")
-      ->required()
-      ->check(CLI::ExistingPath);
-  auto* dsn = cmd->add_option("--dsn", args.dsn,
-                              "libpq connection string (default: $PGPART_DSN, then PG* variables)");
-  cmd->add_option("--catalog", args.catalog,
-                  "Read a `pgpart snapshot` file instead of a database")
-      ->check(CLI::ExistingFile)
-      ->excludes(dsn);
-  cmd->add_option("--at", args.at,
-                  "Evaluate at this instant (ISO 8601, UTC unless an offset is given); default: the "
-                  "database's now() (a snapshot's: when it was taken)");
+  AddSourceOptions(
+      cmd, {&args.files, &args.dsn, &args.catalog, &args.at},
+      "Read a `pgpart snapshot` file instead of a database",
+      "Evaluate at this instant (ISO 8601, UTC unless an offset is given); default: the "
+      "database's now() (a snapshot's: when it was taken)");
   cmd->add_option("--format", args.format, "Output format (default text)")
       ->check(CLI::IsMember({"text", "json", "prometheus"}));
   auto* out =
