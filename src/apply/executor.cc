@@ -29,14 +29,6 @@ bool Retryable(const std::string& sqlstate) {
          sqlstate == "55006";
 }
 
-std::string OneLine(std::string s) {
-  for (char& c : s) {
-    if (c == '\n' || c == '\r') c = ' ';
-  }
-  while (!s.empty() && s.back() == ' ') s.pop_back();
-  return s;
-}
-
 bool IsRetention(Action a) {
   return a == Action::kDetach || a == Action::kDrop || a == Action::kArchive ||
          a == Action::kFinalizeDetach;

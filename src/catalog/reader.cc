@@ -1,5 +1,7 @@
 #include "catalog/reader.h"
 
+#include <libpq-fe.h>
+
 #include <memory>
 #include <string_view>
 
@@ -326,7 +328,6 @@ namespace {
 
 using reader_internal::CatalogReader;
 using reader_internal::IsSpace;
-using reader_internal::OneLine;
 
 Diagnostic Error(std::string message) {
   Diagnostic d;
@@ -365,6 +366,22 @@ ReadResult ReadCatalog(const std::string& dsn, const std::vector<TableRequest>& 
     return result;
   }
   return ReadCatalog(*conn, requests);
+}
+
+std::string RedactPassword(const std::string& text, const std::string& dsn) {
+  std::string password;
+  if (PQconninfoOption* options = PQconninfoParse(dsn.c_str(), nullptr)) {
+    for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+      if (std::string_view(o->keyword) == "password" && o->val != nullptr) password = o->val;
+    }
+    PQconninfoFree(options);
+  }
+  std::string out = text;
+  if (password.size() < 2) return out;
+  for (size_t at = out.find(password); at != std::string::npos; at = out.find(password, at + 8)) {
+    out.replace(at, password.size(), "********");
+  }
+  return out;
 }
 
 std::string RedactDsn(const std::string& dsn) {

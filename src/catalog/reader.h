@@ -46,4 +46,10 @@ ReadResult ReadCatalog(pqxx::connection_base& conn, const std::vector<TableReque
 // The DSN with any password replaced by "********" (for messages and logs).
 std::string RedactDsn(const std::string& dsn);
 
+// `text` (an error message, a status line) with the password of `dsn` replaced by "********"
+// wherever it occurs. libpq parses the DSN (key=value, quoted values, URI user:password@ and
+// ?password=), so every form it accepts is covered; passwords shorter than 2 characters are left
+// alone (masking them would mangle every message).
+std::string RedactPassword(const std::string& text, const std::string& dsn);
+
 }  // namespace pgpart

@@ -84,13 +84,6 @@ inline std::vector<std::string> ParseTextArray(const pqxx::field& f) {
   return out;
 }
 
-inline std::string OneLine(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  std::replace(s.begin(), s.end(), '\n', ' ');
-  std::replace(s.begin(), s.end(), '\t', ' ');
-  return s;
-}
-
 // ---- the reader -----------------------------------------------------------------------------
 
 using Tx = pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>;

@@ -31,4 +31,8 @@ using Diagnostics = std::vector<Diagnostic>;
 // True if any diagnostic is an error.
 bool HasErrors(const Diagnostics& diagnostics);
 
+// `text` (a library's error message) on one line: newlines, carriage returns and tabs become
+// spaces, trailing spaces go.
+std::string OneLine(std::string text);
+
 }  // namespace pgpart

@@ -5,7 +5,6 @@
 #include <chrono>
 #include <memory>
 #include <pqxx/pqxx>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -22,14 +21,6 @@ namespace {
 
 using nlohmann::json;
 using std::chrono::milliseconds;
-
-std::string OneLine(std::string text) {
-  for (char& c : text) {
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  }
-  while (!text.empty() && text.back() == ' ') text.pop_back();
-  return text;
-}
 
 std::string NowRfc3339() {
   using namespace std::chrono;
@@ -100,29 +91,6 @@ std::chrono::milliseconds NextWake(const std::vector<Policy>& policies, const Ca
     }
   }
   return resync;
-}
-
-std::string ScrubSecret(const std::string& message, const std::string& dsn) {
-  std::string password;
-  std::smatch m;
-  static const std::regex kv(R"((?:^|\s)password\s*=\s*('(?:[^'\\]|\\.)*'|\S+))");
-  static const std::regex uri(R"(^[a-z]+://[^:/@]*:([^@/]*)@)");
-  if (std::regex_search(dsn, m, kv)) {
-    password = m[1].str();
-    if (password.size() >= 2 && password.front() == '\'') {
-      password = password.substr(1, password.size() - 2);
-    }
-  } else if (std::regex_search(dsn, m, uri)) {
-    password = m[1].str();
-  }
-  std::string out = message;
-  if (password.size() >= 2) {  // a one-character "password" would mangle every message
-    for (size_t at = out.find(password); at != std::string::npos;
-         at = out.find(password, at + 8)) {
-      out.replace(at, password.size(), "********");
-    }
-  }
-  return out;
 }
 
 // The state of one reconcile.
@@ -217,13 +185,13 @@ struct Reconciler::Run {
       conn = std::make_unique<pqxx::connection>(dsn);
     } catch (const std::exception& e) {
       return Fail("DatabaseUnavailable", "cannot connect to the database of " + where + ": " +
-                                             ScrubSecret(OneLine(e.what()), dsn));
+                                             RedactPassword(OneLine(e.what()), dsn));
     }
 
     ReadResult read = ReadCatalog(*conn, CatalogRequests(policies));
     if (HasErrors(read.diagnostics) || !read.catalog.now_micros) {
       return Fail("DatabaseUnavailable",
-                  "cannot read the catalog: " + ScrubSecret(FirstError(read.diagnostics), dsn));
+                  "cannot read the catalog: " + RedactPassword(FirstError(read.diagnostics), dsn));
     }
     // Whole seconds, as the CLI plans (a re-plan in the same second matches).
     const int64_t now = *read.catalog.now_micros / 1'000'000 * 1'000'000;
@@ -259,7 +227,7 @@ struct Reconciler::Run {
     }
     if (HasErrors(report.diagnostics)) {
       Write(Verdict{false, true, false, "DatabaseUnavailable",
-                    ScrubSecret(FirstError(report.diagnostics), dsn)},
+                    RedactPassword(FirstError(report.diagnostics), dsn)},
             &plan, nullptr, last);
       result.result = "error";
       result.backoff = true;
@@ -270,7 +238,7 @@ struct Reconciler::Run {
     ReadResult after = ReadCatalog(*conn, CatalogRequests(policies));
     if (HasErrors(after.diagnostics) || !after.catalog.now_micros) {
       return Fail("DatabaseUnavailable", "cannot read the catalog after applying: " +
-                                             ScrubSecret(FirstError(after.diagnostics), dsn));
+                                             RedactPassword(FirstError(after.diagnostics), dsn));
     }
     const int64_t now2 = *after.catalog.now_micros / 1'000'000 * 1'000'000;
     Plan replan = ComputePlan(policies, after.catalog, now2);
@@ -282,7 +250,7 @@ struct Reconciler::Run {
       if (s.outcome == StepOutcome::kFailed) {
         Write(Verdict{false, true, false, "ApplyFailed",
                       ActionName(s.step.action) + " " + s.step.partition.Sql() + " failed: " +
-                          ScrubSecret(s.detail, dsn)},
+                          RedactPassword(s.detail, dsn)},
               &replan, &status, last);
         result.result = "error";
         result.backoff = true;

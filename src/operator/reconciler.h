@@ -64,8 +64,4 @@ class Reconciler {
 std::chrono::milliseconds NextWake(const std::vector<Policy>& policies, const Catalog& catalog,
                                    int64_t now_micros, std::chrono::milliseconds resync);
 
-// `message` with the DSN's password (key=value `password=` or a URI's user:password@) replaced by
-// "********", for texts that reach status, events and logs.
-std::string ScrubSecret(const std::string& message, const std::string& dsn);
-
 }  // namespace pgpart::op

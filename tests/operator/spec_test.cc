@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "catalog/reader.h"
 #include "operator/reconciler.h"
 #include "operator/status_patch.h"
 #include "plan_fixture.h"
@@ -83,12 +84,12 @@ TEST(OperatorSpec, FirstErrorCountsTheRest) {
 }
 
 TEST(OperatorScrub, HidesThePasswordOfKeyValueAndUriDsns) {
-  EXPECT_EQ(ScrubSecret("auth failed for hunter22 here", "host=db password=hunter22 user=app"),
+  EXPECT_EQ(RedactPassword("auth failed for hunter22 here", "host=db password=hunter22 user=app"),
             "auth failed for ******** here");
-  EXPECT_EQ(ScrubSecret("x 'it s' y", "password='it s' host=db"), "x '********' y");
-  EXPECT_EQ(ScrubSecret("p4ss! leaked", "postgresql://app:p4ss!@db:5432/shop"),
+  EXPECT_EQ(RedactPassword("x 'it s' y", "password='it s' host=db"), "x '********' y");
+  EXPECT_EQ(RedactPassword("p4ss! leaked", "postgresql://app:p4ss!@db:5432/shop"),
             "******** leaked");
-  EXPECT_EQ(ScrubSecret("nothing secret", "host=db user=app"), "nothing secret");
+  EXPECT_EQ(RedactPassword("nothing secret", "host=db user=app"), "nothing secret");
 }
 
 Plan TwoStepPlan() {
