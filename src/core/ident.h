@@ -24,6 +24,8 @@ struct QualifiedName {
   std::string name;
   // schema.name, each part through QuoteIdent: safe to splice into SQL.
   std::string Sql() const;
+  // schema.name as stored, unquoted: for metric labels, status fields and human text (never SQL).
+  std::string Text() const { return schema + "." + name; }
   auto operator<=>(const QualifiedName&) const = default;
   bool operator==(const QualifiedName&) const = default;
 };

@@ -2,17 +2,15 @@
 
 #include "operator/status_patch.h"
 
-#include <openssl/evp.h>
-
 #include <string>
 #include <vector>
+
+#include "plan/planner.h"
 
 namespace pgpart::op {
 namespace {
 
 using nlohmann::json;
-
-std::string TableText(const QualifiedName& name) { return name.schema + "." + name.name; }
 
 // One kstatus condition; keeps the previous lastTransitionTime while the status is unchanged.
 json Condition(const json& previous, const std::string& type, bool value, const std::string& reason,
@@ -63,23 +61,7 @@ std::string PlanSummaryText(const PlanSummary& s) {
   return out;
 }
 
-std::string PlanDigest(const Plan& plan) {
-  std::string input = plan.catalog_hash + "\n" + plan.policy_hash + "\n";
-  for (const Step& s : plan.steps) {
-    input += ActionName(s.action) + " " + s.partition.Sql() + " " + StatusName(s.status) + "\n";
-    for (const Statement& st : s.statements) input += st.sql + "\n";
-  }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(input.data(), input.size(), digest, &length, EVP_sha256(), nullptr);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < 8 && i < length; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 15];
-  }
-  return out;
-}
+std::string PlanDigest(const Plan& plan) { return PlanHash(plan).substr(0, 16); }
 
 json BuildStatus(const json& previous, const StatusInputs& in) {
   const Verdict& v = in.verdict;
@@ -101,7 +83,7 @@ json BuildStatus(const json& previous, const StatusInputs& in) {
     json blocked = json::array(), held = json::array();
     for (const Step& s : in.plan->steps) {
       if (s.status == StepStatus::kBlocked) {
-        blocked.push_back({{"table", TableText(s.table)},
+        blocked.push_back({{"table", s.table.Text()},
                            {"partition", s.partition.name},
                            {"action", ActionName(s.action)},
                            {"reason", s.blocked_by}});
@@ -111,7 +93,7 @@ json BuildStatus(const json& previous, const StatusInputs& in) {
       for (const TableStatus& t : in.status->tables) {
         for (const HeldPartition& h : t.held) {
           held.push_back(
-              {{"table", TableText(t.table)}, {"partition", h.partition}, {"reason", h.held_by}});
+              {{"table", t.table.Text()}, {"partition", h.partition}, {"reason", h.held_by}});
         }
       }
     }
@@ -122,7 +104,7 @@ json BuildStatus(const json& previous, const StatusInputs& in) {
     json partitions = json::array();
     std::string covered;  // the earliest over the tables
     for (const TableStatus& t : in.status->tables) {
-      json p = {{"table", TableText(t.table)}};
+      json p = {{"table", t.table.Text()}};
       if (t.exists) {
         p["count"] = t.partitions.count;
         p["oldest"] = t.partitions.oldest;

@@ -51,8 +51,7 @@ bool SameStatus(const nlohmann::json& a, const nlohmann::json& b);
 // "3 to create, 1 to drop, 2 held" ("nothing to do" when empty).
 std::string PlanSummaryText(const PlanSummary& summary);
 
-// The plan's identity for status and events: the first 16 hex digits of sha256 over its
-// catalog_hash, policy_hash and steps' statements.
+// The plan's identity for status: the first 16 hex digits of PlanHash (plan/planner.h).
 std::string PlanDigest(const Plan& plan);
 
 }  // namespace pgpart::op

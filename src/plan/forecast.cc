@@ -169,7 +169,7 @@ Forecast ComputeForecast(const std::vector<Policy>& policies, const Catalog& cat
       if (s.action != Action::kDrop) continue;
       const Policy* p = FindPolicy(policies, s.policy);
       if (p == nullptr || !p->backup_gate) continue;
-      std::string table = s.table.schema + "." + s.table.name;
+      std::string table = s.table.Text();
       if (gated.insert(table).second) {
         ev.notes.push_back("backup gate " + GateKindName(p->backup_gate->kind) +
                            " checked before each drop on " + table);

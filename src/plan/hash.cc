@@ -121,4 +121,14 @@ std::string PolicyHash(const std::vector<Policy>& policies) {
   return c.Hex();
 }
 
+std::string PlanHash(const Plan& plan) {
+  Canon c;
+  c.Add("plan-v1").Add(plan.catalog_hash).Add(plan.policy_hash);
+  for (const Step& s : plan.steps) {
+    c.Add(static_cast<int64_t>(s.action)).Add(s.partition).Add(static_cast<int64_t>(s.status));
+    for (const Statement& st : s.statements) c.Add(st.sql);
+  }
+  return c.Hex();
+}
+
 }  // namespace pgpart

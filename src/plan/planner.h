@@ -28,5 +28,8 @@ Plan ComputePlan(const std::vector<Policy>& policies, const Catalog& catalog,
 std::string CatalogHash(const Catalog& catalog, const std::vector<QualifiedName>* only = nullptr);
 // sha256 hex over the policies' semantic content (not file locations).
 std::string PolicyHash(const std::vector<Policy>& policies);
+// sha256 hex identifying what a plan would do: its catalog and policy hashes, and each step's
+// action, partition, status and statements (not the clock or generated_at).
+std::string PlanHash(const Plan& plan);
 
 }  // namespace pgpart

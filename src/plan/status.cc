@@ -13,7 +13,7 @@ namespace {
 constexpr int64_t kMaxSearchMicros = 1000LL * 366 * kMicrosPerDay;
 
 std::string PartitionLabel(const QualifiedName& parent, const QualifiedName& child) {
-  return child.schema == parent.schema ? child.name : child.schema + "." + child.name;
+  return child.schema == parent.schema ? child.name : child.Text();
 }
 
 const TableReport* FindReport(const Plan& plan, const std::string& policy,

@@ -15,8 +15,6 @@ using render_internal::StepSymbol;
 
 using Json = nlohmann::ordered_json;
 
-std::string Name(const QualifiedName& n) { return n.schema + "." + n.name; }
-
 std::string Bounds(const Step& s) {
   if (s.from.empty() && s.to.empty()) return "";
   return "[" + s.from + ", " + s.to + ")";
@@ -69,7 +67,7 @@ std::string SummaryLine(const Forecast& f) {
 std::string StepLine(const Step& s) {
   std::string line = StepSymbol(s) + " ";
   if (s.status != StepStatus::kPlanned) line += StatusName(s.status) + " ";
-  line += ActionName(s.action) + " " + Name(s.partition);
+  line += ActionName(s.action) + " " + s.partition.Text();
   if (std::string b = Bounds(s); !b.empty()) line += "  " + b;
   if (std::string why = Why(s); !why.empty()) line += "  (" + why + ")";
   return line;
@@ -97,7 +95,7 @@ std::string RenderForecastText(const Forecast& f) {
   }
   if (!f.events.empty()) out += "\n";
   for (const NotForecast& n : f.not_forecast) {
-    out += "Not forecast: " + Name(n.table) + " (policy " + n.policy + "): " + n.reason + "\n";
+    out += "Not forecast: " + n.table.Text() + " (policy " + n.policy + "): " + n.reason + "\n";
   }
   for (const Diagnostic& d : f.diagnostics) out += d.Format() + "\n";
   if (!f.error.empty()) out += "error: " + f.error + "\n";
@@ -129,9 +127,9 @@ std::string RenderForecastJson(const Forecast& f) {
     for (const Step& s : e.steps) {
       Json sj;
       sj["action"] = ActionName(s.action);
-      sj["table"] = Name(s.table);
+      sj["table"] = s.table.Text();
       sj["policy"] = s.policy;
-      sj["partition"] = Name(s.partition);
+      sj["partition"] = s.partition.Text();
       sj["from"] = s.from.empty() ? Json(nullptr) : Json(s.from);
       sj["to"] = s.to.empty() ? Json(nullptr) : Json(s.to);
       sj["reason"] = ReasonName(s.reason);
@@ -149,7 +147,7 @@ std::string RenderForecastJson(const Forecast& f) {
   j["not_forecast"] = Json::array();
   for (const NotForecast& n : f.not_forecast) {
     j["not_forecast"].push_back(
-        Json{{"table", Name(n.table)}, {"policy", n.policy}, {"reason", n.reason}});
+        Json{{"table", n.table.Text()}, {"policy", n.policy}, {"reason", n.reason}});
   }
   j["diagnostics"] = Json::array();
   for (const Diagnostic& d : f.diagnostics) j["diagnostics"].push_back(d.Format());
@@ -169,7 +167,7 @@ std::string RenderForecastMarkdown(const Forecast& f) {
       for (const Step& s : e.steps) {
         std::string step = StepSymbol(s) + " " + ActionName(s.action);
         out += "| " + (first ? EscapeInline(e.local) : std::string()) + " | " + EscapeInline(step) +
-               " | " + EscapeInline(Name(s.partition)) + " | " + EscapeInline(Bounds(s)) + " | " +
+               " | " + EscapeInline(s.partition.Text()) + " | " + EscapeInline(Bounds(s)) + " | " +
                EscapeInline(Why(s)) + " |\n";
         first = false;
       }
@@ -182,7 +180,7 @@ std::string RenderForecastMarkdown(const Forecast& f) {
     out += "\n";
   }
   for (const NotForecast& n : f.not_forecast) {
-    out += "- Not forecast: " + EscapeInline(Name(n.table)) + " (policy " + EscapeInline(n.policy) +
+    out += "- Not forecast: " + EscapeInline(n.table.Text()) + " (policy " + EscapeInline(n.policy) +
            "): " + EscapeInline(n.reason) + "\n";
   }
   for (const Diagnostic& d : f.diagnostics) out += "- " + EscapeInline(d.Format()) + "\n";

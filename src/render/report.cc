@@ -33,11 +33,9 @@ constexpr int kLabelBaseline = 12;  // the first row's baseline
 constexpr double kLabelGap = 6;     // horizontal space kept between labels on one row
 constexpr double kLabelOffset = 3;  // between a marker's line and its label
 
-std::string Name(const QualifiedName& q) { return q.schema + "." + q.name; }
-
 // A held partition's name as status.h spells it: schema-qualified only outside the parent's.
 std::string ChildLabel(const QualifiedName& parent, const QualifiedName& child) {
-  return child.schema == parent.schema ? child.name : Name(child);
+  return child.schema == parent.schema ? child.name : child.Text();
 }
 
 std::string Num(double v) {
@@ -252,7 +250,7 @@ std::string Timeline(const TableStatus& t, const Table& table, const Policy* pol
                     std::to_string(kSvgWidth) + "\" height=\"" + std::to_string(height) +
                     "\" viewBox=\"0 0 " + std::to_string(kSvgWidth) + " " +
                     std::to_string(height) + "\" role=\"img\" aria-label=\"partitions of " +
-                    HtmlEscape(Name(t.table)) + "\">\n";
+                    HtmlEscape(t.table.Text()) + "\">\n";
   out +=
       "<defs><pattern id=\"hatch\" patternUnits=\"userSpaceOnUse\" width=\"6\" height=\"6\" "
       "patternTransform=\"rotate(45)\"><rect width=\"6\" height=\"6\" fill=\"#f4c542\"/>"
@@ -287,7 +285,7 @@ std::string Timeline(const TableStatus& t, const Table& table, const Policy* pol
       std::string label = ChildLabel(t.table, c->name);
       const HeldPartition* held = nullptr;
       for (const HeldPartition& hp : t.held) {
-        if (hp.partition == label || hp.partition == Name(c->name)) held = &hp;
+        if (hp.partition == label || hp.partition == c->name.Text()) held = &hp;
       }
       std::string title = label + ": " + BoundText(kt, c->from) + " .. " + BoundText(kt, c->to) +
                           ", " + std::to_string(c->rows_estimate) + " rows, " + Bytes(c->bytes);
@@ -376,8 +374,8 @@ std::string RenderReportHtml(const Status& status, const std::vector<Policy>& po
          std::to_string(status.tables.size()) + " table" + (status.tables.size() == 1 ? "" : "s") +
          ")</p>\n";
   for (const TableStatus& t : status.tables) {
-    out += "<section class=\"table\" data-table=\"" + HtmlEscape(Name(t.table)) + "\">\n<h2>" +
-           HtmlEscape(Name(t.table)) + " <span class=\"health health-" + HealthName(t.health) +
+    out += "<section class=\"table\" data-table=\"" + HtmlEscape(t.table.Text()) + "\">\n<h2>" +
+           HtmlEscape(t.table.Text()) + " <span class=\"health health-" + HealthName(t.health) +
            "\">" + HealthName(t.health) + "</span></h2>\n<dl>\n";
     Fact(out, "Policy", t.policy);
     if (!t.exists) {
@@ -420,14 +418,14 @@ std::string RenderReportMarkdown(const Status& status) {
   out += "| Table | Policy | Health | Partitions | Covered until | Buffer | Default rows | Size |\n"
          "|---|---|---|---:|---|---:|---:|---:|\n";
   for (const TableStatus& t : status.tables) {
-    out += "| " + EscapeInline(Name(t.table)) + " | " + EscapeInline(t.policy) + " | " +
+    out += "| " + EscapeInline(t.table.Text()) + " | " + EscapeInline(t.policy) + " | " +
            HealthName(t.health) + " | " + std::to_string(t.partitions.count) + " | " +
            EscapeInline(OrDash(t.partitions.covered_until)) + " | " +
            std::to_string(t.future_buffer_periods) + " | " +
            std::to_string(t.partitions.default_rows) + " | " + Bytes(t.bytes) + " |\n";
   }
   for (const TableStatus& t : status.tables) {
-    out += "\n## " + EscapeInline(Name(t.table)) + " (" + HealthName(t.health) + ")\n\n";
+    out += "\n## " + EscapeInline(t.table.Text()) + " (" + HealthName(t.health) + ")\n\n";
     if (!t.exists) {
       out += "- The table does not exist (or is not partitioned).\n";
     } else {

@@ -12,8 +12,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-std::string Name(const QualifiedName& n) { return n.schema + "." + n.name; }
-
 std::string Plural(int64_t n, const std::string& word) {
   return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
 }
@@ -29,7 +27,7 @@ std::string RetentionText(const RetentionEvent& ev) {
 std::string RenderStatusText(const Status& status) {
   std::string out = "pgpart status at " + status.at + ": " + HealthName(status.health) + "\n";
   for (const TableStatus& t : status.tables) {
-    out += "\n" + Name(t.table) + " (policy " + t.policy + "): " + HealthName(t.health) + "\n";
+    out += "\n" + t.table.Text() + " (policy " + t.policy + "): " + HealthName(t.health) + "\n";
     if (t.exists) {
       const PartitionSummary& p = t.partitions;
       out += "  partitions: " + std::to_string(p.count);
@@ -63,7 +61,7 @@ std::string RenderStatusJson(const Status& status) {
   j["tables"] = Json::array();
   for (const TableStatus& t : status.tables) {
     Json jt;
-    jt["table"] = Name(t.table);
+    jt["table"] = t.table.Text();
     jt["policy"] = t.policy;
     jt["exists"] = t.exists;
     jt["health"] = HealthName(t.health);
@@ -152,7 +150,7 @@ std::string RenderStatusPrometheus(const Status& status) {
       std::optional<int64_t> v = f.value(t);
       if (!v) continue;
       out += std::string(f.name) + "{policy=\"" + EscapePrometheusLabel(t.policy) +
-             "\",table=\"" + EscapePrometheusLabel(Name(t.table)) + "\"} " + std::to_string(*v) +
+             "\",table=\"" + EscapePrometheusLabel(t.table.Text()) + "\"} " + std::to_string(*v) +
              "\n";
     }
   }
