@@ -23,23 +23,6 @@ namespace pgpart::apply_e2e {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-const char* const kScrubbed[] = {"PGPART_DSN",          "PGHOST",
-                                 "PGHOSTADDR",          "PGPORT",
-                                 "PGDATABASE",          "PGUSER",
-                                 "PGPASSWORD",          "PGSERVICE",
-                                 "PGOPTIONS",           "SOURCE_DATE_EPOCH",
-                                 "PGPART_TEST_PAUSE_AT"};
-
-int DecodeStatus(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return -1;
-}
-
-}  // namespace
-
 std::string Describe(const RunResult& r) {
   return "exit " + std::to_string(r.exit_code) + (r.timed_out ? " (timed out, killed)" : "") +
          "\n--- stdout\n" + r.out + "--- stderr\n" + r.err;
@@ -54,34 +37,8 @@ Background::Background(const std::vector<std::string>& args, const EnvChanges& e
   std::vector<std::string> argv{PGPART_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
 
-  pid_ = fork();
-  if (pid_ < 0) {
-    ADD_FAILURE() << "fork failed";
-    reaped_ = true;
-    return;
-  }
-  if (pid_ == 0) {
-    int out = open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int err = open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int in = open("/dev/null", O_RDONLY);
-    if (out < 0 || err < 0 || in < 0) _exit(126);
-    dup2(in, 0);
-    dup2(out, 1);
-    dup2(err, 2);
-    for (const char* name : kScrubbed) unsetenv(name);
-    for (const auto& [name, value] : env) {
-      if (value) {
-        setenv(name.c_str(), value->c_str(), 1);
-      } else {
-        unsetenv(name.c_str());
-      }
-    }
-    std::vector<char*> c_args;
-    for (const std::string& a : argv) c_args.push_back(const_cast<char*>(a.c_str()));
-    c_args.push_back(nullptr);
-    execv(c_args[0], c_args.data());
-    _exit(127);
-  }
+  pid_ = test_env::Spawn(argv, out_path_, err_path_, env);
+  if (pid_ < 0) reaped_ = true;
 }
 
 Background::~Background() {
@@ -141,7 +98,7 @@ RunResult Background::Wait(std::chrono::milliseconds timeout) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  result.exit_code = DecodeStatus(status_);
+  result.exit_code = test_env::ExitCode(status_);
   result.out = ReadFile(out_path_);
   result.err = ReadFile(err_path_);
   return result;

@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include "../common/test_env.h"
+
 namespace pgpart::apply_e2e {
 
 // The clock every test plans at (`--at`); the fixtures' partitions are fixed around it.
@@ -29,7 +31,7 @@ struct RunResult {
 };
 
 // Environment changes for a child: value nullopt unsets the variable.
-using EnvChanges = std::vector<std::pair<std::string, std::optional<std::string>>>;
+using test_env::EnvChanges;
 
 // "exit N\n--- stdout\n...\n--- stderr\n..." for failure messages.
 std::string Describe(const RunResult& r);

@@ -20,14 +20,6 @@ namespace pgpart::e2e {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-const char* const kScrubbed[] = {"PGPART_DSN", "PGHOST",           "PGHOSTADDR", "PGPORT",
-                                 "PGDATABASE", "PGUSER",           "PGPASSWORD", "PGSERVICE",
-                                 "PGOPTIONS",  "SOURCE_DATE_EPOCH"};
-
-}  // namespace
-
 RunResult RunProgram(const std::vector<std::string>& argv, const EnvChanges& env) {
   RunResult result;
   const std::string dir = TestDir() + "/.run";
@@ -35,40 +27,11 @@ RunResult RunProgram(const std::vector<std::string>& argv, const EnvChanges& env
   const std::string out_path = dir + "/stdout";
   const std::string err_path = dir + "/stderr";
 
-  const pid_t pid = fork();
-  if (pid < 0) {
-    ADD_FAILURE() << "fork failed";
-    return result;
-  }
-  if (pid == 0) {
-    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int in = open("/dev/null", O_RDONLY);
-    if (out < 0 || err < 0 || in < 0) _exit(126);
-    dup2(in, 0);
-    dup2(out, 1);
-    dup2(err, 2);
-    for (const char* name : kScrubbed) unsetenv(name);
-    for (const auto& [name, value] : env) {
-      if (value) {
-        setenv(name.c_str(), value->c_str(), 1);
-      } else {
-        unsetenv(name.c_str());
-      }
-    }
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
-    _exit(127);
-  }
+  const pid_t pid = test_env::Spawn(argv, out_path, err_path, env);
+  if (pid < 0) return result;
   int status = 0;
   waitpid(pid, &status, 0);
-  if (WIFEXITED(status)) {
-    result.exit_code = WEXITSTATUS(status);
-  } else if (WIFSIGNALED(status)) {
-    result.exit_code = 128 + WTERMSIG(status);
-  }
+  result.exit_code = test_env::ExitCode(status);
   result.out = ReadFile(out_path);
   result.err = ReadFile(err_path);
   return result;

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "../common/test_env.h"
+
 namespace pgpart::e2e {
 
 // The clock every deterministic test plans at, and the anchor sql/demo.sql is laid out around.
@@ -21,10 +23,10 @@ struct RunResult {
 };
 
 // Environment changes for a child: value nullopt unsets the variable.
-using EnvChanges = std::vector<std::pair<std::string, std::optional<std::string>>>;
+using test_env::EnvChanges;
 
-// Runs PGPART_BINARY with `args`. The child starts without PGPART_DSN, PG* connection variables
-// and SOURCE_DATE_EPOCH (so the developer's environment cannot leak in); `env` is applied after.
+// Runs PGPART_BINARY with `args`, started by test_env::Spawn (which clears PGPART_DSN, the PG*
+// connection variables and SOURCE_DATE_EPOCH in the child, then applies `env`).
 RunResult RunPgpart(const std::vector<std::string>& args, const EnvChanges& env = {});
 
 // Runs any program (argv[0] is looked up in PATH) the same way.

@@ -2,8 +2,12 @@
 // Shared by the end-to-end fixtures (tests/cli, tests/apply_e2e and the suites that reuse them):
 // the sandbox server, per-test folders and scratch databases, plain file helpers.
 
+#include <sys/types.h>
+
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace pgpart::test_env {
 
@@ -40,5 +44,18 @@ int FreePort(bool any_interface = false);
 
 // An IPv4 address of this machine other than loopback, if it has one.
 std::optional<std::string> NonLoopbackIpv4();
+
+// Environment changes for a child: value nullopt unsets the variable.
+using EnvChanges = std::vector<std::pair<std::string, std::optional<std::string>>>;
+
+// Starts argv[0] (looked up in PATH unless it has a slash) with stdin from /dev/null and stdout
+// and stderr written to the two files. The child starts without PGPART_DSN, libpq's PG*
+// connection variables, SOURCE_DATE_EPOCH and PGPART_TEST_PAUSE_AT, so the developer's
+// environment cannot leak in; `env` is applied after. Returns the pid, or -1 after a test failure.
+pid_t Spawn(const std::vector<std::string>& argv, const std::string& out_path,
+            const std::string& err_path, const EnvChanges& env = {});
+
+// A waitpid status as a shell reports it: the exit code, or 128 + the signal that killed it.
+int ExitCode(int wait_status);
 
 }  // namespace pgpart::test_env
