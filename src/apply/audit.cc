@@ -60,6 +60,99 @@ std::string AuditInsertSql(pqxx::connection_base& conn, const AuditRecord& r) {
          conn.quote(r.outcome) + ", " + (r.error.empty() ? "NULL" : conn.quote(r.error)) + ")";
 }
 
+int64_t InsertAuditReturningId(pqxx::connection_base& conn, const AuditRecord& r) {
+  pqxx::work tx(conn);
+  const int64_t id = tx.exec(AuditInsertSql(conn, r) + " RETURNING id")[0][0].as<int64_t>();
+  tx.commit();
+  return id;
+}
+
+std::string SettleAuditSql(pqxx::connection_base& conn, int64_t id, const AuditRecord& r) {
+  return "UPDATE pgpart.history SET at = now(), rows = " +
+         (r.rows ? std::to_string(*r.rows) : std::string("rows")) +
+         ", outcome = " + conn.quote(r.outcome) +
+         ", error = " + (r.error.empty() ? "NULL" : conn.quote(r.error)) +
+         " WHERE id = " + std::to_string(id);
+}
+
+void SettleAudit(pqxx::transaction_base& tx, int64_t id, const AuditRecord& r) {
+  tx.exec(SettleAuditSql(tx.conn(), id, r));
+}
+
+namespace {
+
+// The relation a started row's statement was detaching: "ALTER TABLE p DETACH PARTITION c
+// CONCURRENTLY" (or FINALIZE) -> "c". "" when the note has another shape.
+std::string DetachTarget(const std::string& note) {
+  const std::string key = " DETACH PARTITION ";
+  size_t at = note.rfind(key);
+  if (at == std::string::npos) return "";
+  std::string rest = note.substr(at + key.size());
+  for (const std::string suffix : {" CONCURRENTLY", " FINALIZE"}) {
+    if (rest.size() > suffix.size() &&
+        rest.compare(rest.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      return rest.substr(0, rest.size() - suffix.size());
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+std::vector<std::string> SettleInterruptedSteps(pqxx::connection_base& conn) {
+  std::vector<std::string> settled;
+  pqxx::nontransaction nt(conn);
+  if (nt.exec("SELECT to_regclass('pgpart.history') IS NULL")[0][0].as<bool>()) return settled;
+  pqxx::result started = nt.exec(
+      "SELECT id, table_name, partition, action, coalesce(error, '') FROM pgpart.history "
+      "WHERE outcome = 'started' ORDER BY id");
+  for (const pqxx::row& row : started) {
+    const int64_t id = row[0].as<int64_t>();
+    const std::string table = row[1].as<std::string>();
+    const std::string partition = row[2].as<std::string>();
+    const std::string action = row[3].as<std::string>();
+    const std::string target = DetachTarget(row[4].as<std::string>());
+    pqxx::result parent = nt.exec_params("SELECT to_regclass($1)::oid", table);
+    const bool have_parent = !parent[0][0].is_null();
+    if (have_parent && !nt.exec_params("SELECT pg_try_advisory_lock($1, $2::oid::int4)",
+                                       kApplyLockSpace, parent[0][0].as<uint32_t>())[0][0]
+                            .as<bool>()) {
+      continue;  // an apply is working on that table right now: its row is not stale
+    }
+    pqxx::result state = nt.exec_params(
+        "SELECT i.inhparent IS NOT NULL AND i.inhparent = to_regclass($2), "
+        "coalesce(i.inhdetachpending, false) "
+        "FROM (SELECT to_regclass($1) AS oid) c LEFT JOIN pg_catalog.pg_inherits i "
+        "ON i.inhrelid = c.oid",
+        target.empty() ? partition : target, table);
+    const bool attached = state[0][0].as<bool>();
+    const bool pending = state[0][1].as<bool>();
+    std::string outcome = "interrupted";
+    std::string note;
+    if (attached && pending) {
+      note = "the apply was interrupted during DETACH ... CONCURRENTLY; the partition was left "
+             "detach-pending (a later finalize_detach step completes and records it)";
+    } else if (attached) {
+      note = "the apply was interrupted before the detach took effect";
+    } else if (action == "drop") {
+      note = "the apply was interrupted after the detach; the recovery drop step records the drop";
+    } else {
+      outcome = "applied";
+      note = "completed by PostgreSQL after the apply that started it was interrupted; recorded "
+             "by a later run";
+    }
+    nt.exec_params(
+        "UPDATE pgpart.history SET outcome = $2, error = $3 WHERE id = $1 AND outcome = 'started'",
+        id, outcome, note);
+    if (have_parent) {
+      nt.exec_params("SELECT pg_advisory_unlock($1, $2::oid::int4)", kApplyLockSpace,
+                     parent[0][0].as<uint32_t>());
+    }
+    settled.push_back(action + " " + partition + ": " + outcome + " (" + note + ")");
+  }
+  return settled;
+}
+
 std::string DefaultActor() {
   std::string user;
   if (const passwd* pw = getpwuid(geteuid()); pw != nullptr) user = pw->pw_name;

@@ -19,8 +19,12 @@ struct AuditRecord {
   std::string action;           // ActionName
   std::optional<int64_t> rows;  // exact count for detach/drop/archive, moved rows for drains
   std::vector<std::string> statements;
-  std::string outcome;  // "applied" | "failed" | "blocked"
-  std::string error;    // empty unless failed/blocked
+  // "applied" | "failed" | "blocked" | "held"; "started" while a statement that runs outside a
+  // transaction (DETACH ... CONCURRENTLY) is under way, then settled in place; "interrupted"
+  // when a later run found the apply that started it gone and the step not done.
+  std::string outcome;
+  std::string error;  // why failed/blocked/interrupted; for a step the server completed after
+                      // its apply was interrupted, says so
 };
 
 // Creates schema pgpart and table pgpart.history if missing. Safe when two appliers race (an
@@ -33,6 +37,27 @@ void InsertAudit(pqxx::transaction_base& tx, const AuditRecord& record);
 // The same INSERT as one SQL text with quoted literals (conn.quote), so that it can travel in
 // the same message as the step's statements and COMMIT: one round trip for the whole group.
 std::string AuditInsertSql(pqxx::connection_base& conn, const AuditRecord& record);
+
+// Inserts a row in its own transaction and returns its id (a "started" row, settled later with
+// SettleAuditSql / SettleAudit).
+int64_t InsertAuditReturningId(pqxx::connection_base& conn, const AuditRecord& record);
+
+// UPDATE of row `id` to the record's outcome, rows and error, `at` = now(): one row per step even
+// when the step was recorded as started first. SettleAudit runs it in the caller's transaction.
+std::string SettleAuditSql(pqxx::connection_base& conn, int64_t id, const AuditRecord& record);
+void SettleAudit(pqxx::transaction_base& tx, int64_t id, const AuditRecord& record);
+
+// Settles the "started" rows that an interrupted apply left (killed while PostgreSQL was still
+// running its DETACH ... CONCURRENTLY, which the server may complete on its own): a detach or
+// archive whose partition is no longer attached becomes "applied" (with a note saying a later
+// run recorded it); anything else becomes "interrupted" (a pending detach is finalized by a later
+// step, which records itself). Rows of a table whose apply is still running (its advisory lock
+// is held) are left alone. Returns one line per settled row, for the log. Needs no open
+// transaction on `conn`; does nothing when pgpart.history does not exist.
+std::vector<std::string> SettleInterruptedSteps(pqxx::connection_base& conn);
+
+// The advisory lock space of the per-parent apply lock: pg_try_advisory_lock(space, parent oid).
+constexpr int32_t kApplyLockSpace = 0x70677074;  // "pgpt"
 
 // "user@host" of this process.
 std::string DefaultActor();

@@ -9,6 +9,7 @@
 
 #include "apply/audit.h"
 #include "apply/gates.h"
+#include "apply/lock_holders.h"
 #include "catalog/reader.h"
 #include "core/calendar.h"
 #include "plan/planner.h"
@@ -18,9 +19,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Advisory lock space for per-parent locks: pg_try_advisory_lock(kLockSpace, parent oid).
-constexpr int32_t kLockSpace = 0x70677074;  // "pgpt"
-constexpr int64_t kMaxBackoffMs = 5'000;
+constexpr int32_t kLockSpace = kApplyLockSpace;
+constexpr int64_t kMaxBackoffMs = 1'000;
 
 // SQLSTATEs worth retrying: lock_not_available (lock_timeout), query_canceled (statement_timeout),
 // deadlock_detected, serialization_failure, object_in_use.
@@ -37,6 +37,9 @@ bool IsRetention(Action a) {
 bool CountsRows(Action a) {
   return a == Action::kDetach || a == Action::kDrop || a == Action::kArchive;
 }
+
+// Steps that take data out of the table: judged against the database's clock when they run.
+bool Destructive(Action a) { return CountsRows(a); }
 
 // A run of statements executed together: several transactional ones in one transaction, or one
 // non-transactional statement on its own.
@@ -60,6 +63,7 @@ std::vector<Group> Groups(const std::vector<Statement>& statements) {
 struct GroupResult {
   enum class Kind { kOk, kRetriesExhausted, kError } kind = Kind::kOk;
   std::string error;
+  bool lock_timeout = false;  // the last attempt gave up waiting for a lock
   int64_t affected = 0;  // rows affected by the group's DML (drains)
 };
 
@@ -77,6 +81,17 @@ class Executor {
         Fatal("cannot create the audit table pgpart.history: " + OneLine(e.what()) +
               " (use --no-audit to apply without it)");
         return std::move(report_);
+      }
+    }
+    if (options_.audit) {
+      try {
+        for (const std::string& line : SettleInterruptedSteps(conn_)) {
+          Progress("recorded an interrupted earlier run: " + line);
+        }
+      } catch (const std::exception& e) {
+        report_.diagnostics.push_back(Diagnostic{
+            Severity::kWarning, {}, "",
+            "cannot settle interrupted steps in pgpart.history: " + OneLine(e.what())});
       }
     }
     size_t i = 0;
@@ -138,8 +153,11 @@ class Executor {
     return one;
   }
 
-  // A fresh read and plan of one table (precondition re-check under the advisory lock).
-  bool Replan(const Policy& policy, Plan* fresh, KeyType* key_type, std::string* error) {
+  // A fresh read and plan of one table (precondition re-check under the advisory lock): `fresh`
+  // at the plan's clock, `due` at the database's clock, which decides whether a destructive step
+  // is due (a plan made for a future `--at` never drops early).
+  bool Replan(const Policy& policy, Plan* fresh, Plan* due, KeyType* key_type,
+              std::string* error) {
     ReadResult read = ReadCatalog(conn_, CatalogRequests({policy}));
     if (HasErrors(read.diagnostics)) {
       *error = read.diagnostics[0].message;
@@ -148,6 +166,10 @@ class Executor {
     PlanOptions plan_options;
     plan_options.max_drops = options_.max_drops;
     *fresh = ComputePlan({policy}, read.catalog, options_.now_micros, plan_options);
+    db_now_ = read.catalog.now_micros.value_or(options_.now_micros);
+    *due = db_now_ == options_.now_micros
+               ? *fresh
+               : ComputePlan({policy}, read.catalog, db_now_, plan_options);
     for (const Diagnostic& d : fresh->diagnostics) {
       if (d.severity == Severity::kError) {
         *error = d.message;
@@ -207,12 +229,12 @@ class Executor {
       return;
     }
 
-    Plan fresh;
+    Plan fresh, due;
     KeyType key_type = KeyType::kUnsupported;
     std::string error;
     bool replanned = false;
     try {
-      replanned = Replan(narrowed, &fresh, &key_type, &error);
+      replanned = Replan(narrowed, &fresh, &due, &key_type, &error);
     } catch (const std::exception& e) {
       error = OneLine(e.what());
     }
@@ -220,8 +242,11 @@ class Executor {
       settle_rest(begin, StepOutcome::kFailed, "re-check failed: " + error);
     } else {
       // A failure stops the same kind of work on this table (retention, or creation) but not the
-      // other: a failed drop must not cost the table its premade partitions.
+      // other: a failed drop must not cost the table its premade partitions. So does a step that
+      // gave up waiting for a lock (a circuit breaker): the next steps of that kind would wait
+      // for the same session, each queued lock request stalling the writers behind it.
       bool stopped[2] = {false, false};
+      std::string breaker[2];
       pending_detach_.reset();
       for (size_t k = begin; k < end && !fatal_;) {
         const int kind = IsRetention(plan_.steps[k].action) ? 0 : 1;
@@ -236,9 +261,21 @@ class Executor {
           ++k;
           continue;
         }
+        if (!breaker[kind].empty() && plan_.steps[k].status != StepStatus::kHeld) {
+          Audit(plan_.steps[k], std::nullopt, "blocked", breaker[kind]);
+          Settle(plan_.steps[k], StepOutcome::kBlocked, breaker[kind]);
+          ++k;
+          continue;
+        }
         failed_ = false;
-        const size_t used = RunStep(k, end, narrowed, fresh, key_type);
+        lock_gave_up_.clear();
+        const size_t used = RunStep(k, end, narrowed, fresh, due, key_type);
+        started_id_.reset();
         if (failed_) stopped[kind] = true;
+        if (!lock_gave_up_.empty()) {
+          breaker[kind] = "not tried: an earlier step of this table could not get its lock (" +
+                          lock_gave_up_ + "); the next run tries again";
+        }
         k += used;
       }
     }
@@ -259,7 +296,8 @@ class Executor {
 
   // Runs the step at `k` (with its drain, when a create is followed by one). Returns how many
   // plan steps it settled; sets failed_ when it failed.
-  size_t RunStep(size_t k, size_t end, const Policy& policy, const Plan& fresh, KeyType key_type) {
+  size_t RunStep(size_t k, size_t end, const Policy& policy, const Plan& fresh, const Plan& due,
+                 KeyType key_type) {
     Checkpoint();
     const Step& step = plan_.steps[k];
     if (step.status == StepStatus::kHeld) {
@@ -294,7 +332,25 @@ class Executor {
         outcome = StepOutcome::kBlocked;
         why = "the table changed since the plan was made; plan again";
       }
+      if (outcome == StepOutcome::kApplied && Destructive(s->action)) {
+        // Due by the plan's clock; is it due by the database's, now, under the lock?
+        const Step* by_db = FindFresh(due, *s);
+        if (by_db != nullptr && by_db->status == StepStatus::kHeld) {
+          outcome = StepOutcome::kHeld;
+          why = by_db->held_by;
+        } else if (by_db == nullptr || by_db->status != StepStatus::kPlanned) {
+          outcome = StepOutcome::kBlocked;
+          why = by_db != nullptr
+                    ? by_db->blocked_by
+                    : "not due yet by the database clock (" + InstantText(db_now_) +
+                          "): the plan was made for " + plan_.at +
+                          "; retention is judged on the database's clock when the step runs";
+        }
+      }
       if (outcome != StepOutcome::kApplied) {
+        if (outcome == StepOutcome::kBlocked || outcome == StepOutcome::kHeld) {
+          Audit(*s, std::nullopt, outcome == StepOutcome::kBlocked ? "blocked" : "held", why);
+        }
         for (const Step* u : unit) Settle(*u, outcome, why);
         return unit.size();
       }
@@ -348,8 +404,9 @@ class Executor {
         Fatal("lost the connection: " + OneLine(e.what()));
         return Failed(unit.size());
       } catch (const pqxx::sql_error& e) {
-        const std::string why = "counting rows: " + OneLine(e.what());
+        std::string why = "counting rows: " + OneLine(e.what());
         if (Retryable(e.sqlstate())) {  // locked or slow: blocked, not failed
+          if (e.sqlstate() == "55P03") why = NameLockHolders(why, step, policy);
           Audit(step, std::nullopt, "blocked", why);
           Settle(step, StepOutcome::kBlocked, why);
           return 1;
@@ -372,14 +429,28 @@ class Executor {
     }
     std::vector<Group> groups = Groups(statements);
     int64_t moved = 0;
+    started_id_.reset();
     for (size_t g = 0; g < groups.size(); ++g) {
       const bool last = g + 1 == groups.size();
+      if (!groups[g].transactional && options_.audit && !started_id_) {
+        // PostgreSQL may finish a DETACH ... CONCURRENTLY on its own after this process dies:
+        // a "started" row lets the next run record what happened (SettleInterruptedSteps).
+        AuditRecord started = Record(step, rows, "started", "under way: " +
+                                                               groups[g].statements[0].sql);
+        try {
+          started_id_ = InsertAuditReturningId(conn_, started);
+        } catch (const std::exception& e) {
+          report_.diagnostics.push_back(Diagnostic{
+              Severity::kWarning, {}, "", "cannot write the audit row: " + OneLine(e.what())});
+        }
+      }
       GroupResult r = RunGroup(groups[g], step, last && groups[g].transactional ? &rows : nullptr,
                                unit, policy.execution.retries);
       moved += r.affected;
       if (fatal_) return Failed(unit.size());
       if (r.kind != GroupResult::Kind::kOk) {
         const bool blocked = r.kind == GroupResult::Kind::kRetriesExhausted;
+        if (r.lock_timeout) r.error = NameLockHolders(r.error, step, policy);
         if (!groups[g].transactional && groups[g].statements[0].sql.ends_with(" CONCURRENTLY")) {
           try {
             if (DetachPending(step.partition)) pending_detach_ = step.partition;
@@ -411,14 +482,28 @@ class Executor {
     return used;
   }
 
-  // Audit row in its own transaction (non-transactional steps, failures). Best effort for
-  // failures: the step's own error is what the user needs to see.
+  // Appends who holds the locks the step waited for to `error` and arms the table's circuit
+  // breaker (lock_gave_up_).
+  std::string NameLockHolders(const std::string& error, const Step& step, const Policy& policy) {
+    (void)policy;
+    const std::string holders = DescribeLockHolders(conn_, step.table, {step.partition});
+    lock_gave_up_ = holders.empty() ? "the lock holder has finished since" : "held by " + holders;
+    return holders.empty() ? error : error + "; locks held by " + holders;
+  }
+
+  // Audit row in its own transaction (non-transactional steps, failures), or the step's
+  // "started" row settled. Best effort for failures: the step's own error is what the user needs
+  // to see.
   void Audit(const Step& step, std::optional<int64_t> rows, const std::string& outcome,
              const std::string& error) {
     if (!options_.audit) return;
     try {
       pqxx::work tx(conn_);
-      InsertAudit(tx, Record(step, rows, outcome, error));
+      if (started_id_) {
+        SettleAudit(tx, *started_id_, Record(step, rows, outcome, error));
+      } else {
+        InsertAudit(tx, Record(step, rows, outcome, error));
+      }
       tx.commit();
     } catch (const std::exception& e) {
       if (outcome == "applied") {
@@ -457,7 +542,7 @@ class Executor {
   GroupResult RunGroup(const Group& group, const Step& step, std::optional<int64_t>* audit_rows,
                        const std::vector<const Step*>& unit, int retries) {
     GroupResult result;
-    std::mt19937_64 rng(std::hash<std::string>{}(step.partition.Sql()));
+    std::mt19937_64 rng(std::random_device{}());  // two appliers must not retry in step
     for (int attempt = 0;; ++attempt) {
       Checkpoint();
       try {
@@ -470,7 +555,10 @@ class Executor {
               "; SET LOCAL statement_timeout = " + std::to_string(s0.statement_timeout_ms) + ";\n";
           for (const Statement& st : group.statements) sql += st.sql + ";\n";
           if (audit_rows != nullptr && options_.audit) {
-            sql += AuditInsertSql(conn_, Record(step, *audit_rows, "applied", "")) + ";\n";
+            const AuditRecord record = Record(step, *audit_rows, "applied", "");
+            sql += (started_id_ ? SettleAuditSql(conn_, *started_id_, record)
+                                : AuditInsertSql(conn_, record)) +
+                   ";\n";
           }
           sql += "COMMIT";
           pqxx::nontransaction nt(conn_);
@@ -495,6 +583,8 @@ class Executor {
             if (unit.size() > 1) {  // create + drain: one row each, the drain's with rows moved
               InsertAudit(tx, Record(*unit[0], std::nullopt, "applied", ""));
               InsertAudit(tx, Record(*unit[1], result.affected, "applied", ""));
+            } else if (started_id_) {
+              SettleAudit(tx, *started_id_, Record(step, *audit_rows, "applied", ""));
             } else {
               InsertAudit(tx, Record(step, *audit_rows, "applied", ""));
             }
@@ -527,6 +617,7 @@ class Executor {
         return result;
       } catch (const pqxx::sql_error& e) {
         result.error = OneLine(e.what());
+        result.lock_timeout = e.sqlstate() == "55P03";
         if (!Retryable(e.sqlstate())) {
           result.kind = GroupResult::Kind::kError;
           return result;
@@ -557,8 +648,11 @@ class Executor {
   ApplyReport report_;
   bool fatal_ = false;
   int checkpoint_ = 0;
-  std::optional<QualifiedName> pending_detach_;
-  bool failed_ = false;  // the last RunStep failed  // this table's half-done concurrent detach
+  std::optional<QualifiedName> pending_detach_;  // this table's half-done concurrent detach
+  bool failed_ = false;                          // the last RunStep failed
+  std::string lock_gave_up_;  // the last RunStep gave up on a lock: who holds it
+  std::optional<int64_t> started_id_;  // the "started" audit row of the step being run
+  int64_t db_now_ = 0;                 // the database's clock at the table's re-check
 };
 
 }  // namespace

@@ -46,7 +46,7 @@ struct ApplyOptions {
   std::string actor;
   int64_t now_micros = 0;  // the clock for the precondition re-plan (the plan's `at`)
   std::optional<int> max_drops;
-  int64_t backoff_base_ms = 200;  // first retry delay; doubles, capped at 5 s, with jitter
+  int64_t backoff_base_ms = 100;  // first retry delay; doubles, capped at 1 s, with jitter
   // Test hook: stop at the Nth checkpoint (before each step and each statement group) and wait
   // to be killed. 0 = off. The CLI reads it from PGPART_TEST_PAUSE_AT.
   int pause_at_checkpoint = 0;

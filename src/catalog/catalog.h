@@ -37,6 +37,14 @@ struct DefaultBucket {
   friend bool operator==(const DefaultBucket&, const DefaultBucket&) = default;
 };
 
+// A column of a partitioned parent, as statements that move rows must name it.
+struct Column {
+  std::string name;
+  bool generated = false;       // GENERATED ALWAYS AS (...) STORED: recomputed, never copied
+  bool identity_always = false;  // GENERATED ALWAYS AS IDENTITY: copied with OVERRIDING SYSTEM VALUE
+  friend bool operator==(const Column&, const Column&) = default;
+};
+
 // COMMENT ON TABLE text set on a partition right before pgpart detaches it for dropping.
 constexpr char kDropMarkerPrefix[] = "pgpart:drop ";
 
@@ -48,6 +56,10 @@ struct Table {
   std::vector<std::string> key_columns;  // more than one = unsupported
   std::string key_type_name;  // format_type of the key column, e.g. "timestamp with time zone"
   KeyType key_type = KeyType::kUnsupported;
+  // The parent's columns in attnum order, dropped columns left out. Rows are moved by naming
+  // them (a default partition attached from a legacy table may order its columns differently).
+  std::vector<Column> columns;
+  bool columns_known = false;   // false: read from a snapshot that did not record them
   std::vector<Child> children;  // sorted by (from, name); the default partition is not here
   std::optional<Child> default_partition;
   int64_t default_rows = 0;                    // exact count(*) of the default partition

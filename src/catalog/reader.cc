@@ -66,7 +66,12 @@ SELECT req.nsp, req.rel, c.oid, c.relkind::text, pt.partstrat::text,
            AND NOT EXISTS (SELECT 1 FROM locked WHERE relation = pt.partdefid)
           THEN pg_relation_size(pt.partdefid) END,
      -- every locked relation once (oid=pids;...): the children are checked against it
-     (SELECT string_agg(relation::text || '=' || pids, ';') FROM locked)
+     (SELECT string_agg(relation::text || '=' || pids, ';') FROM locked),
+     -- the parent's columns (drains name them) and their kind: generated, identity always
+     (SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_attribute a
+       WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
+     (SELECT array_agg(a.attgenerated::text || a.attidentity::text ORDER BY a.attnum)
+        FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)
 FROM req
 LEFT JOIN pg_namespace n ON n.nspname = req.nsp
 LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = req.rel
@@ -102,6 +107,16 @@ LEFT JOIN locked lk ON lk.relation = c.oid
       t.partitioned = true;
       char strat = row[4].as<std::string>()[0];
       t.strategy = strat == 'r' ? "range" : strat == 'h' ? "hash" : strat == 'l' ? "list" : "";
+      const std::vector<std::string> names = ParseTextArray(row[11]);
+      const std::vector<std::string> kinds = ParseTextArray(row[12]);
+      for (size_t i = 0; i < names.size() && i < kinds.size(); ++i) {
+        Column col;
+        col.name = names[i];
+        col.generated = kinds[i].find('s') != std::string::npos;
+        col.identity_always = kinds[i].find('a') != std::string::npos;
+        t.columns.push_back(std::move(col));
+      }
+      t.columns_known = true;
       std::vector<std::string> cols = ParseTextArray(row[5]);
       const std::string keydef = row[7].is_null() ? "" : row[7].as<std::string>();
       if (std::find(cols.begin(), cols.end(), "") != cols.end()) {

@@ -158,6 +158,26 @@ class Reader {
         }
       }
     }
+    if (auto it = j.find("columns"); it != j.end() && !it->is_null()) {
+      if (!it->is_array()) {
+        Fail(path + ".columns", "expected an array of objects");
+      } else {
+        for (size_t i = 0; i < it->size() && ok(); ++i) {
+          const Json& c = (*it)[i];
+          const std::string where = path + ".columns[" + std::to_string(i) + "]";
+          if (!c.is_object()) {
+            Fail(where, "expected an object");
+            break;
+          }
+          Column col;
+          Require(c, "name", where, &col.name);
+          Get(c, "generated", where, &col.generated);
+          Get(c, "identity_always", where, &col.identity_always);
+          t.columns.push_back(std::move(col));
+        }
+        t.columns_known = true;
+      }
+    }
     Get(j, "key_type_name", path, &t.key_type_name);
     std::string key_type = KeyTypeName(KeyType::kUnsupported);
     Get(j, "key_type", path, &key_type);
@@ -256,6 +276,15 @@ Json TableToJson(const Table& t) {
   j["partitioned"] = t.partitioned;
   j["strategy"] = t.strategy;
   j["key_columns"] = t.key_columns;
+  if (t.columns_known) {
+    Json columns = Json::array();
+    for (const Column& c : t.columns) {
+      columns.push_back({{"name", c.name},
+                         {"generated", c.generated},
+                         {"identity_always", c.identity_always}});
+    }
+    j["columns"] = std::move(columns);
+  }
   j["key_type_name"] = t.key_type_name;
   j["key_type"] = KeyTypeName(t.key_type);
   Json children = Json::array();

@@ -100,6 +100,20 @@ bool CheckNotStale(const Plan& saved, const std::vector<Policy>& policies, const
   return false;
 }
 
+// Records what an interrupted earlier apply left under way (pgpart.history rows "started"), even
+// when there is nothing else to do: the server may have completed its detach on its own.
+void SettleInterrupted(const std::string& dsn, std::ostream& human) {
+  try {
+    pqxx::connection conn(dsn);
+    for (const std::string& line : SettleInterruptedSteps(conn)) {
+      human << "recorded an interrupted earlier run: " << line << "\n";
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "warning: cannot settle interrupted steps in pgpart.history: "
+              << RedactPassword(OneLine(e.what()), dsn) << "\n";
+  }
+}
+
 bool Confirm() {
   if (!isatty(STDIN_FILENO)) {
     std::cerr << "error: refusing to apply without confirmation: standard input is not a "
@@ -248,21 +262,26 @@ int RunApply(const ApplyArgs& args) {
   }
 
   human << RenderText(plan);
-  if (HasErrors(plan.diagnostics)) {
-    std::cerr << "error: the plan has errors; nothing was applied\n";
-    return kExitError;
+  // A table that could not be planned has no steps; the other tables are applied, and the run
+  // still exits 1 so that the error is not missed.
+  const bool plan_errors = HasErrors(plan.diagnostics);
+  if (plan_errors) {
+    std::cerr << "error: the plan has errors (above); the tables they concern get no steps, the "
+                 "others are " << (args.dry_run ? "shown" : "applied") << "\n";
   }
   if (args.dry_run) {
     human << "Dry run: nothing was changed.\n";
-    return kExitOk;
+    return plan_errors ? kExitError : kExitOk;
   }
   if (!plan.HasChanges()) {  // nothing to run; JSON still gets its report (held steps as held)
-    if (!json) return kExitOk;
+    if (!args.no_audit) SettleInterrupted(dsn, human);
+    if (!json) return plan_errors ? kExitError : kExitOk;
     ApplyReport nothing;
     for (const Step& s : plan.steps) {
       nothing.steps.push_back(StepReport{s, StepOutcome::kHeld, {}, s.held_by, 0});
     }
-    return Report(plan, nothing, json, human);
+    const int code = Report(plan, nothing, json, human);
+    return plan_errors ? kExitError : code;
   }
   if (!args.auto_approve && !Confirm()) return kExitError;
 
@@ -308,7 +327,8 @@ int RunApply(const ApplyArgs& args) {
   ApplyReport report = ExecutePlan(*conn, plan, set.policies, options);
   ReportDiagnostics(report.diagnostics);
 
-  return Report(plan, report, json, human);
+  const int code = Report(plan, report, json, human);
+  return plan_errors ? kExitError : code;
 }
 
 }  // namespace pgpart::cli

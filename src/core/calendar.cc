@@ -96,8 +96,8 @@ constexpr UnitWord kUnitWords[] = {{"hour", Unit::kHour},       {"day", Unit::kD
 // Upper bound on N for time units, so that no grid arithmetic can overflow.
 constexpr int64_t kMaxTimeCount = 100'000;
 
-constexpr const char* kPlaceholders[] = {"parent", "YYYY", "MM", "DD",    "HH",
-                                         "IYYY",   "IW",   "Q",  "lower", "remainder"};
+constexpr const char* kPlaceholders[] = {"parent", "YYYY", "MM",    "DD",       "HH", "UTCHH",
+                                         "IYYY",   "IW",   "Q",     "lower", "remainder"};
 
 }  // namespace
 
@@ -304,6 +304,7 @@ NameFields Grid::Fields(int64_t index) const {
   f.month = c.month;
   f.day = c.day;
   f.hour = static_cast<int>(internal::FloorMod(local, kMicrosPerDay) / kMicrosPerHour);
+  f.utc_hour = static_cast<int>(internal::FloorMod(f.lower, kMicrosPerDay) / kMicrosPerHour);
   f.quarter = (c.month - 1) / 3 + 1;
   iso_week::year_weeknum_weekday iso{date::sys_days{date::days{day}}};
   f.iso_year = static_cast<int>(iso.year());
@@ -369,6 +370,8 @@ std::string ExpandName(std::string_view name_template, std::string_view parent,
       out += Pad(fields.day, 2);
     } else if (key == "HH") {
       out += Pad(fields.hour, 2);
+    } else if (key == "UTCHH") {
+      out += Pad(fields.utc_hour, 2);
     } else if (key == "IYYY") {
       out += Pad(fields.iso_year, 4);
     } else if (key == "IW") {
@@ -416,7 +419,8 @@ bool ValidateNameTemplate(std::string_view name_template, std::string* error) {
     for (const char* p : kPlaceholders) known = known || key == p;
     if (!known) {
       return fail("unknown placeholder {" + std::string(key) +
-                  "}; use {parent} {YYYY} {MM} {DD} {HH} {IYYY} {IW} {Q} {lower} {remainder}");
+                  "}; use {parent} {YYYY} {MM} {DD} {HH} {UTCHH} {IYYY} {IW} {Q} {lower} "
+                  "{remainder}");
     }
     pos = close + 1;
   }

@@ -39,6 +39,7 @@ const date::time_zone* FindZone(std::string_view name);
 // Fields of a period's lower bound (in the policy's zone) used by naming templates.
 struct NameFields {
   int year = 0, month = 0, day = 0, hour = 0;
+  int utc_hour = 0;  // hour of the lower bound in UTC (timestamptz; the wall-clock hour otherwise)
   int iso_year = 0, iso_week = 0, quarter = 0;
   int64_t lower = 0;  // integer keys: the lower bound itself
 };
@@ -101,8 +102,8 @@ std::optional<int64_t> ParseInstant(std::string_view text, const date::time_zone
 // "2026-11-21T12:00:00Z" (UTC, seconds precision; fractions only when non-zero).
 std::string InstantText(int64_t utc_micros);
 
-// Naming templates. Placeholders: {parent} {YYYY} {MM} {DD} {HH} {IYYY} {IW} {Q} {lower}
-// {remainder}. ExpandName replaces each; digits are zero-padded (MM, DD, HH, IW: 2; YYYY: 4).
+// Naming templates. Placeholders: {parent} {YYYY} {MM} {DD} {HH} {UTCHH} {IYYY} {IW} {Q} {lower}
+// {remainder}. {UTCHH} tells apart the two local hours that share {HH} when DST ends. ExpandName replaces each; digits are zero-padded (MM, DD, HH, IW: 2; YYYY: 4).
 std::string ExpandName(std::string_view name_template, std::string_view parent,
                        const NameFields& fields, int remainder = 0);
 // Checks that the template only uses known placeholders and well-formed braces.

@@ -234,6 +234,13 @@ void PlanRange(Context& c) {
     }
     if (default_rows > 0) {
       // Create, drain, attach: one transaction, executed as the create + drain_default pair.
+      if ((!t.columns_known || t.columns.empty()) && s.status == StepStatus::kPlanned) {
+        // Rows are moved by naming the columns; a snapshot without them cannot say which.
+        s.status = StepStatus::kBlocked;
+        s.blocked_by =
+            "the catalog snapshot does not list the table's columns, which moving rows out of the "
+            "default partition needs; take a new snapshot (pgpart snapshot -f ...)";
+      }
       Push(c, s, from);
       Step d = NewStep(c, Action::kDrainDefault, name, s.reason);
       d.status = s.status;
@@ -241,6 +248,7 @@ void PlanRange(Context& c) {
       d.from = s.from;
       d.to = s.to;
       d.rows_estimate = default_rows;
+      d.statements.push_back(LockOutWriters(c.shape, p.execution));
       d.statements.push_back(DrainDefault(c.shape, name, from, to, p.execution));
       d.statements.push_back(AttachRange(c.shape, name, from, to, p.execution));
       AddHazard(d, Hazard::kRewritesRows);
@@ -248,6 +256,7 @@ void PlanRange(Context& c) {
       Push(c, std::move(d), from);
       continue;
     }
+    if (has_default_after) s.statements.push_back(LockOutWriters(c.shape, p.execution));
     s.statements.push_back(AttachRange(c.shape, name, from, to, p.execution));
     if (has_default_after) AddHazard(s, Hazard::kAcquiresAccessExclusiveLock);
     Push(c, std::move(s), from);
@@ -342,6 +351,12 @@ bool CheckTable(const Policy& p, size_t table_index, const Table* t, Plan* plan)
   return true;
 }
 
+size_t ErrorCount(const Diagnostics& diagnostics) {
+  return static_cast<size_t>(std::count_if(diagnostics.begin(), diagnostics.end(), [](const auto& d) {
+    return d.severity == Severity::kError;
+  }));
+}
+
 PartitionSummary Summarize(const Table& t) {
   PartitionSummary s;
   s.count = static_cast<int64_t>(t.children.size());
@@ -379,11 +394,13 @@ Plan ComputePlan(const std::vector<Policy>& policies, const Catalog& catalog,
     for (size_t i = 0; i < p.tables.size(); ++i) {
       const Table* t = catalog.Find(p.tables[i]);
       if (!CheckTable(p, i, t, &plan)) continue;
+      const size_t errors_before = ErrorCount(plan.diagnostics);
       Context c{p, *t, now_utc_micros, options, {}, &plan, {}, {}};
       c.shape.parent = t->name;
       c.shape.key_column = t->key_columns[0];
       c.shape.key_type = t->key_type;
       c.shape.has_default = t->default_partition.has_value() || p.default_partition;
+      c.shape.columns = t->columns;
       c.shape.default_name = t->default_partition
                                  ? t->default_partition->name
                                  : QualifiedName{t->name.schema, t->name.name + "_default"};
@@ -409,6 +426,12 @@ Plan ComputePlan(const std::vector<Policy>& policies, const Catalog& catalog,
       PartitionSummary summary = Summarize(*t);
       summary.covered_until = c.report.partitions.covered_until;
       c.report.partitions = summary;
+      if (ErrorCount(plan.diagnostics) > errors_before) {
+        // A table that cannot be planned gets no steps at all (nothing half-done on it); the
+        // other tables are planned and applied as usual, and the run reports the error.
+        c.steps.clear();
+        c.report.drift.push_back("not planned: the policy has an error for this table");
+      }
       std::stable_sort(c.steps.begin(), c.steps.end(),
                        [](const auto& a, const auto& b) { return a.first < b.first; });
       TableResult& result = results[t->name];

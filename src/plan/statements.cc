@@ -39,13 +39,26 @@ Statement CreateDefault(const TableShape& t, const QualifiedName& name, const Ex
   return Make("CREATE TABLE " + name.Sql() + " PARTITION OF " + t.parent.Sql() + " DEFAULT", e);
 }
 
+Statement LockOutWriters(const TableShape& t, const Execution& e) {
+  return Make("LOCK TABLE ONLY " + t.parent.Sql() + " IN SHARE ROW EXCLUSIVE MODE", e);
+}
+
 Statement DrainDefault(const TableShape& t, const QualifiedName& child, const Bound& from,
                        const Bound& to, const Execution& e) {
   const std::string key = QuoteIdent(t.key_column);
+  std::string names;
+  bool identity = false;
+  for (const Column& c : t.columns) {
+    if (c.generated) continue;
+    names += (names.empty() ? "" : ", ") + QuoteIdent(c.name);
+    identity = identity || c.identity_always;
+  }
   return Make("WITH moved AS (DELETE FROM ONLY " + t.default_name.Sql() + " WHERE " + key +
                   " >= " + BoundSqlLiteral(t.key_type, from) + " AND " + key + " < " +
-                  BoundSqlLiteral(t.key_type, to) + " RETURNING *) INSERT INTO " + child.Sql() +
-                  " SELECT * FROM moved",
+                  BoundSqlLiteral(t.key_type, to) + " RETURNING " + names + ") INSERT INTO " +
+                  child.Sql() + " (" + names + ")" +
+                  (identity ? " OVERRIDING SYSTEM VALUE" : "") + " SELECT " + names +
+                  " FROM moved",
               e);
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/ident.h"
+#include "catalog/catalog.h"
 #include "core/key.h"
 #include "plan/plan.h"
 #include "policy/policy.h"
@@ -19,6 +20,7 @@ struct TableShape {
   KeyType key_type = KeyType::kUnsupported;
   bool has_default = false;  // DETACH ... CONCURRENTLY is not allowed with a default partition
   QualifiedName default_name;
+  std::vector<Column> columns;  // the parent's columns (Table::columns)
 };
 
 // CREATE TABLE child (LIKE parent ...) — a standalone table, no lock on the parent.
@@ -31,8 +33,19 @@ Statement AttachHash(const TableShape& t, const QualifiedName& child, int modulu
                      const Execution& e);
 // CREATE TABLE default PARTITION OF parent DEFAULT.
 Statement CreateDefault(const TableShape& t, const QualifiedName& name, const Execution& e);
+// LOCK TABLE ONLY parent IN SHARE ROW EXCLUSIVE MODE: taken before an ATTACH while the parent
+// has a default partition, so that no insert routed to the default can slip in between the drain
+// (or the attach's scan of the default) and the commit. Writers wait for the transaction; without
+// the lock a concurrent insert into the new period fails the attach ("updated partition
+// constraint for default partition would be violated") or fails the writer ("violates partition
+// constraint"). SHARE ROW EXCLUSIVE is the weakest mode that conflicts with writers' ROW EXCLUSIVE
+// and with itself; readers are not blocked by it.
+Statement LockOutWriters(const TableShape& t, const Execution& e);
 // Moves the default partition's rows of [from, to) into child (one statement: DELETE ... RETURNING
-// feeding an INSERT), to run in the same transaction as the child's creation and attach.
+// feeding an INSERT), to run in the same transaction as the child's creation and attach. Columns
+// are named on both sides (a default partition may order its columns differently from the
+// parent); stored generated columns are recomputed by the child, identity columns are copied
+// with OVERRIDING SYSTEM VALUE. `t.columns` must not be empty.
 Statement DrainDefault(const TableShape& t, const QualifiedName& child, const Bound& from,
                        const Bound& to, const Execution& e);
 // DETACH PARTITION [CONCURRENTLY]: concurrently (non-transactional) unless a default exists.

@@ -235,11 +235,14 @@ class PolicyLinter {
     if (!instant_grid) return;
     if (auto collision = FindCollision(*instant_grid)) {
       auto [a, b] = *collision;
-      Warning(template_path_,
-              "for a timestamptz key, naming template " + Quoted(template_) + " gives " +
-                  PeriodText(*instant_grid, a) + " and " + PeriodText(*instant_grid, b) +
-                  " one name (a local hour repeats when daylight saving time ends in " +
-                  policy_.time_zone + "); use timeZone: UTC for hourly partitions");
+      // An error, not a warning: the planner cannot create the repeated hour under one name, so
+      // its rows would have nowhere to go (or the whole table would stop being planned).
+      Error(template_path_,
+            "naming template " + Quoted(template_) + " gives " + PeriodText(*instant_grid, a) +
+                " and " + PeriodText(*instant_grid, b) +
+                " one name (a local hour repeats when daylight saving time ends in " +
+                policy_.time_zone +
+                "); use timeZone: UTC for hourly partitions, or add {UTCHH} to the template");
     }
   }
 
@@ -417,6 +420,7 @@ class PolicyLinter {
                                                                  {"MM", "0[1-9]|1[0-2]"},
                                                                  {"DD", R"(0[1-9]|[12]\d|3[01])"},
                                                                  {"HH", R"([01]\d|2[0-3])"},
+                                                                 {"UTCHH", R"([01]\d|2[0-3])"},
                                                                  {"IW", R"(0[1-9]|[1-4]\d|5[0-3])"},
                                                                  {"Q", "[1-4]"},
                                                                  {"lower", R"(-?\d+)"},

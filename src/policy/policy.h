@@ -55,10 +55,13 @@ struct BackupGate {
   SourceLocation location;
 };
 
+// Short lock waits, many jittered retries: every queued lock request that conflicts with writers
+// stalls the writers queued behind it for as long as it waits, so a wait is kept short and the
+// writers get through between attempts.
 struct Execution {
-  int64_t lock_timeout_ms = 3'000;
+  int64_t lock_timeout_ms = 300;
   int64_t statement_timeout_ms = 300'000;
-  int retries = 5;
+  int retries = 8;
 };
 
 struct DatabaseRef {

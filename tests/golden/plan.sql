@@ -1,21 +1,21 @@
 -- pgpart plan at 2026-11-21T12:00:00Z
 -- catalog c5c8587fac1f04adad534fc5aa019b8a82ffbc639dc6de61a8a5469b88a39f60
--- policies c54778b3483466d66e1c822c6afa1602496e3c631b501c34ae7807219670cc4b
+-- policies b34118f2c702d8d65bf17d6bc83da4e90525babed5b9bfd6fe1615fc0d539ef8
 -- 6 create, 1 drain, 2 detach, 0 archive, 2 drop, 1 held, 1 blocked
 
 -- drop "Odd Schema"."Events ""X""_p0" on "Odd Schema"."Events ""X""" (policy events, retention) [0, 1000000), rows: 1000000
 -- hazards: DELETES_DATA NON_TRANSACTIONAL BACKUP_UNVERIFIED
 BEGIN;
-SET LOCAL lock_timeout = '3000ms';
+SET LOCAL lock_timeout = '300ms';
 SET LOCAL statement_timeout = '300000ms';
 COMMENT ON TABLE "Odd Schema"."Events ""X""_p0" IS 'pgpart:drop "Odd Schema"."Events ""X""" [0, 1000000)';
 COMMIT;
 -- runs outside a transaction block
-SET lock_timeout = '3000ms';
+SET lock_timeout = '300ms';
 SET statement_timeout = '300000ms';
 ALTER TABLE "Odd Schema"."Events ""X""" DETACH PARTITION "Odd Schema"."Events ""X""_p0" CONCURRENTLY;
 BEGIN;
-SET LOCAL lock_timeout = '3000ms';
+SET LOCAL lock_timeout = '300ms';
 SET LOCAL statement_timeout = '300000ms';
 DROP TABLE "Odd Schema"."Events ""X""_p0";
 COMMIT;
@@ -24,23 +24,23 @@ COMMIT;
 -- hazards: DELETES_DATA NON_TRANSACTIONAL BACKUP_UNVERIFIED
 -- BLOCKED, not run: maxDropsPerRun (1) reached for this table in this run; raise spec.retention.maxDropsPerRun or pass --max-drops N to drop more
 -- BEGIN;
--- SET LOCAL lock_timeout = '3000ms';
+-- SET LOCAL lock_timeout = '300ms';
 -- SET LOCAL statement_timeout = '300000ms';
 -- COMMENT ON TABLE "Odd Schema"."Events ""X""_p1000000" IS 'pgpart:drop "Odd Schema"."Events ""X""" [1000000, 2000000)';
 -- COMMIT;
 -- -- runs outside a transaction block
--- SET lock_timeout = '3000ms';
+-- SET lock_timeout = '300ms';
 -- SET statement_timeout = '300000ms';
 -- ALTER TABLE "Odd Schema"."Events ""X""" DETACH PARTITION "Odd Schema"."Events ""X""_p1000000" CONCURRENTLY;
 -- BEGIN;
--- SET LOCAL lock_timeout = '3000ms';
+-- SET LOCAL lock_timeout = '300ms';
 -- SET LOCAL statement_timeout = '300000ms';
 -- DROP TABLE "Odd Schema"."Events ""X""_p1000000";
 -- COMMIT;
 
 -- create "Odd Schema"."Events ""X""_p6000000" on "Odd Schema"."Events ""X""" (policy events, premake) [6000000, 7000000)
 BEGIN;
-SET LOCAL lock_timeout = '3000ms';
+SET LOCAL lock_timeout = '300ms';
 SET LOCAL statement_timeout = '300000ms';
 CREATE TABLE "Odd Schema"."Events ""X""_p6000000" (LIKE "Odd Schema"."Events ""X""" INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMMENTS INCLUDING GENERATED);
 ALTER TABLE "Odd Schema"."Events ""X""" ATTACH PARTITION "Odd Schema"."Events ""X""_p6000000" FOR VALUES FROM (6000000) TO (7000000);
@@ -48,7 +48,7 @@ COMMIT;
 
 -- create public.daily_cash_balances_h3 on public.daily_cash_balances (policy finance-balances, premake)
 BEGIN;
-SET LOCAL lock_timeout = '3000ms';
+SET LOCAL lock_timeout = '300ms';
 SET LOCAL statement_timeout = '300000ms';
 CREATE TABLE public.daily_cash_balances_h3 (LIKE public.daily_cash_balances INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMMENTS INCLUDING GENERATED);
 ALTER TABLE public.daily_cash_balances ATTACH PARTITION public.daily_cash_balances_h3 FOR VALUES WITH (MODULUS 4, REMAINDER 3);
@@ -57,7 +57,7 @@ COMMIT;
 -- drop public.sensor_readings_y2024m09 on public.sensor_readings (policy sensor-readings, retention) [2024-09-01T00:00:00Z, 2024-10-01T00:00:00Z), rows: 1000
 -- hazards: DELETES_DATA ACQUIRES_ACCESS_EXCLUSIVE_LOCK BACKUP_UNVERIFIED
 BEGIN;
-SET LOCAL lock_timeout = '3000ms';
+SET LOCAL lock_timeout = '300ms';
 SET LOCAL statement_timeout = '300000ms';
 DROP TABLE public.sensor_readings_y2024m09;
 COMMIT;
@@ -66,7 +66,7 @@ COMMIT;
 -- hazards: DELETES_DATA ACQUIRES_ACCESS_EXCLUSIVE_LOCK BACKUP_UNVERIFIED
 -- HELD, not run: Legal hold LH-1142 (until 2027-06-01)
 -- BEGIN;
--- SET LOCAL lock_timeout = '3000ms';
+-- SET LOCAL lock_timeout = '300ms';
 -- SET LOCAL statement_timeout = '300000ms';
 -- DROP TABLE public.sensor_readings_y2024m10;
 -- COMMIT;
@@ -75,39 +75,41 @@ COMMIT;
 -- drain_default public.sensor_readings_y2027m01 on public.sensor_readings (policy sensor-readings, premake) [2027-01-01T00:00:00Z, 2027-02-01T00:00:00Z), rows: 7
 -- hazards: REWRITES_ROWS ACQUIRES_ACCESS_EXCLUSIVE_LOCK
 BEGIN;
-SET LOCAL lock_timeout = '3000ms';
+SET LOCAL lock_timeout = '300ms';
 SET LOCAL statement_timeout = '300000ms';
 CREATE TABLE public.sensor_readings_y2027m01 (LIKE public.sensor_readings INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMMENTS INCLUDING GENERATED);
-WITH moved AS (DELETE FROM ONLY public.sensor_readings_default WHERE recorded_at >= '2027-01-01 00:00:00+00' AND recorded_at < '2027-02-01 00:00:00+00' RETURNING *) INSERT INTO public.sensor_readings_y2027m01 SELECT * FROM moved;
+LOCK TABLE ONLY public.sensor_readings IN SHARE ROW EXCLUSIVE MODE;
+WITH moved AS (DELETE FROM ONLY public.sensor_readings_default WHERE recorded_at >= '2027-01-01 00:00:00+00' AND recorded_at < '2027-02-01 00:00:00+00' RETURNING recorded_at, payload) INSERT INTO public.sensor_readings_y2027m01 (recorded_at, payload) SELECT recorded_at, payload FROM moved;
 ALTER TABLE public.sensor_readings ATTACH PARTITION public.sensor_readings_y2027m01 FOR VALUES FROM ('2027-01-01 00:00:00+00') TO ('2027-02-01 00:00:00+00');
 COMMIT;
 
 -- create public.sensor_readings_y2027m02 on public.sensor_readings (policy sensor-readings, premake) [2027-02-01T00:00:00Z, 2027-03-01T00:00:00Z)
 -- hazards: ACQUIRES_ACCESS_EXCLUSIVE_LOCK
 BEGIN;
-SET LOCAL lock_timeout = '3000ms';
+SET LOCAL lock_timeout = '300ms';
 SET LOCAL statement_timeout = '300000ms';
 CREATE TABLE public.sensor_readings_y2027m02 (LIKE public.sensor_readings INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMMENTS INCLUDING GENERATED);
+LOCK TABLE ONLY public.sensor_readings IN SHARE ROW EXCLUSIVE MODE;
 ALTER TABLE public.sensor_readings ATTACH PARTITION public.sensor_readings_y2027m02 FOR VALUES FROM ('2027-02-01 00:00:00+00') TO ('2027-03-01 00:00:00+00');
 COMMIT;
 
 -- detach public.transactions_old on public.transactions (policy payments, retention) [2025-09-15T00:00:00Z, 2025-10-01T00:00:00Z), rows: 10
 -- hazards: DETACHES_DATA NON_TRANSACTIONAL
 -- runs outside a transaction block
-SET lock_timeout = '3000ms';
+SET lock_timeout = '300ms';
 SET statement_timeout = '300000ms';
 ALTER TABLE public.transactions DETACH PARTITION public.transactions_old CONCURRENTLY;
 
 -- detach public.transactions_y2025m10 on public.transactions (policy payments, retention) [2025-10-01T00:00:00Z, 2025-11-01T00:00:00Z), rows: 1000
 -- hazards: DETACHES_DATA NON_TRANSACTIONAL
 -- runs outside a transaction block
-SET lock_timeout = '3000ms';
+SET lock_timeout = '300ms';
 SET statement_timeout = '300000ms';
 ALTER TABLE public.transactions DETACH PARTITION public.transactions_y2025m10 CONCURRENTLY;
 
 -- create public.transactions_y2026m12 on public.transactions (policy payments, premake) [2026-12-01T00:00:00Z, 2027-01-01T00:00:00Z)
 BEGIN;
-SET LOCAL lock_timeout = '3000ms';
+SET LOCAL lock_timeout = '300ms';
 SET LOCAL statement_timeout = '300000ms';
 CREATE TABLE public.transactions_y2026m12 (LIKE public.transactions INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMMENTS INCLUDING GENERATED);
 ALTER TABLE public.transactions ATTACH PARTITION public.transactions_y2026m12 FOR VALUES FROM ('2026-12-01 00:00:00+00') TO ('2027-01-01 00:00:00+00');
@@ -115,7 +117,7 @@ COMMIT;
 
 -- create public.transactions_y2027m01 on public.transactions (policy payments, premake) [2027-01-01T00:00:00Z, 2027-02-01T00:00:00Z)
 BEGIN;
-SET LOCAL lock_timeout = '3000ms';
+SET LOCAL lock_timeout = '300ms';
 SET LOCAL statement_timeout = '300000ms';
 CREATE TABLE public.transactions_y2027m01 (LIKE public.transactions INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMMENTS INCLUDING GENERATED);
 ALTER TABLE public.transactions ATTACH PARTITION public.transactions_y2027m01 FOR VALUES FROM ('2027-01-01 00:00:00+00') TO ('2027-02-01 00:00:00+00');

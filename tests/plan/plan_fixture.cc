@@ -45,6 +45,8 @@ Table RangeTable(const std::string& qualified, const std::string& key, KeyType t
   t.partitioned = true;
   t.strategy = "range";
   t.key_columns = {key};
+  t.columns = {Column{key}, Column{"payload"}};
+  t.columns_known = true;
   t.key_type = type;
   t.key_type_name = type == KeyType::kTimestampTz ? "timestamp with time zone"
                     : type == KeyType::kTimestamp ? "timestamp without time zone"

@@ -268,10 +268,20 @@ TEST(Planner, DefaultPartitionIsCreatedAndDrainedIntoNewPeriods) {
   auto creates = StepsOf(plan, Action::kCreate);
   EXPECT_EQ(creates[0].statements.size(), 1u);
   EXPECT_EQ(drains[0].statements.back().sql.find("ALTER TABLE public.sensor_readings ATTACH"), 0u);
-  EXPECT_NE(drains[0].statements[0].sql.find(
-                "DELETE FROM ONLY public.sensor_readings_default WHERE recorded_at >= "
-                "'2027-01-01 00:00:00+00' AND recorded_at < '2027-02-01 00:00:00+00'"),
-            std::string::npos);
+  // Writers are kept out of the parent first (issue 10.2), then rows move by column name
+  // (issue 10.1), then the attach.
+  ASSERT_EQ(drains[0].statements.size(), 3u);
+  EXPECT_EQ(drains[0].statements[0].sql,
+            "LOCK TABLE ONLY public.sensor_readings IN SHARE ROW EXCLUSIVE MODE");
+  EXPECT_EQ(drains[0].statements[1].sql,
+            "WITH moved AS (DELETE FROM ONLY public.sensor_readings_default WHERE recorded_at >= "
+            "'2027-01-01 00:00:00+00' AND recorded_at < '2027-02-01 00:00:00+00' RETURNING "
+            "recorded_at, payload) INSERT INTO public.sensor_readings_y2027m01 (recorded_at, "
+            "payload) SELECT recorded_at, payload FROM moved");
+  // A plain create on a table with a default partition locks writers out for its attach too.
+  EXPECT_EQ(creates[1].statements.size(), 3u);
+  EXPECT_EQ(creates[1].statements[1].sql,
+            "LOCK TABLE ONLY public.sensor_readings IN SHARE ROW EXCLUSIVE MODE");
   EXPECT_EQ(plan.summary.drain, 1);
   EXPECT_EQ(plan.tables[0].partitions.default_rows, 15);
 
@@ -542,14 +552,55 @@ spec:
   interval: 1 hour
   timeZone: Europe/Berlin
   premake: 4
+---
+apiVersion: pgpart.io/v1alpha1
+kind: PartitionPolicy
+metadata: {name: other}
+spec:
+  tables: [other]
+  interval: 1 month
+  premake: 1
 )";
-  PolicySet set = ParsePolicies(yaml, "test.yaml");  // lint warns; the planner must refuse
+  PolicySet set = ParsePolicies(yaml, "test.yaml");  // lint refuses; the planner defends anyway
+  ASSERT_EQ(set.policies.size(), 2u);
   Table t = RangeTable("hits", "at", KeyType::kTimestampTz);
+  Table other = RangeTable("other", "at", KeyType::kTimestampTz);
   // 2026-10-25 00:30 UTC = 02:30 CEST; 01:00 UTC = 02:00 CET again.
-  Plan plan = ComputePlan(set.policies, CatalogOf({t}), At("2026-10-25T00:30:00Z"));
+  Plan plan = ComputePlan(set.policies, CatalogOf({t, other}), At("2026-10-25T00:30:00Z"));
   ASSERT_TRUE(HasErrors(plan.diagnostics));
   EXPECT_EQ(plan.diagnostics[0].path, "spec.naming");
   EXPECT_NE(plan.diagnostics[0].message.find("hits_y2026m10d25h02"), std::string::npos);
+  // Issue 10.7: the table that cannot be planned gets no steps at all; the other table does.
+  for (const Step& s : plan.steps) EXPECT_EQ(s.table.name, "other") << s.partition.Sql();
+  EXPECT_EQ(plan.steps.size(), 2u);
+}
+
+TEST(Planner, UtcHourInTheTemplateCoversTheRepeatedHourWithoutAGap) {
+  std::string yaml = R"(
+apiVersion: pgpart.io/v1alpha1
+kind: PartitionPolicy
+metadata: {name: hits}
+spec:
+  tables: [hits]
+  interval: 1 hour
+  timeZone: America/New_York
+  naming: "{parent}_{YYYY}{MM}{DD}h{HH}u{UTCHH}"
+  premake: 6
+)";
+  PolicySet set = ParsePolicies(yaml, "test.yaml");
+  ASSERT_FALSE(HasErrors(set.diagnostics));
+  Table t = RangeTable("hits", "at", KeyType::kTimestampTz);
+  // 2026-11-01 05:30 UTC = 01:30 EDT; at 06:00 UTC clocks go back to 01:00 EST.
+  Plan plan = ComputePlan(set.policies, CatalogOf({t}), At("2026-11-01T04:30:00Z"));
+  ASSERT_FALSE(HasErrors(plan.diagnostics)) << plan.diagnostics[0].Format();
+  const auto creates = StepsOf(plan, Action::kCreate);
+  ASSERT_EQ(creates.size(), 7u);
+  EXPECT_EQ(Names(creates), (V{"hits_20261101h00u04", "hits_20261101h01u05", "hits_20261101h01u06",
+                               "hits_20261101h02u07", "hits_20261101h03u08", "hits_20261101h04u09",
+                               "hits_20261101h05u10"}));
+  for (size_t i = 1; i < creates.size(); ++i) {
+    EXPECT_EQ(creates[i].from, creates[i - 1].to) << "gap before " << creates[i].partition.Sql();
+  }
 }
 
 TEST(Planner, TableProblemsAreDiagnosticsPointingAtThePolicy) {

@@ -205,14 +205,18 @@ TEST(LintTest, DefaultPartitionName) {
               "]\n  interval: 1 month\n  naming: \"p{YYYY}{MM}\"\n  defaultPartition: true\n");
 }
 
-TEST(LintTest, HourlyPartitionsInADaylightSavingZoneWarn) {
-  PolicySet set = Parse("  tables: [t]\n  interval: 1 hour\n  timeZone: Europe/Berlin\n");
-  EXPECT_FALSE(HasErrors(set.diagnostics)) << Dump(set.diagnostics);
-  const Diagnostic* d = Find(set.diagnostics, "spec.interval", "daylight saving time ends");
-  ASSERT_NE(d, nullptr) << Dump(set.diagnostics);
-  EXPECT_EQ(d->severity, Severity::kWarning);
+// Issue 10.7: a warning let such a policy load; at the end of DST the repeated hour collided and
+// the table's planning failed. Now an error, unless the template tells the two hours apart.
+TEST(LintTest, HourlyPartitionsInADaylightSavingZoneAreAnError) {
+  ExpectLintError("  tables: [t]\n  interval: 1 hour\n  timeZone: America/New_York\n",
+                  "spec.interval", "daylight saving time ends in America/New_York");
+  ExpectLintError("  tables: [t]\n  interval: 1 hour\n  timeZone: Europe/Berlin\n",
+                  "spec.interval", "add {UTCHH} to the template");
   ExpectClean("  tables: [t]\n  interval: 1 hour\n  timeZone: UTC\n");
   ExpectClean("  tables: [t]\n  interval: 1 day\n  timeZone: Europe/Berlin\n");
+  ExpectClean(
+      "  tables: [t]\n  interval: 1 hour\n  timeZone: America/New_York\n"
+      "  naming: \"{parent}_y{YYYY}m{MM}d{DD}h{HH}u{UTCHH}\"\n");
 }
 
 TEST(LintTest, GateWithoutRetentionWarns) {
