@@ -482,13 +482,14 @@ class Executor {
     return used;
   }
 
-  // Appends who holds the locks the step waited for to `error` and arms the table's circuit
-  // breaker (lock_gave_up_).
+  // Appends who holds the locks the step waited for to `error`, and arms the table's circuit
+  // breaker (lock_gave_up_) when a holder locks the parent or another partition: the next steps
+  // would wait for the same session. A lock on this step's partition alone concerns only it.
   std::string NameLockHolders(const std::string& error, const Step& step, const Policy& policy) {
     (void)policy;
-    const std::string holders = DescribeLockHolders(conn_, step.table, {step.partition});
-    lock_gave_up_ = holders.empty() ? "the lock holder has finished since" : "held by " + holders;
-    return holders.empty() ? error : error + "; locks held by " + holders;
+    const LockHolders holders = DescribeLockHolders(conn_, step.table, step.partition);
+    if (holders.shared) lock_gave_up_ = "held by " + holders.text;
+    return holders.text.empty() ? error : error + "; locks held by " + holders.text;
   }
 
   // Audit row in its own transaction (non-transactional steps, failures), or the step's

@@ -4,10 +4,9 @@
 
 namespace pgpart {
 
-std::string DescribeLockHolders(pqxx::connection_base& conn, const QualifiedName& parent,
-                                const std::vector<QualifiedName>& others) {
-  std::vector<QualifiedName> relations{parent};
-  relations.insert(relations.end(), others.begin(), others.end());
+LockHolders DescribeLockHolders(pqxx::connection_base& conn, const QualifiedName& parent,
+                                const QualifiedName& partition) {
+  std::vector<QualifiedName> relations{parent, partition};
   std::string names = "{";
   for (size_t i = 0; i < relations.size(); ++i) {
     std::string n = relations[i].Sql();
@@ -28,7 +27,8 @@ SELECT l.pid, coalesce(a.application_name, ''), coalesce(a.usename::text, ''),
        coalesce(a.state, ''),
        coalesce(to_char(coalesce(a.xact_start, a.query_start) AT TIME ZONE 'UTC',
                         'YYYY-MM-DD"T"HH24:MI:SS"Z"'), ''),
-       string_agg(DISTINCT l.mode || ' on ' || l.relation::regclass::text, ', ')
+       string_agg(DISTINCT l.mode || ' on ' || l.relation::regclass::text, ', '),
+       bool_or(l.relation IS DISTINCT FROM to_regclass($3))
   FROM pg_catalog.pg_locks l
   LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
  WHERE l.locktype = 'relation' AND l.granted AND l.pid <> pg_backend_pid()
@@ -39,8 +39,8 @@ SELECT l.pid, coalesce(a.application_name, ''), coalesce(a.usename::text, ''),
  GROUP BY 1, 2, 3, 4, 5, a.xact_start, a.query_start
  ORDER BY coalesce(a.xact_start, a.query_start) NULLS LAST, 1
  LIMIT 3)SQL",
-                                    names, parent.Sql());
-    std::string out;
+                                    names, parent.Sql(), partition.Sql());
+    LockHolders out;
     for (const pqxx::row& row : r) {
       std::string one = "pid " + row[0].as<std::string>() + " (";
       std::string app = row[1].as<std::string>();
@@ -54,11 +54,13 @@ SELECT l.pid, coalesce(a.application_name, ''), coalesce(a.usename::text, ''),
       parts.push_back(row[5].as<std::string>());
       for (size_t i = 0; i < parts.size(); ++i) one += (i > 0 ? ", " : "") + parts[i];
       one += ")";
-      out += (out.empty() ? "" : "; ") + one;
+      out.text += (out.text.empty() ? "" : "; ") + one;
+      out.shared = out.shared || row[6].as<bool>();
     }
-    return OneLine(out);
+    out.text = OneLine(out.text);
+    return out;
   } catch (const std::exception&) {
-    return "";
+    return LockHolders{};
   }
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "apply/audit.h"
 #include "apply/executor.h"
 #include "catalog/reader.h"
 #include "core/calendar.h"
@@ -201,6 +202,14 @@ struct Reconciler::Run {
     }
 
     if (policy.mode == Mode::kDryRun || !plan.HasChanges()) {
+      if (policy.mode != Mode::kDryRun) {
+        // What an interrupted earlier apply left under way (a DETACH ... CONCURRENTLY the server
+        // completed on its own) is recorded even when there is nothing else to do.
+        try {
+          SettleInterruptedSteps(*conn);
+        } catch (const std::exception&) {
+        }
+      }
       Status status = ComputeStatus(policies, read.catalog, plan, now);
       r.metrics_.SetStatus(key, status);
       return Settle(policies, read.catalog, plan, status, now, nullptr);
