@@ -137,9 +137,9 @@ TEST(LoaderTest, MinimalPolicyGetsDefaults) {
   EXPECT_FALSE(p.retention);
   EXPECT_TRUE(p.holds.empty());
   EXPECT_FALSE(p.backup_gate);
-  EXPECT_EQ(p.execution.lock_timeout_ms, 3'000);
+  EXPECT_EQ(p.execution.lock_timeout_ms, 300);
   EXPECT_EQ(p.execution.statement_timeout_ms, 300'000);
-  EXPECT_EQ(p.execution.retries, 5);
+  EXPECT_EQ(p.execution.retries, 8);
   EXPECT_FALSE(p.database_ref);
   EXPECT_EQ(p.mode, Mode::kApply);
   EXPECT_FALSE(p.suspend);
