@@ -19,7 +19,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr int32_t kLockSpace = kApplyLockSpace;
 constexpr int64_t kMaxBackoffMs = 1'000;
 
 // SQLSTATEs worth retrying: lock_not_available (lock_timeout), query_canceled (statement_timeout),
@@ -37,9 +36,6 @@ bool IsRetention(Action a) {
 bool CountsRows(Action a) {
   return a == Action::kDetach || a == Action::kDrop || a == Action::kArchive;
 }
-
-// Steps that take data out of the table: judged against the database's clock when they run.
-bool Destructive(Action a) { return CountsRows(a); }
 
 // A run of statements executed together: several transactional ones in one transaction, or one
 // non-transactional statement on its own.
@@ -209,7 +205,7 @@ class Executor {
       if (!r[0][0].is_null()) oid = r[0][0].as<uint32_t>();
       if (oid) {
         pqxx::result l =
-            nt.exec_params("SELECT pg_try_advisory_lock($1, $2::oid::int4)", kLockSpace, *oid);
+            nt.exec_params("SELECT pg_try_advisory_lock($1, $2::oid::int4)", kApplyLockSpace, *oid);
         if (!l[0][0].as<bool>()) {
           Progress("skipped " + table.Sql() + ": another pgpart apply holds its lock");
           settle_rest(begin, StepOutcome::kSkippedLocked,
@@ -281,7 +277,7 @@ class Executor {
     }
     try {
       pqxx::nontransaction nt(conn_);
-      nt.exec_params("SELECT pg_advisory_unlock($1, $2::oid::int4)", kLockSpace, *oid);
+      nt.exec_params("SELECT pg_advisory_unlock($1, $2::oid::int4)", kApplyLockSpace, *oid);
     } catch (const std::exception& e) {
       Fatal("lost the connection: " + OneLine(e.what()));
     }
@@ -332,8 +328,9 @@ class Executor {
         outcome = StepOutcome::kBlocked;
         why = "the table changed since the plan was made; plan again";
       }
-      if (outcome == StepOutcome::kApplied && Destructive(s->action)) {
-        // Due by the plan's clock; is it due by the database's, now, under the lock?
+      if (outcome == StepOutcome::kApplied && CountsRows(s->action)) {
+        // A step that takes data out is due by the plan's clock; is it due by the database's,
+        // now, under the lock?
         const Step* by_db = FindFresh(due, *s);
         if (by_db != nullptr && by_db->status == StepStatus::kHeld) {
           outcome = StepOutcome::kHeld;
@@ -406,7 +403,7 @@ class Executor {
       } catch (const pqxx::sql_error& e) {
         std::string why = "counting rows: " + OneLine(e.what());
         if (Retryable(e.sqlstate())) {  // locked or slow: blocked, not failed
-          if (e.sqlstate() == "55P03") why = NameLockHolders(why, step, policy);
+          if (e.sqlstate() == "55P03") why = NameLockHolders(why, step);
           Audit(step, std::nullopt, "blocked", why);
           Settle(step, StepOutcome::kBlocked, why);
           return 1;
@@ -429,7 +426,6 @@ class Executor {
     }
     std::vector<Group> groups = Groups(statements);
     int64_t moved = 0;
-    started_id_.reset();
     for (size_t g = 0; g < groups.size(); ++g) {
       const bool last = g + 1 == groups.size();
       if (!groups[g].transactional && options_.audit && !started_id_) {
@@ -450,7 +446,7 @@ class Executor {
       if (fatal_) return Failed(unit.size());
       if (r.kind != GroupResult::Kind::kOk) {
         const bool blocked = r.kind == GroupResult::Kind::kRetriesExhausted;
-        if (r.lock_timeout) r.error = NameLockHolders(r.error, step, policy);
+        if (r.lock_timeout) r.error = NameLockHolders(r.error, step);
         if (!groups[g].transactional && groups[g].statements[0].sql.ends_with(" CONCURRENTLY")) {
           try {
             if (DetachPending(step.partition)) pending_detach_ = step.partition;
@@ -485,8 +481,7 @@ class Executor {
   // Appends who holds the locks the step waited for to `error`, and arms the table's circuit
   // breaker (lock_gave_up_) when a holder locks the parent or another partition: the next steps
   // would wait for the same session. A lock on this step's partition alone concerns only it.
-  std::string NameLockHolders(const std::string& error, const Step& step, const Policy& policy) {
-    (void)policy;
+  std::string NameLockHolders(const std::string& error, const Step& step) {
     const LockHolders holders = DescribeLockHolders(conn_, step.table, step.partition);
     if (holders.shared) lock_gave_up_ = "held by " + holders.text;
     return holders.text.empty() ? error : error + "; locks held by " + holders.text;
@@ -500,17 +495,22 @@ class Executor {
     if (!options_.audit) return;
     try {
       pqxx::work tx(conn_);
-      if (started_id_) {
-        SettleAudit(tx, *started_id_, Record(step, rows, outcome, error));
-      } else {
-        InsertAudit(tx, Record(step, rows, outcome, error));
-      }
+      WriteAudit(tx, Record(step, rows, outcome, error));
       tx.commit();
     } catch (const std::exception& e) {
       if (outcome == "applied") {
         report_.diagnostics.push_back(Diagnostic{
             Severity::kError, {}, "", "cannot write the audit row: " + OneLine(e.what())});
       }
+    }
+  }
+
+  // The step's audit row: its "started" row settled, or a new one.
+  void WriteAudit(pqxx::transaction_base& tx, const AuditRecord& record) {
+    if (started_id_) {
+      SettleAudit(tx, *started_id_, record);
+    } else {
+      InsertAudit(tx, record);
     }
   }
 
@@ -584,10 +584,8 @@ class Executor {
             if (unit.size() > 1) {  // create + drain: one row each, the drain's with rows moved
               InsertAudit(tx, Record(*unit[0], std::nullopt, "applied", ""));
               InsertAudit(tx, Record(*unit[1], result.affected, "applied", ""));
-            } else if (started_id_) {
-              SettleAudit(tx, *started_id_, Record(step, *audit_rows, "applied", ""));
             } else {
-              InsertAudit(tx, Record(step, *audit_rows, "applied", ""));
+              WriteAudit(tx, Record(step, *audit_rows, "applied", ""));
             }
           }
           tx.commit();

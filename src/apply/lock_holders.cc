@@ -6,18 +6,6 @@ namespace pgpart {
 
 LockHolders DescribeLockHolders(pqxx::connection_base& conn, const QualifiedName& parent,
                                 const QualifiedName& partition) {
-  std::vector<QualifiedName> relations{parent, partition};
-  std::string names = "{";
-  for (size_t i = 0; i < relations.size(); ++i) {
-    std::string n = relations[i].Sql();
-    std::string quoted = "\"";
-    for (char c : n) {
-      if (c == '"' || c == '\\') quoted += '\\';
-      quoted += c;
-    }
-    names += (i > 0 ? "," : "") + quoted + "\"";
-  }
-  names += "}";
   try {
     pqxx::nontransaction nt(conn);
     // pg_stat_activity shows other roles' state and times only to pg_read_all_stats members:
@@ -28,18 +16,18 @@ SELECT l.pid, coalesce(a.application_name, ''), coalesce(a.usename::text, ''),
        coalesce(to_char(coalesce(a.xact_start, a.query_start) AT TIME ZONE 'UTC',
                         'YYYY-MM-DD"T"HH24:MI:SS"Z"'), ''),
        string_agg(DISTINCT l.mode || ' on ' || l.relation::regclass::text, ', '),
-       bool_or(l.relation IS DISTINCT FROM to_regclass($3))
+       bool_or(l.relation IS DISTINCT FROM to_regclass($2))
   FROM pg_catalog.pg_locks l
   LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
  WHERE l.locktype = 'relation' AND l.granted AND l.pid <> pg_backend_pid()
    AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
-   AND (l.relation IN (SELECT to_regclass(n) FROM unnest($1::text[]) AS n)
+   AND (l.relation IN (to_regclass($1), to_regclass($2))
         OR l.relation IN (SELECT i.inhrelid FROM pg_catalog.pg_inherits i
-                           WHERE i.inhparent = to_regclass($2)))
+                           WHERE i.inhparent = to_regclass($1)))
  GROUP BY 1, 2, 3, 4, 5, a.xact_start, a.query_start
  ORDER BY coalesce(a.xact_start, a.query_start) NULLS LAST, 1
  LIMIT 3)SQL",
-                                    names, parent.Sql(), partition.Sql());
+                                    parent.Sql(), partition.Sql());
     LockHolders out;
     for (const pqxx::row& row : r) {
       std::string one = "pid " + row[0].as<std::string>() + " (";
