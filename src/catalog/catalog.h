@@ -68,9 +68,22 @@ struct Table {
   friend bool operator==(const Table&, const Table&) = default;
 };
 
+// Which database a catalog (and a plan made from it) is of. No connection details: no host, port,
+// user or password.
+struct DatabaseIdentity {
+  std::string name;  // current_database()
+  int64_t oid = 0;   // pg_database.oid
+  // pg_control_system().system_identifier: the cluster's, set by initdb and kept by its physical
+  // copies (standbys, base backups). "" when the function is not executable by the role.
+  std::string system_identifier;
+  friend bool operator==(const DatabaseIdentity&, const DatabaseIdentity&) = default;
+  // "app" (oid 16384, system identifier 7715795932095913929)
+  std::string Text() const;
+};
+
 struct Catalog {
-  std::string server_version;         // e.g. "15.8"
-  std::string database;               // current_database()
+  std::string server_version;  // e.g. "15.8"
+  DatabaseIdentity database;
   std::optional<int64_t> now_micros;  // server now() (UTC micros) when read; absent in fakes
   std::vector<Table> tables;          // sorted by name; includes looked-up tables that don't exist
   friend bool operator==(const Catalog&, const Catalog&) = default;

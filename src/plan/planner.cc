@@ -369,6 +369,7 @@ Plan ComputePlan(const std::vector<Policy>& policies, const Catalog& catalog,
   for (const Policy& p : policies) named.insert(named.end(), p.tables.begin(), p.tables.end());
   plan.catalog_hash = CatalogHash(catalog, &named);
   plan.policy_hash = PolicyHash(policies);
+  plan.database = catalog.database;
 
   struct TableResult {
     TableReport report;
