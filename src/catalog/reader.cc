@@ -246,6 +246,7 @@ LEFT JOIN ix ON ix.indrelid = c.oid
     c.rows_estimate = row[6].as<int64_t>();
     c.bytes = row[7].as<int64_t>() * block_size_;
     out.oid = row[8].as<std::string>();
+    c.oid = row[8].as<int64_t>();
     if (c.sub_partitioned) out.work->sub_partitioned.emplace_back(c.name, row[8].as<uint32_t>());
     if (auto it = locked_.find(out.oid); it != locked_.end()) out.locked_by = it->second;
     std::optional<Bound> from, to;

@@ -131,6 +131,8 @@ class Reader {
     Get(j, "detach_pending", path, &c.detach_pending);
     Get(j, "rows_estimate", path, &c.rows_estimate);
     Get(j, "bytes", path, &c.bytes);
+    Get(j, "oid", path, &c.oid);
+    Get(j, "marker_oid", path, &c.marker_oid);
     return c;
   }
 
@@ -245,6 +247,9 @@ Json ChildToJson(const Child& c, KeyType type) {
   j["detach_pending"] = c.detach_pending;
   j["rows_estimate"] = c.rows_estimate;
   j["bytes"] = c.bytes;
+  // Optional (snapshots of older versions have none): only when known.
+  if (c.oid != 0) j["oid"] = c.oid;
+  if (c.marker_oid != 0) j["marker_oid"] = c.marker_oid;
   return j;
 }
 
