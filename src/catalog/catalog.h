@@ -15,6 +15,9 @@ enum class BoundKind { kRange, kHash, kList, kDefault };
 
 struct Child {
   QualifiedName name;  // children may live in another schema than the parent
+  // pg_class.oid (0 when unknown: a fake catalog, an older snapshot). Not structure: no hash
+  // covers it. A drop marker records it, so that only that very table is ever dropped by it.
+  int64_t oid = 0;
   BoundKind bound_kind = BoundKind::kRange;
   Bound from, to;   // range children
   int modulus = 0;  // hash children
@@ -27,6 +30,8 @@ struct Child {
   int64_t rows_estimate = 0;  // pg_class.reltuples (0 when never analyzed)
   int64_t bytes = 0;          // (relpages of table + TOAST + indexes) * block_size: an estimate
                               // as of the last VACUUM/ANALYZE, like rows_estimate
+  // detached_for_drop entries only: the oid their drop marker names (0: none, an old marker).
+  int64_t marker_oid = 0;
   friend bool operator==(const Child&, const Child&) = default;
 };
 
@@ -45,8 +50,10 @@ struct Column {
   friend bool operator==(const Column&, const Column&) = default;
 };
 
-// COMMENT ON TABLE text set on a partition right before pgpart detaches it for dropping.
+// COMMENT ON TABLE text set on a partition right before pgpart detaches it for dropping:
+// kDropMarkerPrefix + parent + " [" + from + ", " + to + ")" + kDropMarkerOid + the child's oid.
 constexpr char kDropMarkerPrefix[] = "pgpart:drop ";
+constexpr char kDropMarkerOid[] = " oid ";
 
 struct Table {
   QualifiedName name;
@@ -70,9 +77,11 @@ struct Table {
   Bound default_counted_from = Bound::Min();
   Bound default_counted_to = Bound::Max();
   std::optional<int64_t> max_key;  // integer keys: max(key) over the table (nullopt = empty)
-  // Former partitions of this table that pgpart detached in order to drop them but did not get
-  // to drop (a crash between DETACH ... CONCURRENTLY and DROP): found by their marker comment
-  // (kDropMarkerPrefix + parent), so the next run drops them instead of leaving orphans.
+  // Tables (not partitions) whose comment is a drop marker naming this table: normally former
+  // partitions pgpart detached in order to drop them but did not get to drop (a crash between
+  // DETACH ... CONCURRENTLY and DROP), with the marker's bounds and oid (marker_oid), their own
+  // oid and sub_partitioned for a partitioned table. A comment can be copied (pg_dump, COMMENT by
+  // hand): the planner drops only the table the marker was set on, and reports the others.
   std::vector<Child> detached_for_drop;
   // Non-empty when another session held an ACCESS EXCLUSIVE lock on the table or a partition
   // while it was read: its rows were not counted and the planner blocks its steps.
@@ -80,9 +89,22 @@ struct Table {
   friend bool operator==(const Table&, const Table&) = default;
 };
 
+// Which database a catalog (and a plan made from it) is of. No connection details: no host, port,
+// user or password.
+struct DatabaseIdentity {
+  std::string name;  // current_database()
+  int64_t oid = 0;   // pg_database.oid
+  // pg_control_system().system_identifier: the cluster's, set by initdb and kept by its physical
+  // copies (standbys, base backups). "" when the function is not executable by the role.
+  std::string system_identifier;
+  friend bool operator==(const DatabaseIdentity&, const DatabaseIdentity&) = default;
+  // "app" (oid 16384, system identifier 7715795932095913929)
+  std::string Text() const;
+};
+
 struct Catalog {
-  std::string server_version;         // e.g. "15.8"
-  std::string database;               // current_database()
+  std::string server_version;  // e.g. "15.8"
+  DatabaseIdentity database;
   std::optional<int64_t> now_micros;  // server now() (UTC micros) when read; absent in fakes
   std::vector<Table> tables;          // sorted by name; includes looked-up tables that don't exist
   friend bool operator==(const Catalog&, const Catalog&) = default;

@@ -6,13 +6,31 @@
 #include "core/ident.h"
 
 namespace pgpart {
+namespace {
+
+// Strips a trailing kDropMarkerOid + digits from `marker`; returns the oid (0 when there is none).
+int64_t TakeMarkerOid(std::string* marker) {
+  const size_t at = marker->rfind(kDropMarkerOid);
+  if (at == std::string::npos) return 0;
+  const std::string digits = marker->substr(at + std::string(kDropMarkerOid).size());
+  if (digits.empty() || digits.size() > 10 ||
+      digits.find_first_not_of("0123456789") != std::string::npos) {
+    return 0;
+  }
+  marker->resize(at);
+  return std::stoll(digits);
+}
+
+}  // namespace
 
 void ReadDetachedForDrop(pqxx::transaction_base& tx, std::vector<Table*>& tables) {
   std::map<std::string, Table*> by_marker;
   for (Table* t : tables) by_marker[kDropMarkerPrefix + t->name.Sql()] = t;
   if (by_marker.empty()) return;
+  // Partitioned tables too: not to drop them, to report them.
   pqxx::result r = tx.exec_params(
-      "SELECT n.nspname, c.relname, d.description, greatest(c.reltuples, 0)::bigint "
+      "SELECT n.nspname, c.relname, d.description, greatest(c.reltuples, 0)::bigint, "
+      "c.oid::bigint, c.relkind::text "
       "FROM pg_catalog.pg_description d "
       "JOIN pg_catalog.pg_class c ON c.oid = d.objoid "
       "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
@@ -21,8 +39,10 @@ void ReadDetachedForDrop(pqxx::transaction_base& tx, std::vector<Table*>& tables
       "AND starts_with(d.description, $1) ORDER BY 1, 2",
       std::string(kDropMarkerPrefix));
   for (const pqxx::row& row : r) {
-    // "<prefix><parent>" or "<prefix><parent> [<from>, <to>)"; bound texts hold no '[' or ','.
+    // "<prefix><parent> [<from>, <to>) oid <oid>"; older markers lack the oid, or the bounds too.
+    // Bound texts hold no '[' or ','.
     std::string marker = row[2].as<std::string>();
+    const int64_t marker_oid = TakeMarkerOid(&marker);
     std::string bounds;
     if (size_t open = marker.rfind(" ["); open != std::string::npos && marker.ends_with(")")) {
       bounds = marker.substr(open + 2, marker.size() - open - 3);
@@ -44,6 +64,9 @@ void ReadDetachedForDrop(pqxx::transaction_base& tx, std::vector<Table*>& tables
       }
     }
     c.rows_estimate = row[3].as<int64_t>();
+    c.oid = row[4].as<int64_t>();
+    c.marker_oid = marker_oid;
+    c.sub_partitioned = row[5].as<std::string>() == "p";
     it->second->detached_for_drop.push_back(std::move(c));
   }
 }

@@ -10,6 +10,24 @@
 namespace pgpart {
 namespace reader_internal {
 
+// The database's identity as three columns (name, oid, system identifier). pg_control_system() is
+// executable by PUBLIC by default (PostgreSQL 9.6+); where an administrator revoked it, the
+// identifier reads as NULL ("") instead of failing the read (an uncorrelated subquery in a CASE
+// branch is only run when the branch is taken).
+const char* const kIdentityColumns =
+    "current_database()::text, "
+    "(SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = current_database())::bigint, "
+    "CASE WHEN pg_catalog.has_function_privilege('pg_catalog.pg_control_system()', 'EXECUTE') "
+    "THEN (SELECT s.system_identifier::text FROM pg_catalog.pg_control_system() s) END";
+
+DatabaseIdentity IdentityFrom(const pqxx::row& row, int first) {
+  DatabaseIdentity id;
+  id.name = row[first].as<std::string>();
+  id.oid = row[first + 1].as<int64_t>();
+  id.system_identifier = row[first + 2].is_null() ? "" : row[first + 2].as<std::string>();
+  return id;
+}
+
 // Session settings (transaction-local, so a connection lent by apply is left as it was) and
 // the server facts, in one round trip.
 void CatalogReader::ReadSession(Tx& tx) {
@@ -19,15 +37,16 @@ void CatalogReader::ReadSession(Tx& tx) {
                       "SET LOCAL search_path = pg_catalog, pg_temp; SET LOCAL lock_timeout = '") +
               kLockTimeout +
               "'; SELECT current_setting('server_version'), "
-              "current_setting('server_version_num')::int, current_database(), "
+              "current_setting('server_version_num')::int, "
               "(extract(epoch FROM now()) * 1000000)::bigint, "
-              "current_setting('block_size')::int");
+              "current_setting('block_size')::int, " +
+              kIdentityColumns);
   std::string version = r[0][0].as<std::string>();
   server_version_ = version.substr(0, version.find(' '));  // "15.8 (Debian ...)" -> "15.8"
   server_version_num_ = r[0][1].as<int>();
-  database_ = r[0][2].as<std::string>();
-  now_micros_ = r[0][3].as<int64_t>();
-  block_size_ = r[0][4].as<int64_t>();
+  now_micros_ = r[0][2].as<int64_t>();
+  block_size_ = r[0][3].as<int64_t>();
+  database_ = IdentityFrom(r[0], 4);
 }
 
 // Every requested table (or every partitioned table) with its partition key, in one query.
@@ -242,6 +261,7 @@ LEFT JOIN ix ON ix.indrelid = c.oid
     c.rows_estimate = row[6].as<int64_t>();
     c.bytes = row[7].as<int64_t>() * block_size_;
     out.oid = row[8].as<std::string>();
+    c.oid = row[8].as<int64_t>();
     if (c.sub_partitioned) out.work->sub_partitioned.emplace_back(c.name, row[8].as<uint32_t>());
     if (auto it = locked_.find(out.oid); it != locked_.end()) out.locked_by = it->second;
     std::optional<Bound> from, to;
@@ -381,6 +401,18 @@ ReadResult ReadCatalog(const std::string& dsn, const std::vector<TableRequest>& 
     return result;
   }
   return ReadCatalog(*conn, requests);
+}
+
+std::optional<DatabaseIdentity> ReadDatabaseIdentity(pqxx::connection_base& conn,
+                                                     std::string* error) {
+  try {
+    pqxx::nontransaction nt(conn);
+    pqxx::result r = nt.exec(std::string("SELECT ") + reader_internal::kIdentityColumns);
+    return reader_internal::IdentityFrom(r[0], 0);
+  } catch (const std::exception& e) {
+    *error = OneLine(e.what());
+    return std::nullopt;
+  }
 }
 
 std::string RedactPassword(const std::string& text, const std::string& dsn) {

@@ -2,6 +2,7 @@
 // Reads the live catalog with libpqxx in a few round trips. Exceptions from libpqxx stop here.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,11 @@ ReadResult ReadCatalog(const std::string& dsn, const std::vector<TableRequest>& 
 // The same over an open connection (used by apply and tests); pass a pqxx::connection. The read
 // runs in its own REPEATABLE READ READ ONLY transaction, so none may be open on `conn`.
 ReadResult ReadCatalog(pqxx::connection_base& conn, const std::vector<TableRequest>& requests);
+
+// The identity of the database `conn` is connected to (one query, outside any transaction; none
+// may be open on `conn`). nullopt + *error when the query fails.
+std::optional<DatabaseIdentity> ReadDatabaseIdentity(pqxx::connection_base& conn,
+                                                     std::string* error);
 
 // The DSN with any password replaced by "********" (for messages and logs).
 std::string RedactDsn(const std::string& dsn);

@@ -86,6 +86,10 @@ inline std::vector<std::string> ParseTextArray(const pqxx::field& f) {
 
 // ---- the reader -----------------------------------------------------------------------------
 
+// The database's identity as three SELECT columns (name, oid, system identifier), and reading them.
+extern const char* const kIdentityColumns;
+DatabaseIdentity IdentityFrom(const pqxx::row& row, int first);
+
 using Tx = pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>;
 
 // Per-table state while reading.
@@ -226,7 +230,8 @@ class CatalogReader {
   const std::vector<TableRequest>& requests_;
   std::vector<Work> work_;
   Diagnostics diagnostics_;
-  std::string server_version_, database_;
+  std::string server_version_;
+  DatabaseIdentity database_;
   int server_version_num_ = 0;
   int64_t now_micros_ = 0;
   int64_t block_size_ = 8192;

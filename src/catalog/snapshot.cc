@@ -131,6 +131,8 @@ class Reader {
     Get(j, "detach_pending", path, &c.detach_pending);
     Get(j, "rows_estimate", path, &c.rows_estimate);
     Get(j, "bytes", path, &c.bytes);
+    Get(j, "oid", path, &c.oid);
+    Get(j, "marker_oid", path, &c.marker_oid);
     return c;
   }
 
@@ -265,6 +267,9 @@ Json ChildToJson(const Child& c, KeyType type) {
   j["detach_pending"] = c.detach_pending;
   j["rows_estimate"] = c.rows_estimate;
   j["bytes"] = c.bytes;
+  // Optional (snapshots of older versions have none): only when known.
+  if (c.oid != 0) j["oid"] = c.oid;
+  if (c.marker_oid != 0) j["marker_oid"] = c.marker_oid;
   return j;
 }
 
@@ -319,7 +324,9 @@ std::string CatalogToJson(const Catalog& catalog) {
   Json j;
   j["format_version"] = kSnapshotFormatVersion;
   j["server_version"] = catalog.server_version;
-  j["database"] = catalog.database;
+  j["database"] = catalog.database.name;
+  j["database_oid"] = catalog.database.oid;
+  j["system_identifier"] = catalog.database.system_identifier;
   j["now_micros"] = catalog.now_micros ? Json(*catalog.now_micros) : Json();
   if (catalog.now_micros) j["now"] = InstantText(*catalog.now_micros);  // for readers only
   Json tables = Json::array();
@@ -355,7 +362,9 @@ bool CatalogFromJson(const std::string& json_text, Catalog* catalog, std::string
   Reader r;
   Catalog c;
   r.Get(j, "server_version", "", &c.server_version);
-  r.Get(j, "database", "", &c.database);
+  r.Get(j, "database", "", &c.database.name);
+  r.Get(j, "database_oid", "", &c.database.oid);  // absent in snapshots of older versions
+  r.Get(j, "system_identifier", "", &c.database.system_identifier);
   if (auto it = j.find("now_micros"); it != j.end() && !it->is_null()) {
     int64_t v = 0;
     r.Get(j, "now_micros", "", &v);

@@ -69,10 +69,26 @@ nlohmann::ordered_json StepJson(const StepReport& r) {
   return j;
 }
 
+// A saved plan applies to the database it was made for only (same name, oid and cluster).
+bool SameDatabase(const Plan& saved, const DatabaseIdentity& here) {
+  if (saved.database.oid == 0) {
+    std::cerr << "error: the saved plan does not record which database it was made for (made "
+                 "from a snapshot taken by an older pgpart?); take a new snapshot or plan "
+                 "against the database, and review again\n";
+    return false;
+  }
+  if (saved.database == here) return true;
+  std::cerr << "error: the saved plan was made for database " << saved.database.Text()
+            << ", but the connection is to database " << here.Text()
+            << "; refusing to apply it here\n";
+  return false;
+}
+
 // A saved plan is stale when the catalog's structure changed since it was made: say what.
 bool CheckNotStale(const Plan& saved, const std::vector<Policy>& policies, const std::string& dsn) {
   ReadResult read = ReadCatalog(dsn, CatalogRequests(policies));
   if (ReportDiagnostics(read.diagnostics)) return false;
+  if (!SameDatabase(saved, read.catalog.database)) return false;
   std::vector<QualifiedName> named;
   for (const Policy& p : policies) named.insert(named.end(), p.tables.begin(), p.tables.end());
   if (CatalogHash(read.catalog, &named) == saved.catalog_hash) return true;
@@ -294,6 +310,15 @@ int RunApply(const ApplyArgs& args) {
   } catch (const std::exception& e) {
     std::cerr << "error: cannot connect to PostgreSQL " << RedactDsn(dsn) << "\n";
     return kExitError;
+  }
+  if (!args.plan_file.empty()) {  // the connection that executes is to the plan's database too
+    std::string error;
+    std::optional<DatabaseIdentity> here = ReadDatabaseIdentity(*conn, &error);
+    if (!here) {
+      std::cerr << "error: cannot read which database the connection is to: " << error << "\n";
+      return kExitError;
+    }
+    if (!SameDatabase(plan, *here)) return kExitError;
   }
   ApplyOptions options;
   options.audit = !args.no_audit;

@@ -191,6 +191,10 @@ int RunPlan(const PlanArgs& args) {
   };
   if (!args.output.empty()) {
     if (!WriteOutput(args.output, render(format))) return kExitError;
+    if (plan.database.oid == 0) {
+      std::cerr << "warning: the snapshot does not record which database it was taken of (an "
+                   "older pgpart took it): `apply --plan` will refuse this plan\n";
+    }
     std::cout << RenderText(plan, TextOptions{color});
     std::cout << "Saved the plan to " << args.output << ".\n";
   } else {

@@ -51,6 +51,7 @@ Plan DiffPlans(const Plan& base, const Plan& head) {
   diff.at = head.at;
   diff.catalog_hash = head.catalog_hash;
   diff.policy_hash = head.policy_hash;
+  diff.database = head.database;
   diff.tables = head.tables;
   diff.diagnostics = head.diagnostics;
   diff.policy_sources = head.policy_sources;

@@ -8,6 +8,21 @@
 #include "plan/planner.h"
 
 namespace pgpart {
+
+std::string Sha256Hex(std::string_view bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(length * 2);
+  for (unsigned int i = 0; i < length; ++i) {
+    hex.push_back(kHex[digest[i] >> 4]);
+    hex.push_back(kHex[digest[i] & 0xf]);
+  }
+  return hex;
+}
+
 namespace {
 
 // Length-prefixed, fixed-width fields (so that no two different inputs serialise alike) in one
@@ -26,19 +41,7 @@ class Canon {
   Canon& Add(const QualifiedName& n) { return Add(n.schema).Add(n.name); }
 
   // Lower-case hex SHA-256 of everything added.
-  std::string Hex() const {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    EVP_Digest(buffer_.data(), buffer_.size(), digest, &length, EVP_sha256(), nullptr);
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string hex;
-    hex.reserve(length * 2);
-    for (unsigned int i = 0; i < length; ++i) {
-      hex.push_back(kHex[digest[i] >> 4]);
-      hex.push_back(kHex[digest[i] & 0xf]);
-    }
-    return hex;
-  }
+  std::string Hex() const { return Sha256Hex(buffer_); }
 
  private:
   Canon& Raw(uint64_t v) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "catalog/catalog.h"
 #include "core/diagnostic.h"
 #include "core/ident.h"
 #include "core/key.h"
@@ -104,10 +105,11 @@ struct PolicySource {
 };
 
 struct Plan {
-  std::string generated_at;  // instant the plan was made (UTC text); not part of equality
-  std::string at;            // the clock the plan was computed for (UTC text)
-  std::string catalog_hash;  // sha256 hex of the catalog's structure
-  std::string policy_hash;   // sha256 hex of the policies
+  std::string generated_at;   // instant the plan was made (UTC text); not part of equality
+  std::string at;             // the clock the plan was computed for (UTC text)
+  std::string catalog_hash;   // sha256 hex of the catalog's structure
+  std::string policy_hash;    // sha256 hex of the policies
+  DatabaseIdentity database;  // the database the catalog was read from (a snapshot: its source)
   PlanSummary summary;
   std::vector<TableReport> tables;
   std::vector<Step> steps;                   // stable order: table, then period
@@ -123,8 +125,8 @@ struct Plan {
   bool HasChanges() const;
   friend bool operator==(const Plan& a, const Plan& b) {
     return a.at == b.at && a.catalog_hash == b.catalog_hash && a.policy_hash == b.policy_hash &&
-           a.summary == b.summary && a.tables == b.tables && a.steps == b.steps &&
-           a.diagnostics == b.diagnostics && a.is_diff == b.is_diff &&
+           a.database == b.database && a.summary == b.summary && a.tables == b.tables &&
+           a.steps == b.steps && a.diagnostics == b.diagnostics && a.is_diff == b.is_diff &&
            a.removed_steps == b.removed_steps;
   }
 };

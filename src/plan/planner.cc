@@ -140,7 +140,7 @@ void PlanRange(Context& c) {
   for (const Child& child : t.children) {
     if (child.detach_pending) PlanFinalize(c, child);
   }
-  PlanDetachedForDrop(c, &*grid);
+  PlanDetachedForDrop(c, &*grid, cutoff);
 
   PlanDefault(c);
   const bool has_default_after = c.shape.has_default;
@@ -163,6 +163,10 @@ void PlanRange(Context& c) {
   }
   std::set<std::string> taken_names;
   for (const Child& child : t.children) taken_names.insert(child.name.name);
+  std::set<std::string> marked_names;  // tables carrying a drop marker (see PlanDetachedForDrop)
+  for (const Child& marked : t.detached_for_drop) {
+    if (marked.name.schema == t.name.schema) marked_names.insert(marked.name.name);
+  }
   if (t.default_partition) taken_names.insert(t.default_partition->name.name);
 
   std::set<std::string> planned_names;
@@ -214,6 +218,9 @@ void PlanRange(Context& c) {
     if (taken_names.count(name.name)) {
       s.status = StepStatus::kBlocked;
       s.blocked_by = "a partition named " + name.name + " already exists with other bounds";
+    } else if (marked_names.count(name.name)) {
+      s.status = StepStatus::kBlocked;
+      s.blocked_by = "a table named " + name.name + " carrying a pgpart drop marker exists";
     }
     planned_names.insert(name.name);
     s.statements.push_back(CreateStandalone(c.shape, name, p.execution));
@@ -384,6 +391,7 @@ Plan ComputePlan(const std::vector<Policy>& policies, const Catalog& catalog,
   for (const Policy& p : policies) named.insert(named.end(), p.tables.begin(), p.tables.end());
   plan.catalog_hash = CatalogHash(catalog, &named);
   plan.policy_hash = PolicyHash(policies);
+  plan.database = catalog.database;
 
   struct TableResult {
     TableReport report;

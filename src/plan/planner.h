@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include "catalog/catalog.h"
@@ -31,5 +32,7 @@ std::string PolicyHash(const std::vector<Policy>& policies);
 // sha256 hex identifying what a plan would do: its catalog and policy hashes, and each step's
 // action, partition, status and statements (not the clock or generated_at).
 std::string PlanHash(const Plan& plan);
+// Lower-case hex SHA-256 of `bytes` (a saved plan's content_hash is this over its JSON text).
+std::string Sha256Hex(std::string_view bytes);
 
 }  // namespace pgpart

@@ -50,8 +50,11 @@ void AddStatementHazards(Step& s);
 
 // Retention steps for one expired child (drop, detach or archive), holds and limits applied.
 void PlanRetention(Context& c, const Grid* grid, const Child& child, int* drops_planned);
-// Drops tables an interrupted run detached for dropping (found by their marker comment).
-void PlanDetachedForDrop(Context& c, const Grid* grid);
+// Drops tables an interrupted run detached for dropping (found by their marker comment), when
+// they are exactly what pgpart marked (their own oid in the marker, a plain table in the parent's
+// schema, named by the template for the marker's bounds, on the grid, past retention `cutoff`);
+// reports any other table carrying a marker as drift.
+void PlanDetachedForDrop(Context& c, const Grid* grid, std::optional<int64_t> cutoff);
 // Completes an interrupted DETACH ... CONCURRENTLY.
 void PlanFinalize(Context& c, const Child& child);
 // Hash tables: exactly `modulus` children; another modulus is drift that blocks.

@@ -82,7 +82,7 @@ void PlanRetention(Context& c, const Grid* grid, const Child& child, int* drops_
     // A drop marks the partition first: a crash after the concurrent detach leaves a table the
     // next run recognises (detached_for_drop) instead of an orphan.
     if (action == Action::kDrop && !c.shape.has_default) {
-      s.statements.push_back(MarkForDrop(where, c.table.name, s.from, s.to, e));
+      s.statements.push_back(MarkForDrop(where, child.oid, c.table.name, s.from, s.to, e));
     }
     s.statements.push_back(Detach(c.shape, where, e));
     if (c.shape.has_default) AddHazard(s, Hazard::kAcquiresAccessExclusiveLock);
@@ -128,21 +128,63 @@ void PlanFinalize(Context& c, const Child& child) {
 
 namespace pgpart::planner {
 
-void PlanDetachedForDrop(Context& c, const Grid* grid) {
+namespace {
+
+// Why `orphan` (a table whose comment is a drop marker naming this table) is not one that pgpart
+// itself detached for dropping and may drop now; "" when it is. pgpart marks a partition with its
+// own oid and bounds, in the parent's schema, named by the template, once it is past retention: a
+// copy of the comment (another schema, pg_dump/pg_restore, COMMENT by hand) cannot carry the oid.
+std::string NotOurs(const Context& c, const Grid* grid, std::optional<int64_t> cutoff,
+                    const Child& orphan) {
+  const KeyType kt = c.table.key_type;
+  if (orphan.marker_oid == 0) {
+    return "its marker names no table oid (a copied marker, or one set by an older pgpart)";
+  }
+  if (orphan.marker_oid != orphan.oid) {
+    return "its marker was set on the table with oid " + std::to_string(orphan.marker_oid) +
+           ", not on this one (oid " + std::to_string(orphan.oid) + "): a copy or a restore";
+  }
+  if (orphan.sub_partitioned) return "it is a partitioned table";
+  if (orphan.name.schema != c.table.name.schema) {
+    return "it is not in schema " + QuoteIdent(c.table.name.schema);
+  }
+  if (!orphan.from.is_value() || !orphan.to.is_value()) return "its marker has no bounds";
+  const std::string period = PeriodText(kt, orphan.from, orphan.to);
+  std::optional<int64_t> index;
+  if (grid != nullptr) index = grid->IndexOfPeriod(orphan.from.value, orphan.to.value);
+  if (!index) return "its bounds " + period + " are not a period of the policy's grid";
+  const std::string expected =
+      ExpandName(c.policy.NameTemplate(), c.table.name.name, grid->Fields(*index));
+  if (expected != orphan.name.name) {
+    return "its name is not " + expected + ", the naming template's for " + period;
+  }
+  if (!cutoff || orphan.to.value > *cutoff) {
+    return "its bounds " + period + " are not past retention (keep " +
+           c.policy.retention->keep_text + ")";
+  }
+  return "";
+}
+
+}  // namespace
+
+void PlanDetachedForDrop(Context& c, const Grid* grid, std::optional<int64_t> cutoff) {
   for (const Child& orphan : c.table.detached_for_drop) {
     const bool drops = c.policy.retention && c.policy.retention->action == RetentionAction::kDrop;
     if (!drops) {
       c.report.drift.push_back("table " + orphan.name.Sql() +
-                               " was detached for dropping by an earlier run, but the policy no "
-                               "longer drops: drop or keep it by hand (its comment marks it)");
+                               " carries a pgpart drop marker, but the policy no longer drops: "
+                               "drop or keep it by hand (its comment marks it); not dropped");
+      continue;
+    }
+    if (std::string why = NotOurs(c, grid, cutoff, orphan); !why.empty()) {
+      c.report.drift.push_back("table " + orphan.name.Sql() + " carries a pgpart drop marker for " +
+                               c.table.name.Sql() + " but " + why + "; not dropped");
       continue;
     }
     Step s = NewStep(c, Action::kDrop, orphan.name, Reason::kRecovery);
     s.rows_estimate = orphan.rows_estimate;
-    if (orphan.from.is_value() && orphan.to.is_value()) {  // from its marker
-      s.from = BoundText(c.table.key_type, orphan.from);
-      s.to = BoundText(c.table.key_type, orphan.to);
-    }
+    s.from = BoundText(c.table.key_type, orphan.from);
+    s.to = BoundText(c.table.key_type, orphan.to);
     std::vector<std::string> expired_notes;
     std::string hold = ActiveHold(c.policy, c.now, grid, orphan, &expired_notes);
     if (!hold.empty()) {

@@ -80,12 +80,12 @@ Statement DropTable(const QualifiedName& child, const Execution& e) {
   return Make("DROP TABLE " + child.Sql(), e);
 }
 
-Statement MarkForDrop(const QualifiedName& child, const QualifiedName& parent,
+Statement MarkForDrop(const QualifiedName& child, int64_t oid, const QualifiedName& parent,
                       const std::string& from, const std::string& to, const Execution& e) {
-  return Make("COMMENT ON TABLE " + child.Sql() + " IS " +
-                  QuoteLiteral(std::string(kDropMarkerPrefix) + parent.Sql() + " [" + from + ", " +
-                               to + ")"),
-              e);
+  std::string marker =
+      std::string(kDropMarkerPrefix) + parent.Sql() + " [" + from + ", " + to + ")";
+  if (oid != 0) marker += kDropMarkerOid + std::to_string(oid);
+  return Make("COMMENT ON TABLE " + child.Sql() + " IS " + QuoteLiteral(marker), e);
 }
 
 Statement CreateSchema(const std::string& schema, const Execution& e) {

@@ -53,10 +53,12 @@ Statement Detach(const TableShape& t, const QualifiedName& child, const Executio
 // DETACH PARTITION ... FINALIZE (completes an interrupted concurrent detach; non-transactional).
 Statement FinalizeDetach(const TableShape& t, const QualifiedName& child, const Execution& e);
 Statement DropTable(const QualifiedName& child, const Execution& e);
-// COMMENT ON TABLE child IS 'pgpart:drop <parent> [<from>, <to>)': set before a concurrent detach
-// so that a crash between the detach and the drop leaves a table the next run recognises and drops
-// (with its bounds, which its backup gate needs). from/to are BoundText.
-Statement MarkForDrop(const QualifiedName& child, const QualifiedName& parent,
+// COMMENT ON TABLE child IS 'pgpart:drop <parent> [<from>, <to>) oid <oid>': set before a
+// concurrent detach so that a crash between the detach and the drop leaves a table the next run
+// recognises and drops (with its bounds, which its backup gate needs). The oid (the child's
+// pg_class.oid; left out when 0, unknown) is what a copy of the comment cannot carry over: a
+// restored or re-created table has another. from/to are BoundText.
+Statement MarkForDrop(const QualifiedName& child, int64_t oid, const QualifiedName& parent,
                       const std::string& from, const std::string& to, const Execution& e);
 Statement CreateSchema(const std::string& schema, const Execution& e);
 Statement SetSchema(const QualifiedName& child, const std::string& schema, const Execution& e);

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/calendar.h"
+#include "plan/planner.h"
 #include "render/render.h"
 
 namespace pgpart {
@@ -10,6 +12,16 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 constexpr int kFormatVersion = 1;
+
+// content_hash: SHA-256 of the plan document itself, compact, without the two members it cannot
+// cover (generated_at, informational and wall-clock; content_hash). Every member a reader could act
+// on is covered, including ones a later version adds, and a re-parse of an unmodified file
+// re-serialises to the same text (the member order is kept, and numbers and strings print alike).
+std::string ContentHash(Json j) {
+  j.erase("generated_at");
+  j.erase("content_hash");
+  return Sha256Hex(j.dump());
+}
 
 Json StepJson(const Step& s) {
   Json j;
@@ -114,6 +126,9 @@ std::string RenderJson(const Plan& plan) {
   j["at"] = plan.at;
   j["catalog_hash"] = plan.catalog_hash;
   j["policy_hash"] = plan.policy_hash;
+  j["database"] = Json{{"name", plan.database.name},
+                       {"oid", plan.database.oid},
+                       {"system_identifier", plan.database.system_identifier}};
   const PlanSummary& s = plan.summary;
   j["summary"] =
       Json{{"create", s.create}, {"drain", s.drain}, {"detach", s.detach},  {"archive", s.archive},
@@ -141,6 +156,7 @@ std::string RenderJson(const Plan& plan) {
   for (const PolicySource& src : plan.policy_sources) {
     j["policy_sources"].push_back(Json{{"file", src.file}, {"text", src.text}});
   }
+  j["content_hash"] = ContentHash(j);
   return j.dump(2) + "\n";
 }
 
@@ -154,8 +170,18 @@ bool PlanFromJson(const std::string& json_text, Plan* plan, std::string* error) 
     Plan p;
     p.generated_at = j.at("generated_at").get<std::string>();
     p.at = j.at("at").get<std::string>();
+    // Exactly as a plan writes it: the clock apply re-checks every step at.
+    if (auto at = ParseInstant(p.at, FindZone("UTC")); !at || InstantText(*at) != p.at) {
+      *error = "at: '" + p.at +
+               "' is not a UTC instant as pgpart writes it (e.g. 2026-11-21T12:00:00Z)";
+      return false;
+    }
     p.catalog_hash = j.at("catalog_hash").get<std::string>();
     p.policy_hash = j.at("policy_hash").get<std::string>();
+    const Json& db = j.at("database");
+    p.database.name = db.at("name").get<std::string>();
+    p.database.oid = db.at("oid").get<int64_t>();
+    p.database.system_identifier = db.at("system_identifier").get<std::string>();
     const Json& s = j.at("summary");
     p.summary =
         PlanSummary{s.at("create").get<int>(),  s.at("drain").get<int>(), s.at("detach").get<int>(),
@@ -189,8 +215,12 @@ bool PlanFromJson(const std::string& json_text, Plan* plan, std::string* error) 
     }
     for (const Json& dj : j.value("diagnostics", Json::array())) {
       Diagnostic d;
-      d.severity =
-          dj.at("severity").get<std::string>() == "error" ? Severity::kError : Severity::kWarning;
+      const std::string severity = dj.at("severity").get<std::string>();
+      if (severity != "error" && severity != "warning") {
+        *error = "unknown diagnostic severity '" + severity + "'";
+        return false;
+      }
+      d.severity = severity == "error" ? Severity::kError : Severity::kWarning;
       d.location = {dj.at("file").get<std::string>(), dj.at("line").get<int>(),
                     dj.at("column").get<int>()};
       d.path = dj.at("path").get<std::string>();
@@ -200,6 +230,18 @@ bool PlanFromJson(const std::string& json_text, Plan* plan, std::string* error) 
     for (const Json& sj : j.value("policy_sources", Json::array())) {
       p.policy_sources.push_back(
           PolicySource{sj.at("file").get<std::string>(), sj.at("text").get<std::string>()});
+    }
+    // Last, so that a malformed member is named first.
+    auto hash = j.find("content_hash");
+    if (hash == j.end() || !hash->is_string()) {
+      *error = "the plan has no content_hash (made by an older pgpart?); make it again with "
+               "`pgpart plan -o FILE.json`";
+      return false;
+    }
+    if (hash->get<std::string>() != ContentHash(j)) {
+      *error = "the saved plan was modified after it was made (content hash mismatch); make it "
+               "again with `pgpart plan -o FILE.json` and review it";
+      return false;
     }
     *plan = std::move(p);
     return true;

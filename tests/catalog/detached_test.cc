@@ -22,6 +22,14 @@ TEST_F(DetachedForDropTest, MarkedStandaloneTablesAreListedUnderTheirParent) {
     COMMENT ON TABLE "Odd ""S""".m_2023 IS 'pgpart:drop "Odd ""S""".m [2023-01-01T00:00:00Z, 2024-01-01T00:00:00Z)';
     CREATE TABLE "Odd ""S""".m_2022 (id int, at timestamptz);
     COMMENT ON TABLE "Odd ""S""".m_2022 IS 'pgpart:drop "Odd ""S""".m';
+    -- with the oid it was set on; and a partitioned table carrying a marker
+    CREATE TABLE "Odd ""S""".m_2021 (id int, at timestamptz);
+    DO $$ BEGIN EXECUTE format('COMMENT ON TABLE "Odd ""S""".m_2021 IS %L',
+      'pgpart:drop "Odd ""S""".m [2021-01-01T00:00:00Z, 2022-01-01T00:00:00Z) oid '
+      || '"Odd ""S""".m_2021'::regclass::oid); END $$;
+    CREATE TABLE "Odd ""S""".m_sub (id int, at timestamptz) PARTITION BY RANGE (at);
+    COMMENT ON TABLE "Odd ""S""".m_sub
+      IS 'pgpart:drop "Odd ""S""".m [2020-01-01T00:00:00Z, 2021-01-01T00:00:00Z) oid 1';
     -- marked but still attached: a normal child, not an orphan
     COMMENT ON TABLE "Odd ""S""".m_2024 IS 'pgpart:drop "Odd ""S""".m';
     -- a marker naming another parent, and an unmarked table
@@ -32,13 +40,25 @@ TEST_F(DetachedForDropTest, MarkedStandaloneTablesAreListedUnderTheirParent) {
   ReadResult r = ReadCatalog(Dsn(), {Request("Odd \"S\"", "m", "1 year")});
   ASSERT_FALSE(HasErrors(r.diagnostics)) << AllDiagnostics(r);
   const Table& t = r.catalog.tables.at(0);
-  ASSERT_EQ(t.detached_for_drop.size(), 2u);
-  EXPECT_EQ(t.detached_for_drop[0].name, (QualifiedName{"Odd \"S\"", "m_2022"}));
-  EXPECT_EQ(t.detached_for_drop[0].to, Bound::Max());  // an old marker without bounds
-  EXPECT_EQ(t.detached_for_drop[1].name, (QualifiedName{"Odd \"S\"", "m_2023"}));
-  EXPECT_EQ(BoundText(KeyType::kTimestampTz, t.detached_for_drop[1].from), "2023-01-01T00:00:00Z");
-  EXPECT_EQ(BoundText(KeyType::kTimestampTz, t.detached_for_drop[1].to), "2024-01-01T00:00:00Z");
+  ASSERT_EQ(t.detached_for_drop.size(), 4u);
+  const Child& with_oid = t.detached_for_drop[0];
+  EXPECT_EQ(with_oid.name, (QualifiedName{"Odd \"S\"", "m_2021"}));
+  EXPECT_EQ(BoundText(KeyType::kTimestampTz, with_oid.to), "2022-01-01T00:00:00Z");
+  EXPECT_GT(with_oid.oid, 0);
+  EXPECT_EQ(with_oid.marker_oid, with_oid.oid);
+  EXPECT_FALSE(with_oid.sub_partitioned);
+  EXPECT_EQ(t.detached_for_drop[1].name, (QualifiedName{"Odd \"S\"", "m_2022"}));
+  EXPECT_EQ(t.detached_for_drop[1].to, Bound::Max());  // an old marker without bounds
+  EXPECT_EQ(t.detached_for_drop[1].marker_oid, 0);     // nor oid
+  EXPECT_EQ(t.detached_for_drop[2].name, (QualifiedName{"Odd \"S\"", "m_2023"}));
+  EXPECT_EQ(BoundText(KeyType::kTimestampTz, t.detached_for_drop[2].from), "2023-01-01T00:00:00Z");
+  EXPECT_EQ(BoundText(KeyType::kTimestampTz, t.detached_for_drop[2].to), "2024-01-01T00:00:00Z");
+  EXPECT_EQ(t.detached_for_drop[3].name, (QualifiedName{"Odd \"S\"", "m_sub"}));
+  EXPECT_TRUE(t.detached_for_drop[3].sub_partitioned);  // listed to be reported, never dropped
+  EXPECT_EQ(t.detached_for_drop[3].marker_oid, 1);
   EXPECT_EQ(t.children.size(), 1u);
+  EXPECT_EQ(t.children[0].oid,
+            Exec(R"(SELECT '"Odd ""S""".m_2024'::regclass::oid::bigint)")[0][0].as<int64_t>());
 }
 
 }  // namespace

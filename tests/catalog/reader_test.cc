@@ -70,7 +70,7 @@ TEST_F(ReaderTest, MonthlyTimestamptzWithChildrenAndDefaultRowsByMonth) {
   EXPECT_FALSE(t.max_key.has_value());  // not an integer key
 
   EXPECT_EQ(r.catalog.server_version.substr(0, 3), "15.");
-  EXPECT_EQ(r.catalog.database, Database());
+  EXPECT_EQ(r.catalog.database.name, Database());
   ASSERT_TRUE(r.catalog.now_micros.has_value());
   EXPECT_GT(*r.catalog.now_micros, 1'700'000'000LL * kMicrosPerSecond);
 }

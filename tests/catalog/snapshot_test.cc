@@ -26,7 +26,7 @@ Child RangeChild(const std::string& name, Bound from, Bound to) {
 Catalog FullCatalog() {
   Catalog cat;
   cat.server_version = "15.8";
-  cat.database = "app \"db\"";
+  cat.database = {"app \"db\"", 16384, "7300000000000000001"};
   cat.now_micros = 1'795'000'000'123'456;
 
   Table ts;
@@ -43,6 +43,11 @@ Catalog FullCatalog() {
   ts.children.back().sub_partitioned = true;
   ts.children.back().detach_pending = true;
   ts.children.back().foreign = true;
+  ts.children.back().oid = 16423;
+  Child marked = RangeChild("marked", Bound::Value(0), Bound::Value(1));
+  marked.oid = 16500;
+  marked.marker_oid = 16499;
+  ts.detached_for_drop.push_back(marked);
   Child def;
   def.name = {"public", "défaut ünïcode"};
   def.bound_kind = BoundKind::kDefault;
@@ -123,6 +128,12 @@ TEST(SnapshotTest, ReadableShape) {
   EXPECT_EQ(ts["children"][0]["from"], "MINVALUE");
   EXPECT_EQ(ts["children"][0]["to"], "2024-01-01T00:00:00Z");
   EXPECT_EQ(ts["children"][2]["to"], "MAXVALUE");
+  EXPECT_EQ(ts["children"][2]["oid"], 16423);
+  EXPECT_FALSE(ts["children"][1].contains("oid"));  // optional: only when known
+  EXPECT_EQ(ts["detached_for_drop"][0]["marker_oid"], 16499);
+  EXPECT_EQ(j["database"], "app \"db\"");
+  EXPECT_EQ(j["database_oid"], 16384);
+  EXPECT_EQ(j["system_identifier"], "7300000000000000001");
   EXPECT_EQ(ts["default_partition"]["bound"], "default");
   EXPECT_FALSE(ts["default_partition"].contains("from"));
   EXPECT_EQ(ts["default_buckets"][1]["rows"], 2);
@@ -139,7 +150,7 @@ TEST(SnapshotTest, ReadableShape) {
 TEST(SnapshotTest, EmptyCatalogAndAbsentClock) {
   Catalog empty;
   Catalog back;
-  back.database = "something";
+  back.database.name = "something";
   std::string error;
   ASSERT_TRUE(CatalogFromJson(CatalogToJson(empty), &back, &error)) << error;
   EXPECT_EQ(back, empty);

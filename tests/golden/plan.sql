@@ -8,7 +8,7 @@
 BEGIN;
 SET LOCAL lock_timeout = '300ms';
 SET LOCAL statement_timeout = '300000ms';
-COMMENT ON TABLE "Odd Schema"."Events ""X""_p0" IS 'pgpart:drop "Odd Schema"."Events ""X""" [0, 1000000)';
+COMMENT ON TABLE "Odd Schema"."Events ""X""_p0" IS 'pgpart:drop "Odd Schema"."Events ""X""" [0, 1000000) oid 16447';
 COMMIT;
 -- runs outside a transaction block
 SET lock_timeout = '300ms';
@@ -26,7 +26,7 @@ COMMIT;
 -- BEGIN;
 -- SET LOCAL lock_timeout = '300ms';
 -- SET LOCAL statement_timeout = '300000ms';
--- COMMENT ON TABLE "Odd Schema"."Events ""X""_p1000000" IS 'pgpart:drop "Odd Schema"."Events ""X""" [1000000, 2000000)';
+-- COMMENT ON TABLE "Odd Schema"."Events ""X""_p1000000" IS 'pgpart:drop "Odd Schema"."Events ""X""" [1000000, 2000000) oid 16448';
 -- COMMIT;
 -- -- runs outside a transaction block
 -- SET lock_timeout = '300ms';

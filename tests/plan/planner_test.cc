@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "plan/simulate.h"
 #include "plan_fixture.h"
 #include "policy/loader.h"
@@ -486,24 +488,38 @@ TEST(Planner, InterruptedConcurrentDetachIsFinalizedFirst) {
 }
 
 TEST(Planner, ConcurrentDropMarksThePartitionBeforeDetaching) {
-  Plan plan = ComputePlan(Policies(kSensor), CatalogOf({Sensor()}), At("2026-11-21T12:00:00Z"));
+  Table t = Sensor();
+  t.children[0].oid = 16423;
+  Plan plan = ComputePlan(Policies(kSensor), CatalogOf({t}), At("2026-11-21T12:00:00Z"));
   const Step drop = StepsOf(plan, Action::kDrop)[0];
   ASSERT_EQ(drop.statements.size(), 3u);
+  // With its bounds (the recovery drop's gate needs them) and its oid (only it may be dropped).
   EXPECT_EQ(drop.statements[0].sql,
             "COMMENT ON TABLE public.sensor_readings_y2024m09 IS 'pgpart:drop "
-            "public.sensor_readings [2024-09-01T00:00:00Z, 2024-10-01T00:00:00Z)'");
+            "public.sensor_readings [2024-09-01T00:00:00Z, 2024-10-01T00:00:00Z) oid 16423'");
+  // The oid is no structure: the catalog hash does not change with it.
+  EXPECT_EQ(plan.catalog_hash,
+            ComputePlan(Policies(kSensor), CatalogOf({Sensor()}), At("2026-11-21T12:00:00Z"))
+                .catalog_hash);
   EXPECT_TRUE(drop.statements[0].transactional);
   EXPECT_FALSE(drop.statements[1].transactional);
   EXPECT_EQ(drop.statements[2].sql, "DROP TABLE public.sensor_readings_y2024m09");
 }
 
-TEST(Planner, TablesDetachedForDropByAnInterruptedRunAreDropped) {
-  Table t = Sensor();
+// What an interrupted run leaves: sensor_readings_y2024m08 detached, marked with its own oid.
+Child Marked() {
   Child orphan;
   orphan.name = {"public", "sensor_readings_y2024m08"};
   orphan.from = *ParseBoundText(KeyType::kTimestampTz, "2024-08-01T00:00:00Z");
   orphan.to = *ParseBoundText(KeyType::kTimestampTz, "2024-09-01T00:00:00Z");
-  t.detached_for_drop.push_back(orphan);
+  orphan.oid = 16500;
+  orphan.marker_oid = 16500;
+  return orphan;
+}
+
+TEST(Planner, TablesDetachedForDropByAnInterruptedRunAreDropped) {
+  Table t = Sensor();
+  t.detached_for_drop.push_back(Marked());
   Catalog catalog = CatalogOf({t});
   Plan plan = ComputePlan(Policies(kSensor), catalog, At("2026-11-21T12:00:00Z"));
   ASSERT_FALSE(plan.steps.empty());
@@ -519,6 +535,78 @@ TEST(Planner, TablesDetachedForDropByAnInterruptedRunAreDropped) {
   detach.replace(detach.find("{keep: 24 months}"), 17, "{keep: 24 months, action: detach}");
   Plan kept = ComputePlan(Policies(detach), catalog, At("2026-11-21T12:00:00Z"));
   for (const Step& s : kept.steps) EXPECT_NE(s.partition.name, "sensor_readings_y2024m08");
+}
+
+// A drop marker drops only the table pgpart set it on, past retention: every other table carrying
+// one (a copied comment, a restore, a marker on a partitioned table...) is reported, not dropped.
+TEST(Planner, TablesCarryingAMarkerPgpartDidNotSetAreReportedNotDropped) {
+  struct Case {
+    const char* name;
+    std::function<void(Child&)> change;
+    const char* why;
+  };
+  const std::vector<Case> cases{
+      {"no oid in the marker", [](Child& c) { c.marker_oid = 0; }, "names no table oid"},
+      {"another table's oid (a copy, a restore)", [](Child& c) { c.oid = 17001; },
+       "set on the table with oid 16500, not on this one (oid 17001)"},
+      {"a partitioned table", [](Child& c) { c.sub_partitioned = true; },
+       "it is a partitioned table"},
+      {"another schema", [](Child& c) { c.name.schema = "restore"; }, "not in schema public"},
+      {"another name", [](Child& c) { c.name.name = "customers_investigation"; },
+       "its name is not sensor_readings_y2024m08, the naming template's for [2024-08-01"},
+      {"no bounds",
+       [](Child& c) {
+         c.from = Bound::Min();
+         c.to = Bound::Max();
+       },
+       "its marker has no bounds"},
+      {"bounds off the grid",
+       [](Child& c) { c.from = *ParseBoundText(KeyType::kTimestampTz, "2024-08-15T00:00:00Z"); },
+       "are not a period of the policy's grid"},
+      {"not past retention",
+       [](Child& c) {
+         c.name.name = "sensor_readings_y2025m08";
+         c.from = *ParseBoundText(KeyType::kTimestampTz, "2025-08-01T00:00:00Z");
+         c.to = *ParseBoundText(KeyType::kTimestampTz, "2025-09-01T00:00:00Z");
+       },
+       "are not past retention (keep 24 months)"},
+  };
+  for (const Case& k : cases) {
+    SCOPED_TRACE(k.name);
+    Table t = Sensor();
+    Child orphan = Marked();
+    k.change(orphan);
+    t.detached_for_drop.push_back(orphan);
+    Plan plan = ComputePlan(Policies(kSensor), CatalogOf({t}), At("2026-11-21T12:00:00Z"));
+    for (const Step& s : plan.steps) {
+      EXPECT_NE(s.partition, orphan.name) << ActionName(s.action);
+      EXPECT_NE(s.reason, Reason::kRecovery);
+    }
+    ASSERT_EQ(plan.tables.size(), 1u);
+    bool reported = false;
+    for (const std::string& d : plan.tables[0].drift) {
+      if (d.find(orphan.name.Sql() + " carries a pgpart drop marker") != std::string::npos &&
+          d.find(k.why) != std::string::npos && d.ends_with("; not dropped")) {
+        reported = true;
+      }
+    }
+    EXPECT_TRUE(reported) << ::testing::PrintToString(plan.tables[0].drift);
+  }
+}
+
+// A marked table that is left alone keeps its name: a create of that name is blocked, not failed.
+TEST(Planner, ACreateNamedLikeAMarkedTableIsBlocked) {
+  Table t = Sensor();
+  Child orphan = Marked();
+  orphan.name.name = "sensor_readings_y2027m01";
+  orphan.from = *ParseBoundText(KeyType::kTimestampTz, "2027-01-01T00:00:00Z");
+  orphan.to = *ParseBoundText(KeyType::kTimestampTz, "2027-02-01T00:00:00Z");
+  t.detached_for_drop.push_back(orphan);
+  Plan plan = ComputePlan(Policies(kSensor), CatalogOf({t}), At("2026-11-21T12:00:00Z"));
+  const Step create = StepsOf(plan, Action::kCreate)[0];
+  EXPECT_EQ(create.partition.name, "sensor_readings_y2027m01");
+  EXPECT_EQ(create.status, StepStatus::kBlocked);
+  EXPECT_NE(create.blocked_by.find("pgpart drop marker"), std::string::npos) << create.blocked_by;
 }
 
 TEST(Planner, DstCorrectDailyBoundariesInBerlin) {

@@ -79,9 +79,14 @@ Plan RichPlan() {
     AddChild(events, "Events \"X\"_p" + std::to_string(i * 1000000), std::to_string(i * 1000000),
              std::to_string((i + 1) * 1000000), 1000000);
   }
+  int64_t oid = 16400;  // what the reader fills in; a drop marker records it
+  for (Table* t : {&sensor, &tx, &balances, &events}) {
+    for (Child& c : t->children) c.oid = ++oid;
+  }
   events.max_key = 5'400'000;
-  Plan plan = ComputePlan(Policies(kPolicies), CatalogOf({sensor, tx, balances, events}),
-                          At("2026-11-21T12:00:00Z"));
+  Catalog catalog = CatalogOf({sensor, tx, balances, events});
+  catalog.database = {"app", 16384, "7300000000000000001"};
+  Plan plan = ComputePlan(Policies(kPolicies), catalog, At("2026-11-21T12:00:00Z"));
   plan.generated_at = "2026-11-21T12:00:05Z";
   return plan;
 }
