@@ -32,6 +32,25 @@ CREATE TABLE IF NOT EXISTS pgpart.history (
   outcome     text NOT NULL,
   error       text
 ))SQL");
+  // What `status` reads back (the latest outcome of each step, when not applied) stays cheap as
+  // the history grows: the unsettled rows, then a probe for a later row of the same step. Created
+  // only when missing (CREATE INDEX IF NOT EXISTS would take a SHARE lock on every apply) and by
+  // the table's owner (a role that may only insert leaves them to the owner's next apply).
+  pqxx::row missing = tx.exec1(
+      "SELECT to_regclass('pgpart.history_step_idx') IS NULL, "
+      "to_regclass('pgpart.history_unsettled_idx') IS NULL, pg_has_role(relowner, 'USAGE') "
+      "FROM pg_class WHERE oid = 'pgpart.history'::regclass");
+  if (missing[2].as<bool>()) {
+    if (missing[0].as<bool>()) {
+      tx.exec(
+          "CREATE INDEX history_step_idx ON pgpart.history (table_name, partition, action, id)");
+    }
+    if (missing[1].as<bool>()) {
+      tx.exec(
+          "CREATE INDEX history_unsettled_idx ON pgpart.history (table_name) "
+          "WHERE outcome <> 'applied'");
+    }
+  }
   tx.commit();
 }
 

@@ -27,8 +27,9 @@ struct AuditRecord {
                       // its apply was interrupted, says so
 };
 
-// Creates schema pgpart and table pgpart.history if missing. Safe when two appliers race (an
-// advisory transaction lock serialises the DDL). Needs no open transaction on `conn`.
+// Creates schema pgpart and table pgpart.history if missing, and (when the role owns the table)
+// the two indexes `status` reads it by. Safe when two appliers race (an advisory transaction lock
+// serialises the DDL). Needs no open transaction on `conn`.
 void EnsureAuditTable(pqxx::connection_base& conn);
 
 // Inserts one row inside the caller's transaction (so it commits with the step it records).

@@ -370,14 +370,8 @@ class Executor {
     std::string gate_detail;
     if (step.action == Action::kDrop && policy.backup_gate) {
       Checkpoint();
-      GateContext ctx;
-      ctx.partition = step.partition;
-      ctx.from = step.from;
-      ctx.to = step.to;
-      if (IsTimeKey(key_type) && !step.to.empty()) {
-        ctx.upper_instant = ParseInstant(step.to, FindZone(policy.time_zone));
-      }
-      GateResult gate = CheckGate(*policy.backup_gate, conn_, ctx);
+      GateResult gate =
+          CheckGate(*policy.backup_gate, conn_, GateContextOf(step, policy, key_type));
       if (!gate.passed) {
         Audit(step, std::nullopt, "blocked", "backup gate: " + gate.detail);
         Settle(step, StepOutcome::kBlocked, "backup gate: " + gate.detail);

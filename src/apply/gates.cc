@@ -265,6 +265,17 @@ GateResult CheckCommand(const BackupGate& gate, const GateContext& ctx) {
 
 }  // namespace
 
+GateContext GateContextOf(const Step& step, const Policy& policy, KeyType key_type) {
+  GateContext ctx;
+  ctx.partition = step.partition;
+  ctx.from = step.from;
+  ctx.to = step.to;
+  if (IsTimeKey(key_type) && !step.to.empty()) {
+    ctx.upper_instant = ParseInstant(step.to, FindZone(policy.time_zone));
+  }
+  return ctx;
+}
+
 GateResult CheckGate(const BackupGate& gate, pqxx::connection_base& conn, const GateContext& ctx) {
   try {
     switch (gate.kind) {

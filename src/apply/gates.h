@@ -7,6 +7,8 @@
 #include <string>
 
 #include "core/ident.h"
+#include "core/key.h"
+#include "plan/plan.h"
 #include "policy/policy.h"
 
 namespace pqxx {
@@ -23,6 +25,10 @@ struct GateContext {
   // timestamp/date read as wall time in the policy's zone. nullopt for integer keys.
   std::optional<int64_t> upper_instant;
 };
+
+// The context of a drop step's gate: its partition and bounds, and for time keys its upper bound
+// read as an instant in the policy's zone. The one way apply and `--check-gates` build it.
+GateContext GateContextOf(const Step& step, const Policy& policy, KeyType key_type);
 
 struct GateResult {
   bool passed = false;

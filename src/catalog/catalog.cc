@@ -15,4 +15,23 @@ const Table* Catalog::Find(const QualifiedName& name) const {
   return it == tables.end() ? nullptr : &*it;
 }
 
+std::string HistoryStateName(HistoryState s) {
+  switch (s) {
+    case HistoryState::kNotRead:
+      return "not_read";
+    case HistoryState::kRead:
+      return "read";
+    case HistoryState::kUnreadable:
+      return "unreadable";
+  }
+  return "not_read";
+}
+
+std::optional<HistoryState> HistoryStateFromName(const std::string& name) {
+  for (HistoryState s : {HistoryState::kNotRead, HistoryState::kRead, HistoryState::kUnreadable}) {
+    if (HistoryStateName(s) == name) return s;
+  }
+  return std::nullopt;
+}
+
 }  // namespace pgpart

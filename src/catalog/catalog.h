@@ -50,6 +50,26 @@ struct Column {
   friend bool operator==(const Column&, const Column&) = default;
 };
 
+// The latest outcome pgpart.history records for one step of a table, kept only when that outcome
+// was not "applied": what the last apply that tried the step could not do.
+struct RecordedOutcome {
+  QualifiedName partition;
+  std::string action;     // ActionName: "drop", "detach", "create", ...
+  std::string outcome;    // "blocked" | "failed"
+  std::string error;      // the recorded reason ("backup gate: ...")
+  int64_t at_micros = 0;  // when it was recorded (UTC)
+  friend bool operator==(const RecordedOutcome&, const RecordedOutcome&) = default;
+};
+
+// Whether the catalog carries pgpart.history (ReadOptions::history).
+enum class HistoryState {
+  kNotRead,     // not asked for (plan, apply), or a snapshot taken without it
+  kRead,        // read (a missing pgpart.history reads as empty: nothing was ever applied)
+  kUnreadable,  // the role may not read it (no USAGE on schema pgpart or no SELECT)
+};
+std::string HistoryStateName(HistoryState s);  // "not_read", "read", "unreadable"
+std::optional<HistoryState> HistoryStateFromName(const std::string& name);
+
 // COMMENT ON TABLE text set on a partition right before pgpart detaches it for dropping:
 // kDropMarkerPrefix + parent + " [" + from + ", " + to + ")" + kDropMarkerOid + the child's oid.
 constexpr char kDropMarkerPrefix[] = "pgpart:drop ";
@@ -86,6 +106,9 @@ struct Table {
   // Non-empty when another session held an ACCESS EXCLUSIVE lock on the table or a partition
   // while it was read: its rows were not counted and the planner blocks its steps.
   std::string locked_by;
+  // pgpart.history's latest outcome of each of this table's steps (by partition and action) that
+  // did not apply, in (partition, action) order; empty unless Catalog::history is kRead.
+  std::vector<RecordedOutcome> history;
   friend bool operator==(const Table&, const Table&) = default;
 };
 
@@ -107,6 +130,7 @@ struct Catalog {
   DatabaseIdentity database;
   std::optional<int64_t> now_micros;  // server now() (UTC micros) when read; absent in fakes
   std::vector<Table> tables;          // sorted by name; includes looked-up tables that don't exist
+  HistoryState history = HistoryState::kNotRead;  // whether Table::history was read
   friend bool operator==(const Catalog&, const Catalog&) = default;
 
   // nullptr when the table was not read.

@@ -373,10 +373,11 @@ Diagnostic Error(std::string message) {
 
 }  // namespace
 
-ReadResult ReadCatalog(pqxx::connection_base& conn, const std::vector<TableRequest>& requests) {
+ReadResult ReadCatalog(pqxx::connection_base& conn, const std::vector<TableRequest>& requests,
+                       const ReadOptions& options) {
   ReadResult result;
   try {
-    return CatalogReader(conn, requests).Read();
+    return CatalogReader(conn, requests, options).Read();
   } catch (const pqxx::broken_connection& e) {
     result.diagnostics.push_back(
         Error("lost the connection to PostgreSQL while reading the catalog: " + OneLine(e.what())));
@@ -389,7 +390,8 @@ ReadResult ReadCatalog(pqxx::connection_base& conn, const std::vector<TableReque
   return result;
 }
 
-ReadResult ReadCatalog(const std::string& dsn, const std::vector<TableRequest>& requests) {
+ReadResult ReadCatalog(const std::string& dsn, const std::vector<TableRequest>& requests,
+                       const ReadOptions& options) {
   std::unique_ptr<pqxx::connection> conn;
   try {
     conn = std::make_unique<pqxx::connection>(dsn);
@@ -400,7 +402,7 @@ ReadResult ReadCatalog(const std::string& dsn, const std::vector<TableRequest>& 
         Error("cannot connect to PostgreSQL " + where + ": " + OneLine(e.what())));
     return result;
   }
-  return ReadCatalog(*conn, requests);
+  return ReadCatalog(*conn, requests, options);
 }
 
 std::optional<DatabaseIdentity> ReadDatabaseIdentity(pqxx::connection_base& conn,

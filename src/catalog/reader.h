@@ -28,6 +28,14 @@ struct TableRequest {
   std::string time_zone = "UTC";
 };
 
+struct ReadOptions {
+  // Also read pgpart.history (Catalog::history, Table::history): for each read table, the latest
+  // recorded outcome of each step (partition, action) when it was not "applied". One more round
+  // trip, two when the table exists. A role that may not read it gets HistoryState::kUnreadable,
+  // not an error; a database without it reads as having no history.
+  bool history = false;
+};
+
 struct ReadResult {
   Catalog catalog;
   Diagnostics diagnostics;  // connection failures etc. (errors); the catalog is empty then
@@ -38,11 +46,13 @@ struct ReadResult {
 // Connects with a libpq DSN (empty: PG* environment variables) and reads the requested tables;
 // an empty request list reads every partitioned table of the database (no default buckets).
 // The session runs read-only with TimeZone=UTC, DateStyle=ISO.
-ReadResult ReadCatalog(const std::string& dsn, const std::vector<TableRequest>& requests);
+ReadResult ReadCatalog(const std::string& dsn, const std::vector<TableRequest>& requests,
+                       const ReadOptions& options = {});
 
 // The same over an open connection (used by apply and tests); pass a pqxx::connection. The read
 // runs in its own REPEATABLE READ READ ONLY transaction, so none may be open on `conn`.
-ReadResult ReadCatalog(pqxx::connection_base& conn, const std::vector<TableRequest>& requests);
+ReadResult ReadCatalog(pqxx::connection_base& conn, const std::vector<TableRequest>& requests,
+                       const ReadOptions& options = {});
 
 // The identity of the database `conn` is connected to (one query, outside any transaction; none
 // may be open on `conn`). nullopt + *error when the query fails.

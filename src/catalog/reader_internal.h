@@ -109,8 +109,9 @@ struct Work {
 
 class CatalogReader {
  public:
-  CatalogReader(pqxx::connection_base& conn, const std::vector<TableRequest>& requests)
-      : conn_(conn), requests_(requests) {}
+  CatalogReader(pqxx::connection_base& conn, const std::vector<TableRequest>& requests,
+                const ReadOptions& options = {})
+      : conn_(conn), requests_(requests), options_(options) {}
 
   ReadResult Read() {
     Tx tx(conn_);
@@ -128,6 +129,7 @@ class CatalogReader {
       ++round_trips_;
       ReadDetachedForDrop(tx, parents);
     }
+    if (options_.history) ReadHistory(tx);
     tx.commit();
 
     ReadResult result;
@@ -137,6 +139,7 @@ class CatalogReader {
     result.catalog.server_version = server_version_;
     result.catalog.database = database_;
     result.catalog.now_micros = now_micros_;
+    result.catalog.history = history_;
     result.diagnostics = std::move(diagnostics_);
     result.round_trips = round_trips_;
     return result;
@@ -226,8 +229,15 @@ class CatalogReader {
   // query, width_bucket over the grid boundaries that cover [min(key), max(key)].
   void ReadDefaultBuckets(Tx& tx);
 
+  // pgpart.history's unsettled outcomes of the read tables (ReadOptions::history): whether the
+  // role may read it (one query), then the latest row of each (table, partition, action) whose
+  // outcome is not "applied" (one more, when it may).
+  void ReadHistory(Tx& tx);
+
   pqxx::connection_base& conn_;
   const std::vector<TableRequest>& requests_;
+  ReadOptions options_;
+  HistoryState history_ = HistoryState::kNotRead;
   std::vector<Work> work_;
   Diagnostics diagnostics_;
   std::string server_version_;

@@ -239,7 +239,32 @@ class Reader {
       Get(j, "max_key", path, &v);
       t.max_key = v;
     }
+    if (auto it = j.find("history"); it != j.end() && !it->is_null()) {
+      if (!it->is_array()) {
+        Fail(path + ".history", "expected an array");
+      } else {
+        for (size_t i = 0; i < it->size() && ok(); ++i) {
+          t.history.push_back(
+              ReadOutcome((*it)[i], path + ".history[" + std::to_string(i) + "]"));
+        }
+      }
+    }
     return t;
+  }
+
+  RecordedOutcome ReadOutcome(const Json& j, const std::string& path) {
+    RecordedOutcome o;
+    if (!j.is_object()) {
+      Fail(path, "expected an object");
+      return o;
+    }
+    Require(j, "schema", path, &o.partition.schema);
+    Require(j, "name", path, &o.partition.name);
+    Require(j, "action", path, &o.action);
+    Require(j, "outcome", path, &o.outcome);
+    Get(j, "error", path, &o.error);
+    Get(j, "at_micros", path, &o.at_micros);
+    return o;
   }
 
  private:
@@ -315,6 +340,21 @@ Json TableToJson(const Table& t) {
   j["default_counted_to"] = BoundToJson(t.key_type, t.default_counted_to);
   j["locked_by"] = t.locked_by;
   j["max_key"] = t.max_key ? Json(*t.max_key) : Json();
+  // Only when there is some (Catalog::history says whether it was read), so that snapshots
+  // without history stay as they were.
+  if (!t.history.empty()) {
+    Json history = Json::array();
+    for (const RecordedOutcome& o : t.history) {
+      history.push_back(Json{{"schema", o.partition.schema},
+                             {"name", o.partition.name},
+                             {"action", o.action},
+                             {"outcome", o.outcome},
+                             {"error", o.error},
+                             {"at_micros", o.at_micros},
+                             {"at", InstantText(o.at_micros)}});  // for readers only
+    }
+    j["history"] = std::move(history);
+  }
   return j;
 }
 
@@ -329,6 +369,7 @@ std::string CatalogToJson(const Catalog& catalog) {
   j["system_identifier"] = catalog.database.system_identifier;
   j["now_micros"] = catalog.now_micros ? Json(*catalog.now_micros) : Json();
   if (catalog.now_micros) j["now"] = InstantText(*catalog.now_micros);  // for readers only
+  if (catalog.history != HistoryState::kNotRead) j["history"] = HistoryStateName(catalog.history);
   Json tables = Json::array();
   for (const Table& t : catalog.tables) tables.push_back(TableToJson(t));
   j["tables"] = std::move(tables);
@@ -369,6 +410,13 @@ bool CatalogFromJson(const std::string& json_text, Catalog* catalog, std::string
     int64_t v = 0;
     r.Get(j, "now_micros", "", &v);
     c.now_micros = v;
+  }
+  std::string history = HistoryStateName(HistoryState::kNotRead);
+  r.Get(j, "history", "", &history);
+  if (auto state = HistoryStateFromName(history)) {
+    c.history = *state;
+  } else {
+    r.Fail("history", "unknown history state '" + history + "' (read, unreadable, not_read)");
   }
   auto tables = j.find("tables");
   if (tables == j.end() || !tables->is_array()) {

@@ -13,6 +13,7 @@
 #include "catalog/reader.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/gate_checks.h"
 #include "core/calendar.h"
 #include "core/duration.h"
 #include "plan/planner.h"
@@ -208,7 +209,9 @@ CLI::App* AddApplyCommand(CLI::App& app, ApplyArgs& args) {
       ->check(CLI::ExistingFile)
       ->excludes(files);
   cmd->add_flag("--auto-approve", args.auto_approve, "Do not ask for confirmation");
-  cmd->add_flag("--dry-run", args.dry_run, "Show what would run and change nothing");
+  auto* dry_run =
+      cmd->add_flag("--dry-run", args.dry_run, "Show what would run and change nothing");
+  AddCheckGatesFlag(cmd, &args.check_gates)->needs(dry_run);
   cmd->add_flag("--no-audit", args.no_audit, "Do not record steps in pgpart.history");
   cmd->add_option("--lock-timeout", args.lock_timeout,
                   "lock_timeout for every statement (e.g. 3s), overriding the policies");
@@ -277,6 +280,7 @@ int RunApply(const ApplyArgs& args) {
     if (!MakePlan(inputs, &set, &plan)) return kExitError;
   }
 
+  if (args.check_gates && !CheckPlanGates(dsn, set.policies, &plan)) return kExitError;
   human << RenderText(plan);
   // A table that could not be planned has no steps; the other tables are applied, and the run
   // still exits 1 so that the error is not missed.

@@ -18,6 +18,7 @@ struct PlanArgs {
   bool detailed_exitcode = false;
   int max_drops = -1;
   bool color = false;
+  bool check_gates = false;  // --check-gates: run the drops' backup gates now (read-only)
   // Pull-request review.
   std::string comment_id = "default";  // --comment-id: the Markdown comment's marker id
   std::string base_policies;           // --base-policies DIR
@@ -47,6 +48,7 @@ struct ApplyArgs {
   std::string plan_file;  // --plan: apply a saved plan exactly
   bool auto_approve = false;
   bool dry_run = false;
+  bool check_gates = false;  // with --dry-run: run the drops' backup gates now (read-only)
   bool no_audit = false;
   std::string lock_timeout, statement_timeout;
   int retries = -1;
@@ -76,6 +78,7 @@ struct StatusArgs {
   std::string at;               // ISO 8601; empty = the database's (or snapshot's) clock
   std::string format = "text";  // text | json | prometheus
   std::string output;
+  std::string retention_grace = "1d";  // retention due for longer than this is a warning
 };
 CLI::App* AddStatusCommand(CLI::App& app, StatusArgs& args);
 // Exit 0 healthy, 2 warnings, 1 errors (a monitoring check).
@@ -88,6 +91,7 @@ struct ReportArgs {
   std::string at;               // ISO 8601; empty = the database's (or snapshot's) clock
   std::string format = "html";  // html | markdown
   std::string output;           // required
+  std::string retention_grace = "1d";
 };
 CLI::App* AddReportCommand(CLI::App& app, ReportArgs& args);
 // Writes the health report; 0 when written, 1 on errors (the tables' health is in the report).

@@ -12,6 +12,7 @@
 #include "catalog/snapshot.h"
 #include "cli/output_file.h"
 #include "core/calendar.h"
+#include "core/duration.h"
 #include "plan/diff.h"
 #include "plan/planner.h"
 
@@ -54,7 +55,7 @@ bool WriteOutput(const std::string& path, const std::string& text) {
 }
 
 bool LoadCatalog(const std::string& snapshot_path, const std::string& dsn,
-                 const std::vector<Policy>* policies, Catalog* catalog) {
+                 const std::vector<Policy>* policies, Catalog* catalog, bool history) {
   if (!snapshot_path.empty()) {
     std::string text, error;
     if (!ReadFile(snapshot_path, &text)) return false;
@@ -66,7 +67,9 @@ bool LoadCatalog(const std::string& snapshot_path, const std::string& dsn,
   }
   const std::vector<TableRequest> requests =
       policies != nullptr ? CatalogRequests(*policies) : std::vector<TableRequest>{};
-  ReadResult result = ReadCatalog(dsn, requests);
+  ReadOptions options;
+  options.history = history;
+  ReadResult result = ReadCatalog(dsn, requests, options);
   if (ReportDiagnostics(result.diagnostics)) return false;
   *catalog = std::move(result.catalog);
   return true;
@@ -83,6 +86,24 @@ void AddSourceOptions(CLI::App* cmd, SourceFlags flags, const std::string& catal
       ->check(CLI::ExistingFile)
       ->excludes(dsn);
   cmd->add_option("--at", *flags.at, at_help);
+}
+
+void AddStatusOptions(CLI::App* cmd, std::string* retention_grace) {
+  cmd->add_option("--retention-grace", *retention_grace,
+                  "A partition whose retention has been due for longer than this (and that no "
+                  "hold keeps) is a warning: maintenance is not keeping up (default 1d; e.g. "
+                  "12h, 3d, 0)");
+}
+
+bool ResolveStatusOptions(const std::string& retention_grace, StatusOptions* options) {
+  std::optional<int64_t> ms = ParseDurationMs(retention_grace);
+  if (!ms || *ms < 0) {
+    std::cerr << "error: --retention-grace '" << retention_grace
+              << "' is not a duration (e.g. 1d, 12h, 30m, 0)\n";
+    return false;
+  }
+  options->retention_grace_micros = *ms * 1000;
+  return true;
 }
 
 bool ResolveNow(const std::string& at_flag, const Catalog& catalog, int64_t* now) {

@@ -10,6 +10,7 @@
 #include "catalog/catalog.h"
 #include "core/diagnostic.h"
 #include "plan/plan.h"
+#include "plan/status.h"
 #include "policy/loader.h"
 #include "policy/policy.h"
 
@@ -43,9 +44,16 @@ bool ReportDiagnostics(const Diagnostics& diagnostics);
 
 // Reads a catalog: from a snapshot file when `snapshot_path` is set, else from the database. When
 // policies are given, only their tables are read, with their grids (default-partition counts by
-// period). False (after printing why) on failure.
+// period). `history`: also read pgpart.history (ReadOptions::history; a snapshot carries what it
+// was taken with). False (after printing why) on failure.
 bool LoadCatalog(const std::string& snapshot_path, const std::string& dsn,
-                 const std::vector<Policy>* policies, Catalog* catalog);
+                 const std::vector<Policy>* policies, Catalog* catalog, bool history = false);
+
+// `status` and `report`: the --retention-grace flag, and the other flags those two share.
+void AddStatusOptions(CLI::App* cmd, std::string* retention_grace);
+// The StatusOptions of --retention-grace (a duration, e.g. 1d, 12h, 0). False (after printing
+// why) when malformed.
+bool ResolveStatusOptions(const std::string& retention_grace, StatusOptions* options);
 
 // Writes text to `path` ("-" or empty: stdout) with WriteOutputFile (cli/output_file.h): a
 // regular file is replaced whole, a device, FIFO or symlink is written through, never replaced.

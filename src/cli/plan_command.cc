@@ -12,6 +12,7 @@
 #include "catalog/catalog.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/gate_checks.h"
 #include "core/calendar.h"
 #include "plan/planner.h"
 #include "policy/loader.h"
@@ -153,10 +154,16 @@ CLI::App* AddPlanCommand(CLI::App& app, PlanArgs& args) {
                   "Drop at most N partitions per table in this run (overrides maxDropsPerRun)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--color,!--no-color", args.color, "Colour the text output");
+  AddCheckGatesFlag(cmd, &args.check_gates);
   return cmd;
 }
 
 int RunPlan(const PlanArgs& args) {
+  if (args.check_gates && !args.catalog.empty()) {
+    std::cerr << "error: --check-gates runs the backup gates against the database; it cannot go "
+                 "with --catalog\n";
+    return kExitError;
+  }
   PlanInputs inputs;
   inputs.files = args.files;
   inputs.dsn = ResolveDsn(args.dsn);
@@ -177,6 +184,7 @@ int RunPlan(const PlanArgs& args) {
   } else if (!MakePlan(inputs, &set, &plan)) {
     return kExitError;
   }
+  if (args.check_gates && !CheckPlanGates(inputs.dsn, set.policies, &plan)) return kExitError;
 
   std::string format = args.format;
   if (format.empty()) {

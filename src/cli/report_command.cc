@@ -23,6 +23,7 @@ CLI::App* AddReportCommand(CLI::App& app, ReportArgs& args) {
       "database's now() (a snapshot's: when it was taken)");
   cmd->add_option("--format", args.format, "Output format (default html)")
       ->check(CLI::IsMember({"html", "markdown"}));
+  AddStatusOptions(cmd, &args.retention_grace);
   cmd->add_option("-o,--out", args.output, "Write the report to FILE ('-' for stdout)")->required();
   return cmd;
 }
@@ -30,14 +31,17 @@ CLI::App* AddReportCommand(CLI::App& app, ReportArgs& args) {
 int RunReport(const ReportArgs& args) {
   PolicySet set = LoadPolicies(args.files);
   if (ReportDiagnostics(set.diagnostics)) return kExitError;
+  StatusOptions options;
+  if (!ResolveStatusOptions(args.retention_grace, &options)) return kExitError;
   Catalog catalog;
-  if (!LoadCatalog(args.catalog, ResolveDsn(args.dsn), &set.policies, &catalog)) {
+  if (!LoadCatalog(args.catalog, ResolveDsn(args.dsn), &set.policies, &catalog,
+                   /*history=*/true)) {
     return kExitError;
   }
   int64_t now = 0;
   if (!ResolveNow(args.at, catalog, &now)) return kExitError;
   Plan plan = ComputePlan(set.policies, catalog, now);
-  Status status = ComputeStatus(set.policies, catalog, plan, now);
+  Status status = ComputeStatus(set.policies, catalog, plan, now, options);
   std::string text = args.format == "markdown"
                          ? RenderReportMarkdown(status)
                          : RenderReportHtml(status, set.policies, catalog, now);

@@ -29,8 +29,9 @@ int RunSnapshot(const SnapshotArgs& args) {
     if (ReportDiagnostics(set.diagnostics)) return kExitError;
   }
   Catalog catalog;
+  // With pgpart.history, so that `status --catalog` shows what `status` on the database would.
   if (!LoadCatalog("", ResolveDsn(args.dsn), args.files.empty() ? nullptr : &set.policies,
-                   &catalog)) {
+                   &catalog, /*history=*/true)) {
     return kExitError;
   }
   if (!WriteOutput(args.output, CatalogToJson(catalog))) return kExitError;

@@ -30,14 +30,18 @@ ServeArgs serve_args;
 
 // Reads the catalog and computes the status at `at` (empty: the database's or snapshot's clock).
 // Nullopt (after printing why) when the catalog cannot be read or the clock is unknown.
-std::optional<Status> ComputeStatusOnce(const StatusArgs& args, const PolicySet& set) {
+// pgpart.history is read along (what earlier applies could not do); no backup gate is ever run.
+std::optional<Status> ComputeStatusOnce(const StatusArgs& args, const PolicySet& set,
+                                        const StatusOptions& options) {
   std::vector<Policy> policies = set.policies;
   Catalog catalog;
-  if (!LoadCatalog(args.catalog, ResolveDsn(args.dsn), &policies, &catalog)) return std::nullopt;
+  if (!LoadCatalog(args.catalog, ResolveDsn(args.dsn), &policies, &catalog, /*history=*/true)) {
+    return std::nullopt;
+  }
   int64_t now = 0;
   if (!ResolveNow(args.at, catalog, &now)) return std::nullopt;
   Plan plan = ComputePlan(policies, catalog, now);
-  return ComputeStatus(policies, catalog, plan, now);
+  return ComputeStatus(policies, catalog, plan, now, options);
 }
 
 // The policy files as of one refresh. Nullopt (after printing the errors) when they no longer
@@ -63,7 +67,7 @@ std::optional<PolicySet> ReloadPolicies(const std::vector<std::string>& files,
 // `--serve`: the exporter, re-reading the policy files and the catalog every --interval, so an
 // edited policy takes effect without a restart. `set` is the start-up load (already checked and
 // its diagnostics printed).
-int RunStatusServer(const StatusArgs& args, const PolicySet& set) {
+int RunStatusServer(const StatusArgs& args, const PolicySet& set, const StatusOptions& options) {
   std::string error;
   std::optional<op::ListenAddress> address =
       op::ParseListenAddress(serve_args.address, &error, kExporterDefaultHost);
@@ -77,7 +81,7 @@ int RunStatusServer(const StatusArgs& args, const PolicySet& set) {
               << "' is not a duration of at least 1s (e.g. 30s, 5m)\n";
     return kExitError;
   }
-  std::string shown_warnings;
+  std::string shown_warnings, shown_status_warnings;
   for (const Diagnostic& d : set.diagnostics) shown_warnings += d.Format() + "\n";
   // The first refresh runs right away: it uses the start-up load rather than reading it twice.
   bool first = true;
@@ -90,8 +94,16 @@ int RunStatusServer(const StatusArgs& args, const PolicySet& set) {
       policies = ReloadPolicies(args.files, shown_warnings);
     }
     if (!policies) return std::nullopt;
-    std::optional<Status> status = ComputeStatusOnce(args, *policies);
+    std::optional<Status> status = ComputeStatusOnce(args, *policies, options);
     if (!status) return std::nullopt;
+    // Warnings (an unreadable pgpart.history) go to stderr like the policies' ones: only when
+    // they change, not every interval.
+    std::string warnings;
+    for (const Diagnostic& d : status->diagnostics) {
+      if (d.severity == Severity::kWarning) warnings += d.Format() + "\n";
+    }
+    if (warnings != shown_status_warnings) std::cerr << warnings;
+    shown_status_warnings = std::move(warnings);
     return RenderStatusPrometheus(*status);
   });
 }
@@ -109,6 +121,7 @@ CLI::App* AddStatusCommand(CLI::App& app, StatusArgs& args) {
       "database's now() (a snapshot's: when it was taken)");
   cmd->add_option("--format", args.format, "Output format (default text)")
       ->check(CLI::IsMember({"text", "json", "prometheus"}));
+  AddStatusOptions(cmd, &args.retention_grace);
   auto* out =
       cmd->add_option("-o,--out", args.output, "Write the status to FILE instead of stdout");
   auto* serve = cmd->add_option("--serve", serve_args.address,
@@ -125,8 +138,10 @@ CLI::App* AddStatusCommand(CLI::App& app, StatusArgs& args) {
 int RunStatus(const StatusArgs& args) {
   PolicySet set = LoadPolicies(args.files);
   if (ReportDiagnostics(set.diagnostics)) return kExitError;
-  if (!serve_args.address.empty()) return RunStatusServer(args, set);
-  std::optional<Status> status = ComputeStatusOnce(args, set);
+  StatusOptions options;
+  if (!ResolveStatusOptions(args.retention_grace, &options)) return kExitError;
+  if (!serve_args.address.empty()) return RunStatusServer(args, set, options);
+  std::optional<Status> status = ComputeStatusOnce(args, set, options);
   if (!status) return kExitError;
   const std::string& format = args.format;
   std::string text = format == "json"         ? RenderStatusJson(*status)

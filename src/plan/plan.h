@@ -51,6 +51,15 @@ struct Statement {
   friend bool operator==(const Statement&, const Statement&) = default;
 };
 
+// A drop's backup gate evaluated read-only for review (`plan --check-gates`, `apply --dry-run
+// --check-gates`): what it says at planning time. Apply does not go by it; it checks the gate again
+// right before the drop.
+struct GateCheck {
+  bool passed = false;
+  std::string detail;  // GateResult::detail
+  friend bool operator==(const GateCheck&, const GateCheck&) = default;
+};
+
 struct Step {
   Action action = Action::kCreate;
   QualifiedName table;
@@ -65,6 +74,7 @@ struct Step {
   std::vector<Hazard> hazards;
   int64_t rows_estimate = 0;
   std::vector<Statement> statements;
+  std::optional<GateCheck> gate_check;  // only with --check-gates; not read back from JSON
   friend bool operator==(const Step&, const Step&) = default;
 };
 

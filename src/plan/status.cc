@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/calendar.h"
+#include "core/duration.h"
 #include "core/key.h"
 #include "plan/planner_internal.h"
 
@@ -119,12 +120,54 @@ std::optional<RetentionEvent> NextRetention(const Policy& p, const Grid& grid, c
   return best;
 }
 
+// The latest outcome pgpart.history records for a step when it did not apply (nullptr: none).
+const RecordedOutcome* Recorded(const Table& t, const Step& step) {
+  const std::string action = ActionName(step.action);
+  for (const RecordedOutcome& o : t.history) {
+    if (o.partition == step.partition && o.action == action) return &o;
+  }
+  return nullptr;
+}
+
+// The retention steps of the plan (held ones aside) whose partitions have been due since before
+// now - grace: due then, and not held then either. Time keys only: integer keys have no clock.
+std::vector<OverduePartition> Overdue(const Policy& p, const Grid& grid, const Table& t,
+                                      const Plan& plan, int64_t now, int64_t grace) {
+  std::vector<OverduePartition> out;
+  if (!p.retention || !IsTimeKey(t.key_type)) return out;
+  const int64_t then = now - grace;
+  const Interval keep = p.retention->keep;
+  for (const Step& step : plan.steps) {
+    if (step.policy != p.name || step.table != t.name || step.reason != Reason::kRetention ||
+        step.status == StepStatus::kHeld) {
+      continue;
+    }
+    auto child = std::find_if(t.children.begin(), t.children.end(), [&](const Child& c) {
+      return c.name == step.partition && c.bound_kind == BoundKind::kRange && c.to.is_value();
+    });
+    if (child == t.children.end()) continue;
+    const int64_t upper = child->to.value;
+    if (grid.Subtract(grid.Now(then), keep) < upper) continue;  // not yet due then
+    if (!planner::ActiveHold(p, then, &grid, *child, nullptr).empty()) continue;
+    // When it fell due: its expiry (the key domain is microseconds; two days before the upper
+    // bound is surely before it, whatever the zone), or the end of a hold that kept it longer.
+    std::optional<int64_t> due = ExpiryInstant(grid, keep, upper, upper - 2 * kMicrosPerDay);
+    std::optional<int64_t> until;
+    if (due && !planner::ActiveHold(p, *due, &grid, *child, nullptr, &until).empty() && until) {
+      due = std::max(*due, *until);
+    }
+    out.push_back(OverduePartition{PartitionLabel(t.name, child->name), ActionName(step.action),
+                                   due ? InstantText(*due) : ""});
+  }
+  return out;
+}
+
 void Worsen(Health* h, Health to) {
   if (static_cast<int>(to) > static_cast<int>(*h)) *h = to;
 }
 
 TableStatus StatusOf(const Policy& p, const QualifiedName& name, const Catalog& catalog,
-                     const Plan& plan, int64_t now) {
+                     const Plan& plan, int64_t now, const StatusOptions& options) {
   TableStatus s;
   s.table = name;
   s.policy = p.name;
@@ -153,6 +196,14 @@ TableStatus StatusOf(const Policy& p, const QualifiedName& name, const Catalog& 
     } else if (step.status == StepStatus::kBlocked) {
       s.blocked.push_back(ActionName(step.action) + " " + PartitionLabel(name, step.partition) +
                           ": " + step.blocked_by);
+    } else if (const RecordedOutcome* o = Recorded(*t, step)) {
+      // Still planned, but the last apply that tried it could not: a backup gate, a lock, an
+      // error. The plan alone cannot know; the audit trail does.
+      s.blocked.push_back(ActionName(step.action) + " " + PartitionLabel(name, step.partition) +
+                          ": " + (o->error.empty() ? "no reason recorded" : o->error) +
+                          " (apply at " + InstantText(o->at_micros / kMicrosPerSecond *
+                                                      kMicrosPerSecond) +
+                          ": " + o->outcome + ")");
     }
   }
 
@@ -174,6 +225,7 @@ TableStatus StatusOf(const Policy& p, const QualifiedName& name, const Catalog& 
       }
     }
     s.next_retention = NextRetention(p, *grid, *t, now);
+    s.overdue = Overdue(p, *grid, *t, plan, now, options.retention_grace_micros);
     if (s.future_buffer_periods < kMinFutureBufferPeriods) {
       s.problems.push_back("future buffer " + std::to_string(s.future_buffer_periods) +
                            " period(s), below " + std::to_string(kMinFutureBufferPeriods));
@@ -185,6 +237,12 @@ TableStatus StatusOf(const Policy& p, const QualifiedName& name, const Catalog& 
   }
   if (!s.blocked.empty()) {
     s.problems.push_back(std::to_string(s.blocked.size()) + " blocked step(s)");
+  }
+  if (!s.overdue.empty()) {
+    s.problems.push_back(std::to_string(s.overdue.size()) + " partition(s) past retention for " +
+                         "more than " + DurationText(options.retention_grace_micros / 1000) +
+                         " (oldest " + s.overdue.front().partition + ", due since " +
+                         s.overdue.front().due_since + ")");
   }
   if (!s.drift.empty()) s.problems.push_back(std::to_string(s.drift.size()) + " drift finding(s)");
   if (!s.problems.empty()) s.health = Health::kWarning;
@@ -206,13 +264,24 @@ std::string HealthName(Health h) {
 }
 
 Status ComputeStatus(const std::vector<Policy>& policies, const Catalog& catalog, const Plan& plan,
-                     int64_t now_utc_micros) {
+                     int64_t now_utc_micros, const StatusOptions& options) {
   Status status;
   status.at = InstantText(now_utc_micros);
+  status.retention_grace_micros = options.retention_grace_micros;
+  status.history = catalog.history;
   status.diagnostics = plan.diagnostics;
+  if (catalog.history == HistoryState::kUnreadable) {
+    Diagnostic d;
+    d.severity = Severity::kWarning;
+    d.message =
+        "this role may not read pgpart.history, so steps that earlier applies could not run (a "
+        "drop a backup gate blocked, a failed step) are not shown as blocked; grant it USAGE ON "
+        "SCHEMA pgpart and SELECT ON pgpart.history";
+    status.diagnostics.push_back(std::move(d));
+  }
   for (const Policy& p : policies) {
     for (const QualifiedName& name : p.tables) {
-      status.tables.push_back(StatusOf(p, name, catalog, plan, now_utc_micros));
+      status.tables.push_back(StatusOf(p, name, catalog, plan, now_utc_micros, options));
       Worsen(&status.health, status.tables.back().health);
     }
   }

@@ -17,6 +17,14 @@ namespace pgpart {
 // A table is unhealthy below this many whole future periods covered.
 constexpr int64_t kMinFutureBufferPeriods = 2;
 
+// Retention due for longer than this is a warning unless StatusOptions says otherwise: a day
+// leaves room for a daily maintenance run that has not come round yet.
+constexpr int64_t kDefaultRetentionGraceMicros = 24LL * 3600 * 1'000'000;
+
+struct StatusOptions {
+  int64_t retention_grace_micros = kDefaultRetentionGraceMicros;  // >= 0
+};
+
 enum class Health { kOk, kWarning, kError };
 std::string HealthName(Health h);  // "ok", "warning", "error"
 
@@ -40,6 +48,15 @@ struct RetentionEvent {
   friend bool operator==(const RetentionEvent&, const RetentionEvent&) = default;
 };
 
+// A partition whose retention step has been due for longer than the grace and is still there
+// (time keys; a held partition is not overdue).
+struct OverduePartition {
+  std::string partition;  // as in HeldPartition
+  std::string action;     // "drop" | "detach" | "archive"
+  std::string due_since;  // InstantText of when its retention fell due
+  friend bool operator==(const OverduePartition&, const OverduePartition&) = default;
+};
+
 struct TableStatus {
   QualifiedName table;
   std::string policy;
@@ -52,7 +69,11 @@ struct TableStatus {
   int64_t bytes = 0;                          // sum of Child::bytes (default included)
   std::vector<HeldPartition> held;
   std::optional<RetentionEvent> next_retention;
-  std::vector<std::string> blocked;  // "detach public.t_y2024m01: <why>", one per blocked step
+  // "detach t_y2024m01: <why>", one per blocked step: blocked in the plan, or planned but
+  // recorded in pgpart.history as blocked or failed by the latest apply that tried it
+  // ("drop t_y2024m01: backup gate: <detail> (blocked by the apply at <instant>)").
+  std::vector<std::string> blocked;
+  std::vector<OverduePartition> overdue;  // oldest first
   std::vector<std::string> drift;
   std::vector<std::string> problems;  // why the health is not ok, in a stable order
   Health health = Health::kOk;
@@ -61,17 +82,22 @@ struct TableStatus {
 
 struct Status {
   std::string at;  // InstantText(now)
+  int64_t retention_grace_micros = kDefaultRetentionGraceMicros;  // StatusOptions'
+  HistoryState history = HistoryState::kNotRead;                  // the catalog's
   std::vector<TableStatus> tables;  // in policy order, then spec.tables order
-  Diagnostics diagnostics;          // the plan's
+  Diagnostics diagnostics;  // the plan's, and a warning when pgpart.history was unreadable
   Health health = Health::kOk;      // the worst of the tables' and the diagnostics'
   friend bool operator==(const Status&, const Status&) = default;
 };
 
 // Derives the status of every table the policies name. Warnings: future buffer below
-// kMinFutureBufferPeriods (range policies), rows in the default partition, blocked steps, drift.
-// Errors: the table is missing (or not partitioned) or the plan carries error diagnostics.
+// kMinFutureBufferPeriods (range policies), rows in the default partition, blocked steps (the
+// plan's, and its planned steps whose latest outcome in Table::history is blocked or failed),
+// retention overdue by more than the grace, drift. Errors: the table is missing (or not
+// partitioned) or the plan carries error diagnostics. Never runs a backup gate: what the last
+// apply found is the catalog's history.
 Status ComputeStatus(const std::vector<Policy>& policies, const Catalog& catalog, const Plan& plan,
-                     int64_t now_utc_micros);
+                     int64_t now_utc_micros, const StatusOptions& options = {});
 
 // 0 healthy, 2 warnings, 1 errors (a monitoring check's convention).
 int StatusExitCode(const Status& status);

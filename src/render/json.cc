@@ -42,6 +42,9 @@ Json StepJson(const Step& s) {
   j["hazards"] = Json::array();
   for (Hazard h : s.hazards) j["hazards"].push_back(HazardName(h));
   j["rows_estimate"] = s.rows_estimate;
+  if (s.gate_check) {  // --check-gates only; informational, PlanFromJson does not read it back
+    j["gate_check"] = Json{{"passed", s.gate_check->passed}, {"detail", s.gate_check->detail}};
+  }
   j["statements"] = Json::array();
   for (const Statement& st : s.statements) {
     j["statements"].push_back(Json{{"sql", st.sql},

@@ -188,6 +188,16 @@ void TableSection(std::ostringstream& out, const Plan& plan, const TableReport& 
         << EscapeInline(s.partition.Sql()) << ": " << EscapeItem(held ? s.held_by : s.blocked_by)
         << "\n";
   }
+  first = true;
+  for (const Item& i : items) {
+    const Step& s = *i.step;
+    if (i.removed || !s.gate_check) continue;
+    if (first) out << "\nBackup gates, checked now:\n\n";
+    first = false;
+    out << "- **gate currently " << (s.gate_check->passed ? "passes" : "fails") << "** "
+        << ActionName(s.action) << " " << EscapeInline(s.partition.Sql()) << ": "
+        << EscapeItem(s.gate_check->detail) << "\n";
+  }
   if (!plan.is_diff && !t.drift.empty()) {  // a diff shows the change, not drift both sides share
     out << "\nDrift:\n\n";
     for (const std::string& d : t.drift) out << "- " << EscapeItem(d) << "\n";

@@ -290,7 +290,14 @@ std::string Timeline(const TableStatus& t, const Table& table, const Policy* pol
       std::string title = label + ": " + BoundText(kt, c->from) + " .. " + BoundText(kt, c->to) +
                           ", " + std::to_string(c->rows_estimate) + " rows, " + Bytes(c->bytes);
       if (held) title += "; held: " + held->held_by;
+      const OverduePartition* overdue = nullptr;
+      for (const OverduePartition& o : t.overdue) {
+        if (o.partition == label || o.partition == c->name.Text()) overdue = &o;
+      }
+      if (overdue) title += "; retention overdue: " + overdue->action + " due since " +
+                            overdue->due_since;
       out += "<rect class=\"partition" + std::string(held ? " held" : "") +
+             std::string(overdue ? " overdue" : "") +
              "\" data-partition=\"" + HtmlEscape(label) + "\" x=\"" + Num(x1) + "\" y=\"" +
              Num(bar_base - h) + "\" width=\"" + Num(std::max(1.0, x2 - x1 - 1)) +
              "\" height=\"" + Num(h) + "\"" + (held ? " fill=\"url(#hatch)\"" : "") +
@@ -310,6 +317,15 @@ std::string Timeline(const TableStatus& t, const Table& table, const Policy* pol
            " rows</text></g>\n";
   }
   out += "</svg>\n";
+  return out;
+}
+
+// "drop metrics_y2024m01 (due since 2026-02-01T00:00:00Z)", one per overdue partition.
+std::vector<std::string> OverdueLines(const TableStatus& t) {
+  std::vector<std::string> out;
+  for (const OverduePartition& o : t.overdue) {
+    out.push_back(o.action + " " + o.partition + " (due since " + o.due_since + ")");
+  }
   return out;
 }
 
@@ -335,6 +351,7 @@ dt{color:#57606a}dd{margin:0}
 svg.timeline{display:block;margin-top:12px;font-size:11px}
 rect.partition{fill:#4a90d9;stroke:#1f4f82;stroke-width:.5}
 rect.partition.held{stroke:#8a5a00;stroke-width:1}
+rect.partition.overdue{fill:#cf222e;stroke:#82071e}
 line.axis{stroke:#57606a}text.tick{fill:#57606a}
 line.cutoff{stroke:#cf222e;stroke-width:2;stroke-dasharray:4 3}
 line.horizon{stroke:#1a7f37;stroke-width:2;stroke-dasharray:4 3}
@@ -397,6 +414,7 @@ std::string RenderReportHtml(const Status& status, const std::vector<Policy>& po
     for (const HeldPartition& h : t.held) held.push_back(h.partition + ": " + h.held_by);
     HtmlList(out, "held", "Held partitions", held);
     HtmlList(out, "blocked", "Blocked", t.blocked);
+    HtmlList(out, "overdue", "Retention overdue", OverdueLines(t));
     HtmlList(out, "drift", "Drift", t.drift);
     HtmlList(out, "problems", "Problems", t.problems);
     const Table* table = catalog.Find(t.table);
@@ -446,6 +464,9 @@ std::string RenderReportMarkdown(const Status& status) {
       out += "- Held: " + EscapeInline(h.partition) + ": " + EscapeInline(h.held_by) + "\n";
     }
     for (const std::string& s : t.blocked) out += "- Blocked: " + EscapeInline(s) + "\n";
+    for (const std::string& s : OverdueLines(t)) {
+      out += "- Retention overdue: " + EscapeInline(s) + "\n";
+    }
     for (const std::string& s : t.drift) out += "- Drift: " + EscapeInline(s) + "\n";
     for (const std::string& s : t.problems) out += "- Problem: " + EscapeInline(s) + "\n";
   }

@@ -16,10 +16,12 @@ namespace pgpart {
 
 // A self-contained HTML page: the overall health, one section per table with its facts
 // (partitions, oldest/newest, covered until, future buffer, default rows, size, held partitions
-// with reasons, next retention event, blocked steps, drift, problems) and an inline SVG timeline:
+// with reasons, next retention event, blocked steps, overdue retention, drift, problems) and an
+// inline SVG timeline:
 //   rect.partition[data-partition]   one bar per range partition (x = bounds, height ~ bytes, or
 //                                    rows when no bytes are known); .held added for held ones,
-//                                    with a <title> giving the hold's reason
+//                                    with a <title> giving the hold's reason; .overdue added for
+//                                    those whose retention is overdue (TableStatus::overdue)
 //   line.cutoff                      the retention cutoff (now - keep), when the policy has one
 //   line.horizon                     covered-until (the premake horizon)
 //   line.now                         now (time keys) or max(key) (integer keys)

@@ -74,6 +74,10 @@ std::string RenderSql(const Plan& plan) {
       }
       if (g->status == StepStatus::kHeld) out << Comment("HELD, not run: " + g->held_by);
       if (g->status == StepStatus::kBlocked) out << Comment("BLOCKED, not run: " + g->blocked_by);
+      if (g->gate_check) {
+        out << Comment(std::string("gate currently ") +
+                       (g->gate_check->passed ? "passes: " : "fails: ") + g->gate_check->detail);
+      }
     }
     RenderStatements(out, group, step.status != StepStatus::kPlanned);
   }

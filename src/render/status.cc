@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "core/duration.h"
 #include "render/status_render.h"
 
 namespace pgpart {
@@ -43,6 +44,10 @@ std::string RenderStatusText(const Status& status) {
       }
       if (t.next_retention) out += "  next retention: " + RetentionText(*t.next_retention) + "\n";
       for (const std::string& b : t.blocked) out += "  blocked: " + b + "\n";
+      for (const OverduePartition& o : t.overdue) {
+        out += "  retention overdue: " + o.action + " " + o.partition + " (due since " +
+               o.due_since + ")\n";
+      }
       for (const std::string& d : t.drift) out += "  drift: " + d + "\n";
     }
     for (const std::string& p : t.problems) out += "  ! " + p + "\n";
@@ -58,6 +63,8 @@ std::string RenderStatusJson(const Status& status) {
   j["at"] = status.at;
   j["health"] = HealthName(status.health);
   j["exit_code"] = StatusExitCode(status);
+  j["retention_grace"] = DurationText(status.retention_grace_micros / 1000);
+  j["history"] = HistoryStateName(status.history);
   j["tables"] = Json::array();
   for (const TableStatus& t : status.tables) {
     Json jt;
@@ -90,6 +97,11 @@ std::string RenderStatusJson(const Status& status) {
       jt["next_retention"] = nullptr;
     }
     jt["blocked"] = t.blocked;
+    jt["retention_overdue"] = Json::array();
+    for (const OverduePartition& o : t.overdue) {
+      jt["retention_overdue"].push_back(
+          {{"partition", o.partition}, {"action", o.action}, {"due_since", o.due_since}});
+    }
     jt["drift"] = t.drift;
     j["tables"].push_back(std::move(jt));
   }
@@ -135,8 +147,14 @@ std::string RenderStatusPrometheus(const Status& status) {
        [](const TableStatus& t) { return t.oldest_age_seconds; }},
       {"pgpart_held_partitions", "Partitions a hold keeps from retention.",
        [](const TableStatus& t) { return std::optional<int64_t>(t.held.size()); }},
-      {"pgpart_blocked_steps", "Plan steps that are blocked.",
+      {"pgpart_blocked_steps",
+       "Steps that are blocked: in the plan, or by the latest apply that tried them (a backup "
+       "gate, a lock, a failure; from pgpart.history).",
        [](const TableStatus& t) { return std::optional<int64_t>(t.blocked.size()); }},
+      {"pgpart_retention_overdue_partitions",
+       "Partitions whose retention has been due for longer than the grace period and that are "
+       "still there (time keys).",
+       [](const TableStatus& t) { return std::optional<int64_t>(t.overdue.size()); }},
       {"pgpart_partition_bytes",
        "Estimated size of the table's partitions in bytes (as of the last VACUUM/ANALYZE).",
        [](const TableStatus& t) { return std::optional<int64_t>(t.bytes); }},

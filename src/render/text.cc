@@ -49,6 +49,11 @@ void StepLines(std::ostringstream& out, const Step& s, const Style& st, const st
   out << "\n";
   if (s.status == StepStatus::kHeld) out << "      held: " << s.held_by << "\n";
   if (s.status == StepStatus::kBlocked) out << "      blocked: " << s.blocked_by << "\n";
+  if (s.gate_check) {
+    out << "      " << (s.gate_check->passed ? st.Paint("32", "gate currently passes: ")
+                                             : st.Paint("31", "gate currently fails: "))
+        << s.gate_check->detail << "\n";
+  }
   if (!s.hazards.empty()) {
     out << "      hazards:";
     for (Hazard h : s.hazards) out << " " << HazardName(h);

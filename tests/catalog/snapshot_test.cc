@@ -57,7 +57,10 @@ Catalog FullCatalog() {
   ts.default_buckets = {{Bound::Value(0), Bound::Value(3'600'000'000), 5},
                         {Bound::Value(3'600'000'000), Bound::Value(7'200'000'000), 2}};
   ts.default_buckets_known = true;
+  ts.history = {RecordedOutcome{{"My Schema", "old"}, "drop", "blocked",
+                                "backup gate: \"quoted\" détail", 1'795'000'000'000'001}};
   cat.tables.push_back(ts);
+  cat.history = HistoryState::kRead;
 
   Table hash;
   hash.name = {"public", "h"};
@@ -145,6 +148,33 @@ TEST(SnapshotTest, ReadableShape) {
   EXPECT_EQ(j["tables"][2]["children"][0]["from"], "-2147483648");
   EXPECT_TRUE(j["tables"][4]["max_key"].is_null());
   EXPECT_TRUE(j["tables"][4]["default_partition"].is_null());
+}
+
+TEST(SnapshotTest, HistoryIsOptional) {
+  // What pgpart.history said travels with the snapshot, so that `status --catalog` shows it.
+  nlohmann::json j = nlohmann::json::parse(CatalogToJson(FullCatalog()));
+  EXPECT_EQ(j["history"], "read");
+  EXPECT_EQ(j["tables"][0]["history"][0]["outcome"], "blocked");
+  EXPECT_EQ(j["tables"][0]["history"][0]["at"], "2026-11-18T11:06:40.000001Z");
+  EXPECT_FALSE(j["tables"][1].contains("history"));  // none: not written
+
+  // A snapshot taken without it (or by an older pgpart) reads as "not read".
+  j.erase("history");
+  j["tables"][0].erase("history");
+  Catalog back;
+  std::string error;
+  ASSERT_TRUE(CatalogFromJson(j.dump(), &back, &error)) << error;
+  EXPECT_EQ(back.history, HistoryState::kNotRead);
+  EXPECT_TRUE(back.tables[0].history.empty());
+  EXPECT_EQ(nlohmann::json::parse(CatalogToJson(back)).contains("history"), false);
+
+  j["history"] = "maybe";
+  EXPECT_FALSE(CatalogFromJson(j.dump(), &back, &error));
+  EXPECT_NE(error.find("history"), std::string::npos) << error;
+  j["history"] = "unreadable";
+  j["tables"][0]["history"] = {{{"schema", "s"}, {"action", "drop"}, {"outcome", "blocked"}}};
+  EXPECT_FALSE(CatalogFromJson(j.dump(), &back, &error));
+  EXPECT_NE(error.find("tables[0].history[0]: missing \"name\""), std::string::npos) << error;
 }
 
 TEST(SnapshotTest, EmptyCatalogAndAbsentClock) {

@@ -362,6 +362,83 @@ TEST_F(ExporterTest, ReReadsThePolicyFilesOnEveryRefreshAndKeepsLastGoodMetricsW
   EXPECT_EQ(exporter.WaitExit(std::chrono::seconds(5)), std::optional<int>(0)) << ReadFile(log_);
 }
 
+// Issue 10 item 9: after a cron `pgpart apply` had a backup gate block a drop, the exporter alone
+// (no operator) must make the shipped PgpartRetentionBlocked alert fire. The live /metrics is fed
+// to `promtool test rules` against manifests/prometheus/pgpart-rules.yaml as it is.
+TEST_F(ExporterTest, ADropTheGateBlockedFiresTheShippedAlertFromTheExporterAlone) {
+  // Monthly partitions from 8 months ago on, kept 3 months: the oldest are due, and the gate
+  // refuses every drop.
+  db_.Exec(R"SQL(
+    CREATE TABLE gated (at timestamptz NOT NULL, v int) PARTITION BY RANGE (at);
+    DO $$
+    DECLARE m date := date_trunc('month', now() - interval '8 months');
+    BEGIN
+      WHILE m < date_trunc('month', now() + interval '4 months') LOOP
+        EXECUTE format('CREATE TABLE %I PARTITION OF gated FOR VALUES FROM (%L) TO (%L)',
+                       'gated_y' || to_char(m, 'YYYY') || 'm' || to_char(m, 'MM'),
+                       m::timestamptz, (m + interval '1 month')::timestamptz);
+        m := m + interval '1 month';
+      END LOOP;
+    END $$;
+  )SQL");
+  const std::string policy = dir_ + "/gated.yaml";
+  WriteFile(policy, R"(apiVersion: pgpart.io/v1alpha1
+kind: PartitionPolicy
+metadata: {name: gated}
+spec:
+  tables: [public.gated]
+  interval: 1 month
+  premake: 3
+  retention: {keep: 3 months}
+  backupGate: {kind: sql, query: "select false"}
+)");
+  RunResult apply = RunPgpart({"apply", "-f", policy, "--dsn", db_.dsn(), "--auto-approve"});
+  ASSERT_EQ(apply.exit_code, 3) << apply.out << apply.err;
+
+  Exporter exporter({"status", "-f", policy, "--dsn", db_.dsn(), "--serve",
+                     "127.0.0.1:" + std::to_string(port_)},
+                    log_);
+  ASSERT_NO_FATAL_FAILURE(WaitReady(exporter));
+  const std::string body = Get(base_ + "/metrics").body;
+  const std::string series = R"({policy="gated",table="public.gated"})";
+  const double blocked = Sample(body, "pgpart_blocked_steps" + series);
+  ASSERT_GE(blocked, 1) << body;
+  EXPECT_GE(Sample(body, "pgpart_retention_overdue_partitions" + series), 1) << body;
+  exporter.Signal(SIGTERM);
+  EXPECT_EQ(exporter.WaitExit(std::chrono::seconds(5)), std::optional<int>(0)) << ReadFile(log_);
+
+  // Every sample of the scrape, held for 2 hours of 1-minute scrapes.
+  std::string input;
+  std::istringstream lines(body);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    const size_t space = line.rfind(' ');
+    input += "      - series: '" + line.substr(0, space) + "'\n        values: '" +
+             line.substr(space + 1) + "x120'\n";
+  }
+  const std::string count = std::to_string(static_cast<int>(blocked));
+  const std::string test = dir_ + "/alert_test.yaml";
+  WriteFile(test, "rule_files:\n  - " + SourcePath("manifests/prometheus/pgpart-rules.yaml") +
+                      "\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n    input_series:\n" +
+                      input +
+                      "    alert_rule_test:\n"
+                      "      - eval_time: 50m\n        alertname: PgpartRetentionBlocked\n"
+                      "        exp_alerts: []\n"
+                      "      - eval_time: 70m\n        alertname: PgpartRetentionBlocked\n"
+                      "        exp_alerts:\n          - exp_labels:\n"
+                      "              severity: warning\n              policy: gated\n"
+                      "              table: public.gated\n            exp_annotations:\n"
+                      "              summary: \"Retention of public.gated is blocked\"\n"
+                      "              description: \"" +
+                      count +
+                      " step(s) of public.gated (policy gated) have been blocked for over 1h, "
+                      "usually by a failing backup gate (as the last apply recorded in "
+                      "pgpart.history). Old partitions are kept and the table keeps growing; "
+                      "`pgpart status` names each step and the gate's message.\"\n");
+  RunResult promtool = RunProgram({"promtool", "test", "rules", test});
+  EXPECT_EQ(promtool.exit_code, 0) << promtool.out << promtool.err << "\n" << ReadFile(test);
+}
+
 TEST_F(ExporterTest, RejectsABadAddress) {
   RunResult r = RunPgpart({"status", "-f", policy_, "--dsn", db_.dsn(), "--serve", "localhost"});
   EXPECT_EQ(r.exit_code, 1);

@@ -101,7 +101,7 @@ TEST(Metrics, StatusGaugesAreMergedOncePerFamilyAndRelabelled) {
   for (const char* family :
        {"pgpart_partitions", "pgpart_future_buffer_periods", "pgpart_default_partition_rows",
         "pgpart_oldest_partition_age_seconds", "pgpart_held_partitions", "pgpart_blocked_steps",
-        "pgpart_partition_bytes"}) {
+        "pgpart_retention_overdue_partitions", "pgpart_partition_bytes"}) {
     EXPECT_EQ(Count(text, std::string("# TYPE ") + family + " gauge\n"), 1) << family;
   }
   // Sorted by (policy, table); the replaced status and the missing table leave no series.
@@ -192,7 +192,7 @@ TEST(Metrics, ForgetDropsGaugesButKeepsCounters) {
 
 TEST(Metrics, EmptyRegistryHasEveryFamilyAndTheOperatorGauges) {
   const std::string text = Metrics().Render();
-  EXPECT_EQ(Count(text, "# TYPE "), 13) << text;
+  EXPECT_EQ(Count(text, "# TYPE "), 14) << text;  // 8 status gauges, 6 of its own
   EXPECT_EQ(Lines(text, "pgpart_"),
             (std::vector<std::string>{"pgpart_operator_leader 0", "pgpart_operator_policies 0"}));
 }

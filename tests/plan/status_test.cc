@@ -10,6 +10,7 @@
 namespace pgpart {
 namespace {
 
+using ::pgpart::testing::AddChild;
 using ::pgpart::testing::AddDefault;
 using ::pgpart::testing::AddMonths;
 using ::pgpart::testing::At;
@@ -152,13 +153,14 @@ TEST(Status, HeldPartitionsListedWithReasonAndExpiry) {
   Status s = StatusAt(Policy("  retention: {keep: 24 months}\n  holds:\n"
                              "    - {partition: sensor_readings_y2024m03, reason: \"Legal hold "
                              "LH-1142\", until: 2027-01-01}\n"),
-                      CatalogOf({Sensor()}), "2026-05-15T00:00:00Z");
+                      CatalogOf({Sensor()}), "2026-04-15T00:00:00Z");
   const TableStatus& ts = s.tables[0];
   ASSERT_EQ(ts.held.size(), 1u);
   EXPECT_EQ(ts.held[0].partition, "sensor_readings_y2024m03");
   EXPECT_NE(ts.held[0].held_by.find("Legal hold LH-1142"), std::string::npos);
   EXPECT_NE(ts.held[0].held_by.find("2027-01-01"), std::string::npos);
   EXPECT_EQ(ts.health, Health::kOk);  // a hold is intended, not a problem
+  EXPECT_TRUE(ts.overdue.empty());     // due for 14 days, but held
 }
 
 TEST(Status, BlockedStepsWarn) {
@@ -198,6 +200,147 @@ TEST(Status, WorstTableDecides) {
     EXPECT_EQ(ts.health, ts.table.name == "events" ? Health::kError : Health::kOk);
   }
   EXPECT_EQ(StatusExitCode(bad), 1);
+}
+
+// ---- retention overdue --------------------------------------------------------------------
+
+TEST(Status, RetentionDueLongerThanTheGraceWarns) {
+  // March 2024 ends 2024-04-01; kept 24 months it is due from 2026-04-01T00:00Z.
+  const std::string yaml = Policy("  retention: {keep: 24 months}\n");
+  Status within = StatusAt(yaml, CatalogOf({Sensor()}), "2026-04-01T23:00:00Z");
+  EXPECT_TRUE(within.tables[0].overdue.empty());
+  EXPECT_EQ(StatusExitCode(within), 0) << within.tables[0].problems[0];
+
+  Status late = StatusAt(yaml, CatalogOf({Sensor()}), "2026-04-02T00:00:01Z");
+  const TableStatus& ts = late.tables[0];
+  ASSERT_EQ(ts.overdue.size(), 1u);
+  EXPECT_EQ(ts.overdue[0].partition, "sensor_readings_y2024m03");
+  EXPECT_EQ(ts.overdue[0].action, "drop");
+  EXPECT_EQ(ts.overdue[0].due_since, "2026-04-01T00:00:00Z");
+  EXPECT_EQ(ts.health, Health::kWarning);
+  EXPECT_EQ(StatusExitCode(late), 2);
+  ASSERT_EQ(ts.problems.size(), 1u);
+  EXPECT_EQ(ts.problems[0],
+            "1 partition(s) past retention for more than 1d (oldest sensor_readings_y2024m03, "
+            "due since 2026-04-01T00:00:00Z)");
+
+  // A shorter grace warns sooner; oldest first when several are overdue.
+  std::vector<pgpart::Policy> policies = Policies(yaml);
+  const Catalog catalog = CatalogOf({Sensor()});
+  Plan plan = ComputePlan(policies, catalog, At("2026-05-01T06:00:00Z"));
+  Status hours = ComputeStatus(policies, catalog, plan, At("2026-05-01T06:00:00Z"),
+                               StatusOptions{6LL * 3600 * 1'000'000});
+  ASSERT_EQ(hours.tables[0].overdue.size(), 2u);
+  EXPECT_EQ(hours.tables[0].overdue[0].partition, "sensor_readings_y2024m03");
+  EXPECT_EQ(hours.tables[0].overdue[1].partition, "sensor_readings_y2024m04");
+  EXPECT_EQ(hours.tables[0].overdue[1].due_since, "2026-05-01T00:00:00Z");
+  EXPECT_EQ(hours.retention_grace_micros, 6LL * 3600 * 1'000'000);
+}
+
+TEST(Status, OverdueCountsFromTheEndOfAnExpiredHold) {
+  // Held until 2026-04-10: March 2024 has been due since then, not since 2026-04-01.
+  const std::string yaml = Policy(
+      "  retention: {keep: 24 months}\n  holds:\n"
+      "    - {partition: sensor_readings_y2024m03, reason: LH-1, until: 2026-04-10}\n");
+  Status soon = StatusAt(yaml, CatalogOf({Sensor()}), "2026-04-10T12:00:00Z");
+  EXPECT_TRUE(soon.tables[0].overdue.empty());
+  Status late = StatusAt(yaml, CatalogOf({Sensor()}), "2026-04-12T00:00:00Z");
+  ASSERT_EQ(late.tables[0].overdue.size(), 1u);
+  EXPECT_EQ(late.tables[0].overdue[0].due_since, "2026-04-10T00:00:00Z");
+}
+
+TEST(Status, BlockedByMaxDropsStillCountsAsOverdue) {
+  // maxDropsPerRun caps this run; the capped partitions are no less overdue.
+  Status s = StatusAt(Policy("  retention: {keep: 24 months, maxDropsPerRun: 1}\n"),
+                      CatalogOf({Sensor()}), "2026-06-15T00:00:00Z");
+  EXPECT_EQ(s.tables[0].overdue.size(), 3u);
+}
+
+TEST(Status, IntegerKeysAreNeverOverdue) {
+  // max(key) has no clock: how long a drop has been due is unknown.
+  Table t = RangeTable("public.events", "id", KeyType::kBigInt);
+  for (int i = 0; i < 6; ++i) {
+    AddChild(t, "events_p" + std::to_string(i * 1000), std::to_string(i * 1000),
+             std::to_string((i + 1) * 1000));
+  }
+  t.max_key = 5500;
+  Status s = StatusAt(
+      "apiVersion: pgpart.io/v1alpha1\nkind: PartitionPolicy\nmetadata: {name: ev}\nspec:\n"
+      "  tables: [public.events]\n  interval: 1000\n  premake: 1\n"
+      "  retention: {keep: 2000}\n",
+      CatalogOf({t}), "2026-06-15T00:00:00Z");
+  ASSERT_EQ(s.tables.size(), 1u);
+  ASSERT_TRUE(s.tables[0].next_retention.has_value());
+  EXPECT_TRUE(s.tables[0].next_retention->due);  // drops are planned...
+  EXPECT_TRUE(s.tables[0].overdue.empty());      // ...but not "for how long"
+}
+
+// ---- what earlier applies recorded in pgpart.history -----------------------------------------
+
+RecordedOutcome Outcome(const std::string& partition, const std::string& action,
+                        const std::string& outcome, const std::string& error) {
+  return RecordedOutcome{QualifiedName{"public", partition}, action, outcome, error,
+                         At("2026-04-01T03:00:00Z")};
+}
+
+TEST(Status, StepBlockedByTheLastApplyIsBlocked) {
+  // The plan still has the drop (planned); the last apply's gate refused it.
+  Table t = Sensor();
+  t.history = {Outcome("sensor_readings_y2024m03", "drop", "blocked",
+                       "backup gate: the query returned false")};
+  Catalog catalog = CatalogOf({t});
+  catalog.history = HistoryState::kRead;
+  Status s = StatusAt(Policy("  retention: {keep: 24 months}\n  backupGate: {kind: sql, query: "
+                             "\"select false\"}\n"),
+                      catalog, "2026-04-01T12:00:00Z");
+  const TableStatus& ts = s.tables[0];
+  ASSERT_EQ(ts.blocked.size(), 1u);
+  EXPECT_EQ(ts.blocked[0],
+            "drop sensor_readings_y2024m03: backup gate: the query returned false (apply at "
+            "2026-04-01T03:00:00Z: blocked)");
+  EXPECT_EQ(ts.health, Health::kWarning);
+  EXPECT_EQ(StatusExitCode(s), 2);
+  EXPECT_EQ(s.history, HistoryState::kRead);
+  EXPECT_TRUE(s.diagnostics.empty());
+}
+
+TEST(Status, RecordedOutcomesOnlyCountForStepsStillPlanned) {
+  Table t = Sensor();
+  t.history = {
+      // failed too: the drop is still to do
+      Outcome("sensor_readings_y2024m03", "drop", "failed", "must be owner of table"),
+      // another action of a partition the plan only drops later: not this step
+      Outcome("sensor_readings_y2024m04", "detach", "blocked", "lock timeout"),
+      // no step any more (the partition is gone)
+      Outcome("sensor_readings_y2023m01", "drop", "blocked", "backup gate: no backup"),
+  };
+  Catalog catalog = CatalogOf({t});
+  catalog.history = HistoryState::kRead;
+  Status s = StatusAt(Policy("  retention: {keep: 24 months}\n"), catalog,
+                      "2026-04-01T12:00:00Z");
+  ASSERT_EQ(s.tables[0].blocked.size(), 1u);
+  EXPECT_EQ(s.tables[0].blocked[0],
+            "drop sensor_readings_y2024m03: must be owner of table (apply at "
+            "2026-04-01T03:00:00Z: failed)");
+
+  // A hold placed since: the drop is held, not blocked.
+  Status held = StatusAt(Policy("  retention: {keep: 24 months}\n  holds:\n"
+                                "    - {partition: sensor_readings_y2024m03, reason: LH-1}\n"),
+                         catalog, "2026-04-01T12:00:00Z");
+  EXPECT_TRUE(held.tables[0].blocked.empty());
+  EXPECT_EQ(held.tables[0].health, Health::kOk);
+}
+
+TEST(Status, UnreadableHistoryIsAWarningDiagnosticNotAHealth) {
+  Catalog catalog = CatalogOf({Sensor()});
+  catalog.history = HistoryState::kUnreadable;
+  Status s = StatusAt(Policy("  retention: {keep: 24 months}\n"), catalog,
+                      "2026-03-15T00:00:00Z");
+  EXPECT_EQ(StatusExitCode(s), 0);
+  ASSERT_EQ(s.diagnostics.size(), 1u);
+  EXPECT_EQ(s.diagnostics[0].severity, Severity::kWarning);
+  EXPECT_NE(s.diagnostics[0].message.find("may not read pgpart.history"), std::string::npos);
+  EXPECT_NE(s.diagnostics[0].message.find("SELECT ON pgpart.history"), std::string::npos);
 }
 
 }  // namespace

@@ -31,8 +31,9 @@ except ImportError:
 BASE_METRICS = {
     "pgpart_partitions", "pgpart_future_buffer_periods", "pgpart_default_partition_rows",
     "pgpart_oldest_partition_age_seconds", "pgpart_held_partitions", "pgpart_blocked_steps",
-    "pgpart_partition_bytes", "pgpart_steps_applied_total", "pgpart_reconcile_total",
-    "pgpart_reconcile_duration_seconds", "pgpart_last_success_timestamp_seconds",
+    "pgpart_retention_overdue_partitions", "pgpart_partition_bytes", "pgpart_steps_applied_total",
+    "pgpart_reconcile_total", "pgpart_reconcile_duration_seconds",
+    "pgpart_last_success_timestamp_seconds",
 }
 HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
 METRIC_RE = re.compile(r"\bpgpart_[a-z0-9_]+\b")

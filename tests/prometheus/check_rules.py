@@ -32,13 +32,15 @@ except ImportError:
 KNOWN_METRICS = {
     "pgpart_partitions", "pgpart_future_buffer_periods", "pgpart_default_partition_rows",
     "pgpart_oldest_partition_age_seconds", "pgpart_held_partitions", "pgpart_blocked_steps",
-    "pgpart_partition_bytes", "pgpart_steps_applied_total", "pgpart_reconcile_total",
-    "pgpart_reconcile_duration_seconds_bucket", "pgpart_reconcile_duration_seconds_sum",
-    "pgpart_reconcile_duration_seconds_count", "pgpart_last_success_timestamp_seconds",
+    "pgpart_retention_overdue_partitions", "pgpart_partition_bytes", "pgpart_steps_applied_total",
+    "pgpart_reconcile_total", "pgpart_reconcile_duration_seconds_bucket",
+    "pgpart_reconcile_duration_seconds_sum", "pgpart_reconcile_duration_seconds_count",
+    "pgpart_last_success_timestamp_seconds",
 }
 EXPECTED_ALERTS = {
     "PgpartFutureBufferLow", "PgpartRowsInDefault", "PgpartRetentionBlocked",
-    "PgpartReconcileFailing", "PgpartReconcileStale", "PgpartMaintenanceNotRun",
+    "PgpartRetentionOverdue", "PgpartReconcileFailing", "PgpartReconcileStale",
+    "PgpartMaintenanceNotRun",
 }
 METRIC_RE = re.compile(r"\bpgpart_[a-z0-9_]+\b")
 

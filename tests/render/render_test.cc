@@ -65,6 +65,43 @@ TEST(Render, TextClosingLineCountsEveryKind) {
   EXPECT_NE(text.find(expected), std::string::npos) << text;
 }
 
+// `--check-gates` results on the drops: shown under the step in every format, written in JSON
+// but not read back (apply checks the gate again; a saved plan's "currently" would be stale).
+TEST(Render, GateChecksShowUnderTheirStepsAndAreNotReadBack) {
+  Plan plan = RichPlan();
+  int drops = 0;
+  for (Step& s : plan.steps) {
+    if (s.action != Action::kDrop || s.status != StepStatus::kPlanned) continue;
+    s.gate_check = drops++ == 0 ? GateCheck{false, "no backup <since> 2024-11"}
+                                : GateCheck{true, "backup 20261120-0100F ended after"};
+  }
+  ASSERT_EQ(drops, 2) << RenderText(plan);
+  const std::string text = RenderText(plan);
+  EXPECT_NE(text.find("\n      gate currently fails: no backup <since> 2024-11\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("\n      gate currently passes: backup 20261120-0100F ended after\n"),
+            std::string::npos);
+  EXPECT_NE(RenderSql(plan).find("-- gate currently fails: no backup <since> 2024-11\n"),
+            std::string::npos);
+  const std::string md = RenderMarkdown(plan);
+  EXPECT_NE(md.find("Backup gates, checked now:"), std::string::npos) << md;
+  EXPECT_NE(md.find("- **gate currently fails** drop"), std::string::npos) << md;
+  EXPECT_NE(md.find("no backup &lt;since&gt; 2024-11"), std::string::npos) << md;
+  EXPECT_EQ(RenderMarkdown(RichPlan()).find("Backup gates"), std::string::npos);
+
+  const std::string json = RenderJson(plan);
+  EXPECT_NE(json.find("\"gate_check\": {\n        \"passed\": false,\n        \"detail\": "
+                      "\"no backup <since> 2024-11\"\n      }"),
+            std::string::npos)
+      << json;
+  Plan back;
+  std::string error;
+  ASSERT_TRUE(PlanFromJson(json, &back, &error)) << error;
+  EXPECT_EQ(back, RichPlan());  // without the checks
+  EXPECT_EQ(RenderJson(RichPlan()).find("gate_check"), std::string::npos);
+}
+
 TEST(Render, SqlCommentsOutHeldAndBlockedSteps) {
   std::string sql = RenderSql(RichPlan());
   EXPECT_NE(sql.find("-- HELD, not run: Legal hold LH-1142"), std::string::npos);

@@ -314,6 +314,63 @@ TEST(ReportRender, SelfContained) {
   EXPECT_EQ(html.find("https://"), std::string::npos);
 }
 
+// One healthy monthly table at 2026-05-15 (March 2024 .. January 2027, keep 24 months, the drop
+// of March 2024 due since 2026-04-01), read from the database with its history.
+Demo Visible(std::vector<RecordedOutcome> history, const std::string& holds) {
+  Demo d;
+  d.policies = Policies(
+      "apiVersion: pgpart.io/v1alpha1\nkind: PartitionPolicy\nmetadata: {name: m}\n"
+      "spec:\n  tables: [public.m]\n  interval: 1 month\n  premake: 3\n"
+      "  retention: {keep: 24 months}\n  backupGate: {kind: sql, query: \"select false\"}\n" +
+      holds);
+  Table m = RangeTable("public.m", "at", KeyType::kTimestampTz);
+  AddMonths(m, "2024-04", 34);
+  m.history = std::move(history);
+  d.catalog = CatalogOf({m});
+  d.catalog.history = HistoryState::kRead;
+  d.now = At("2026-05-15T06:00:00Z");
+  // A grace longer than April 2024's 14 days due: only what the history says can make it amber.
+  d.status = ComputeStatus(d.policies, d.catalog, ComputePlan(d.policies, d.catalog, d.now),
+                           d.now, StatusOptions{30LL * 24 * 3600 * 1'000'000});
+  return d;
+}
+
+TEST(ReportRender, DropBlockedByTheLastApplyIsNotGreen) {
+  std::string ok = Html(Visible({}, ""));
+  EXPECT_NE(ok.find("class=\"health health-ok\" id=\"overall-health\""), std::string::npos);
+
+  std::string html = Html(Visible({RecordedOutcome{{"public", "m_y2024m04"}, "drop", "blocked",
+                                                   "backup gate: the query returned false",
+                                                   At("2026-05-15T03:00:00Z")}},
+                                  ""));
+  EXPECT_NE(html.find("class=\"health health-warning\" id=\"overall-health\""),
+            std::string::npos);
+  EXPECT_EQ(html.find("class=\"health health-ok\""), std::string::npos);
+  EXPECT_NE(html.find("<ul class=\"blocked\">\n<li>drop m_y2024m04: backup gate: the query "
+                      "returned false (apply at 2026-05-15T03:00:00Z: blocked)</li>"),
+            std::string::npos)
+      << html;
+}
+
+TEST(ReportRender, OverdueRetentionIsMarkedAndNotGreen) {
+  Demo d = Visible({}, "");
+  d.status = ComputeStatus(d.policies, d.catalog, ComputePlan(d.policies, d.catalog, d.now),
+                           d.now);  // the default grace, 1 day: April 2024 is 14 days overdue
+  std::string html = Html(d);
+  EXPECT_NE(html.find("class=\"health health-warning\" id=\"overall-health\""),
+            std::string::npos);
+  EXPECT_NE(html.find("<rect class=\"partition overdue\" data-partition=\"m_y2024m04\""),
+            std::string::npos);
+  EXPECT_EQ(Count(html, " overdue\""), 1u);
+  EXPECT_NE(html.find("<ul class=\"overdue\">\n<li>drop m_y2024m04 (due since "
+                      "2026-05-01T00:00:00Z)</li>"),
+            std::string::npos);
+  const std::string md = RenderReportMarkdown(d.status);
+  EXPECT_NE(md.find("- Retention overdue: drop m\\_y2024m04 (due since 2026-05-01T00:00:00Z)"),
+            std::string::npos)
+      << md;
+}
+
 TEST(ReportRender, HtmlEscape) {
   EXPECT_EQ(HtmlEscape("<a href=\"x\">'&'</a>"),
             "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");

@@ -29,7 +29,8 @@ using ::pgpart::testing::ExpectGolden;
 using ::pgpart::testing::Policies;
 using ::pgpart::testing::RangeTable;
 
-// Two policies: a healthy gated table with a hold, a table with a hostile name, a short buffer
+// Two policies: a gated table with a hold whose next drop the last apply's backup gate blocked
+// (recorded in pgpart.history) and is overdue since, a table with a hostile name, a short buffer
 // and rows in its default, and a missing table.
 Status DemoStatus() {
   std::string yaml =
@@ -44,11 +45,17 @@ Status DemoStatus() {
   Table sensor = RangeTable("public.sensor_readings", "recorded_at", KeyType::kTimestampTz);
   AddMonths(sensor, "2024-03", 34);
   for (size_t i = 0; i < sensor.children.size(); ++i) sensor.children[i].bytes = 8192 * (i + 1);
+  sensor.history = {RecordedOutcome{QualifiedName{"public", "sensor_readings_y2024m04"}, "drop",
+                                    "blocked",
+                                    "backup gate: no backup of stanza main ended at or after "
+                                    "upper bound 2024-05-01T00:00:00Z",
+                                    At("2026-05-15T02:00:00Z")}};
   Table odd = RangeTable("app.\"we\"\"ird\\na\"\"me\"", "at", KeyType::kTimestampTz);
   AddMonths(odd, "2026-04", 2);
   AddDefault(odd, 7);
   std::vector<Policy> policies = Policies(yaml);
   Catalog catalog = CatalogOf({sensor, odd});
+  catalog.history = HistoryState::kRead;
   int64_t now = At("2026-05-15T06:00:00Z");
   return ComputeStatus(policies, catalog, ComputePlan(policies, catalog, now), now);
 }
@@ -83,7 +90,7 @@ TEST(StatusRender, PrometheusHasEveryFamilyAsGauges) {
   for (const char* name :
        {"pgpart_partitions", "pgpart_future_buffer_periods", "pgpart_default_partition_rows",
         "pgpart_oldest_partition_age_seconds", "pgpart_held_partitions", "pgpart_blocked_steps",
-        "pgpart_partition_bytes"}) {
+        "pgpart_retention_overdue_partitions", "pgpart_partition_bytes"}) {
     EXPECT_NE(text.find(std::string("# HELP ") + name + " "), std::string::npos) << name;
     EXPECT_NE(text.find(std::string("# TYPE ") + name + " gauge\n"), std::string::npos) << name;
     EXPECT_NE(text.find(std::string(name) + "{policy=\"sensor\",table=\"public.sensor_readings\"}"),

@@ -1,9 +1,10 @@
 """Checks the DOM Chromium dumped for the report and its screenshot.
 
 Usage: check_report.py SNAPSHOT DOM PNG MEASURED_DOM. The DOM must have one rect.partition per
-range child in the snapshot, one held mark with the hold's reason, cutoff lines for the two tables
-with retention, a horizon per table, the default-rows badge, and escaped names (parsed back
-verbatim). The PNG must decode (signature, IHDR, IDAT) to a 1280-wide image that is not one flat
+range child in the snapshot, one held mark with the hold's reason, one overdue mark, the drop the
+snapshot's history says a backup gate blocked (with its message) and no green health badge,
+cutoff lines for the two tables with retention, a horizon per table, the default-rows badge, and
+escaped names (parsed back verbatim). The PNG must decode (signature, IHDR, IDAT) to a 1280-wide image that is not one flat
 colour. MEASURED_DOM is the DOM of a copy with label_check.js run in it: its <pre id=label-check>
 must report every timeline text measured and no text outside its viewBox or overlapping label.
 """
@@ -20,18 +21,32 @@ class Dom(html.parser.HTMLParser):
         super().__init__()
         self.elements = []  # (tag, attrs dict)
         self.titles = []
+        self.items = {}  # class of a <ul> -> the texts of its <li>s
         self._in_title = False
+        self._list = None
+        self._item = None
 
     def handle_starttag(self, tag, attrs):
         self.elements.append((tag, dict(attrs)))
         self._in_title = tag == "title"
+        if tag == "ul":
+            self._list = dict(attrs).get("class")
+        elif tag == "li" and self._list:
+            self._item = ""
 
     def handle_endtag(self, tag):
         self._in_title = False
+        if tag == "li" and self._item is not None:
+            self.items.setdefault(self._list, []).append(self._item)
+            self._item = None
+        elif tag == "ul":
+            self._list = None
 
     def handle_data(self, data):
         if self._in_title:
             self.titles.append(data)
+        if self._item is not None:
+            self._item += data
 
 
 def classes(attrs):
@@ -57,6 +72,23 @@ def check_dom(snapshot, path):
     held = [a for a in parts if "held" in classes(a)]
     if [a["data-partition"] for a in held] != ["metrics_y2024m09"]:
         fail(f"held marks {held}")
+    # The drop of metrics_y2024m10 is past retention by 20 days and the last apply's backup gate
+    # blocked it (the snapshot's pgpart.history): marked, listed with the gate's message, and no
+    # badge of that table or of the page is green.
+    overdue = [a["data-partition"] for a in parts if "overdue" in classes(a)]
+    if overdue != ["metrics_y2024m10"]:
+        fail(f"overdue marks {overdue}, want ['metrics_y2024m10']")
+    blocked = [t for t in dom.items.get("blocked", []) if t.startswith("drop metrics_y2024m10")]
+    want = ('drop metrics_y2024m10: backup gate: <no backup> & "2024-11" '
+            "(apply at 2026-11-19T04:00:00Z: blocked)")
+    if blocked != [want]:
+        fail(f"blocked items {dom.items.get('blocked')}, want [{want!r}]")
+    badges = [a for t, a in dom.elements if t == "span" and "health" in classes(a)]
+    if any("health-ok" in classes(a) for a in badges):
+        fail("a health badge is green although every table has a problem")
+    overall = [a for a in badges if a.get("id") == "overall-health"]
+    if len(overall) != 1 or "health-warning" not in classes(overall[0]):
+        fail(f"overall health badge {overall}, want health-warning")
     if not any('Audit <A&B> "2026"' in t for t in dom.titles):
         fail("the hold's reason is not in a <title>")
     count = lambda tag, cls: sum(1 for t, a in dom.elements if t == tag and cls in classes(a))

@@ -1,0 +1,70 @@
+// The catalog reader's pgpart.history part: what earlier applies could not do (a backup gate
+// that blocked a drop, a step that failed), so that `status` and `report` show it.
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+
+#include "catalog/reader_internal.h"
+
+namespace pgpart::reader_internal {
+
+void CatalogReader::ReadHistory(Tx& tx) {
+  // By the catalogs, not to_regclass: naming a table in a schema the role has no USAGE on is an
+  // error even for to_regclass, and an error would end the read-only transaction.
+  pqxx::result access = Exec(tx, R"SQL(
+SELECT has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT')
+  FROM pg_namespace n JOIN pg_class c ON c.relnamespace = n.oid
+ WHERE n.nspname = 'pgpart' AND c.relname = 'history' AND c.relkind IN ('r', 'p')
+)SQL");
+  if (access.empty()) {  // nothing was ever applied with the audit trail on
+    history_ = HistoryState::kRead;
+    return;
+  }
+  if (!access[0][0].as<bool>()) {
+    history_ = HistoryState::kUnreadable;
+    return;
+  }
+  std::map<std::string, Table*> by_sql;  // table_name as apply records it: QualifiedName::Sql()
+  std::vector<std::string> names;
+  for (Work& w : work_) {
+    if (!w.table.exists || !w.table.partitioned) continue;
+    if (by_sql.emplace(w.table.name.Sql(), &w.table).second) names.push_back(w.table.name.Sql());
+  }
+  history_ = HistoryState::kRead;
+  if (names.empty()) return;
+  // The rows that did not apply and have no later row for the same step (by id: the insertion
+  // order; `at` is the transaction's start). Apply's indexes (EnsureAuditTable) make this read
+  // the unsettled rows only, however long the history grows.
+  pqxx::result r = ExecParams(tx, R"SQL(
+SELECT h.table_name, h.partition, h.action, h.outcome, coalesce(h.error, ''),
+       (extract(epoch FROM h.at) * 1000000)::bigint
+  FROM pgpart.history h
+ WHERE h.table_name = ANY($1::text[]) AND h.outcome <> 'applied'
+   AND NOT EXISTS (SELECT 1 FROM pgpart.history l
+                    WHERE l.table_name = h.table_name AND l.partition = h.partition
+                      AND l.action = h.action AND l.id > h.id)
+)SQL",
+                              ArrayLiteral(names));
+  for (const pqxx::row& row : r) {
+    auto table = by_sql.find(row[0].as<std::string>());
+    std::string error;
+    std::optional<QualifiedName> partition = ParseQualifiedName(row[1].as<std::string>(), &error);
+    if (table == by_sql.end() || !partition) continue;  // not written by pgpart's AuditRecord
+    RecordedOutcome o;
+    o.partition = *partition;
+    o.action = row[2].as<std::string>();
+    o.outcome = row[3].as<std::string>();
+    o.error = row[4].as<std::string>();
+    o.at_micros = row[5].as<int64_t>();
+    table->second->history.push_back(std::move(o));
+  }
+  for (auto& [name, table] : by_sql) {
+    std::sort(table->history.begin(), table->history.end(),
+              [](const RecordedOutcome& a, const RecordedOutcome& b) {
+                return std::tie(a.partition, a.action) < std::tie(b.partition, b.action);
+              });
+  }
+}
+
+}  // namespace pgpart::reader_internal
