@@ -55,7 +55,7 @@ struct Column {
 struct RecordedOutcome {
   QualifiedName partition;
   std::string action;     // ActionName: "drop", "detach", "create", ...
-  std::string outcome;    // "blocked" | "failed"
+  std::string outcome;    // "blocked" | "failed" | "interrupted"
   std::string error;      // the recorded reason ("backup gate: ...")
   int64_t at_micros = 0;  // when it was recorded (UTC)
   friend bool operator==(const RecordedOutcome&, const RecordedOutcome&) = default;

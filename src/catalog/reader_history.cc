@@ -41,6 +41,8 @@ SELECT h.table_name, h.partition, h.action, h.outcome, coalesce(h.error, ''),
        (extract(epoch FROM h.at) * 1000000)::bigint
   FROM pgpart.history h
  WHERE h.table_name = ANY($1::text[]) AND h.outcome <> 'applied'
+   -- what went wrong; not 'held' (a hold is no failure) nor 'started' (an apply under way)
+   AND h.outcome IN ('blocked', 'failed', 'interrupted')
    AND NOT EXISTS (SELECT 1 FROM pgpart.history l
                     WHERE l.table_name = h.table_name AND l.partition = h.partition
                       AND l.action = h.action AND l.id > h.id)

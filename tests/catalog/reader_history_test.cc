@@ -72,6 +72,9 @@ TEST_F(ReaderHistoryTest, LatestUnsettledOutcomeOfEachStep) {
   Record(kH, "h_2025", "drop", "applied", "");  // settled since
   Record(kH, "h_2025", "detach", "failed", "must be owner of table h_2025");
   Record(kOdd, "T x_2024", "drop", "blocked", "lock timeout");
+  // A hold is no failure, and a started row is an apply under way: neither counts.
+  Record(kOdd, "T x_2024", "detach", "held", "Legal hold LH-1");
+  Record(kOdd, "T x_2024", "archive", "started", "under way: ALTER TABLE ...");
   Record({"public", "other"}, "other_1", "drop", "blocked", "not a table we read");
 
   ReadResult r = Read(Dsn());
