@@ -10,6 +10,7 @@
 #include "apply/executor.h"
 #include "catalog/reader.h"
 #include "catalog/snapshot.h"
+#include "cli/output_file.h"
 #include "core/calendar.h"
 #include "plan/diff.h"
 #include "plan/planner.h"
@@ -44,19 +45,9 @@ bool WriteOutput(const std::string& path, const std::string& text) {
     std::cout << text << std::flush;
     return true;
   }
-  // Write next to the target and rename, so a reader never sees half a plan.
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out.flush()) {
-      std::cerr << "error: cannot write " << path << "\n";
-      return false;
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::cerr << "error: cannot write " << path << "\n";
-    std::remove(tmp.c_str());
+  std::string error;
+  if (!WriteOutputFile(path, text, &error)) {
+    std::cerr << "error: " << error << "\n";
     return false;
   }
   return true;

@@ -47,7 +47,9 @@ bool ReportDiagnostics(const Diagnostics& diagnostics);
 bool LoadCatalog(const std::string& snapshot_path, const std::string& dsn,
                  const std::vector<Policy>* policies, Catalog* catalog);
 
-// Writes text to `path` ("-" or empty: stdout). False (after printing why) on failure.
+// Writes text to `path` ("-" or empty: stdout) with WriteOutputFile (cli/output_file.h): a
+// regular file is replaced whole, a device, FIFO or symlink is written through, never replaced.
+// False (after printing why) on failure.
 bool WriteOutput(const std::string& path, const std::string& text);
 
 // Reads a whole file. False (after printing why) on failure.

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include <pqxx/pqxx>
 #include <regex>
 #include <sstream>
+#include <thread>
 
 #include "../common/test_env.h"
 
@@ -20,7 +22,8 @@ namespace pgpart::e2e {
 
 namespace fs = std::filesystem;
 
-RunResult RunProgram(const std::vector<std::string>& argv, const EnvChanges& env) {
+RunResult RunProgram(const std::vector<std::string>& argv, const EnvChanges& env,
+                     std::chrono::milliseconds timeout) {
   RunResult result;
   const std::string dir = TestDir() + "/.run";
   fs::create_directories(dir);
@@ -30,17 +33,27 @@ RunResult RunProgram(const std::vector<std::string>& argv, const EnvChanges& env
   const pid_t pid = test_env::Spawn(argv, out_path, err_path, env);
   if (pid < 0) return result;
   int status = 0;
-  waitpid(pid, &status, 0);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (waitpid(pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      result.timed_out = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   result.exit_code = test_env::ExitCode(status);
   result.out = ReadFile(out_path);
   result.err = ReadFile(err_path);
   return result;
 }
 
-RunResult RunPgpart(const std::vector<std::string>& args, const EnvChanges& env) {
+RunResult RunPgpart(const std::vector<std::string>& args, const EnvChanges& env,
+                    std::chrono::milliseconds timeout) {
   std::vector<std::string> argv{PGPART_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
-  return RunProgram(argv, env);
+  return RunProgram(argv, env, timeout);
 }
 
 RunResult RunPsqlFile(const std::string& dsn, const std::string& file) {

@@ -2,6 +2,7 @@
 // Helpers for the end-to-end tests: run the built `pgpart` binary as a user would, and give each
 // test its own scratch database in the sandbox PostgreSQL (PGPART_TEST_DSN).
 
+#include <chrono>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -20,17 +21,24 @@ struct RunResult {
   int exit_code = -1;  // the process's exit status; 128 + signal when killed by one
   std::string out;     // stdout
   std::string err;     // stderr
+  bool timed_out = false;  // killed (SIGKILL) for outliving its timeout
 };
+
+// How long RunPgpart and RunProgram wait before killing the child (a hang fails the test rather
+// than the whole ctest run).
+inline constexpr std::chrono::milliseconds kRunTimeout = std::chrono::minutes(5);
 
 // Environment changes for a child: value nullopt unsets the variable.
 using test_env::EnvChanges;
 
-// Runs PGPART_BINARY with `args`, started by test_env::Spawn (which clears PGPART_DSN, the PG*
+// Runs PGPART_BINARY with `args` and waits at most `timeout`, started by test_env::Spawn (which clears PGPART_DSN, the PG*
 // connection variables and SOURCE_DATE_EPOCH in the child, then applies `env`).
-RunResult RunPgpart(const std::vector<std::string>& args, const EnvChanges& env = {});
+RunResult RunPgpart(const std::vector<std::string>& args, const EnvChanges& env = {},
+                    std::chrono::milliseconds timeout = kRunTimeout);
 
 // Runs any program (argv[0] is looked up in PATH) the same way.
-RunResult RunProgram(const std::vector<std::string>& argv, const EnvChanges& env = {});
+RunResult RunProgram(const std::vector<std::string>& argv, const EnvChanges& env = {},
+                     std::chrono::milliseconds timeout = kRunTimeout);
 
 // Runs PostgreSQL 15's psql (PGPART_PG_BINDIR, else /usr/lib/postgresql/15/bin, else PATH) on
 // `dsn` with ON_ERROR_STOP and the script `file`.
