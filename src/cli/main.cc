@@ -4,10 +4,16 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/yaml_sandbox.h"
 #include "version.h"
 
 int main(int argc, char** argv) {
   using namespace pgpart::cli;
+  // The bounded YAML parser child (cli/yaml_sandbox.h), before anything else.
+  if (argc >= 2 && std::string(argv[1]) == kYamlCheckCommand) {
+    return RunYamlCheckChild(argc - 2, argv + 2);
+  }
+  InstallYamlSandbox();
   CLI::App app{"pgpart: declarative partition management for PostgreSQL"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("pgpart ") + PGPART_VERSION);

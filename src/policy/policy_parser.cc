@@ -4,12 +4,14 @@
 
 #include <cctype>
 #include <limits>
+#include <optional>
 
 #include "core/calendar.h"
 #include "core/duration.h"
 #include "core/ident.h"
 #include "policy/loader_internal.h"
 #include "policy/yaml_fields.h"
+#include "policy/yaml_guard.h"
 
 namespace pgpart::policy_internal {
 
@@ -523,6 +525,15 @@ bool IsDnsLabel(const std::string& name) {
 std::vector<ParsedDocument> ParseDocuments(const std::string& yaml_text, const std::string& file,
                                            Diagnostics* diagnostics) {
   YamlContext ctx(file, diagnostics);
+  // yaml-cpp reads the text only once it is known not to make it loop or exhaust memory
+  // (policy/yaml_guard.h): limits first, then the isolated parse, then the event pass.
+  std::optional<YamlProblem> problem = CheckYamlLimits(yaml_text);
+  if (!problem) problem = RunYamlIsolation(yaml_text);
+  if (!problem) problem = CheckYamlStructure(yaml_text);
+  if (problem) {
+    ctx.Error(SourceLocation{file, problem->line, problem->column}, "", problem->message);
+    return {};
+  }
   std::vector<YAML::Node> docs;
   try {
     docs = YAML::LoadAll(yaml_text);

@@ -1,0 +1,108 @@
+// Policy text that is hostile to the YAML parser, end to end: every command that reads policies
+// (from files or from a saved plan) refuses it quickly with a located error, and the bounded
+// child parse (cli/yaml_sandbox.h) holds when the parser itself runs away.
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "cli_fixture.h"
+
+namespace pgpart::e2e {
+namespace {
+
+using std::chrono::seconds;
+
+constexpr char kPolicy[] = R"(apiVersion: pgpart.io/v1alpha1
+kind: PartitionPolicy
+metadata: {name: metrics}
+spec:
+  tables: [public.metrics]
+  interval: 1 month
+  premake: 3
+)";
+
+class E2eHostilePolicyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = TestDir();
+    snapshot_ = SourcePath("tests/report/snapshot.json");
+  }
+  std::vector<std::vector<std::string>> Commands(const std::string& policy) const {
+    return {
+        {"lint", "-f", policy},
+        {"plan", "-f", policy, "--catalog", snapshot_, "--at", kAt},
+        {"status", "-f", policy, "--catalog", snapshot_, "--at", kAt},
+        {"forecast", "-f", policy, "--catalog", snapshot_, "--at", kAt, "--until", "2027-01-01"},
+        {"report", "-f", policy, "--catalog", snapshot_, "--at", kAt, "-o", dir_ + "/r.html"},
+        {"snapshot", "-f", policy, "--dsn", ServerDsn()},
+        {"apply", "-f", policy, "--dsn", ServerDsn()},
+    };
+  }
+  std::string dir_, snapshot_;
+};
+
+// yaml-cpp 0.7's LoadAll never returns on ",:" and allocates ~95 MB/s.
+TEST_F(E2eHostilePolicyTest, TextThatMakesYamlCppLoopIsRefusedByEveryCommand) {
+  const std::string policy = dir_ + "/p.yaml";
+  WriteFile(policy, ",:");
+  for (const auto& command : Commands(policy)) {
+    const auto start = std::chrono::steady_clock::now();
+    RunResult r = RunPgpart(command, {}, seconds(30));
+    EXPECT_FALSE(r.timed_out) << command[0] << " ran away";
+    EXPECT_EQ(r.exit_code, 1) << command[0] << ": " << r.err;
+    EXPECT_NE(r.err.find(policy + ":1:1: error: YAML syntax error: unexpected ','"),
+              std::string::npos)
+        << command[0] << ": " << r.err;
+    EXPECT_LT(std::chrono::steady_clock::now() - start, seconds(10)) << command[0];
+  }
+}
+
+// A saved plan carries its policies' text: the same guard applies when apply re-reads it.
+TEST_F(E2eHostilePolicyTest, SavedPlanCarryingSuchTextIsRefused) {
+  const std::string policy = dir_ + "/p.yaml";
+  const std::string saved = dir_ + "/plan.json";
+  WriteFile(policy, kPolicy);
+  RunResult r = RunPgpart({"plan", "-f", policy, "--catalog", snapshot_, "--at", kAt, "-o", saved});
+  ASSERT_NE(r.exit_code, 1) << r.err;
+  nlohmann::json plan = nlohmann::json::parse(ReadFile(saved));
+  ASSERT_EQ(plan.at("policy_sources").size(), 1u);
+  plan["policy_sources"][0]["text"] = ",:";
+  WriteFile(saved, plan.dump(2));
+  r = RunPgpart({"apply", "--plan", saved, "--dsn", ServerDsn()}, {}, seconds(30));
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find(":1:1: error: YAML syntax error: unexpected ','"), std::string::npos)
+      << r.err;
+}
+
+// The backstop: whatever the parser does in the child (here, made to allocate without end), the
+// command refuses the text within the child's bounds and stays well.
+TEST_F(E2eHostilePolicyTest, RunawayParseInTheBoundedChildIsRefused) {
+  const std::string policy = dir_ + "/p.yaml";
+  WriteFile(policy, kPolicy);
+  RunResult ok = RunPgpart({"lint", "-f", policy});
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  const auto start = std::chrono::steady_clock::now();
+  RunResult r = RunPgpart({"lint", "-f", policy}, {{"PGPART_TEST_YAML_CHILD", "runaway"}},
+                          seconds(60));
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find(policy + ": error: the YAML parser needed more than 512 MiB"),
+            std::string::npos)
+      << r.err;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, seconds(20));
+}
+
+TEST_F(E2eHostilePolicyTest, EndlessPolicyFileIsReadNoFurtherThanTheLimit) {
+  RunResult r = RunPgpart({"lint", "-f", "/dev/zero"}, {}, seconds(30));
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("/dev/zero: error: larger than 1 MiB"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace pgpart::e2e
