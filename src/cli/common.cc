@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "apply/executor.h"
@@ -12,6 +14,7 @@
 #include "catalog/snapshot.h"
 #include "cli/output_file.h"
 #include "core/calendar.h"
+#include "core/time_text.h"
 #include "plan/diff.h"
 #include "plan/planner.h"
 
@@ -189,8 +192,13 @@ bool PoliciesFromPlan(const Plan& plan, PolicySet* set) {
 }
 
 int64_t GeneratedAtMicros() {
+  // Seconds since 1970 (reproducible-builds.org); anything else (not a number, negative, beyond
+  // what microseconds hold) is ignored rather than overflowed.
   if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH"); epoch != nullptr && *epoch) {
-    return std::strtoll(epoch, nullptr, 10) * 1'000'000;
+    std::optional<int64_t> seconds = internal::ParseInt64(epoch);
+    if (seconds && *seconds >= 0 && *seconds <= INT64_MAX / 1'000'000) {
+      return *seconds * 1'000'000;
+    }
   }
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())

@@ -9,6 +9,7 @@
 #include "core/calendar.h"
 #include "core/duration.h"
 #include "core/ident.h"
+#include "core/time_text.h"
 #include "policy/loader_internal.h"
 #include "policy/yaml_fields.h"
 #include "policy/yaml_guard.h"
@@ -266,6 +267,13 @@ class PolicyParser {
                  "expected " + expected + ", got " + Quoted(*text));
       return std::nullopt;
     }
+    if (is_integer && !internal::ParseInt64(*text)) {
+      ctx_.Error(ValueLoc(ctx_, field), field.path,
+                 Quoted(*text) + " is out of range: integer key values are bigint (" +
+                     std::to_string(std::numeric_limits<int64_t>::min()) + " to " +
+                     std::to_string(std::numeric_limits<int64_t>::max()) + ")");
+      return std::nullopt;
+    }
     return text;
   }
 
@@ -404,7 +412,8 @@ class PolicyParser {
   void CheckOrder(const std::string& from, const std::string& to, const Field& to_field) {
     bool ordered = true;
     if (IsIntegerText(from) && IsIntegerText(to)) {
-      ordered = std::stoll(from) < std::stoll(to);
+      std::optional<int64_t> a = internal::ParseInt64(from), b = internal::ParseInt64(to);
+      ordered = !a || !b || *a < *b;
     } else if (const date::time_zone* zone = FindZone(policy_.time_zone)) {
       std::optional<int64_t> a = ParseInstant(from, zone), b = ParseInstant(to, zone);
       ordered = !a || !b || *a < *b;

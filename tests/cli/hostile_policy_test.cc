@@ -104,5 +104,43 @@ TEST_F(E2eHostilePolicyTest, EndlessPolicyFileIsReadNoFurtherThanTheLimit) {
   EXPECT_NE(r.err.find("/dev/zero: error: larger than 1 MiB"), std::string::npos) << r.err;
 }
 
+// An integer beyond int64 (an uncaught std::out_of_range aborted lint, plan, apply and status).
+TEST_F(E2eHostilePolicyTest, IntegerBeyondInt64IsAnErrorInEveryCommand) {
+  const std::string policy = dir_ + "/p.yaml";
+  WriteFile(policy, R"(apiVersion: pgpart.io/v1alpha1
+kind: PartitionPolicy
+metadata: {name: events}
+spec:
+  tables: [public.events]
+  interval: 1000
+  retention: {keep: 3000}
+  holds:
+    - {from: 0, to: 99999999999999999999, reason: audit}
+)");
+  for (const auto& command : Commands(policy)) {
+    RunResult r = RunPgpart(command, {}, seconds(30));
+    EXPECT_EQ(r.exit_code, 1) << command[0] << ": " << r.err;
+    EXPECT_NE(r.err.find(policy + ":9:21: error: spec.holds[0].to: '99999999999999999999' is out "
+                                  "of range"),
+              std::string::npos)
+        << command[0] << ": " << r.err;
+  }
+}
+
+// SOURCE_DATE_EPOCH that is no usable number of seconds is ignored (the wall clock), not
+// multiplied past int64.
+TEST_F(E2eHostilePolicyTest, UnusableSourceDateEpochIsIgnored) {
+  const std::string policy = dir_ + "/p.yaml";
+  WriteFile(policy, kPolicy);
+  for (const std::string epoch : {"99999999999999999999", "9223372036854775807", "-5", "soon"}) {
+    RunResult r = RunPgpart(
+        {"plan", "-f", policy, "--catalog", snapshot_, "--at", kAt, "--format", "json"},
+        {{"SOURCE_DATE_EPOCH", epoch}});
+    ASSERT_NE(r.exit_code, 1) << epoch << ": " << r.err;
+    const std::string at = nlohmann::json::parse(r.out).at("generated_at").get<std::string>();
+    EXPECT_EQ(at.rfind("20", 0), 0u) << epoch << ": " << at;
+  }
+}
+
 }  // namespace
 }  // namespace pgpart::e2e
