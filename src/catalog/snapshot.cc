@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "core/calendar.h"
+#include "core/json_text.h"
 
 namespace pgpart {
 namespace {
@@ -298,7 +299,7 @@ std::string CatalogToJson(const Catalog& catalog) {
   j["tables"] = std::move(tables);
   // Names come from PostgreSQL; a database in SQL_ASCII may hand us invalid UTF-8. Replace
   // rather than throw.
-  return j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+  return JsonText(j, 2) + "\n";
 }
 
 bool CatalogFromJson(const std::string& json_text, Catalog* catalog, std::string* error) {
@@ -319,7 +320,7 @@ bool CatalogFromJson(const std::string& json_text, Catalog* catalog, std::string
     return false;
   }
   if (version->get<int64_t>() != kSnapshotFormatVersion) {
-    *error = "format_version: unsupported snapshot format " + version->dump() +
+    *error = "format_version: unsupported snapshot format " + JsonText(*version) +
              " (this pgpart reads format " + std::to_string(kSnapshotFormatVersion) + ")";
     return false;
   }

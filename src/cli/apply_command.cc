@@ -15,6 +15,7 @@
 #include "cli/common.h"
 #include "core/calendar.h"
 #include "core/duration.h"
+#include "core/json_text.h"
 #include "plan/planner.h"
 #include "render/render.h"
 
@@ -150,7 +151,7 @@ int Report(const Plan& plan, const ApplyReport& report, bool json, std::ostream&
                     {"failed", failed}};
     j["steps"] = nlohmann::ordered_json::array();
     for (const StepReport& r : report.steps) j["steps"].push_back(StepJson(r));
-    std::cout << j.dump(2) << "\n";
+    std::cout << JsonText(j, 2) << "\n";
   }
   human << "\nApply "
         << (code == kExitOk        ? "complete"
@@ -296,7 +297,7 @@ int RunApply(const ApplyArgs& args) {
     }
     human << line << "\n" << std::flush;
     if (args.log_format == "json") {
-      logger->info(StepJson(r).dump());
+      logger->info(JsonText(StepJson(r)));
     } else {
       logger->info("step action={} table={} partition={} outcome={} rows={} seconds={:.3f}{}",
                    ActionName(r.step.action), r.step.table.Sql(), r.step.partition.Sql(),

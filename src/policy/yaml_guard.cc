@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/utf8.h"
 #include "yaml-cpp/eventhandler.h"
 #include "yaml-cpp/yaml.h"
 
@@ -99,6 +100,17 @@ std::optional<YamlProblem> CheckYamlLimits(const std::string& text) {
     return YamlProblem{0, 0,
                        "larger than " + std::to_string(kMaxPolicyBytes >> 20) +
                            " MiB; a policy file is a few KB"};
+  }
+  // Policies are UTF-8 (yaml-cpp passes other bytes through into names, reasons and then JSON).
+  if (std::optional<size_t> bad = FirstInvalidUtf8(text)) {
+    const size_t newline = text.rfind('\n', *bad);  // text[*bad] itself is no newline
+    const size_t begin = newline == std::string::npos ? 0 : newline + 1;
+    const int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + *bad, '\n'));
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    const unsigned char byte = static_cast<unsigned char>(text[*bad]);
+    return YamlProblem{line, static_cast<int>(*bad - begin) + 1,
+                       std::string("invalid UTF-8 (byte 0x") + kHex[byte >> 4] + kHex[byte & 15] +
+                           "); policy files are UTF-8"};
   }
   return std::nullopt;
 }

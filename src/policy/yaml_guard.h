@@ -23,7 +23,7 @@ struct YamlProblem {
   std::string message;
 };
 
-// What needs no YAML parser: the size limit.
+// What needs no YAML parser: the size limit and UTF-8 (the first bad byte's line and column).
 std::optional<YamlProblem> CheckYamlLimits(const std::string& text);
 
 // One pass of yaml-cpp's event parser (no nodes built) that refuses what would make

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_text.h"
 #include "render/render.h"
 
 namespace pgpart {
@@ -141,7 +142,7 @@ std::string RenderJson(const Plan& plan) {
   for (const PolicySource& src : plan.policy_sources) {
     j["policy_sources"].push_back(Json{{"file", src.file}, {"text", src.text}});
   }
-  return j.dump(2) + "\n";
+  return JsonText(j, 2) + "\n";
 }
 
 bool PlanFromJson(const std::string& json_text, Plan* plan, std::string* error) {

@@ -122,6 +122,33 @@ TEST(HostileYamlTest, TextsOverTheSizeLimitAreRefused) {
   EXPECT_NE(got->find("/dev/zero: error: larger than 1 MiB"), std::string::npos) << *got;
 }
 
+// Bytes that are not UTF-8 passed lint and then made every JSON writer throw.
+TEST(HostileYamlTest, InvalidUtf8IsRefusedWhereItStands) {
+  const std::string base = "  tables: [t]\n  interval: 1 month\n  retention: {keep: 2 years}\n";
+  PolicySet set = ParsePolicies(
+      Doc(base + "  holds:\n    - {partition: t_y2024m01, reason: \"caf\xE9\"}\n"), "p.yaml");
+  EXPECT_EQ(Dump(set.diagnostics),
+            "p.yaml:10:43: error: invalid UTF-8 (byte 0xE9); policy files are UTF-8\n");
+  EXPECT_TRUE(set.policies.empty());
+  set = ParsePolicies("\xFF", "p.yaml");
+  EXPECT_EQ(Dump(set.diagnostics),
+            "p.yaml:1:1: error: invalid UTF-8 (byte 0xFF); policy files are UTF-8\n");
+  // Escapes decode to what the bytes of the file cannot hold.
+  set = ParsePolicies(Doc(base + "  naming: \"{parent}_p\\0{YYYY}\"\n"), "p.yaml");
+  EXPECT_NE(Dump(set.diagnostics).find("p.yaml:9:11: error: spec.naming: must not contain a NUL"),
+            std::string::npos)
+      << Dump(set.diagnostics);
+  set = ParsePolicies(
+      Doc(base + "  holds:\n    - {partition: t_y2024m01, reason: \"\\ud800\"}\n"), "p.yaml");
+  EXPECT_NE(Dump(set.diagnostics).find("p.yaml:10:46: error: YAML syntax error: invalid unicode"),
+            std::string::npos)
+      << Dump(set.diagnostics);
+  set = ParsePolicies(Doc("  tables: [\"t\\0x\"]\n  interval: 1 month\n"), "p.yaml");
+  EXPECT_NE(Dump(set.diagnostics).find("spec.tables[0]: must not contain a NUL"),
+            std::string::npos)
+      << Dump(set.diagnostics);
+}
+
 TEST(HostileYamlTest, TheIsolatedCheckRunsFirstAndItsVerdictStands) {
   std::vector<size_t> calls;  // texts per call
   SetYamlIsolation([&](const std::vector<std::string>& texts) {
