@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
+#include "catalog/snapshot_check.h"
 #include "core/calendar.h"
 #include "core/json_text.h"
 
@@ -314,6 +315,10 @@ bool CatalogFromJson(const std::string& json_text, Catalog* catalog, std::string
     *error = "a catalog snapshot must be a JSON object";
     return false;
   }
+  if (std::string problem = CheckJsonIntegers(j); !problem.empty()) {
+    *error = problem;
+    return false;
+  }
   auto version = j.find("format_version");
   if (version == j.end() || !version->is_number_integer()) {
     *error = "format_version: missing or not an integer (is this a pgpart snapshot?)";
@@ -343,6 +348,10 @@ bool CatalogFromJson(const std::string& json_text, Catalog* catalog, std::string
   }
   if (!r.ok()) {
     *error = r.error();
+    return false;
+  }
+  if (std::string problem = CheckSnapshotConsistency(c); !problem.empty()) {
+    *error = problem;
     return false;
   }
   *catalog = std::move(c);

@@ -172,7 +172,7 @@ CLI::App* AddApplyCommand(CLI::App& app, ApplyArgs& args) {
           ->check(CLI::ExistingPath);
   cmd->add_option("--dsn", args.dsn,
                   "libpq connection string (default: $PGPART_DSN, then PG* variables)");
-  cmd->add_option("--at", args.at, "Plan as if the clock were here (ISO 8601)");
+  cmd->add_option("--at", args.at, "Plan as if the clock were here (ISO 8601)")->check(NotEmpty());
   cmd->add_option("--plan", args.plan_file,
                   "Apply this saved plan (`pgpart plan -o FILE.json`) exactly; refused as stale "
                   "when the partitions changed since")

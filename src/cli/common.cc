@@ -85,7 +85,17 @@ void AddSourceOptions(CLI::App* cmd, SourceFlags flags, const std::string& catal
   cmd->add_option("--catalog", *flags.catalog, catalog_help)
       ->check(CLI::ExistingFile)
       ->excludes(dsn);
-  cmd->add_option("--at", *flags.at, at_help);
+  cmd->add_option("--at", *flags.at, at_help)->check(NotEmpty());
+}
+
+const CLI::Validator& NotEmpty() {
+  static const CLI::Validator validator(
+      [](std::string& value) {
+        return value.empty() ? std::string("must not be empty (leave the option out instead)")
+                             : std::string();
+      },
+      "NOT EMPTY");
+  return validator;
 }
 
 bool ResolveNow(const std::string& at_flag, const Catalog& catalog, int64_t* now) {

@@ -148,6 +148,10 @@ std::string RenderJson(const Plan& plan) {
 bool PlanFromJson(const std::string& json_text, Plan* plan, std::string* error) {
   try {
     Json j = Json::parse(json_text);
+    if (std::string problem = CheckJsonIntegers(j); !problem.empty()) {
+      *error = "malformed plan JSON: " + problem;
+      return false;
+    }
     if (j.value("format_version", 0) != kFormatVersion) {
       *error = "unsupported plan format_version (expected " + std::to_string(kFormatVersion) + ")";
       return false;

@@ -142,5 +142,24 @@ TEST_F(E2eHostilePolicyTest, UnusableSourceDateEpochIsIgnored) {
   }
 }
 
+// --at "" meant "not given" (the catalog's clock): an empty value is refused like any bad one.
+TEST_F(E2eHostilePolicyTest, EmptyAtIsRefused) {
+  const std::string policy = dir_ + "/p.yaml";
+  WriteFile(policy, kPolicy);
+  nlohmann::json snapshot = nlohmann::json::parse(ReadFile(snapshot_));
+  snapshot["now_micros"] = 1'795'000'000'000'000;  // a clock to fall back on
+  const std::string clocked = dir_ + "/snapshot.json";
+  WriteFile(clocked, snapshot.dump());
+  for (const auto& command : std::vector<std::vector<std::string>>{
+           {"plan", "-f", policy, "--catalog", clocked, "--at", ""},
+           {"status", "-f", policy, "--catalog", clocked, "--at", ""},
+           {"forecast", "-f", policy, "--catalog", clocked, "--at", "", "--until", "2027-01-01"},
+           {"apply", "-f", policy, "--dsn", ServerDsn(), "--at", ""}}) {
+    RunResult r = RunPgpart(command);
+    EXPECT_EQ(r.exit_code, 1) << command[0] << ": " << r.out;
+    EXPECT_NE(r.err.find("--at: must not be empty"), std::string::npos) << command[0] << r.err;
+  }
+}
+
 }  // namespace
 }  // namespace pgpart::e2e

@@ -235,6 +235,16 @@ TEST(LoaderErrorsTest, IntegerKeyValuesBeyondBigintAreErrors) {
   EXPECT_GE(CountErrors(set.diagnostics), 1) << Dump(set.diagnostics);
 }
 
+// "localtime" is a file in the tz folder: the zone of whatever machine plans. Refused.
+TEST(LoaderErrorsTest, TimeZoneMustBeAnIanaName) {
+  ExpectError(Doc(std::string(kBase) + "  timeZone: localtime\n"), "spec.timeZone", 8, 13,
+              "unknown time zone 'localtime'; use an IANA name");
+  ExpectError(Doc(std::string(kBase) + "  timeZone: ../zoneinfo/UTC\n"), "spec.timeZone", 8, 13,
+              "unknown time zone");
+  PolicySet set = ParsePolicies(Doc(std::string(kBase) + "  timeZone: Europe/Berlin\n"), "p.yaml");
+  EXPECT_EQ(CountErrors(set.diagnostics), 0) << Dump(set.diagnostics);
+}
+
 TEST(LoaderErrorsTest, DuplicateKey) {
   ExpectError(Doc(std::string(kBase) + "  premake: 2\n  premake: 4\n"), "spec.premake", 9, 3,
               "duplicate key 'premake' (first given at line 8)");
