@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "core/json_text.h"
+
 namespace pgpart {
 namespace {
 
@@ -56,7 +58,7 @@ CREATE TABLE IF NOT EXISTS pgpart.history (
 
 void InsertAudit(pqxx::transaction_base& tx, const AuditRecord& r) {
   // statements travel as a JSON array and become text[] server-side: no array quoting by hand.
-  const std::string statements = nlohmann::json(r.statements).dump();
+  const std::string statements = JsonText(nlohmann::json(r.statements));
   tx.exec_params(
       "INSERT INTO pgpart.history (actor, policy, table_name, partition, action, rows, "
       "statements, outcome, error) VALUES ($1, $2, $3, $4, $5, $6, "

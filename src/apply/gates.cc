@@ -1,6 +1,7 @@
 #include "apply/gates.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <exception>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
@@ -178,8 +179,8 @@ std::string ProcessFailure(const ProcessResult& p, int64_t timeout_ms) {
   return out;
 }
 
-GateResult JudgePgBackRestInfo(const std::string& output, const std::string& stanza,
-                               int64_t upper) {
+GateResult JudgePgBackRestInfoUnchecked(const std::string& output, const std::string& stanza,
+                                        int64_t upper) {
   nlohmann::json info = nlohmann::json::parse(output, nullptr, /*allow_exceptions=*/false);
   if (info.is_discarded() || !info.is_array()) {
     return Fail("unparsable `pgbackrest info` output (expected a JSON array): " +
@@ -194,7 +195,9 @@ GateResult JudgePgBackRestInfo(const std::string& output, const std::string& sta
   std::string status;
   if (entry->contains("status") && (*entry)["status"].is_object()) {
     const nlohmann::json& st = (*entry)["status"];
-    status = "status " + std::to_string(st.value("code", -1)) + ": " + st.value("message", "");
+    const nlohmann::json code = st.value("code", nlohmann::json());
+    status = "status " + (code.is_number_integer() ? code.dump() : std::string("?")) + ": " +
+             st.value("message", "");
   }
   // The backup that stopped last, skipping backups pgbackrest flags with errors.
   const nlohmann::json* latest = nullptr;
@@ -204,7 +207,11 @@ GateResult JudgePgBackRestInfo(const std::string& output, const std::string& sta
     for (const nlohmann::json& b : (*entry)["backup"]) {
       if (!b.is_object() || !b.contains("timestamp") || !b["timestamp"].is_object()) continue;
       const nlohmann::json& stop = b["timestamp"].value("stop", nlohmann::json());
-      if (!stop.is_number_integer()) continue;
+      // Seconds since the epoch that fit in microseconds (InstantText, the bound).
+      if (!stop.is_number_integer() || stop.get<int64_t>() < 0 ||
+          stop.get<int64_t>() > INT64_MAX / 1'000'000) {
+        continue;
+      }
       if (b.value("error", false)) {
         ++with_errors;
         continue;
@@ -226,6 +233,17 @@ GateResult JudgePgBackRestInfo(const std::string& output, const std::string& sta
                            InstantText(latest_stop * 1'000'000);
   if (latest_stop * 1'000'000 >= upper) return Pass(what + " >= " + BoundText(upper, 0) + skipped);
   return Fail("latest " + what + " < " + BoundText(upper, 0) + skipped);
+}
+
+// Output of another shape than expected (a number where a string belongs, ...) makes nlohmann
+// throw: that fails the gate like any unreadable output.
+GateResult JudgePgBackRestInfo(const std::string& output, const std::string& stanza,
+                               int64_t upper) {
+  try {
+    return JudgePgBackRestInfoUnchecked(output, stanza, upper);
+  } catch (const nlohmann::json::exception& e) {
+    return Fail(std::string("unexpected `pgbackrest info` output: ") + e.what());
+  }
 }
 
 GateResult CheckPgBackRest(const BackupGate& gate, const GateContext& ctx) {

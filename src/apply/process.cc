@@ -196,14 +196,16 @@ ProcessResult RunProcess(const std::vector<std::string>& argv,
       if (err_read.get() >= 0) Drain(err_read.get(), error_text, kMaxError, truncated);
       break;
     }
-    int wait_ms = kPollSliceMs;
+    // Both pipes closed: the exit is a matter of moments, do not sleep a whole slice on it.
+    const bool pipes_closed = out_read.get() < 0 && err_read.get() < 0;
+    int wait_ms = pipes_closed ? 1 : kPollSliceMs;
     if (has_deadline) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
       if (left.count() <= 0) {
         result.timed_out = true;
         break;
       }
-      wait_ms = static_cast<int>(std::min<int64_t>(left.count() + 1, kPollSliceMs));
+      wait_ms = static_cast<int>(std::min<int64_t>(left.count() + 1, wait_ms));
     }
     pollfd fds[2] = {{out_read.get(), POLLIN, 0}, {err_read.get(), POLLIN, 0}};
     int ready = ::poll(fds, 2, wait_ms);  // negative descriptors are ignored

@@ -399,7 +399,8 @@ ReadResult ReadCatalog(const std::string& dsn, const std::vector<TableRequest>& 
     ReadResult result;
     const std::string where = dsn.empty() ? "(PG* environment)" : "\"" + RedactDsn(dsn) + "\"";
     result.diagnostics.push_back(
-        Error("cannot connect to PostgreSQL " + where + ": " + OneLine(e.what())));
+        Error("cannot connect to PostgreSQL " + where + ": " +
+              RedactPassword(OneLine(e.what()), dsn)));
     return result;
   }
   return ReadCatalog(*conn, requests, options);
@@ -417,78 +418,6 @@ std::optional<DatabaseIdentity> ReadDatabaseIdentity(pqxx::connection_base& conn
   }
 }
 
-std::string RedactPassword(const std::string& text, const std::string& dsn) {
-  std::string password;
-  if (PQconninfoOption* options = PQconninfoParse(dsn.c_str(), nullptr)) {
-    for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
-      if (std::string_view(o->keyword) == "password" && o->val != nullptr) password = o->val;
-    }
-    PQconninfoFree(options);
-  }
-  std::string out = text;
-  if (password.size() < 2) return out;
-  for (size_t at = out.find(password); at != std::string::npos; at = out.find(password, at + 8)) {
-    out.replace(at, password.size(), "********");
-  }
-  return out;
-}
-
-std::string RedactDsn(const std::string& dsn) {
-  const std::string mask = "********";
-  std::string s = dsn;
-  // URI form: postgresql://user:secret@host/db?password=secret
-  if (s.rfind("postgresql://", 0) == 0 || s.rfind("postgres://", 0) == 0) {
-    size_t start = s.find("://") + 3;
-    size_t end = s.find_first_of("/?", start);
-    size_t at = s.rfind('@', end == std::string::npos ? s.size() - 1 : end - 1);
-    if (at != std::string::npos && at >= start) {
-      size_t colon = s.find(':', start);
-      if (colon != std::string::npos && colon < at) {
-        s.replace(colon + 1, at - colon - 1, mask);
-      }
-    }
-    size_t query = s.find('?');
-    while (query != std::string::npos) {
-      size_t key = query + 1;
-      size_t amp = s.find('&', key);
-      size_t eq = s.find('=', key);
-      if (eq != std::string::npos && (amp == std::string::npos || eq < amp) &&
-          s.compare(key, eq - key, "password") == 0) {
-        size_t value_end = amp == std::string::npos ? s.size() : amp;
-        s.replace(eq + 1, value_end - eq - 1, mask);
-        amp = s.find('&', eq + 1 + mask.size());
-      }
-      query = amp;
-    }
-    return s;
-  }
-  // key = value form: values may be 'quoted' with \' and \\ escapes.
-  std::string out;
-  size_t i = 0;
-  while (i < s.size()) {
-    if (IsSpace(s[i])) {
-      out += s[i++];
-      continue;
-    }
-    size_t key_start = i;
-    while (i < s.size() && s[i] != '=' && !IsSpace(s[i])) ++i;
-    std::string key = s.substr(key_start, i - key_start);
-    out += key;
-    while (i < s.size() && IsSpace(s[i])) out += s[i++];
-    if (i >= s.size() || s[i] != '=') continue;
-    out += s[i++];
-    while (i < s.size() && IsSpace(s[i])) out += s[i++];
-    size_t value_start = i;
-    if (i < s.size() && s[i] == '\'') {
-      ++i;
-      while (i < s.size() && s[i] != '\'') i += (s[i] == '\\' && i + 1 < s.size()) ? 2 : 1;
-      if (i < s.size()) ++i;
-    } else {
-      while (i < s.size() && !IsSpace(s[i])) i += (s[i] == '\\' && i + 1 < s.size()) ? 2 : 1;
-    }
-    out += key == "password" ? mask : s.substr(value_start, i - value_start);
-  }
-  return out;
-}
+// RedactDsn and RedactPassword: dsn_redact.cc.
 
 }  // namespace pgpart

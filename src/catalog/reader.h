@@ -59,13 +59,15 @@ ReadResult ReadCatalog(pqxx::connection_base& conn, const std::vector<TableReque
 std::optional<DatabaseIdentity> ReadDatabaseIdentity(pqxx::connection_base& conn,
                                                      std::string* error);
 
-// The DSN with any password replaced by "********" (for messages and logs).
+// The DSN for messages and logs: only the values of options known to hold no secret (host, port,
+// dbname, user, sslmode, ...) are shown; every other value (password, a mistyped passwd, an
+// unknown key, a URI's user:password@ even when the URI is malformed) is "********".
 std::string RedactDsn(const std::string& dsn);
 
-// `text` (an error message, a status line) with the password of `dsn` replaced by "********"
-// wherever it occurs. libpq parses the DSN (key=value, quoted values, URI user:password@ and
-// ?password=), so every form it accepts is covered; passwords shorter than 2 characters are left
-// alone (masking them would mangle every message).
+// `text` (an error message, a status line) with the secrets of `dsn` replaced by "********"
+// wherever they occur: the DSN itself where quoted whole (libpq does for malformed URIs), every
+// value RedactDsn masks, and the password as libpq decodes it. Secrets shorter than 2 characters
+// are left alone (masking them would mangle every message).
 std::string RedactPassword(const std::string& text, const std::string& dsn);
 
 }  // namespace pgpart

@@ -3,7 +3,9 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
+#include "catalog/snapshot_check.h"
 #include "core/calendar.h"
+#include "core/json_text.h"
 
 namespace pgpart {
 namespace {
@@ -375,7 +377,7 @@ std::string CatalogToJson(const Catalog& catalog) {
   j["tables"] = std::move(tables);
   // Names come from PostgreSQL; a database in SQL_ASCII may hand us invalid UTF-8. Replace
   // rather than throw.
-  return j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+  return JsonText(j, 2) + "\n";
 }
 
 bool CatalogFromJson(const std::string& json_text, Catalog* catalog, std::string* error) {
@@ -390,13 +392,17 @@ bool CatalogFromJson(const std::string& json_text, Catalog* catalog, std::string
     *error = "a catalog snapshot must be a JSON object";
     return false;
   }
+  if (std::string problem = CheckJsonIntegers(j); !problem.empty()) {
+    *error = problem;
+    return false;
+  }
   auto version = j.find("format_version");
   if (version == j.end() || !version->is_number_integer()) {
     *error = "format_version: missing or not an integer (is this a pgpart snapshot?)";
     return false;
   }
   if (version->get<int64_t>() != kSnapshotFormatVersion) {
-    *error = "format_version: unsupported snapshot format " + version->dump() +
+    *error = "format_version: unsupported snapshot format " + JsonText(*version) +
              " (this pgpart reads format " + std::to_string(kSnapshotFormatVersion) + ")";
     return false;
   }
@@ -428,6 +434,10 @@ bool CatalogFromJson(const std::string& json_text, Catalog* catalog, std::string
   }
   if (!r.ok()) {
     *error = r.error();
+    return false;
+  }
+  if (std::string problem = CheckSnapshotConsistency(c); !problem.empty()) {
+    *error = problem;
     return false;
   }
   *catalog = std::move(c);

@@ -16,6 +16,7 @@
 #include "cli/gate_checks.h"
 #include "core/calendar.h"
 #include "core/duration.h"
+#include "core/json_text.h"
 #include "plan/planner.h"
 #include "render/render.h"
 
@@ -181,7 +182,7 @@ int Report(const Plan& plan, const ApplyReport& report, bool json, std::ostream&
                     {"failed", failed}};
     j["steps"] = nlohmann::ordered_json::array();
     for (const StepReport& r : report.steps) j["steps"].push_back(StepJson(r));
-    std::cout << j.dump(2) << "\n";
+    std::cout << JsonText(j, 2) << "\n";
   }
   human << "\nApply "
         << (code == kExitOk        ? "complete"
@@ -202,7 +203,7 @@ CLI::App* AddApplyCommand(CLI::App& app, ApplyArgs& args) {
           ->check(CLI::ExistingPath);
   cmd->add_option("--dsn", args.dsn,
                   "libpq connection string (default: $PGPART_DSN, then PG* variables)");
-  cmd->add_option("--at", args.at, "Plan as if the clock were here (ISO 8601)");
+  cmd->add_option("--at", args.at, "Plan as if the clock were here (ISO 8601)")->check(NotEmpty());
   cmd->add_option("--plan", args.plan_file,
                   "Apply this saved plan (`pgpart plan -o FILE.json`) exactly; refused as stale "
                   "when the partitions changed since")
@@ -344,7 +345,7 @@ int RunApply(const ApplyArgs& args) {
     }
     human << line << "\n" << std::flush;
     if (args.log_format == "json") {
-      logger->info(StepJson(r).dump());
+      logger->info(JsonText(StepJson(r)));
     } else {
       logger->info("step action={} table={} partition={} outcome={} rows={} seconds={:.3f}{}",
                    ActionName(r.step.action), r.step.table.Sql(), r.step.partition.Sql(),

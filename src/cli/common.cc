@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "apply/executor.h"
@@ -13,6 +15,7 @@
 #include "cli/output_file.h"
 #include "core/calendar.h"
 #include "core/duration.h"
+#include "core/time_text.h"
 #include "plan/diff.h"
 #include "plan/planner.h"
 
@@ -85,7 +88,17 @@ void AddSourceOptions(CLI::App* cmd, SourceFlags flags, const std::string& catal
   cmd->add_option("--catalog", *flags.catalog, catalog_help)
       ->check(CLI::ExistingFile)
       ->excludes(dsn);
-  cmd->add_option("--at", *flags.at, at_help);
+  cmd->add_option("--at", *flags.at, at_help)->check(NotEmpty());
+}
+
+const CLI::Validator& NotEmpty() {
+  static const CLI::Validator validator(
+      [](std::string& value) {
+        return value.empty() ? std::string("must not be empty (leave the option out instead)")
+                             : std::string();
+      },
+      "NOT EMPTY");
+  return validator;
 }
 
 void AddStatusOptions(CLI::App* cmd, std::string* retention_grace) {
@@ -210,8 +223,13 @@ bool PoliciesFromPlan(const Plan& plan, PolicySet* set) {
 }
 
 int64_t GeneratedAtMicros() {
+  // Seconds since 1970 (reproducible-builds.org); anything else (not a number, negative, beyond
+  // what microseconds hold) is ignored rather than overflowed.
   if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH"); epoch != nullptr && *epoch) {
-    return std::strtoll(epoch, nullptr, 10) * 1'000'000;
+    std::optional<int64_t> seconds = internal::ParseInt64(epoch);
+    if (seconds && *seconds >= 0 && *seconds <= INT64_MAX / 1'000'000) {
+      return *seconds * 1'000'000;
+    }
   }
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())

@@ -27,6 +27,9 @@ struct SourceFlags {
 void AddSourceOptions(CLI::App* cmd, SourceFlags flags, const std::string& catalog_help,
                       const std::string& at_help);
 
+// For options whose empty value would silently mean "not given" (--at ""): refused instead.
+const CLI::Validator& NotEmpty();
+
 // The instant to plan for: --at (ISO 8601, UTC unless an offset is given), else the catalog's
 // clock in whole seconds. False (after printing why) when --at is malformed or there is no clock.
 bool ResolveNow(const std::string& at_flag, const Catalog& catalog, int64_t* now);

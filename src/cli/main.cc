@@ -1,13 +1,45 @@
 // pgpart: keeps PostgreSQL partitioned tables in the shape declarative policies describe.
 
+#include <cstring>
 #include <iostream>
+#include <string>
 
+#include "catalog/reader.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/yaml_sandbox.h"
 #include "version.h"
+
+namespace {
+
+// ps and /proc/PID/cmdline show the arguments for the process's whole life (the exporter runs
+// for months): once parsed, each --dsn value is overwritten in place with its redacted form.
+void HideDsnArguments(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    char* value = nullptr;
+    if (std::strcmp(argv[i], "--dsn") == 0 && i + 1 < argc) {
+      value = argv[++i];
+    } else if (std::strncmp(argv[i], "--dsn=", 6) == 0) {
+      value = argv[i] + 6;
+    }
+    if (value == nullptr) continue;
+    const std::string redacted = pgpart::RedactDsn(value);
+    if (redacted == value) continue;
+    // The same length (the memory is the kernel's argument area): cut, or padded with '*'.
+    const size_t length = std::strlen(value);
+    for (size_t k = 0; k < length; ++k) value[k] = k < redacted.size() ? redacted[k] : '*';
+  }
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace pgpart::cli;
+  // The bounded YAML parser child (cli/yaml_sandbox.h), before anything else.
+  if (argc >= 2 && std::string(argv[1]) == kYamlCheckCommand) {
+    return RunYamlCheckChild(argc - 2, argv + 2);
+  }
+  InstallYamlSandbox();
   CLI::App app{"pgpart: declarative partition management for PostgreSQL"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("pgpart ") + PGPART_VERSION);
@@ -42,6 +74,7 @@ int main(int argc, char** argv) {
     app.exit(e);
     return kExitError;
   }
+  HideDsnArguments(argc, argv);
   if (plan->parsed()) return RunPlan(plan_args);
   if (apply->parsed()) return RunApply(apply_args);
   if (snapshot->parsed()) return RunSnapshot(snapshot_args);

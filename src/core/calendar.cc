@@ -168,7 +168,9 @@ std::string IntervalText(const Interval& interval) {
 }
 
 const date::time_zone* FindZone(std::string_view name) {
-  if (name.empty()) return nullptr;
+  // IANA names start with an upper-case letter; the tz folder also holds "localtime" (this
+  // machine's zone: a plan that depends on where it runs) and data files.
+  if (name.empty() || name.front() < 'A' || name.front() > 'Z') return nullptr;
   try {
     return date::locate_zone(name);
   } catch (const std::exception&) {

@@ -14,6 +14,8 @@
 #include <fstream>
 #include <mutex>
 
+#include "core/json_text.h"
+
 namespace pgpart::k8s {
 namespace {
 
@@ -285,7 +287,7 @@ struct Client::Impl {
                    const std::string& content_type = "application/json") {
     if (cancelled) return Fail<Raw>(ApiError{0, "Cancelled", "the client was cancelled"});
     http::http_request request = MakeRequest(method, path_query);
-    if (body) request.set_body(body->dump(), content_type);
+    if (body) request.set_body(JsonText(*body), content_type);
     try {
       http::http_response response = client->request(request, cancel.get_token()).get();
       Raw raw{response.status_code(), response.extract_utf8string(true).get()};

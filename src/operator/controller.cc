@@ -19,6 +19,7 @@
 #include <set>
 #include <thread>
 
+#include "core/json_text.h"
 #include "k8s/client.h"
 #include "operator/events.h"
 #include "operator/http_endpoints.h"
@@ -212,7 +213,7 @@ class Controller {
       auto it = cache_.find(key);
       const bool changed =
           it == cache_.end() || it->second.generation != Generation(item) || !synced_;
-      cache_[key] = Cached{Generation(item), item.dump()};
+      cache_[key] = Cached{Generation(item), JsonText(item)};
       if (changed) queue_.Add(key);
     }
     for (auto it = cache_.begin(); it != cache_.end();) {
@@ -241,7 +242,7 @@ class Controller {
       auto it = cache_.find(key);
       // Our own status writes come back as MODIFIED with the same generation: not queued again.
       const bool changed = it == cache_.end() || it->second.generation != Generation(e.object);
-      cache_[key] = Cached{Generation(e.object), e.object.dump()};
+      cache_[key] = Cached{Generation(e.object), JsonText(e.object)};
       if (changed) queue_.Add(key);
     }
     metrics_.SetPolicies(static_cast<int>(cache_.size()));

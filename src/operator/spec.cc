@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "core/json_text.h"
+
 namespace pgpart::op {
 
 std::string ObjectKey(const nlohmann::json& object) {
@@ -26,7 +28,7 @@ PolicySet ParseResource(const nlohmann::json& object) {
   doc["kind"] = object.value("kind", "");
   doc["metadata"]["name"] = meta.value("name", "");
   doc["spec"] = object.value("spec", nlohmann::json::object());
-  PolicySet set = ParsePolicies(doc.dump(2), ObjectKey(object));
+  PolicySet set = ParsePolicies(JsonText(doc, 2), ObjectKey(object));
   if (!HasErrors(set.diagnostics) && set.policies.size() == 1 &&
       !set.policies[0].database_ref) {
     Diagnostic d;

@@ -6,10 +6,11 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
-#include <sstream>
 
 #include "policy/loader_internal.h"
+#include "policy/yaml_guard.h"
 
 namespace pgpart {
 
@@ -76,13 +77,15 @@ bool IsYamlFile(const fs::path& path) {
   return ext == ".yaml" || ext == ".yml";
 }
 
+// Reads at most one byte past kMaxPolicyBytes (the parser refuses the text then), so that
+// `-f /dev/zero` cannot exhaust memory.
 bool ReadFile(const std::string& path, std::string* text) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return false;
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
+  text->assign(kMaxPolicyBytes + 1, '\0');
+  in.read(text->data(), static_cast<std::streamsize>(text->size()));
   if (in.bad()) return false;
-  *text = buffer.str();
+  text->resize(static_cast<size_t>(in.gcount()));
   return true;
 }
 
@@ -160,16 +163,28 @@ PolicySet LoadPolicies(const std::vector<std::string>& paths) {
   std::sort(files.begin(), files.end());
   files.erase(std::unique(files.begin(), files.end()), files.end());
 
-  std::vector<policy_internal::ParsedDocument> documents;
+  // Read everything first: the bounded child parse (yaml_guard.h) then checks all texts at once.
+  std::vector<std::optional<std::string>> texts;
+  std::vector<std::string> readable;
   for (const std::string& file : files) {
     std::string text;
     if (!policy_internal::ReadFile(file, &text)) {
       AddError(&diagnostics, SourceLocation{file, 0, 0}, "", "cannot read file");
+      texts.emplace_back();
       continue;
     }
+    if (!CheckYamlLimits(text)) readable.push_back(text);
+    texts.emplace_back(std::move(text));
+  }
+  PrecheckYamlIsolated(readable);
+
+  std::vector<policy_internal::ParsedDocument> documents;
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (!texts[i]) continue;
+    const std::string& file = files[i];
     size_t diagnostics_before = diagnostics.size();
     std::vector<policy_internal::ParsedDocument> parsed =
-        policy_internal::ParseDocuments(text, file, &diagnostics);
+        policy_internal::ParseDocuments(*texts[i], file, &diagnostics);
     if (parsed.empty() && diagnostics.size() == diagnostics_before) {
       diagnostics.push_back(Diagnostic{Severity::kWarning, SourceLocation{file, 0, 0}, "",
                                        "no policy documents in this file"});

@@ -4,12 +4,15 @@
 
 #include <cctype>
 #include <limits>
+#include <optional>
 
 #include "core/calendar.h"
 #include "core/duration.h"
 #include "core/ident.h"
+#include "core/time_text.h"
 #include "policy/loader_internal.h"
 #include "policy/yaml_fields.h"
+#include "policy/yaml_guard.h"
 
 namespace pgpart::policy_internal {
 
@@ -264,6 +267,13 @@ class PolicyParser {
                  "expected " + expected + ", got " + Quoted(*text));
       return std::nullopt;
     }
+    if (is_integer && !internal::ParseInt64(*text)) {
+      ctx_.Error(ValueLoc(ctx_, field), field.path,
+                 Quoted(*text) + " is out of range: integer key values are bigint (" +
+                     std::to_string(std::numeric_limits<int64_t>::min()) + " to " +
+                     std::to_string(std::numeric_limits<int64_t>::max()) + ")");
+      return std::nullopt;
+    }
     return text;
   }
 
@@ -402,7 +412,8 @@ class PolicyParser {
   void CheckOrder(const std::string& from, const std::string& to, const Field& to_field) {
     bool ordered = true;
     if (IsIntegerText(from) && IsIntegerText(to)) {
-      ordered = std::stoll(from) < std::stoll(to);
+      std::optional<int64_t> a = internal::ParseInt64(from), b = internal::ParseInt64(to);
+      ordered = !a || !b || *a < *b;
     } else if (const date::time_zone* zone = FindZone(policy_.time_zone)) {
       std::optional<int64_t> a = ParseInstant(from, zone), b = ParseInstant(to, zone);
       ordered = !a || !b || *a < *b;
@@ -523,6 +534,15 @@ bool IsDnsLabel(const std::string& name) {
 std::vector<ParsedDocument> ParseDocuments(const std::string& yaml_text, const std::string& file,
                                            Diagnostics* diagnostics) {
   YamlContext ctx(file, diagnostics);
+  // yaml-cpp reads the text only once it is known not to make it loop or exhaust memory
+  // (policy/yaml_guard.h): limits first, then the isolated parse, then the event pass.
+  std::optional<YamlProblem> problem = CheckYamlLimits(yaml_text);
+  if (!problem) problem = RunYamlIsolation(yaml_text);
+  if (!problem) problem = CheckYamlStructure(yaml_text);
+  if (problem) {
+    ctx.Error(SourceLocation{file, problem->line, problem->column}, "", problem->message);
+    return {};
+  }
   std::vector<YAML::Node> docs;
   try {
     docs = YAML::LoadAll(yaml_text);

@@ -168,6 +168,13 @@ std::optional<std::string> ReadString(YamlContext& ctx, const Field& field, bool
     ctx.Error(ValueLoc(ctx, field), field.path, "must not be empty");
     return std::nullopt;
   }
+  // An escape can make what the file's bytes cannot: "\0", which PostgreSQL text and identifiers
+  // cannot hold and C strings cut. (yaml-cpp refuses escapes of lone surrogates; the file's bytes
+  // are checked for UTF-8 before parsing.)
+  if (text.find('\0') != std::string::npos) {
+    ctx.Error(ValueLoc(ctx, field), field.path, "must not contain a NUL character (\\0)");
+    return std::nullopt;
+  }
   return text;
 }
 

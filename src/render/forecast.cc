@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/json_text.h"
 #include "render/forecast_render.h"
 #include "render/markdown_text.h"
 
@@ -152,7 +153,7 @@ std::string RenderForecastJson(const Forecast& f) {
   j["diagnostics"] = Json::array();
   for (const Diagnostic& d : f.diagnostics) j["diagnostics"].push_back(d.Format());
   j["error"] = f.error.empty() ? Json(nullptr) : Json(f.error);
-  return j.dump(2) + "\n";
+  return JsonText(j, 2) + "\n";
 }
 
 std::string RenderForecastMarkdown(const Forecast& f) {

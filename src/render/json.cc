@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/calendar.h"
+#include "core/json_text.h"
 #include "plan/planner.h"
 #include "render/render.h"
 
@@ -13,14 +14,14 @@ using Json = nlohmann::ordered_json;
 
 constexpr int kFormatVersion = 1;
 
-// content_hash: SHA-256 of the plan document itself, compact, without the two members it cannot
-// cover (generated_at, informational and wall-clock; content_hash). Every member a reader could act
-// on is covered, including ones a later version adds, and a re-parse of an unmodified file
-// re-serialises to the same text (the member order is kept, and numbers and strings print alike).
+// content_hash: SHA-256 of the plan document itself without the two members it cannot cover
+// (generated_at, informational and wall-clock; content_hash), in a canonical form: compact, keys
+// sorted. Every member a reader could act on is covered, including ones a later version adds, and
+// a file reformatted by another tool (jq -S, a CI step that re-indents) still verifies.
 std::string ContentHash(Json j) {
   j.erase("generated_at");
   j.erase("content_hash");
-  return Sha256Hex(j.dump());
+  return Sha256Hex(JsonText(nlohmann::json::parse(JsonText(j))));  // nlohmann::json sorts keys
 }
 
 Json StepJson(const Step& s) {
@@ -160,12 +161,16 @@ std::string RenderJson(const Plan& plan) {
     j["policy_sources"].push_back(Json{{"file", src.file}, {"text", src.text}});
   }
   j["content_hash"] = ContentHash(j);
-  return j.dump(2) + "\n";
+  return JsonText(j, 2) + "\n";
 }
 
 bool PlanFromJson(const std::string& json_text, Plan* plan, std::string* error) {
   try {
     Json j = Json::parse(json_text);
+    if (std::string problem = CheckJsonIntegers(j); !problem.empty()) {
+      *error = "malformed plan JSON: " + problem;
+      return false;
+    }
     if (j.value("format_version", 0) != kFormatVersion) {
       *error = "unsupported plan format_version (expected " + std::to_string(kFormatVersion) + ")";
       return false;

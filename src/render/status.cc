@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/duration.h"
+#include "core/json_text.h"
 #include "render/status_render.h"
 
 namespace pgpart {
@@ -107,7 +108,7 @@ std::string RenderStatusJson(const Status& status) {
   }
   j["diagnostics"] = Json::array();
   for (const Diagnostic& d : status.diagnostics) j["diagnostics"].push_back(d.Format());
-  return j.dump(2) + "\n";
+  return JsonText(j, 2) + "\n";
 }
 
 std::string EscapePrometheusLabel(const std::string& value) {

@@ -497,6 +497,34 @@ TEST(PgBackRestGateTest, JudgesInfoOutput) {
   }
 }
 
+// Output of the wrong shape (a type where another is expected, numbers beyond int64) fails the
+// gate with a reason; it never throws out of CheckGate or overflows.
+TEST(PgBackRestGateTest, MalformedInfoFailsTheGate) {
+  pqxx::connection_base& no_conn = NoConnection();
+  const int64_t upper = 1'700'000'000 * kSecond;
+  for (const std::string& output :
+       {std::string(R"([{"name":1}])"),
+        std::string(R"([{"name":"main","status":{"code":"x","message":1},"backup":[]}])"),
+        std::string(R"([{"name":"main","status":{"code":1e300},"backup":[]}])"),
+        InfoJson(R"({"label":"F1","error":"yes","timestamp":{"stop":1700000000}})"),
+        InfoJson(R"({"label":7,"type":"full","timestamp":{"stop":1700000000}})"),
+        InfoJson(R"({"label":"F1","type":"full","timestamp":{"stop":9223372036854775807}})")}) {
+    FakePgBackRest fake(output, 0);
+    GateResult r;
+    EXPECT_NO_THROW(r = CheckGate(PgBackRestGate("main"), no_conn, Context("p", upper)))
+        << output;
+    EXPECT_FALSE(r.passed) << output << ": " << r.detail;
+    EXPECT_FALSE(r.detail.empty()) << output;
+  }
+  // A status code that is no integer is not cast (undefined for 1e300); a stop time that does
+  // not fit in microseconds is not multiplied (signed overflow): that backup is not usable.
+  FakePgBackRest fake(R"([{"name":"main","status":{"code":1e300,"message":"m"},"backup":[
+                          {"label":"F1","type":"full","timestamp":{"stop":9223372036854775807}}]}])",
+                      0);
+  GateResult r = CheckGate(PgBackRestGate("main"), no_conn, Context("p", upper));
+  EXPECT_EQ(r.detail, "stanza main has no usable backup (status ?: m)");
+}
+
 TEST(PgBackRestGateTest, RealRepositoryBlocksUntilABackupCoversTheBound) {
   ProcessResult version = RunProcess({"pgbackrest", "version"}, {}, 30'000);
   ASSERT_EQ(version.exit_code, 0)

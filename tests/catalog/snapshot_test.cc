@@ -39,7 +39,8 @@ Catalog FullCatalog() {
   ts.children.push_back(RangeChild("old", Bound::Min(), Bound::Value(1'704'067'200'000'000)));
   ts.children.push_back(RangeChild("frac", Bound::Value(1'704'067'200'000'000),
                                    Bound::Value(1'704'067'200'000'001)));  // one microsecond
-  ts.children.push_back(RangeChild("pre-epoch", Bound::Value(-86'400'000'000), Bound::Max()));
+  // Children may not overlap (snapshot_check.h): the rest of time after "frac".
+  ts.children.push_back(RangeChild("rest", Bound::Value(1'704'067'200'000'001), Bound::Max()));
   ts.children.back().sub_partitioned = true;
   ts.children.back().detach_pending = true;
   ts.children.back().foreign = true;
@@ -59,6 +60,7 @@ Catalog FullCatalog() {
   ts.default_buckets_known = true;
   ts.history = {RecordedOutcome{{"My Schema", "old"}, "drop", "blocked",
                                 "backup gate: \"quoted\" détail", 1'795'000'000'000'001}};
+  ts.default_counted_from = Bound::Value(-86'400'000'000);  // before the epoch
   cat.tables.push_back(ts);
   cat.history = HistoryState::kRead;
 

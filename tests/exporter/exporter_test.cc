@@ -439,6 +439,38 @@ spec:
   EXPECT_EQ(promtool.exit_code, 0) << promtool.out << promtool.err << "\n" << ReadFile(test);
 }
 
+// ",:" makes yaml-cpp 0.7's LoadAll allocate without end (a null document per turn, ~95 MB/s):
+// the exporter refuses it like any syntax error, keeps serving its last good metrics and stays up.
+TEST_F(ExporterTest, SurvivesPolicyTextThatMakesTheYamlParserRunAway) {
+  Exporter exporter({"status", "-f", policy_, "--dsn", db_.dsn(), "--serve",
+                     "127.0.0.1:" + std::to_string(port_), "--interval", "1s"},
+                    log_);
+  ASSERT_NO_FATAL_FAILURE(WaitReady(exporter));
+  std::string body = Get(base_ + "/metrics").body;
+  ASSERT_EQ(Sample(body, "pgpart_partitions" + kSeries), 6) << body;
+  auto poll = [&](double want) {
+    for (int i = 0; i < 50 && Sample(body, "pgpart_refresh_success") != want; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      body = Get(base_ + "/metrics").body;
+    }
+  };
+
+  for (const std::string& text : {std::string(",:"), std::string(kPolicy) + "---\n,\n"}) {
+    ASSERT_NO_FATAL_FAILURE(ReplaceFile(policy_, text));
+    poll(0);
+    EXPECT_EQ(Sample(body, "pgpart_refresh_success"), 0) << text << body << ReadFile(log_);
+    EXPECT_EQ(Sample(body, "pgpart_partitions" + kSeries), 6) << body;
+    ASSERT_TRUE(exporter.Running()) << ReadFile(log_);
+    EXPECT_NE(ReadFile(log_).find("unexpected ','"), std::string::npos) << ReadFile(log_);
+
+    ASSERT_NO_FATAL_FAILURE(ReplaceFile(policy_, kPolicy));
+    poll(1);
+    EXPECT_EQ(Sample(body, "pgpart_refresh_success"), 1) << body << ReadFile(log_);
+  }
+  exporter.Signal(SIGTERM);
+  EXPECT_EQ(exporter.WaitExit(std::chrono::seconds(5)), std::optional<int>(0)) << ReadFile(log_);
+}
+
 TEST_F(ExporterTest, RejectsABadAddress) {
   RunResult r = RunPgpart({"status", "-f", policy_, "--dsn", db_.dsn(), "--serve", "localhost"});
   EXPECT_EQ(r.exit_code, 1);

@@ -76,6 +76,25 @@ TEST(OperatorSpec, UnknownKeysAndMissingDatabaseRefAreErrors) {
   EXPECT_NE(FirstError(set.diagnostics).find("spec.databaseRef"), std::string::npos);
 }
 
+// Whatever the API server stores goes through the same YAML guards as a file: a spec nested
+// deeper than any policy (yaml-cpp recursion) is an InvalidSpec error, not a crash.
+TEST(OperatorSpec, HostileSpecIsAnErrorNotACrash) {
+  json deep = "x";
+  for (int i = 0; i < 100; ++i) deep = json::array({deep});
+  json spec = GoodSpec();
+  spec["holds"] = deep;
+  PolicySet set = ParseResource(Resource(spec));
+  EXPECT_NE(FirstError(set.diagnostics).find("lists and mappings nested more than 32 deep"),
+            std::string::npos)
+      << FirstError(set.diagnostics);
+  // Flow indicators inside strings are just text.
+  spec = GoodSpec();
+  spec["tables"] = json::array({",:"});
+  set = ParseResource(Resource(spec));
+  EXPECT_NE(FirstError(set.diagnostics).find("spec.tables[0]"), std::string::npos)
+      << FirstError(set.diagnostics);
+}
+
 TEST(OperatorSpec, FirstErrorCountsTheRest) {
   Diagnostics d{{Severity::kWarning, {}, "spec.a", "just a warning"},
                 {Severity::kError, {}, "spec.b", "bad b"},

@@ -209,6 +209,42 @@ TEST(LoaderErrorsTest, HashRejectsRangeFields) {
               "applies to strategy: hash only");
 }
 
+// Integer key values beyond bigint are errors, not an uncaught std::out_of_range (which aborted
+// lint, plan, apply and status).
+TEST(LoaderErrorsTest, IntegerKeyValuesBeyondBigintAreErrors) {
+  const std::string base = "  tables: [t]\n  interval: 1000\n  retention: {keep: 5000}\n";
+  const std::string big = "99999999999999999999";
+  ExpectError(Doc(base + "  holds:\n    - {from: 0, to: " + big + ", reason: a}\n"),
+              "spec.holds[0].to", 10, 21, "'" + big + "' is out of range: integer key values");
+  ExpectError(Doc(base + "  holds:\n    - {from: -" + big + ", to: 0, reason: a}\n"),
+              "spec.holds[0].from", 10, 14, "is out of range: integer key values are bigint");
+  ExpectError(Doc(base + "  start: " + big + "\n"), "spec.start", 9, 10,
+              "is out of range: integer key values are bigint (-9223372036854775808 to "
+              "9223372036854775807)");
+  // The extremes themselves are fine.
+  PolicySet set = ParsePolicies(
+      Doc(base + "  holds:\n    - {from: -9223372036854775808, to: 9223372036854775807, "
+                 "reason: a}\n"),
+      "p.yaml");
+  EXPECT_EQ(CountErrors(set.diagnostics), 0) << Dump(set.diagnostics);
+  // Interval and retention counts: out of range too, not a crash.
+  set = ParsePolicies(Doc("  tables: [t]\n  interval: " + big + "\n"), "p.yaml");
+  EXPECT_GE(CountErrors(set.diagnostics), 1) << Dump(set.diagnostics);
+  set = ParsePolicies(Doc("  tables: [t]\n  interval: 1000\n  retention: {keep: " + big + "}\n"),
+                      "p.yaml");
+  EXPECT_GE(CountErrors(set.diagnostics), 1) << Dump(set.diagnostics);
+}
+
+// "localtime" is a file in the tz folder: the zone of whatever machine plans. Refused.
+TEST(LoaderErrorsTest, TimeZoneMustBeAnIanaName) {
+  ExpectError(Doc(std::string(kBase) + "  timeZone: localtime\n"), "spec.timeZone", 8, 13,
+              "unknown time zone 'localtime'; use an IANA name");
+  ExpectError(Doc(std::string(kBase) + "  timeZone: ../zoneinfo/UTC\n"), "spec.timeZone", 8, 13,
+              "unknown time zone");
+  PolicySet set = ParsePolicies(Doc(std::string(kBase) + "  timeZone: Europe/Berlin\n"), "p.yaml");
+  EXPECT_EQ(CountErrors(set.diagnostics), 0) << Dump(set.diagnostics);
+}
+
 TEST(LoaderErrorsTest, DuplicateKey) {
   ExpectError(Doc(std::string(kBase) + "  premake: 2\n  premake: 4\n"), "spec.premake", 9, 3,
               "duplicate key 'premake' (first given at line 8)");

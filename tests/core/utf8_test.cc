@@ -1,0 +1,33 @@
+// UTF-8 validity (RFC 3629), as policies and JSON output need it.
+#include "core/utf8.h"
+
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <string>
+
+namespace pgpart {
+namespace {
+
+TEST(Utf8Test, WellFormedTextHasNoInvalidByte) {
+  EXPECT_EQ(FirstInvalidUtf8(""), std::nullopt);
+  EXPECT_EQ(FirstInvalidUtf8("plain ascii\n"), std::nullopt);
+  EXPECT_EQ(FirstInvalidUtf8("Gr\xC3\xBC\xC3\x9F \xE2\x82\xAC \xF0\x9F\x98\x80"), std::nullopt);
+  EXPECT_EQ(FirstInvalidUtf8("\xF4\x8F\xBF\xBF"), std::nullopt);  // U+10FFFF
+  EXPECT_EQ(FirstInvalidUtf8("\xED\x9F\xBF"), std::nullopt);      // U+D7FF
+}
+
+TEST(Utf8Test, FirstBadByteIsFound) {
+  EXPECT_EQ(FirstInvalidUtf8("ab\xFF"), std::optional<size_t>(2));
+  EXPECT_EQ(FirstInvalidUtf8("\x80"), std::optional<size_t>(0));          // lone continuation
+  EXPECT_EQ(FirstInvalidUtf8("a\xC0\x80"), std::optional<size_t>(1));     // overlong NUL
+  EXPECT_EQ(FirstInvalidUtf8("\xE0\x80\xAF"), std::optional<size_t>(0));  // overlong '/'
+  EXPECT_EQ(FirstInvalidUtf8("\xED\xA0\x80"), std::optional<size_t>(0));  // surrogate U+D800
+  EXPECT_EQ(FirstInvalidUtf8("\xF4\x90\x80\x80"), std::optional<size_t>(0));  // > U+10FFFF
+  EXPECT_EQ(FirstInvalidUtf8("\xF5\x80\x80\x80"), std::optional<size_t>(0));
+  EXPECT_EQ(FirstInvalidUtf8("ok\xE2\x82"), std::optional<size_t>(2));  // truncated
+  EXPECT_EQ(FirstInvalidUtf8("\xE2\x82x"), std::optional<size_t>(0));
+}
+
+}  // namespace
+}  // namespace pgpart
