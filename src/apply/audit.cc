@@ -19,8 +19,16 @@ constexpr int64_t kSchemaLockKey = 0x7067706172740001LL;  // "pgpart" + 1
 void EnsureAuditTable(pqxx::connection_base& conn) {
   pqxx::work tx(conn);
   tx.exec("SELECT pg_advisory_xact_lock(" + std::to_string(kSchemaLockKey) + ")");
-  tx.exec("CREATE SCHEMA IF NOT EXISTS pgpart");
-  tx.exec(R"SQL(
+  // DDL only for what is missing: CREATE SCHEMA IF NOT EXISTS asks for CREATE on the database even
+  // when the schema exists, so a table owner without it could not apply into a pgpart.history a
+  // DBA made for it. (Looked up in the catalogs: to_regclass needs USAGE on the schema.)
+  pqxx::row have = tx.exec1(
+      "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = 'pgpart'), "
+      "EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+      "ON n.oid = c.relnamespace WHERE n.nspname = 'pgpart' AND c.relname = 'history')");
+  if (!have[0].as<bool>()) tx.exec("CREATE SCHEMA IF NOT EXISTS pgpart");
+  if (!have[1].as<bool>()) {
+    tx.exec(R"SQL(
 CREATE TABLE IF NOT EXISTS pgpart.history (
   id          bigserial PRIMARY KEY,
   at          timestamptz NOT NULL DEFAULT now(),
@@ -34,6 +42,7 @@ CREATE TABLE IF NOT EXISTS pgpart.history (
   outcome     text NOT NULL,
   error       text
 ))SQL");
+  }
   // What `status` reads back (the latest outcome of each step, when not applied) stays cheap as
   // the history grows: the unsettled rows, then a probe for a later row of the same step. Created
   // only when missing (CREATE INDEX IF NOT EXISTS would take a SHARE lock on every apply) and by
