@@ -1,5 +1,8 @@
 // pgpart: keeps PostgreSQL partitioned tables in the shape declarative policies describe.
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <string>
@@ -38,6 +41,16 @@ int main(int argc, char** argv) {
   // The bounded YAML parser child (cli/yaml_sandbox.h), before anything else.
   if (argc >= 2 && std::string(argv[1]) == kYamlCheckCommand) {
     return RunYamlCheckChild(argc - 2, argv + 2);
+  }
+  // The operator, a long-running process with a memory budget, re-executes itself once with
+  // GNUTLS_NO_IMPLICIT_INIT=1: GnuTLS comes in through libpq -> libldap and initialises itself in
+  // a library constructor (~1 MB resident: its tables and p11-kit's modules) though pgpart never
+  // uses it (OpenSSL does its TLS); OpenLDAP initialises GnuTLS itself on the rare path that needs
+  // it. If the exec fails, the operator goes on as it is.
+  if (argc >= 2 && std::string(argv[1]) == "operator" &&
+      std::getenv("GNUTLS_NO_IMPLICIT_INIT") == nullptr) {
+    setenv("GNUTLS_NO_IMPLICIT_INIT", "1", 1);
+    execv("/proc/self/exe", argv);
   }
   InstallYamlSandbox();
   CLI::App app{"pgpart: declarative partition management for PostgreSQL"};
