@@ -128,7 +128,7 @@ void SettleInterrupted(const std::string& dsn, std::ostream& human) {
     }
   } catch (const std::exception& e) {
     std::cerr << "warning: cannot settle interrupted steps in pgpart.history: "
-              << RedactPassword(OneLine(e.what()), dsn) << "\n";
+              << ConnectErrorText(e.what(), dsn, false) << "\n";
   }
 }
 
