@@ -15,7 +15,8 @@ std::string ControlsEscapedKeepingLines(const std::string& text) {
   size_t start = 0;
   while (true) {
     size_t end = text.find('\n', start);
-    std::string line = text.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    std::string line =
+        text.substr(start, end == std::string::npos ? std::string::npos : end - start);
     if (end != std::string::npos && !line.empty() && line.back() == '\r') line.pop_back();
     out += EscapeControls(line);
     if (end == std::string::npos) break;
