@@ -1,7 +1,7 @@
-// Issue 11 item 7: whoever may create a PartitionPolicy must not read any Secret key of the
+// Issue 11 items 7 and 9: whoever may create a PartitionPolicy must not read any Secret key of the
 // namespace through the operator. A databaseRef naming a key that holds no connection string, or a
 // connection string that fails to connect, must leave nothing of the Secret's value in the status,
-// the Events, /metrics or the operator's log.
+// the Events, /metrics or the operator's log. And (item 9) no name can forge a line of its log.
 
 #include <string>
 #include <vector>
@@ -96,6 +96,23 @@ TEST_F(OperatorAgainstApiDouble, NoSecretValueReachesStatusEventsMetricsOrLog) {
           << text;
     }
   }
+}
+
+// Issue 11 item 9: the operator's log is text, one line per message; a table name with a newline
+// and an ESC sequence (the PlanError message names the missing table) must not forge a line.
+TEST_F(OperatorAgainstApiDouble, ControlCharactersInNamesDoNotForgeLogLines) {
+  PutSecret("db", DatabaseDsn());
+  OperatorProcess& op = StartOperator();
+  ASSERT_FALSE(HasFailure());
+  WaitReadyz(op);
+  PutPolicy("ctl", MonthlySpec("\"ctl\nFAKE level=error\x1b[2J\"", 3));
+  WaitPolicy("ctl", Stalled, seconds(10), "Stalled=True");
+  std::string log;
+  EXPECT_TRUE(Eventually([&] { return (log = op.Log()).find("FAKE") != std::string::npos; },
+                         seconds(5)))
+      << log;
+  EXPECT_EQ(log.find("\nFAKE"), std::string::npos) << log;
+  EXPECT_EQ(log.find('\x1b'), std::string::npos) << log;
 }
 
 }  // namespace
