@@ -81,8 +81,9 @@ bool SameDatabase(const Plan& saved, const DatabaseIdentity& here) {
     return false;
   }
   if (saved.database == here) return true;
-  std::cerr << "error: the saved plan was made for database " << saved.database.Text()
-            << ", but the connection is to database " << here.Text()
+  std::cerr << "error: the saved plan was made for database "
+            << EscapeControls(saved.database.Text()) << ", but the connection is to database "
+            << EscapeControls(here.Text())
             << "; refusing to apply it here\n";
   return false;
 }
