@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "catalog/reader.h"
+#include "core/diagnostic.h"
 
 namespace pgpart {
 namespace {
@@ -77,6 +78,12 @@ std::vector<std::pair<size_t, size_t>> SecretSpans(const std::string& s) {
     const size_t key_start = i;
     while (i < s.size() && s[i] != '=' && !IsSpace(s[i])) ++i;
     const std::string_view key = std::string_view(s).substr(key_start, i - key_start);
+    const size_t key_end = i;
+    // A word that is no connection option (no "=" after it, or an unknown key) is most likely
+    // part of a secret (a password with a space in it, a Secret key that holds no DSN at all).
+    if (!IsShownOption(key) && key != "password" && key_end > key_start) {
+      spans.emplace_back(key_start, key_end);
+    }
     while (i < s.size() && IsSpace(s[i])) ++i;
     if (i >= s.size() || s[i] != '=') continue;
     ++i;
@@ -143,6 +150,38 @@ std::string RedactPassword(const std::string& text, const std::string& dsn) {
             [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
   for (const std::string& secret : secrets) {
     if (secret.size() >= 2) ReplaceAll(out, secret, kMask);
+  }
+  return out;
+}
+
+bool IsValidConnectionString(const std::string& dsn) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(dsn.c_str(), &error);
+  if (error != nullptr) PQfreemem(error);
+  if (options == nullptr) return false;
+  PQconninfoFree(options);
+  return true;
+}
+
+std::string ConnectErrorText(const std::string& message, const std::string& dsn,
+                             bool hide_all_values) {
+  if (!IsValidConnectionString(dsn)) {
+    return "not a valid libpq connection string (key=value pairs or a postgresql:// URI; its "
+           "content is not shown)";
+  }
+  std::string out = RedactPassword(OneLine(message), dsn);
+  if (!hide_all_values) return out;
+  std::vector<std::string> values;
+  if (PQconninfoOption* options = PQconninfoParse(dsn.c_str(), nullptr)) {
+    for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+      if (o->val != nullptr) values.emplace_back(o->val);
+    }
+    PQconninfoFree(options);
+  }
+  std::sort(values.begin(), values.end(),
+            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  for (const std::string& value : values) {
+    if (value.size() >= 2) ReplaceAll(out, value, kMask);
   }
   return out;
 }

@@ -400,7 +400,7 @@ ReadResult ReadCatalog(const std::string& dsn, const std::vector<TableRequest>& 
     const std::string where = dsn.empty() ? "(PG* environment)" : "\"" + RedactDsn(dsn) + "\"";
     result.diagnostics.push_back(
         Error("cannot connect to PostgreSQL " + where + ": " +
-              RedactPassword(OneLine(e.what()), dsn)));
+              ConnectErrorText(e.what(), dsn, false)));
     return result;
   }
   return ReadCatalog(*conn, requests, options);

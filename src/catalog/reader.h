@@ -70,4 +70,16 @@ std::string RedactDsn(const std::string& dsn);
 // are left alone (masking them would mangle every message).
 std::string RedactPassword(const std::string& text, const std::string& dsn);
 
+// Whether libpq can parse `dsn` (key=value pairs or a postgresql:// URI; "" is valid).
+bool IsValidConnectionString(const std::string& dsn);
+
+// The text to show for libpq's `message` about a failed connection to `dsn` (one line). libpq
+// quotes whatever it cannot parse ('missing "=" after "AKIA..."'), so when `dsn` does not parse
+// the message is replaced by a fixed one that shows nothing of it. Otherwise the secrets of `dsn`
+// are scrubbed (RedactPassword), and with `hide_all_values` EVERY value of `dsn` (host, user,
+// ...) too: for readers who may not see the connection string at all (the operator's status,
+// Events and logs are readable by whoever may read the policy, not only the Secret).
+std::string ConnectErrorText(const std::string& message, const std::string& dsn,
+                             bool hide_all_values);
+
 }  // namespace pgpart

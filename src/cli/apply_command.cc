@@ -17,6 +17,7 @@
 #include "core/calendar.h"
 #include "core/duration.h"
 #include "core/json_text.h"
+#include "core/utf8.h"
 #include "plan/planner.h"
 #include "render/render.h"
 
@@ -80,8 +81,9 @@ bool SameDatabase(const Plan& saved, const DatabaseIdentity& here) {
     return false;
   }
   if (saved.database == here) return true;
-  std::cerr << "error: the saved plan was made for database " << saved.database.Text()
-            << ", but the connection is to database " << here.Text()
+  std::cerr << "error: the saved plan was made for database "
+            << EscapeControls(saved.database.Text()) << ", but the connection is to database "
+            << EscapeControls(here.Text())
             << "; refusing to apply it here\n";
   return false;
 }
@@ -105,13 +107,14 @@ bool CheckNotStale(const Plan& saved, const std::vector<Policy>& policies, const
   };
   for (const Step& s : saved.steps) {
     if (!has(fresh, s)) {
-      std::cerr << "  no longer needed: " << ActionName(s.action) << " " << s.partition.Sql()
-                << "\n";
+      std::cerr << "  no longer needed: " << ActionName(s.action) << " "
+                << EscapeControls(s.partition.Sql()) << "\n";
     }
   }
   for (const Step& s : fresh.steps) {
     if (!has(saved, s)) {
-      std::cerr << "  now needed: " << ActionName(s.action) << " " << s.partition.Sql() << "\n";
+      std::cerr << "  now needed: " << ActionName(s.action) << " "
+                << EscapeControls(s.partition.Sql()) << "\n";
     }
   }
   std::cerr << "Run `pgpart plan` again, review, and apply the new plan.\n";
@@ -128,7 +131,7 @@ void SettleInterrupted(const std::string& dsn, std::ostream& human) {
     }
   } catch (const std::exception& e) {
     std::cerr << "warning: cannot settle interrupted steps in pgpart.history: "
-              << RedactPassword(OneLine(e.what()), dsn) << "\n";
+              << ConnectErrorText(e.what(), dsn, false) << "\n";
   }
 }
 
@@ -333,7 +336,10 @@ int RunApply(const ApplyArgs& args) {
   if (const char* pause = std::getenv("PGPART_TEST_PAUSE_AT"); pause != nullptr) {
     options.pause_at_checkpoint = std::atoi(pause);
   }
-  options.on_progress = [&](const std::string& line) { human << line << "\n" << std::flush; };
+  // Each line whole through EscapeControls: names and details can hold newlines and escapes.
+  options.on_progress = [&](const std::string& line) {
+    human << EscapeControls(line) << "\n" << std::flush;
+  };
   options.on_step = [&](const StepReport& r) {
     std::string line = Symbol(r.outcome, r.step.action) + " ";
     if (r.outcome == StepOutcome::kApplied) {
@@ -343,14 +349,15 @@ int RunApply(const ApplyArgs& args) {
       line += OutcomeName(r.outcome) + ": " + ActionName(r.step.action) + " " +
               r.step.partition.Sql() + (r.detail.empty() ? "" : ": " + r.detail);
     }
-    human << line << "\n" << std::flush;
+    human << EscapeControls(line) << "\n" << std::flush;
     if (args.log_format == "json") {
       logger->info(JsonText(StepJson(r)));
     } else {
       logger->info("step action={} table={} partition={} outcome={} rows={} seconds={:.3f}{}",
-                   ActionName(r.step.action), r.step.table.Sql(), r.step.partition.Sql(),
-                   OutcomeName(r.outcome), r.rows ? std::to_string(*r.rows) : "-", r.seconds,
-                   r.detail.empty() ? "" : " detail=\"" + r.detail + "\"");
+                   ActionName(r.step.action), EscapeControls(r.step.table.Sql()),
+                   EscapeControls(r.step.partition.Sql()), OutcomeName(r.outcome),
+                   r.rows ? std::to_string(*r.rows) : "-", r.seconds,
+                   r.detail.empty() ? "" : " detail=\"" + EscapeControls(r.detail) + "\"");
     }
   };
   human << "\n";

@@ -16,6 +16,7 @@
 #include "core/calendar.h"
 #include "core/duration.h"
 #include "core/time_text.h"
+#include "core/utf8.h"
 #include "plan/diff.h"
 #include "plan/planner.h"
 
@@ -28,7 +29,7 @@ std::string ResolveDsn(const std::string& flag) {
 }
 
 bool ReportDiagnostics(const Diagnostics& diagnostics) {
-  for (const Diagnostic& d : diagnostics) std::cerr << d.Format() << "\n";
+  for (const Diagnostic& d : diagnostics) std::cerr << EscapeControls(d.Format()) << "\n";
   return HasErrors(diagnostics);
 }
 
@@ -197,7 +198,7 @@ bool MakeDiffPlan(const PlanInputs& in, const std::vector<std::string>& base_fil
   if (!PlanWith(*set, catalog, now, in, &head)) return false;
   if (!PlanWith(base_set, catalog, now, in, &base)) return false;
   for (const Diagnostic& d : base.diagnostics) {
-    std::cerr << "base policies: " << d.Format() << "\n";
+    std::cerr << "base policies: " << EscapeControls(d.Format()) << "\n";
   }
   *plan = DiffPlans(base, head);
   return true;

@@ -36,7 +36,7 @@ bool CheckPlanGates(const std::string& dsn, const std::vector<Policy>& policies,
     conn = std::make_unique<pqxx::connection>(dsn);
   } catch (const std::exception& e) {
     std::cerr << "error: --check-gates: cannot connect to PostgreSQL " << RedactDsn(dsn) << ": "
-              << RedactPassword(OneLine(e.what()), dsn) << "\n";
+              << ConnectErrorText(e.what(), dsn, false) << "\n";
     return false;
   }
   ReadResult read = ReadCatalog(*conn, requests);

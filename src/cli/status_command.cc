@@ -12,6 +12,7 @@
 #include "cli/exporter.h"
 #include "core/calendar.h"
 #include "core/duration.h"
+#include "core/utf8.h"
 #include "plan/planner.h"
 #include "plan/status.h"
 #include "policy/loader.h"
@@ -52,13 +53,13 @@ std::optional<PolicySet> ReloadPolicies(const std::vector<std::string>& files,
   PolicySet set = LoadPolicies(files);
   if (HasErrors(set.diagnostics)) {
     for (const Diagnostic& d : set.diagnostics) {
-      if (d.severity == Severity::kError) std::cerr << d.Format() << "\n";
+      if (d.severity == Severity::kError) std::cerr << EscapeControls(d.Format()) << "\n";
     }
     std::cerr << "error: the policy files no longer load; serving the last good metrics\n";
     return std::nullopt;
   }
   std::string warnings;
-  for (const Diagnostic& d : set.diagnostics) warnings += d.Format() + "\n";
+  for (const Diagnostic& d : set.diagnostics) warnings += EscapeControls(d.Format()) + "\n";
   if (warnings != shown_warnings) std::cerr << warnings;
   shown_warnings = std::move(warnings);
   return set;
@@ -82,7 +83,7 @@ int RunStatusServer(const StatusArgs& args, const PolicySet& set, const StatusOp
     return kExitError;
   }
   std::string shown_warnings, shown_status_warnings;
-  for (const Diagnostic& d : set.diagnostics) shown_warnings += d.Format() + "\n";
+  for (const Diagnostic& d : set.diagnostics) shown_warnings += EscapeControls(d.Format()) + "\n";
   // The first refresh runs right away: it uses the start-up load rather than reading it twice.
   bool first = true;
   return ServeMetrics(*address, *interval_ms, [&]() -> std::optional<std::string> {
@@ -100,7 +101,7 @@ int RunStatusServer(const StatusArgs& args, const PolicySet& set, const StatusOp
     // they change, not every interval.
     std::string warnings;
     for (const Diagnostic& d : status->diagnostics) {
-      if (d.severity == Severity::kWarning) warnings += d.Format() + "\n";
+      if (d.severity == Severity::kWarning) warnings += EscapeControls(d.Format()) + "\n";
     }
     if (warnings != shown_status_warnings) std::cerr << warnings;
     shown_status_warnings = std::move(warnings);

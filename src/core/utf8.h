@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace pgpart {
@@ -10,5 +11,12 @@ namespace pgpart {
 // The offset of the first byte that does not start or continue a well-formed UTF-8 sequence
 // (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF); nullopt when all is valid.
 std::optional<size_t> FirstInvalidUtf8(std::string_view text);
+
+// `text` made safe for a terminal or a line-oriented text file: C0 control characters, DEL, the
+// C1 controls U+0080..U+009F (U+009B is a CSI to some terminals) and bytes that are not UTF-8 are
+// written as \n, \r, \t, \xNN or \u00NN; everything else is kept. Every identifier, hold
+// reason, gate message or other user- or database-provided string in text and Markdown output
+// goes through this.
+std::string EscapeControls(std::string_view text);
 
 }  // namespace pgpart

@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "core/json_text.h"
+#include "core/utf8.h"
 #include "k8s/client.h"
 #include "operator/events.h"
 #include "operator/http_endpoints.h"
@@ -111,7 +112,8 @@ class Controller {
     ro.resync = options_.resync;
     ro.should_stop = [this] { return stopping_.load() || !Leading(); };
     ro.may_write_status = [this] { return Leading(); };
-    ro.log = [this](const std::string& line) { logger_->info("{}", line); };
+    // One log line per message: names and messages can hold newlines and terminal escapes.
+    ro.log = [this](const std::string& line) { logger_->info("{}", EscapeControls(line)); };
     return ro;
   }
 

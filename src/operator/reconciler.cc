@@ -185,8 +185,16 @@ struct Reconciler::Run {
     try {
       conn = std::make_unique<pqxx::connection>(dsn);
     } catch (const std::exception& e) {
+      // Whoever may read the policy's status and Events need not be allowed to read the Secret:
+      // nothing of its value is shown (not even the host), and a value that is no connection
+      // string at all (any Secret key can be named) is not quoted back.
+      if (!IsValidConnectionString(dsn)) {
+        return Fail("InvalidSecret", "the " + where +
+                                         " does not hold a valid libpq connection string (its "
+                                         "content is not shown)");
+      }
       return Fail("DatabaseUnavailable", "cannot connect to the database of " + where + ": " +
-                                             RedactPassword(OneLine(e.what()), dsn));
+                                             ConnectErrorText(e.what(), dsn, true));
     }
 
     ReadResult read = ReadCatalog(*conn, CatalogRequests(policies));

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/json_text.h"
+#include "core/utf8.h"
 #include "render/forecast_render.h"
 #include "render/markdown_text.h"
 
@@ -65,20 +66,22 @@ std::string SummaryLine(const Forecast& f) {
          " held, " + std::to_string(c.blocked) + " blocked.";
 }
 
+// A text line: every identifier, bound and reason through EscapeControls.
 std::string StepLine(const Step& s) {
   std::string line = StepSymbol(s) + " ";
   if (s.status != StepStatus::kPlanned) line += StatusName(s.status) + " ";
-  line += ActionName(s.action) + " " + s.partition.Text();
-  if (std::string b = Bounds(s); !b.empty()) line += "  " + b;
-  if (std::string why = Why(s); !why.empty()) line += "  (" + why + ")";
+  line += ActionName(s.action) + " " + EscapeControls(s.partition.Text());
+  if (std::string b = Bounds(s); !b.empty()) line += "  " + EscapeControls(b);
+  if (std::string why = Why(s); !why.empty()) line += "  (" + EscapeControls(why) + ")";
   return line;
 }
 
 }  // namespace
 
 std::string RenderForecastText(const Forecast& f) {
-  std::string out =
-      "Forecast from " + f.at + " to " + f.until + " (dates in " + f.time_zone + ")\n\n";
+  const auto E = [](const std::string& s) { return EscapeControls(s); };
+  std::string out = "Forecast from " + E(f.at) + " to " + E(f.until) + " (dates in " +
+                    E(f.time_zone) + ")\n\n";
   size_t width = 10;
   for (const ForecastEvent& e : f.events) width = std::max(width, e.local.size());
   const std::string indent(width + 2, ' ');
@@ -90,17 +93,18 @@ std::string RenderForecastText(const Forecast& f) {
       first = false;
     }
     for (const std::string& note : e.notes) {
-      out += (first ? head : indent) + "note: " + note + "\n";
+      out += (first ? head : indent) + "note: " + E(note) + "\n";
       first = false;
     }
   }
   if (!f.events.empty()) out += "\n";
   for (const NotForecast& n : f.not_forecast) {
-    out += "Not forecast: " + n.table.Text() + " (policy " + n.policy + "): " + n.reason + "\n";
+    out += "Not forecast: " + E(n.table.Text()) + " (policy " + E(n.policy) + "): " +
+           E(n.reason) + "\n";
   }
-  for (const Diagnostic& d : f.diagnostics) out += d.Format() + "\n";
-  if (!f.error.empty()) out += "error: " + f.error + "\n";
-  out += SummaryLine(f) + "\n";
+  for (const Diagnostic& d : f.diagnostics) out += E(d.Format()) + "\n";
+  if (!f.error.empty()) out += "error: " + E(f.error) + "\n";
+  out += E(SummaryLine(f)) + "\n";
   return out;
 }
 

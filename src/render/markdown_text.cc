@@ -4,12 +4,35 @@
 
 #include <algorithm>
 
+#include "core/utf8.h"
+
 namespace pgpart::render_internal {
+namespace {
+
+// EscapeControls on each line of `text`, the line breaks kept as '\n' (they become <br>).
+std::string ControlsEscapedKeepingLines(const std::string& text) {
+  std::string out;
+  size_t start = 0;
+  while (true) {
+    size_t end = text.find('\n', start);
+    std::string line =
+        text.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (end != std::string::npos && !line.empty() && line.back() == '\r') line.pop_back();
+    out += EscapeControls(line);
+    if (end == std::string::npos) break;
+    out += '\n';
+    start = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
 
 // Inline Markdown text (table cells, list items, headings): HTML specials become entities,
 // Markdown punctuation is backslash-escaped (valid for any ASCII punctuation in CommonMark, and
 // `\|` is what GFM tables take inside a cell), newlines become <br> so a cell stays on its row.
-std::string EscapeInline(const std::string& text) {
+std::string EscapeInline(const std::string& raw) {
+  const std::string text = ControlsEscapedKeepingLines(raw);  // ESC, NUL, ... as \x1b, \x00
   std::string out;
   out.reserve(text.size() + 8);
   for (size_t i = 0; i < text.size(); ++i) {
@@ -61,15 +84,16 @@ std::string EscapeItem(const std::string& text) {
   size_t digits = 0;
   while (digits < out.size() && out[digits] >= '0' && out[digits] <= '9') ++digits;
   if (digits > 0 && digits < out.size() && (out[digits] == '.' || out[digits] == ')')) {
-    out.insert(digits, "\\");
+    // (not out.insert: GCC 12 reports a -Wrestrict false positive for it here)
+    out = out.substr(0, digits) + "\\" + out.substr(digits);
   }
   return out;
 }
 
 // Text inside a raw HTML block (<summary>): only HTML specials matter there.
-std::string EscapeHtml(const std::string& text) {
+std::string EscapeHtml(const std::string& raw) {
   std::string out;
-  for (char c : text) {
+  for (char c : EscapeControls(raw)) {
     switch (c) {
       case '<':
         out += "&lt;";

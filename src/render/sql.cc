@@ -2,16 +2,23 @@
 
 #include <sstream>
 
+#include "core/utf8.h"
 #include "render/render.h"
 
 namespace pgpart {
 namespace {
 
-std::string Comment(const std::string& text) {
-  std::string out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) out += "-- " + line + "\n";
+// One comment line: names, reasons and gate messages can hold newlines and terminal escapes.
+std::string Comment(const std::string& text) { return "-- " + EscapeControls(text) + "\n"; }
+
+// A statement that is shown but not run: EVERY line commented out (a quoted identifier can hold
+// a newline, and the rest of the statement must not become live SQL).
+std::string Commented(const std::string& prefix, const std::string& sql) {
+  std::string out = prefix;
+  for (char c : sql) {
+    out += c;
+    if (c == '\n') out += prefix;
+  }
   return out;
 }
 
@@ -33,7 +40,7 @@ void RenderStatements(std::ostringstream& out, const std::vector<const Step*>& g
         out << prefix << "SET lock_timeout = '" << st.lock_timeout_ms << "ms';\n";
         out << prefix << "SET statement_timeout = '" << st.statement_timeout_ms << "ms';\n";
       }
-      out << prefix << st.sql << ";\n";
+      out << Commented(prefix, st.sql) << ";\n";
     }
   }
   if (in_tx) out << prefix << "COMMIT;\n";

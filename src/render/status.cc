@@ -7,6 +7,7 @@
 
 #include "core/duration.h"
 #include "core/json_text.h"
+#include "core/utf8.h"
 #include "render/status_render.h"
 
 namespace pgpart {
@@ -18,43 +19,48 @@ std::string Plural(int64_t n, const std::string& word) {
   return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
 }
 
+// Every identifier, reason and message in the text: names can hold newlines and terminal escapes.
+std::string E(const std::string& s) { return EscapeControls(s); }
+
 std::string RetentionText(const RetentionEvent& ev) {
-  std::string out = ev.action + " " + ev.partition + (ev.due ? " due now" : " at " + ev.when);
-  if (ev.gate_checked) out += " (backup gate " + ev.gate + " is checked first)";
+  std::string out =
+      E(ev.action) + " " + E(ev.partition) + (ev.due ? " due now" : " at " + E(ev.when));
+  if (ev.gate_checked) out += " (backup gate " + E(ev.gate) + " is checked first)";
   return out;
 }
 
 }  // namespace
 
 std::string RenderStatusText(const Status& status) {
-  std::string out = "pgpart status at " + status.at + ": " + HealthName(status.health) + "\n";
+  std::string out = "pgpart status at " + E(status.at) + ": " + HealthName(status.health) + "\n";
   for (const TableStatus& t : status.tables) {
-    out += "\n" + t.table.Text() + " (policy " + t.policy + "): " + HealthName(t.health) + "\n";
+    out += "\n" + E(t.table.Text()) + " (policy " + E(t.policy) + "): " + HealthName(t.health) +
+           "\n";
     if (t.exists) {
       const PartitionSummary& p = t.partitions;
       out += "  partitions: " + std::to_string(p.count);
-      if (!p.oldest.empty()) out += " (oldest " + p.oldest + ", newest " + p.newest + ")";
+      if (!p.oldest.empty()) out += " (oldest " + E(p.oldest) + ", newest " + E(p.newest) + ")";
       out += "\n";
-      out += "  covered until: " + (p.covered_until.empty() ? "-" : p.covered_until) +
+      out += "  covered until: " + (p.covered_until.empty() ? "-" : E(p.covered_until)) +
              " (future buffer " + Plural(t.future_buffer_periods, "period") + ")\n";
       out += "  default partition: " +
              (p.has_default ? Plural(p.default_rows, "row") : std::string("none")) + "\n";
       out += "  size: " + std::to_string(t.bytes) + " bytes\n";
       for (const HeldPartition& h : t.held) {
-        out += "  held: " + h.partition + " (" + h.held_by + ")\n";
+        out += "  held: " + E(h.partition) + " (" + E(h.held_by) + ")\n";
       }
       if (t.next_retention) out += "  next retention: " + RetentionText(*t.next_retention) + "\n";
-      for (const std::string& b : t.blocked) out += "  blocked: " + b + "\n";
+      for (const std::string& b : t.blocked) out += "  blocked: " + E(b) + "\n";
       for (const OverduePartition& o : t.overdue) {
-        out += "  retention overdue: " + o.action + " " + o.partition + " (due since " +
-               o.due_since + ")\n";
+        out += "  retention overdue: " + E(o.action) + " " + E(o.partition) + " (due since " +
+               E(o.due_since) + ")\n";
       }
-      for (const std::string& d : t.drift) out += "  drift: " + d + "\n";
+      for (const std::string& d : t.drift) out += "  drift: " + E(d) + "\n";
     }
-    for (const std::string& p : t.problems) out += "  ! " + p + "\n";
+    for (const std::string& p : t.problems) out += "  ! " + E(p) + "\n";
   }
   if (!status.diagnostics.empty()) out += "\n";
-  for (const Diagnostic& d : status.diagnostics) out += d.Format() + "\n";
+  for (const Diagnostic& d : status.diagnostics) out += E(d.Format()) + "\n";
   return out;
 }
 

@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "core/utf8.h"
 #include "render/render.h"
 
 namespace pgpart {
@@ -28,6 +29,9 @@ std::string Symbol(const Step& s, const Style& st) {
   }
 }
 
+// Every identifier, bound, reason and message: names can hold newlines and terminal escapes.
+std::string E(const std::string& s) { return EscapeControls(s); }
+
 std::string Pad(std::string s, size_t width) {
   if (s.size() < width) s.append(width - s.size(), ' ');
   return s;
@@ -40,19 +44,19 @@ std::string Plural(int64_t n, const std::string& word) {
 // One step: symbol, action, partition, bounds, reason, rows; then held/blocked/hazard lines.
 void StepLines(std::ostringstream& out, const Step& s, const Style& st, const std::string& prefix) {
   out << "  " << Symbol(s, st) << " " << prefix << Pad(ActionName(s.action), 15) << " "
-      << s.partition.Sql();
-  if (!s.from.empty()) out << "  [" << s.from << ", " << s.to << ")";
+      << E(s.partition.Sql());
+  if (!s.from.empty()) out << "  [" << E(s.from) << ", " << E(s.to) << ")";
   out << "  " << ReasonName(s.reason);
   if (s.rows_estimate > 0) {
     out << ", " << (s.action == Action::kDrainDefault ? "" : "~") << Plural(s.rows_estimate, "row");
   }
   out << "\n";
-  if (s.status == StepStatus::kHeld) out << "      held: " << s.held_by << "\n";
-  if (s.status == StepStatus::kBlocked) out << "      blocked: " << s.blocked_by << "\n";
+  if (s.status == StepStatus::kHeld) out << "      held: " << E(s.held_by) << "\n";
+  if (s.status == StepStatus::kBlocked) out << "      blocked: " << E(s.blocked_by) << "\n";
   if (s.gate_check) {
     out << "      " << (s.gate_check->passed ? st.Paint("32", "gate currently passes: ")
                                              : st.Paint("31", "gate currently fails: "))
-        << s.gate_check->detail << "\n";
+        << E(s.gate_check->detail) << "\n";
   }
   if (!s.hazards.empty()) {
     out << "      hazards:";
@@ -66,19 +70,20 @@ void StepLines(std::ostringstream& out, const Step& s, const Style& st, const st
 std::string RenderText(const Plan& plan, const TextOptions& options) {
   Style st{options.color};
   std::ostringstream out;
-  out << "pgpart plan at " << plan.at << "\n";
+  out << "pgpart plan at " << E(plan.at) << "\n";
   for (const Diagnostic& d : plan.diagnostics) {
     out << (d.severity == Severity::kError ? st.Paint("31", "Error: ")
                                            : st.Paint("33", "Warning: "))
-        << d.Format() << "\n";
+        << E(d.Format()) << "\n";
   }
   for (const TableReport& t : plan.tables) {
     const PartitionSummary& p = t.partitions;
     out << "\n"
-        << st.Paint("1", t.table.Sql()) << "  (policy " << t.policy << ", key " << t.key << ")\n";
+        << st.Paint("1", E(t.table.Sql())) << "  (policy " << E(t.policy) << ", key " << E(t.key)
+        << ")\n";
     out << "  " << Plural(p.count, "partition");
-    if (!p.oldest.empty()) out << " from " << p.oldest << " to " << p.newest;
-    if (!p.covered_until.empty()) out << ", covered until " << p.covered_until;
+    if (!p.oldest.empty()) out << " from " << E(p.oldest) << " to " << E(p.newest);
+    if (!p.covered_until.empty()) out << ", covered until " << E(p.covered_until);
     if (p.has_default) out << ", default partition: " << Plural(p.default_rows, "row");
     out << "\n";
     bool any = false;
@@ -94,7 +99,7 @@ std::string RenderText(const Plan& plan, const TextOptions& options) {
     }
     if (!any) out << (plan.is_diff ? "  (no change from the base policies)\n" : "  (no changes)\n");
     if (!plan.is_diff) {  // a diff shows what the change does, not the drift both sides share
-      for (const std::string& d : t.drift) out << "  drift: " << d << "\n";
+      for (const std::string& d : t.drift) out << "  drift: " << E(d) << "\n";
     }
   }
   out << "\n";

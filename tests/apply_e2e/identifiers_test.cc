@@ -172,5 +172,36 @@ TEST(HostileIdentifiers, NameOverSixtyThreeBytesIsRefusedNotTruncated) {
   EXPECT_EQ(db.TableLines({kOddSchema}), before);
 }
 
+// Issue 11 item 9: a table whose name holds a newline, an ESC sequence and a C1 CSI, with a hold
+// reason that does the same: plan and apply show them escaped (no line of output starts with the
+// injected text, no ESC or CSI reaches the terminal), and apply still creates the partitions.
+TEST(HostileIdentifiers, ControlCharactersInNamesAndReasonsAreEscapedInOutput) {
+  const std::string name = "ctl\x1b[2J\nFAKE\xC2\x9B" "1m";
+  ScratchDatabase db("ctl");
+  db.Exec(Table("public", name) + MonthlyPartitions("public", name, 2026, 9, 3));
+  // YAML double-quoted: \e, \n and \u009b are the control characters themselves.
+  const std::string policy = WriteTestFile(
+      "ctl.yaml",
+      "apiVersion: pgpart.io/v1alpha1\nkind: PartitionPolicy\nmetadata: {name: ctl}\n"
+      "spec:\n  tables: [\"public.\\\"ctl\\e[2J\\nFAKE\\u009b1m\\\"\"]\n"
+      "  column: Recorded At\n  interval: 1 month\n  premake: 1\n"
+      "  retention: {keep: 2 months, action: drop}\n"
+      "  holds:\n    - partition: \"ctl\\e[2J\\nFAKE\\u009b1m_y2026m09\"\n"
+      "      reason: \"on purpose\\n\\e[31mFAKE reason\"\n");
+  for (const std::vector<std::string>& args :
+       {PlanArgs(policy, db.dsn()), ApplyArgs(policy, db.dsn())}) {
+    RunResult r = RunPgpart(args);
+    SCOPED_TRACE(args[0]);
+    EXPECT_LE(r.exit_code, 2) << Describe(r);
+    const std::string all = r.out + r.err;
+    EXPECT_NE(all.find("FAKE"), std::string::npos) << Describe(r);
+    EXPECT_EQ(all.find("\nFAKE"), std::string::npos) << Describe(r);
+    EXPECT_EQ(all.find('\x1b'), std::string::npos) << Describe(r);
+    EXPECT_EQ(all.find("\xC2\x9B"), std::string::npos) << Describe(r);
+  }
+  EXPECT_TRUE(Exists(db, "public", name + "_y2026m12"));
+  EXPECT_TRUE(Exists(db, "public", name + "_y2026m09")) << "held";
+}
+
 }  // namespace
 }  // namespace pgpart::apply_e2e

@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include <nlohmann/json.hpp>
+
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
@@ -166,6 +168,135 @@ TEST_P(CiExamplesTest, ExampleCommandsRunAgainstTheSandbox) {
   EXPECT_EQ(db.Scalar(exists + "'" + old_drop + "'"), "0");
   EXPECT_EQ(db.Scalar(exists + "'" + new_drop + "'"), "0");
   EXPECT_EQ(db.Scalar(exists + "'" + kept + "'"), "1");
+}
+
+// Issue 11 item 9: the snippet that finds the earlier plan comment must not take a look-alike
+// that a pull-request author posted (the marker line is no secret). Both snippets run for real:
+// the GitHub one in node with the Octokit calls stubbed, the GitLab one in sh with curl stubbed.
+constexpr char kForgedBody[] = "<!-- pgpart plan: orders-prod -->\n### pgpart plan: no changes";
+constexpr char kOwnBody[] = "<!-- pgpart plan: orders-prod -->\n### pgpart plan: 1 to drop";
+
+// The comments of the pull request: the forged one first (when `with_own`, the CI's own second).
+std::string GithubComments(bool with_own) {
+  nlohmann::json comments = nlohmann::json::array();
+  comments.push_back({{"id", 101},
+                      {"user", {{"login", "mallory"}, {"type", "User"}}},
+                      {"body", kForgedBody}});
+  comments.push_back({{"id", 102},  // a bot, but not this workflow's
+                      {"user", {{"login", "other-app[bot]"}, {"type", "Bot"}}},
+                      {"body", kForgedBody}});
+  if (with_own) {
+    comments.push_back({{"id", 202},
+                        {"user", {{"login", "github-actions[bot]"}, {"type", "Bot"}}},
+                        {"body", kOwnBody}});
+  }
+  return comments.dump();
+}
+
+std::string GithubScript() {
+  YAML::Node doc = YAML::LoadFile(SourcePath("docs/ci/github-actions.yml"));
+  for (const auto& job : doc["jobs"]) {
+    for (const YAML::Node& step : job.second["steps"]) {
+      if (step["uses"] && step["uses"].as<std::string>().rfind("actions/github-script", 0) == 0) {
+        return step["with"]["script"].as<std::string>();
+      }
+    }
+  }
+  return "";
+}
+
+// What the GitHub snippet does: "update <id>" or "create".
+std::string RunGithubUpsert(const std::string& dir, bool with_own) {
+  const std::string harness = R"js(
+const calls = [];
+const context = { repo: { owner: 'o', repo: 'r' }, issue: { number: 7 } };
+const comments = JSON.parse(process.env.COMMENTS);
+const github = {
+  paginate: async (method, args) => comments,
+  rest: { issues: {
+    listComments: () => {},
+    updateComment: async (a) => { calls.push('update ' + a.comment_id); },
+    createComment: async (a) => { calls.push('create'); },
+  } },
+};
+(async () => {
+)js" + GithubScript() + R"js(
+})().then(() => console.log(calls.join(',')), (e) => { console.error(e); process.exit(1); });
+)js";
+  WriteFile(dir + "/upsert.js", harness);
+  WriteFile(dir + "/plan.md", kOwnBody);
+  RunResult r = RunProgram({"sh", "-c", "cd '" + dir + "' && node upsert.js"},
+                           {{"COMMENTS", GithubComments(with_own)}, {"DB", "orders-prod"}});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return r.out.substr(0, r.out.find('\n'));
+}
+
+TEST(CiCommentMarker, GithubUpdatesOnlyItsOwnComment) {
+  const std::string dir = TestDir();
+  ASSERT_FALSE(GithubScript().empty());
+  EXPECT_EQ(RunGithubUpsert(dir, true), "update 202");
+  EXPECT_EQ(RunGithubUpsert(dir, false), "create");
+}
+
+std::string GitlabScript() {
+  YAML::Node doc = YAML::LoadFile(SourcePath("docs/ci/gitlab-ci.yml"));
+  for (const YAML::Node& item : doc["plan-note"]["script"]) {
+    const std::string text = item.as<std::string>();
+    if (text.find("marker=") != std::string::npos) return text;
+  }
+  return "";
+}
+
+// What the GitLab snippet does, curl replaced by a stub: "PUT <url>" or "POST <url>".
+std::string RunGitlabUpsert(const std::string& dir, bool with_own) {
+  nlohmann::json notes = nlohmann::json::array();
+  notes.push_back({{"id", 101}, {"author", {{"id", 66}, {"username", "mallory"}}},
+                   {"body", kForgedBody}});
+  if (with_own) {
+    notes.push_back({{"id", 202}, {"author", {{"id", 42}, {"username", "project_1_bot"}}},
+                     {"body", kOwnBody}});
+  }
+  WriteFile(dir + "/notes.json", notes.dump());
+  WriteFile(dir + "/user.json", R"({"id": 42, "username": "project_1_bot", "bot": true})");
+  fs::create_directories(dir + "/stub");
+  // curl: GET .../user and GET .../notes?... answer from the files; PUT/POST are recorded.
+  WriteFile(dir + "/stub/curl", R"sh(#!/bin/sh
+method=GET
+for a in "$@"; do
+  case "$prev" in -X) method=$a ;; esac
+  prev=$a
+  url=$a
+done
+case "$method $url" in
+  "GET "*/user) cat "$STUB_DIR/user.json" ;;
+  "GET "*/notes\?*) cat "$STUB_DIR/notes.json" ;;
+  *) echo "$method $url" >> "$STUB_DIR/calls" ;;
+esac
+)sh");
+  fs::permissions(dir + "/stub/curl", fs::perms::owner_all);
+  fs::remove(dir + "/calls");
+  WriteFile(dir + "/plan.md", kOwnBody);
+  WriteFile(dir + "/note.sh", GitlabScript());
+  const char* path = std::getenv("PATH");
+  RunResult r = RunProgram({"sh", "-e", "-c", "cd '" + dir + "' && . ./note.sh"},
+                           {{"PATH", dir + "/stub:" + (path ? path : "/usr/bin:/bin")},
+                            {"STUB_DIR", dir},
+                            {"DB", "orders-prod"},
+                            {"CI_API_V4_URL", "https://gitlab.example/api/v4"},
+                            {"CI_PROJECT_ID", "1"},
+                            {"CI_MERGE_REQUEST_IID", "7"},
+                            {"PGPART_NOTES_TOKEN", "t"}});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::string calls = fs::exists(dir + "/calls") ? ReadFile(dir + "/calls") : "";
+  return calls.substr(0, calls.find('\n'));
+}
+
+TEST(CiCommentMarker, GitlabUpdatesOnlyItsOwnNote) {
+  const std::string dir = TestDir();
+  ASSERT_FALSE(GitlabScript().empty());
+  const std::string notes = "https://gitlab.example/api/v4/projects/1/merge_requests/7/notes";
+  EXPECT_EQ(RunGitlabUpsert(dir, true), "PUT " + notes + "/202");
+  EXPECT_EQ(RunGitlabUpsert(dir, false), "POST " + notes);
 }
 
 INSTANTIATE_TEST_SUITE_P(Examples, CiExamplesTest,

@@ -43,6 +43,9 @@ TEST(E2eDsnSecretsTest, MalformedAndMistypedDsnsNeverEchoThePassword) {
       "host=127.0.0.1 port=1 password='" + s + "' bogus=1",
       "host=127.0.0.1 port=1 password=" + s + " sslmode=nonsense",
       "host=127.0.0.1 port=1 password='" + s,               // unterminated quote
+      // libpq quotes what it cannot parse ('missing "=" after "..."'): issue 11 item 7.
+      "host=127.0.0.1 port=1 password=pa " + s,             // a space in the password
+      s,                                                    // no connection string at all
   };
   for (const std::string& dsn : dsns) {
     for (const std::vector<std::string>& command : std::vector<std::vector<std::string>>{

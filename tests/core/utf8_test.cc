@@ -29,5 +29,18 @@ TEST(Utf8Test, FirstBadByteIsFound) {
   EXPECT_EQ(FirstInvalidUtf8("\xE2\x82x"), std::optional<size_t>(0));
 }
 
+// Issue 11 item 9: names and reasons must not drive the terminal or break lines in text output.
+TEST(Utf8Test, EscapeControlsNeutralisesEveryControlCharacter) {
+  EXPECT_EQ(EscapeControls("plain \xC3\xBC \xE2\x82\xAC"), "plain \xC3\xBC \xE2\x82\xAC");
+  EXPECT_EQ(EscapeControls("a\nb\rc\td"), "a\\nb\\rc\\td");
+  EXPECT_EQ(EscapeControls("\x1b[2J\x07"), "\\x1b[2J\\x07");
+  EXPECT_EQ(EscapeControls(std::string("nul\0x", 5)), "nul\\x00x");
+  EXPECT_EQ(EscapeControls("del\x7f"), "del\\x7f");
+  EXPECT_EQ(EscapeControls("csi\xC2\x9B" "31m"), "csi\\u009b31m");
+  EXPECT_EQ(EscapeControls("nbsp\xC2\xA0"), "nbsp\xC2\xA0");  // U+00A0 is no control
+  EXPECT_EQ(EscapeControls("raw\x9B" "1m"), "raw\\x9b1m");     // not UTF-8
+  EXPECT_EQ(EscapeControls("cut\xE2\x82"), "cut\\xe2\\x82");
+}
+
 }  // namespace
 }  // namespace pgpart

@@ -74,7 +74,7 @@ apiVersion: pgpart.io/v1alpha1
 kind: PartitionPolicy
 metadata: {name: hostile}
 spec:
-  tables: ['"Odd | <b>Schema</b>"."a_very_long_table_name_with_*stars*_and_|pipes|_x"']
+  tables: ["\"Odd | <b>Schema</b>\e[2J\nFAKE\u009b\".\"a_very_long_table_name_with_*stars*_and_|pipes|_x\""]
   interval: 1 week
   timeZone: Europe/Berlin
   premake: 4
@@ -82,9 +82,11 @@ spec:
 )";
 
 Forecast HostileForecast() {
-  Table t =
-      RangeTable("\"Odd | <b>Schema</b>\".\"a_very_long_table_name_with_*stars*_and_|pipes|_x\"",
-                 "ts", KeyType::kTimestampTz);
+  // The schema holds an ESC sequence, a newline and a C1 CSI (U+009B), as in kHostile.
+  Table t = RangeTable(
+      "\"Odd | <b>Schema</b>\x1b[2J\nFAKE\xC2\x9B\"."
+      "\"a_very_long_table_name_with_*stars*_and_|pipes|_x\"",
+      "ts", KeyType::kTimestampTz);
   return ComputeForecast(Policies(kHostile), CatalogOf({t}), At("2026-03-20T12:00:00Z"),
                          At("2026-05-01T00:00:00Z"));
 }
@@ -101,6 +103,19 @@ TEST(ForecastRender, MarkdownGolden) {
 TEST(ForecastRender, HostileGolden) {
   ExpectGolden("forecast_hostile.txt", RenderForecastText(HostileForecast()));
   ExpectGolden("forecast_hostile.md", RenderForecastMarkdown(HostileForecast()));
+}
+
+// Issue 11 item 9: the name's newline, ESC and C1 CSI come out escaped: no line starts with the
+// injected "FAKE", and the only control character is the renderer's own line end.
+TEST(ForecastRender, ControlCharactersInNamesAreEscaped) {
+  const Forecast f = HostileForecast();
+  ASSERT_FALSE(f.events.empty());
+  for (const std::string& out : {RenderForecastText(f), RenderForecastMarkdown(f)}) {
+    EXPECT_EQ(out.find("\nFAKE"), std::string::npos) << out;
+    EXPECT_EQ(out.find('\x1b'), std::string::npos) << out;
+    EXPECT_EQ(out.find("\xC2\x9B"), std::string::npos) << out;
+    EXPECT_NE(out.find("FAKE"), std::string::npos) << out;
+  }
 }
 
 TEST(ForecastRender, TextShowsTheCalendar) {

@@ -20,6 +20,8 @@
 namespace pgpart {
 namespace {
 
+using namespace std::string_literals;
+
 using namespace ::pgpart::testing;
 
 Plan EmptyPlan() {
@@ -47,7 +49,11 @@ Step MakeStep(const QualifiedName& table, const std::string& partition, Action a
   s.to = std::to_string((i + 1) * 100);
   s.reason = action == Action::kCreate ? Reason::kPremake : Reason::kRetention;
   s.status = status;
-  if (status == StepStatus::kHeld) s.held_by = "Legal | hold <script>alert(2)</script>\nline 2";
+  if (status == StepStatus::kHeld) {
+    // A newline that fakes a plan line, an ESC sequence (clear screen), a C1 CSI (U+009B).
+    s.held_by = "Legal | hold <script>alert(2)</script>\nline 2\n  - drop public.fake\x1b[2J"
+                "\xC2\x9B" "31m\r";
+  }
   if (status == StepStatus::kBlocked) s.blocked_by = "1. looks like a `list` | <b>bold</b>";
   if (action == Action::kDrop) s.hazards = {Hazard::kDeletesData, Hazard::kBackupUnverified};
   if (action == Action::kDetach) s.hazards = {Hazard::kDetachesData};
@@ -70,7 +76,8 @@ Plan HostilePlan() {
   report.partitions.count = 20;
   report.partitions.oldest = "0";
   report.partitions.newest = "1900";
-  report.drift = {"1. looks like a list | with <b>html</b>", "- or a bullet ``` fence"};
+  report.drift = {"1. looks like a list | with <b>html</b>", "- or a bullet ``` fence",
+                  "title \x1b]0;pwned\x07 nul \x00 del \x7f"s};
   plan.tables.push_back(report);
   for (int i = 0; i < 100; ++i) {
     plan.steps.push_back(MakeStep(evil, "evil|part_" + std::to_string(i) + "`*_[x]",
@@ -88,16 +95,19 @@ Plan HostilePlan() {
     plan.steps.push_back(MakeStep(evil, "blocked~p" + std::to_string(i) + "~", Action::kDetach,
                                   StepStatus::kBlocked, i));
   }
-  QualifiedName other{"public", "two\nlines | ~~strike~~"};
+  QualifiedName other{"public", "two\nlines | ~~strike~~ \x1b[1A\x1b[2K"};
   TableReport small;
   small.table = other;
   small.policy = "small";
   small.key = "id bigint";
   plan.tables.push_back(small);
   plan.steps.push_back(MakeStep(other, "two\nlines_p0", Action::kCreate, StepStatus::kPlanned, 0));
+  // Held: its statement is shown commented out, and the line after the newline must be too.
+  plan.steps.push_back(
+      MakeStep(other, "held\nDROP TABLE victim; --", Action::kDrop, StepStatus::kHeld, 1));
   plan.summary.create = 101;
   plan.summary.drop = 15;
-  plan.summary.held = 3;
+  plan.summary.held = 4;
   plan.summary.blocked = 2;
   plan.diagnostics.push_back(
       Diagnostic{Severity::kWarning, {"pol|icy.yaml", 3, 1}, "spec", "<script>x</script> | `y`"});
@@ -117,6 +127,38 @@ TEST(Markdown, DiffGolden) {
 }
 TEST(Markdown, HostileGolden) {
   ExpectGolden("plan_hostile.md", RenderMarkdown(HostilePlan(), Options("pr-42 --> <script>")));
+  ExpectGolden("plan_hostile.txt", RenderText(HostilePlan()));
+}
+
+// Issue 11 item 9: no name, reason or message can break a line or drive the terminal: the only
+// control character in text or Markdown output is the renderer's own line end.
+void ExpectNoControls(const std::string& what, const std::string& out) {
+  for (size_t i = 0; i < out.size(); ++i) {
+    const auto c = static_cast<unsigned char>(out[i]);
+    const bool c1 = c == 0xC2 && i + 1 < out.size() &&
+                    static_cast<unsigned char>(out[i + 1]) >= 0x80 &&
+                    static_cast<unsigned char>(out[i + 1]) <= 0x9F;
+    ASSERT_FALSE((c < 0x20 && c != '\n') || c == 0x7F || c1)
+        << what << ": control byte " << static_cast<int>(c) << " at " << i << " in:\n"
+        << out.substr(i > 80 ? i - 80 : 0, 160);
+  }
+  // The fake plan line in the hold reason stays inside its own line.
+  EXPECT_EQ(out.find("\n  - drop public.fake"), std::string::npos) << what;
+}
+
+// A held step's statement is commented out on every line, also after a newline in a name.
+TEST(Markdown, HeldStatementsStayCommentedAcrossNewlinesInNames) {
+  const std::string sql = RenderSql(HostilePlan());
+  EXPECT_EQ(sql.find("\nDROP TABLE victim"), std::string::npos) << sql;
+  EXPECT_NE(sql.find("\n-- DROP TABLE victim; --\";"), std::string::npos) << sql;
+}
+
+TEST(Markdown, ControlCharactersInNamesAndReasonsAreEscaped) {
+  ExpectNoControls("text", RenderText(HostilePlan()));
+  ExpectNoControls("markdown", RenderMarkdown(HostilePlan(), Options("pr-42")));
+  const std::string text = RenderText(HostilePlan());
+  EXPECT_NE(text.find("line 2\\n  - drop public.fake\\x1b[2J\\u009b31m\\r"), std::string::npos)
+      << text;
 }
 
 // ---- through a real GFM renderer ----
@@ -302,7 +344,7 @@ TEST(MarkdownHtml, HostilePlanStaysInItsCellsAndLongTablesAreGrouped) {
   // A grouped row names its count and spans from the first bounds to the last.
   EXPECT_NE(tables[0][1][0].find("100 \xC3\x97 create"), std::string::npos) << tables[0][1][0];
   EXPECT_EQ(tables[0][1][2], "[" + big[0]->from + ", " + big[99]->to + ")");
-  ExpectWellFormedTable(tables[2], 1);
+  ExpectWellFormedTable(tables[2], 2);
   EXPECT_EQ(tables[2][1][1], "public.&quot;two<br>lines_p0&quot;");
   // Nothing of the SQL escapes its fence (the names hold a run of four backticks).
   EXPECT_NE(html.find(HtmlEscape(RenderSql(plan))), std::string::npos) << html;
