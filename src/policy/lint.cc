@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <regex>
 
@@ -274,9 +275,11 @@ class PolicyLinter {
           // The most digits a bound may have while the name still fits.
           int digits = 0;
           NameFields fields;
-          for (int64_t nines = 9; digits < 18; nines = nines * 10 + 9, ++digits) {
+          for (int64_t nines = 9; digits < 18; ++digits) {
             fields.lower = nines;
             if (ExpandName(template_, table.name, fields).size() > kMaxIdentifierBytes) break;
+            // 19 nines is past int64: stop growing (the loop ends at 18 digits anyway).
+            if (nines <= (std::numeric_limits<int64_t>::max() - 9) / 10) nines = nines * 10 + 9;
           }
           Warning(path, "partition names of " + table.Sql() + " stay within 63 bytes only while " +
                             "lower bounds have at most " + std::to_string(digits) +
