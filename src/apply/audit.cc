@@ -16,20 +16,91 @@ constexpr int64_t kSchemaLockKey = 0x7067706172740001LL;  // "pgpart" + 1
 
 }  // namespace
 
-void EnsureAuditTable(pqxx::connection_base& conn) {
+QualifiedName DefaultAuditTable() { return QualifiedName{"pgpart", "history"}; }
+
+namespace {
+
+std::string Join(const std::vector<std::string>& parts) {
+  std::string out;
+  for (size_t i = 0; i < parts.size(); ++i) out += (i > 0 ? ", " : "") + parts[i];
+  return out;
+}
+
+}  // namespace
+
+void EnsureAuditTable(pqxx::connection_base& conn, const QualifiedName& audit_table) {
+  const std::string table = audit_table.Sql();
+  const std::string schema = QuoteIdent(audit_table.schema);
   pqxx::work tx(conn);
   tx.exec("SELECT pg_advisory_xact_lock(" + std::to_string(kSchemaLockKey) + ")");
   // DDL only for what is missing: CREATE SCHEMA IF NOT EXISTS asks for CREATE on the database even
-  // when the schema exists, so a table owner without it could not apply into a pgpart.history a
-  // DBA made for it. (Looked up in the catalogs: to_regclass needs USAGE on the schema.)
-  pqxx::row have = tx.exec1(
-      "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = 'pgpart'), "
-      "EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
-      "ON n.oid = c.relnamespace WHERE n.nspname = 'pgpart' AND c.relname = 'history')");
-  if (!have[0].as<bool>()) tx.exec("CREATE SCHEMA IF NOT EXISTS pgpart");
-  if (!have[1].as<bool>()) {
-    tx.exec(R"SQL(
-CREATE TABLE IF NOT EXISTS pgpart.history (
+  // when the schema exists, so a table owner without it could not apply into a history a DBA made
+  // for it. Looked up in the catalogs (to_regclass needs USAGE on the schema), with what the role
+  // may do there, so that a refusal names the grant instead of failing half-way.
+  pqxx::row have = tx.exec_params1(R"SQL(
+SELECT current_user, current_database(), n.oid IS NOT NULL, c.oid IS NOT NULL,
+       has_database_privilege(current_database(), 'CREATE'),
+       n.oid IS NOT NULL AND has_schema_privilege(n.oid, 'CREATE'),
+       n.oid IS NOT NULL AND has_schema_privilege(n.oid, 'USAGE'),
+       c.oid IS NOT NULL AND has_table_privilege(c.oid, 'SELECT'),
+       c.oid IS NOT NULL AND has_table_privilege(c.oid, 'INSERT'),
+       c.oid IS NOT NULL AND has_table_privilege(c.oid, 'UPDATE'),
+       (SELECT quote_ident(sn.nspname) || '.' || quote_ident(s.relname)
+          FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_class s ON s.oid = d.objid
+          JOIN pg_catalog.pg_namespace sn ON sn.oid = s.relnamespace
+         WHERE d.refobjid = c.oid AND d.classid = 'pg_class'::regclass AND s.relkind = 'S'
+           AND d.deptype IN ('a', 'i')
+           -- CASE: has_sequence_privilege must not see the table's other dependents
+           AND CASE WHEN s.relkind = 'S' THEN NOT has_sequence_privilege(s.oid, 'USAGE') END
+         LIMIT 1)
+  FROM (SELECT $1::text AS nspname, $2::text AS relname) w
+  LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = w.nspname
+  LEFT JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.relname
+)SQL",
+                                   audit_table.schema, audit_table.name);
+  const std::string role = QuoteIdent(have[0].as<std::string>());
+  const std::string database = QuoteIdent(have[1].as<std::string>());
+  const bool schema_exists = have[2].as<bool>();
+  const bool table_exists = have[3].as<bool>();
+  const std::string dba_hint =
+      ", or have a DBA create it beforehand (docs/permissions.md has the SQL)";
+  if (!schema_exists && !have[4].as<bool>()) {
+    throw AuditAccessError("the audit table " + table + " does not exist and role " + role +
+                           " may not create its schema: missing CREATE on database " + database +
+                           " (GRANT CREATE ON DATABASE " + database + " TO " + role + dba_hint +
+                           ")");
+  }
+  if (schema_exists && !have[6].as<bool>()) {
+    throw AuditAccessError("role " + role + " may not use the audit table's schema " + schema +
+                           ": missing USAGE on schema " + schema + " (GRANT USAGE ON SCHEMA " +
+                           schema + " TO " + role + ")");
+  }
+  if (schema_exists && !table_exists && !have[5].as<bool>()) {
+    throw AuditAccessError("the audit table " + table + " does not exist and role " + role +
+                           " may not create it: missing CREATE on schema " + schema +
+                           " (GRANT CREATE ON SCHEMA " + schema + " TO " + role + dba_hint + ")");
+  }
+  if (table_exists) {
+    std::vector<std::string> missing;  // what writing and settling its rows takes
+    if (!have[7].as<bool>()) missing.push_back("SELECT");
+    if (!have[8].as<bool>()) missing.push_back("INSERT");
+    if (!have[9].as<bool>()) missing.push_back("UPDATE");
+    std::vector<std::string> grants;
+    if (!missing.empty()) {
+      grants.push_back("GRANT " + Join(missing) + " ON " + table + " TO " + role);
+    }
+    if (!have[10].is_null()) {
+      missing.push_back("USAGE on sequence " + have[10].as<std::string>());
+      grants.push_back("GRANT USAGE ON SEQUENCE " + have[10].as<std::string>() + " TO " + role);
+    }
+    if (!missing.empty()) {
+      throw AuditAccessError("role " + role + " may not write the audit table " + table +
+                             ": missing " + Join(missing) + " (" + Join(grants) + ")");
+    }
+  }
+  if (!schema_exists) tx.exec("CREATE SCHEMA IF NOT EXISTS " + schema);
+  if (!table_exists) {
+    tx.exec("CREATE TABLE IF NOT EXISTS " + table + R"SQL( (
   id          bigserial PRIMARY KEY,
   at          timestamptz NOT NULL DEFAULT now(),
   actor       text NOT NULL,
@@ -47,19 +118,21 @@ CREATE TABLE IF NOT EXISTS pgpart.history (
   // the history grows: the unsettled rows, then a probe for a later row of the same step. Created
   // only when missing (CREATE INDEX IF NOT EXISTS would take a SHARE lock on every apply) and by
   // the table's owner (a role that may only insert leaves them to the owner's next apply).
-  pqxx::row missing = tx.exec1(
-      "SELECT to_regclass('pgpart.history_step_idx') IS NULL, "
-      "to_regclass('pgpart.history_unsettled_idx') IS NULL, pg_has_role(relowner, 'USAGE') "
-      "FROM pg_class WHERE oid = 'pgpart.history'::regclass");
+  const std::string step_idx = audit_table.name + "_step_idx";
+  const std::string unsettled_idx = audit_table.name + "_unsettled_idx";
+  pqxx::row missing = tx.exec_params1(
+      "SELECT to_regclass($1) IS NULL, to_regclass($2) IS NULL, pg_has_role(relowner, 'USAGE') "
+      "FROM pg_class WHERE oid = $3::regclass",
+      QualifiedName{audit_table.schema, step_idx}.Sql(),
+      QualifiedName{audit_table.schema, unsettled_idx}.Sql(), table);
   if (missing[2].as<bool>()) {
     if (missing[0].as<bool>()) {
-      tx.exec(
-          "CREATE INDEX history_step_idx ON pgpart.history (table_name, partition, action, id)");
+      tx.exec("CREATE INDEX " + QuoteIdent(step_idx) + " ON " + table +
+              " (table_name, partition, action, id)");
     }
     if (missing[1].as<bool>()) {
-      tx.exec(
-          "CREATE INDEX history_unsettled_idx ON pgpart.history (table_name) "
-          "WHERE outcome <> 'applied'");
+      tx.exec("CREATE INDEX " + QuoteIdent(unsettled_idx) + " ON " + table +
+              " (table_name) WHERE outcome <> 'applied'");
     }
   }
   tx.commit();
@@ -69,8 +142,9 @@ void InsertAudit(pqxx::transaction_base& tx, const AuditRecord& r) {
   // statements travel as a JSON array and become text[] server-side: no array quoting by hand.
   const std::string statements = JsonText(nlohmann::json(r.statements));
   tx.exec_params(
-      "INSERT INTO pgpart.history (actor, policy, table_name, partition, action, rows, "
-      "statements, outcome, error) VALUES ($1, $2, $3, $4, $5, $6, "
+      "INSERT INTO " + r.audit_table.Sql() +
+          " (actor, policy, table_name, partition, action, rows, "
+          "statements, outcome, error) VALUES ($1, $2, $3, $4, $5, $6, "
       "ARRAY(SELECT jsonb_array_elements_text($7::jsonb)), $8, nullif($9, ''))",
       r.actor, r.policy, r.table.Sql(), r.partition.Sql(), r.action, r.rows, statements, r.outcome,
       r.error);
@@ -82,7 +156,8 @@ std::string AuditInsertSql(pqxx::connection_base& conn, const AuditRecord& r) {
     statements += (i > 0 ? ", " : "") + conn.quote(r.statements[i]);
   }
   statements += "]::text[]";
-  return "INSERT INTO pgpart.history (actor, policy, table_name, partition, action, rows, "
+  return "INSERT INTO " + r.audit_table.Sql() +
+         " (actor, policy, table_name, partition, action, rows, "
          "statements, outcome, error) VALUES (" +
          conn.quote(r.actor) + ", " + conn.quote(r.policy) + ", " + conn.quote(r.table.Sql()) +
          ", " + conn.quote(r.partition.Sql()) + ", " + conn.quote(r.action) + ", " +
@@ -98,7 +173,7 @@ int64_t InsertAuditReturningId(pqxx::connection_base& conn, const AuditRecord& r
 }
 
 std::string SettleAuditSql(pqxx::connection_base& conn, int64_t id, const AuditRecord& r) {
-  return "UPDATE pgpart.history SET at = now(), rows = " +
+  return "UPDATE " + r.audit_table.Sql() + " SET at = now(), rows = " +
          (r.rows ? std::to_string(*r.rows) : std::string("rows")) +
          ", outcome = " + conn.quote(r.outcome) +
          ", error = " + (r.error.empty() ? "NULL" : conn.quote(r.error)) +
@@ -129,13 +204,15 @@ std::string DetachTarget(const std::string& note) {
 
 }  // namespace
 
-std::vector<std::string> SettleInterruptedSteps(pqxx::connection_base& conn) {
+std::vector<std::string> SettleInterruptedSteps(pqxx::connection_base& conn,
+                                                const QualifiedName& audit_table) {
   std::vector<std::string> settled;
+  const std::string audit = audit_table.Sql();
   pqxx::nontransaction nt(conn);
-  if (nt.exec("SELECT to_regclass('pgpart.history') IS NULL")[0][0].as<bool>()) return settled;
+  if (nt.exec_params("SELECT to_regclass($1) IS NULL", audit)[0][0].as<bool>()) return settled;
   pqxx::result started = nt.exec(
-      "SELECT id, table_name, partition, action, coalesce(error, '') FROM pgpart.history "
-      "WHERE outcome = 'started' ORDER BY id");
+      "SELECT id, table_name, partition, action, coalesce(error, '') FROM " + audit +
+      " WHERE outcome = 'started' ORDER BY id");
   for (const pqxx::row& row : started) {
     const int64_t id = row[0].as<int64_t>();
     const std::string table = row[1].as<std::string>();
@@ -172,7 +249,7 @@ std::vector<std::string> SettleInterruptedSteps(pqxx::connection_base& conn) {
              "by a later run";
     }
     nt.exec_params(
-        "UPDATE pgpart.history SET outcome = $2, error = $3 WHERE id = $1 AND outcome = 'started'",
+        "UPDATE " + audit + " SET outcome = $2, error = $3 WHERE id = $1 AND outcome = 'started'",
         id, outcome, note);
     if (have_parent) {
       nt.exec_params("SELECT pg_advisory_unlock($1, $2::oid::int4)", kApplyLockSpace,

@@ -1,8 +1,10 @@
 #pragma once
-// The audit trail: table pgpart.history, one row per applied (or failed) step.
+// The audit trail: table pgpart.history (or the table --audit-table names), one row per applied
+// (or failed, blocked) step.
 
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <pqxx/pqxx>
 #include <string>
 #include <vector>
@@ -11,7 +13,11 @@
 
 namespace pgpart {
 
+// pgpart.history: where the audit trail lives unless --audit-table names another table.
+QualifiedName DefaultAuditTable();
+
 struct AuditRecord {
+  QualifiedName audit_table = DefaultAuditTable();  // the table the row goes to
   std::string actor;  // user@host, or the operator's pod
   std::string policy;
   QualifiedName table;
@@ -27,10 +33,17 @@ struct AuditRecord {
                       // its apply was interrupted, says so
 };
 
-// Creates schema pgpart and table pgpart.history if missing, and (when the role owns the table)
-// the two indexes `status` reads it by. Safe when two appliers race (an advisory transaction lock
-// serialises the DDL). Needs no open transaction on `conn`.
-void EnsureAuditTable(pqxx::connection_base& conn);
+// Creates the audit table's schema and the table if missing (no DDL when they exist), and (when
+// the role owns the table) the two indexes `status` reads it by. Before any DDL or write it checks
+// that the role may: a missing privilege throws AuditAccessError naming the grant (and the role),
+// e.g. "GRANT CREATE ON DATABASE app TO app_owner", "GRANT INSERT, UPDATE ON pgpart.history TO
+// app_owner". Safe when two appliers race (an advisory transaction lock serialises the DDL).
+// Needs no open transaction on `conn`.
+struct AuditAccessError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+void EnsureAuditTable(pqxx::connection_base& conn,
+                      const QualifiedName& audit_table = DefaultAuditTable());
 
 // Inserts one row inside the caller's transaction (so it commits with the step it records).
 void InsertAudit(pqxx::transaction_base& tx, const AuditRecord& record);
@@ -55,7 +68,8 @@ void SettleAudit(pqxx::transaction_base& tx, int64_t id, const AuditRecord& reco
 // step, which records itself). Rows of a table whose apply is still running (its advisory lock
 // is held) are left alone. Returns one line per settled row, for the log. Needs no open
 // transaction on `conn`; does nothing when pgpart.history does not exist.
-std::vector<std::string> SettleInterruptedSteps(pqxx::connection_base& conn);
+std::vector<std::string> SettleInterruptedSteps(
+    pqxx::connection_base& conn, const QualifiedName& audit_table = DefaultAuditTable());
 
 // The advisory lock space of the per-parent apply lock: pg_try_advisory_lock(space, parent oid).
 constexpr int32_t kApplyLockSpace = 0x70677074;  // "pgpt"

@@ -16,22 +16,27 @@ namespace executor_internal {
 ApplyReport Executor::Run() {
   if (options_.audit && plan_.HasChanges()) {
     try {
-      EnsureAuditTable(conn_);
+      EnsureAuditTable(conn_, options_.audit_table);
+    } catch (const AuditAccessError& e) {
+      Fatal(std::string(e.what()) + "; nothing was applied (--no-audit applies without an audit "
+            "trail)");
+      return std::move(report_);
     } catch (const std::exception& e) {
-      Fatal("cannot create the audit table pgpart.history: " + OneLine(e.what()) +
-            " (use --no-audit to apply without it)");
+      Fatal("cannot create the audit table " + options_.audit_table.Sql() + ": " +
+            OneLine(e.what()) + "; nothing was applied (--no-audit applies without it)");
       return std::move(report_);
     }
   }
   if (options_.audit) {
     try {
-      for (const std::string& line : SettleInterruptedSteps(conn_)) {
+      for (const std::string& line : SettleInterruptedSteps(conn_, options_.audit_table)) {
         Progress("recorded an interrupted earlier run: " + line);
       }
     } catch (const std::exception& e) {
       report_.diagnostics.push_back(Diagnostic{
           Severity::kWarning, {}, "",
-          "cannot settle interrupted steps in pgpart.history: " + OneLine(e.what())});
+          "cannot settle interrupted steps in " + options_.audit_table.Sql() + ": " +
+              OneLine(e.what())});
     }
   }
   size_t i = 0;

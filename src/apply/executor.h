@@ -43,6 +43,7 @@ struct StepReport {
 
 struct ApplyOptions {
   bool audit = true;
+  QualifiedName audit_table{"pgpart", "history"};  // --audit-table
   std::string actor;
   int64_t now_micros = 0;  // the clock for the precondition re-plan (the plan's `at`)
   std::optional<int> max_drops;

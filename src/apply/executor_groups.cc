@@ -61,6 +61,7 @@ void Executor::WriteAudit(pqxx::transaction_base& tx, const AuditRecord& record)
 AuditRecord Executor::Record(const Step& step, std::optional<int64_t> rows,
                              const std::string& outcome, const std::string& error) const {
   AuditRecord a;
+  a.audit_table = options_.audit_table;
   a.actor = options_.actor;
   a.policy = step.policy;
   a.table = step.table;

@@ -9,6 +9,13 @@ std::string DatabaseIdentity::Text() const {
          (system_identifier.empty() ? "unknown" : system_identifier) + ")";
 }
 
+bool IsTablePrivilege(const std::string& privilege) {
+  static const char* const kPrivileges[] = {"SELECT",   "INSERT",     "UPDATE",  "DELETE",
+                                            "TRUNCATE", "REFERENCES", "TRIGGER",  "MAINTAIN"};
+  return std::find(std::begin(kPrivileges), std::end(kPrivileges), privilege) !=
+         std::end(kPrivileges);
+}
+
 const Table* Catalog::Find(const QualifiedName& name) const {
   auto it =
       std::find_if(tables.begin(), tables.end(), [&](const Table& t) { return t.name == name; });

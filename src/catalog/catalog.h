@@ -13,6 +13,19 @@ namespace pgpart {
 
 enum class BoundKind { kRange, kHash, kList, kDefault };
 
+// One privilege on a table held by a role other than the table's owner (aclexplode of
+// pg_class.relacl; the owner's own privileges are implicit and not listed).
+struct Grant {
+  std::string grantee;    // role name; "" = PUBLIC
+  std::string privilege;  // SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER
+  bool grantable = false;  // WITH GRANT OPTION
+  auto operator<=>(const Grant&) const = default;
+  bool operator==(const Grant&) const = default;
+};
+// SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER, MAINTAIN (PostgreSQL 17): what
+// GRANT ... ON TABLE takes.
+bool IsTablePrivilege(const std::string& privilege);
+
 struct Child {
   QualifiedName name;  // children may live in another schema than the parent
   // pg_class.oid (0 when unknown: a fake catalog, an older snapshot). Not structure: no hash
@@ -32,6 +45,9 @@ struct Child {
                               // as of the last VACUUM/ANALYZE, like rows_estimate
   // detached_for_drop entries only: the oid their drop marker names (0: none, an old marker).
   int64_t marker_oid = 0;
+  // Owner (role name) and grants, sorted; known when the table's privileges_known is.
+  std::string owner;
+  std::vector<Grant> grants;
   friend bool operator==(const Child&, const Child&) = default;
 };
 
@@ -87,6 +103,12 @@ struct Table {
   // them (a default partition attached from a legacy table may order its columns differently).
   std::vector<Column> columns;
   bool columns_known = false;   // false: read from a snapshot that did not record them
+  // The parent's owner (role name) and grants (sorted): new partitions get both (policy
+  // `privileges: inherit`). privileges_known false: a snapshot that did not record them (no
+  // statements are planned for them then).
+  std::string owner;
+  std::vector<Grant> grants;
+  bool privileges_known = false;
   std::vector<Child> children;  // sorted by (from, name); the default partition is not here
   std::optional<Child> default_partition;
   int64_t default_rows = 0;                    // exact count(*) of the default partition

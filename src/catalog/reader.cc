@@ -90,7 +90,9 @@ SELECT req.nsp, req.rel, c.oid, c.relkind::text, pt.partstrat::text,
      (SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_attribute a
        WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
      (SELECT array_agg(a.attgenerated::text || a.attidentity::text ORDER BY a.attnum)
-        FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)
+        FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
+     -- new partitions get the parent's owner and grants (policy privileges: inherit)
+     pg_get_userbyid(c.relowner)::text, )SQL" + std::string(kGrantsExpr) + R"SQL(
 FROM req
 LEFT JOIN pg_namespace n ON n.nspname = req.nsp
 LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = req.rel
@@ -136,6 +138,9 @@ LEFT JOIN locked lk ON lk.relation = c.oid
         t.columns.push_back(std::move(col));
       }
       t.columns_known = true;
+      t.owner = row[13].is_null() ? "" : row[13].as<std::string>();
+      t.grants = ParseGrants(row[14]);
+      t.privileges_known = true;
       std::vector<std::string> cols = ParseTextArray(row[5]);
       const std::string keydef = row[7].is_null() ? "" : row[7].as<std::string>();
       if (std::find(cols.begin(), cols.end(), "") != cols.end()) {
@@ -228,7 +233,8 @@ SELECT p.ord, n.nspname, c.relname, c.relkind::text, )SQL" +
                                   detach_pending + R"SQL(,
      )SQL" + piece("lower") + R"SQL(, greatest(c.reltuples, 0)::bigint,
      c.relpages::bigint + coalesce(t.relpages, 0) + coalesce(ix.pages, 0), c.oid, NULL::text,
-     )SQL" + piece("upper") + R"SQL(
+     )SQL" + piece("upper") + R"SQL(, pg_get_userbyid(c.relowner)::text, )SQL" + kGrantsExpr +
+                                  R"SQL(
 FROM unnest($1::oid[]) WITH ORDINALITY AS p(oid, ord)
 JOIN pg_inherits i ON i.inhparent = p.oid
 JOIN pg_class c ON c.oid = i.inhrelid
@@ -262,6 +268,8 @@ LEFT JOIN ix ON ix.indrelid = c.oid
     c.bytes = row[7].as<int64_t>() * block_size_;
     out.oid = row[8].as<std::string>();
     c.oid = row[8].as<int64_t>();
+    c.owner = row[11].is_null() ? "" : row[11].as<std::string>();
+    c.grants = ParseGrants(row[12]);
     if (c.sub_partitioned) out.work->sub_partitioned.emplace_back(c.name, row[8].as<uint32_t>());
     if (auto it = locked_.find(out.oid); it != locked_.end()) out.locked_by = it->second;
     std::optional<Bound> from, to;

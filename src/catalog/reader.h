@@ -34,6 +34,7 @@ struct ReadOptions {
   // trip, two when the table exists. A role that may not read it gets HistoryState::kUnreadable,
   // not an error; a database without it reads as having no history.
   bool history = false;
+  QualifiedName history_table{"pgpart", "history"};  // --audit-table
 };
 
 struct ReadResult {

@@ -12,11 +12,13 @@ namespace pgpart::reader_internal {
 void CatalogReader::ReadHistory(Tx& tx) {
   // By the catalogs, not to_regclass: naming a table in a schema the role has no USAGE on is an
   // error even for to_regclass, and an error would end the read-only transaction.
-  pqxx::result access = Exec(tx, R"SQL(
+  const QualifiedName& audit = options_.history_table;
+  pqxx::result access = ExecParams(tx, R"SQL(
 SELECT has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT')
   FROM pg_namespace n JOIN pg_class c ON c.relnamespace = n.oid
- WHERE n.nspname = 'pgpart' AND c.relname = 'history' AND c.relkind IN ('r', 'p')
-)SQL");
+ WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
+)SQL",
+                                   audit.schema, audit.name);
   if (access.empty()) {  // nothing was ever applied with the audit trail on
     history_ = HistoryState::kRead;
     return;
@@ -39,11 +41,11 @@ SELECT has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELE
   pqxx::result r = ExecParams(tx, R"SQL(
 SELECT h.table_name, h.partition, h.action, h.outcome, coalesce(h.error, ''),
        (extract(epoch FROM h.at) * 1000000)::bigint
-  FROM pgpart.history h
+  FROM )SQL" + audit.Sql() + R"SQL( h
  WHERE h.table_name = ANY($1::text[]) AND h.outcome <> 'applied'
    -- what went wrong; not 'held' (a hold is no failure) nor 'started' (an apply under way)
    AND h.outcome IN ('blocked', 'failed', 'interrupted')
-   AND NOT EXISTS (SELECT 1 FROM pgpart.history l
+   AND NOT EXISTS (SELECT 1 FROM )SQL" + audit.Sql() + R"SQL( l
                     WHERE l.table_name = h.table_name AND l.partition = h.partition
                       AND l.action = h.action AND l.id > h.id)
 )SQL",

@@ -88,6 +88,26 @@ inline std::vector<std::string> ParseTextArray(const pqxx::field& f) {
 
 // The database's identity as three SELECT columns (name, oid, system identifier), and reading them.
 extern const char* const kIdentityColumns;
+
+// A relation's grants to roles other than its owner, as text[] of "<g><PRIVILEGE> <grantee>"
+// (g: 1 WITH GRANT OPTION, else 0; grantee "" for PUBLIC), for the pg_class row aliased `c`.
+// NULL when relacl is NULL (the default: no grants). Decoded by ParseGrants.
+inline constexpr char kGrantsExpr[] = R"SQL(CASE WHEN c.relacl IS NOT NULL THEN
+       (SELECT array_agg(CASE WHEN a.is_grantable THEN '1' ELSE '0' END || a.privilege_type
+                         || ' ' || coalesce(g.rolname::text, ''))
+          FROM aclexplode(c.relacl) a LEFT JOIN pg_roles g ON g.oid = a.grantee
+         WHERE a.grantee <> c.relowner) END)SQL";
+
+inline std::vector<Grant> ParseGrants(const pqxx::field& f) {
+  std::vector<Grant> grants;
+  for (const std::string& item : ParseTextArray(f)) {
+    const size_t space = item.find(' ');
+    if (item.size() < 2 || space == std::string::npos) continue;
+    grants.push_back(Grant{item.substr(space + 1), item.substr(1, space - 1), item[0] == '1'});
+  }
+  std::sort(grants.begin(), grants.end());
+  return grants;
+}
 DatabaseIdentity IdentityFrom(const pqxx::row& row, int first);
 
 using Tx = pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>;

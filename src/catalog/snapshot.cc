@@ -1,5 +1,6 @@
 #include "catalog/snapshot.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <string_view>
 
@@ -108,6 +109,35 @@ class Reader {
     }
   }
 
+  std::vector<Grant> ReadGrants(const Json& j, const std::string& path) {
+    std::vector<Grant> grants;
+    auto it = j.find("grants");
+    if (it == j.end() || it->is_null()) return grants;
+    if (!it->is_array()) {
+      Fail(path + ".grants", "expected an array of objects");
+      return grants;
+    }
+    for (size_t i = 0; i < it->size() && ok(); ++i) {
+      const Json& g = (*it)[i];
+      const std::string where = path + ".grants[" + std::to_string(i) + "]";
+      if (!g.is_object()) {
+        Fail(where, "expected an object");
+        break;
+      }
+      Grant grant;
+      Get(g, "grantee", where, &grant.grantee);
+      Require(g, "privilege", where, &grant.privilege);
+      Get(g, "grantable", where, &grant.grantable);
+      if (!IsTablePrivilege(grant.privilege)) {  // spliced into GRANT statements
+        Fail(where + ".privilege", "'" + grant.privilege + "' is not a table privilege");
+        break;
+      }
+      grants.push_back(std::move(grant));
+    }
+    std::sort(grants.begin(), grants.end());
+    return grants;
+  }
+
   Child ReadChild(const Json& j, const std::string& path, KeyType type) {
     Child c;
     if (!j.is_object()) {
@@ -135,6 +165,8 @@ class Reader {
     Get(j, "bytes", path, &c.bytes);
     Get(j, "oid", path, &c.oid);
     Get(j, "marker_oid", path, &c.marker_oid);
+    Get(j, "owner", path, &c.owner);
+    c.grants = ReadGrants(j, path);
     return c;
   }
 
@@ -181,6 +213,11 @@ class Reader {
         }
         t.columns_known = true;
       }
+    }
+    if (auto it = j.find("owner"); it != j.end() && !it->is_null()) {
+      Get(j, "owner", path, &t.owner);  // snapshots of older versions have none
+      t.grants = ReadGrants(j, path);
+      t.privileges_known = true;
     }
     Get(j, "key_type_name", path, &t.key_type_name);
     std::string key_type = KeyTypeName(KeyType::kUnsupported);
@@ -273,6 +310,14 @@ class Reader {
   std::string error_;
 };
 
+Json GrantsToJson(const std::vector<Grant>& grants) {
+  Json out = Json::array();
+  for (const Grant& g : grants) {
+    out.push_back({{"grantee", g.grantee}, {"privilege", g.privilege}, {"grantable", g.grantable}});
+  }
+  return out;
+}
+
 Json ChildToJson(const Child& c, KeyType type) {
   Json j;
   j["schema"] = c.name.schema;
@@ -297,6 +342,8 @@ Json ChildToJson(const Child& c, KeyType type) {
   // Optional (snapshots of older versions have none): only when known.
   if (c.oid != 0) j["oid"] = c.oid;
   if (c.marker_oid != 0) j["marker_oid"] = c.marker_oid;
+  if (!c.owner.empty()) j["owner"] = c.owner;
+  if (!c.grants.empty()) j["grants"] = GrantsToJson(c.grants);
   return j;
 }
 
@@ -316,6 +363,10 @@ Json TableToJson(const Table& t) {
                          {"identity_always", c.identity_always}});
     }
     j["columns"] = std::move(columns);
+  }
+  if (t.privileges_known) {
+    j["owner"] = t.owner;
+    j["grants"] = GrantsToJson(t.grants);
   }
   j["key_type_name"] = t.key_type_name;
   j["key_type"] = KeyTypeName(t.key_type);

@@ -55,6 +55,8 @@ std::string PastTense(Action a) {
       return "archived";
     case Action::kDrop:
       return "dropped";
+    case Action::kInheritPrivileges:
+      return "gave the parent's owner and grants to";
   }
   return "";
 }
@@ -123,14 +125,15 @@ bool CheckNotStale(const Plan& saved, const std::vector<Policy>& policies, const
 
 // Records what an interrupted earlier apply left under way (pgpart.history rows "started"), even
 // when there is nothing else to do: the server may have completed its detach on its own.
-void SettleInterrupted(const std::string& dsn, std::ostream& human) {
+void SettleInterrupted(const std::string& dsn, const QualifiedName& audit_table,
+                       std::ostream& human) {
   try {
     pqxx::connection conn(dsn);
-    for (const std::string& line : SettleInterruptedSteps(conn)) {
+    for (const std::string& line : SettleInterruptedSteps(conn, audit_table)) {
       human << "recorded an interrupted earlier run: " << line << "\n";
     }
   } catch (const std::exception& e) {
-    std::cerr << "warning: cannot settle interrupted steps in pgpart.history: "
+    std::cerr << "warning: cannot settle interrupted steps in " << audit_table.Sql() << ": "
               << ConnectErrorText(e.what(), dsn, false) << "\n";
   }
 }
@@ -216,7 +219,12 @@ CLI::App* AddApplyCommand(CLI::App& app, ApplyArgs& args) {
   auto* dry_run =
       cmd->add_flag("--dry-run", args.dry_run, "Show what would run and change nothing");
   AddCheckGatesFlag(cmd, &args.check_gates)->needs(dry_run);
-  cmd->add_flag("--no-audit", args.no_audit, "Do not record steps in pgpart.history");
+  auto* no_audit =
+      cmd->add_flag("--no-audit", args.no_audit, "Do not record steps in an audit table");
+  AddAuditTableOption(cmd, &args.audit_table,
+                      "Record every step in this table (created with its schema when missing, "
+                      "if the role may)");
+  no_audit->excludes("--audit-table");
   cmd->add_option("--lock-timeout", args.lock_timeout,
                   "lock_timeout for every statement (e.g. 3s), overriding the policies");
   cmd->add_option("--statement-timeout", args.statement_timeout,
@@ -298,7 +306,7 @@ int RunApply(const ApplyArgs& args) {
     return plan_errors ? kExitError : kExitOk;
   }
   if (!plan.HasChanges()) {  // nothing to run; JSON still gets its report (held steps as held)
-    if (!args.no_audit) SettleInterrupted(dsn, human);
+    if (!args.no_audit) SettleInterrupted(dsn, AuditTableOf(args.audit_table), human);
     if (!json) return plan_errors ? kExitError : kExitOk;
     ApplyReport nothing;
     for (const Step& s : plan.steps) {
@@ -330,6 +338,7 @@ int RunApply(const ApplyArgs& args) {
   }
   ApplyOptions options;
   options.audit = !args.no_audit;
+  options.audit_table = AuditTableOf(args.audit_table);
   options.actor = DefaultActor();
   options.now_micros = ParseInstant(plan.at, FindZone("UTC")).value_or(0);
   if (args.max_drops >= 0) options.max_drops = args.max_drops;

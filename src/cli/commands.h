@@ -31,6 +31,7 @@ struct SnapshotArgs {
   std::string dsn;
   std::string output;
   std::vector<std::string> files;
+  std::string audit_table = "pgpart.history";
 };
 CLI::App* AddSnapshotCommand(CLI::App& app, SnapshotArgs& args);
 int RunSnapshot(const SnapshotArgs& args);
@@ -50,6 +51,7 @@ struct ApplyArgs {
   bool dry_run = false;
   bool check_gates = false;  // with --dry-run: run the drops' backup gates now (read-only)
   bool no_audit = false;
+  std::string audit_table = "pgpart.history";
   std::string lock_timeout, statement_timeout;
   int retries = -1;
   int max_drops = -1;
@@ -79,6 +81,7 @@ struct StatusArgs {
   std::string format = "text";  // text | json | prometheus
   std::string output;
   std::string retention_grace = "1d";  // retention due for longer than this is a warning
+  std::string audit_table = "pgpart.history";
 };
 CLI::App* AddStatusCommand(CLI::App& app, StatusArgs& args);
 // Exit 0 healthy, 2 warnings, 1 errors (a monitoring check).
@@ -92,6 +95,7 @@ struct ReportArgs {
   std::string format = "html";  // html | markdown
   std::string output;           // required
   std::string retention_grace = "1d";
+  std::string audit_table = "pgpart.history";
 };
 CLI::App* AddReportCommand(CLI::App& app, ReportArgs& args);
 // Writes the health report; 0 when written, 1 on errors (the tables' health is in the report).
@@ -110,6 +114,7 @@ struct OperatorArgs {
   std::string resync = "10m";
   int workers = 2;
   std::string identity;  // empty: $POD_NAME (or the host name) plus a random suffix
+  std::string audit_table = "pgpart.history";
 };
 CLI::App* AddOperatorCommand(CLI::App& app, OperatorArgs& args);
 // Runs until SIGTERM/SIGINT: 0 after a clean stop, 1 when it cannot start.

@@ -59,7 +59,8 @@ bool WriteOutput(const std::string& path, const std::string& text) {
 }
 
 bool LoadCatalog(const std::string& snapshot_path, const std::string& dsn,
-                 const std::vector<Policy>* policies, Catalog* catalog, bool history) {
+                 const std::vector<Policy>* policies, Catalog* catalog,
+                 const QualifiedName* history) {
   if (!snapshot_path.empty()) {
     std::string text, error;
     if (!ReadFile(snapshot_path, &text)) return false;
@@ -72,7 +73,8 @@ bool LoadCatalog(const std::string& snapshot_path, const std::string& dsn,
   const std::vector<TableRequest> requests =
       policies != nullptr ? CatalogRequests(*policies) : std::vector<TableRequest>{};
   ReadOptions options;
-  options.history = history;
+  options.history = history != nullptr;
+  if (history != nullptr) options.history_table = *history;
   ReadResult result = ReadCatalog(dsn, requests, options);
   if (ReportDiagnostics(result.diagnostics)) return false;
   *catalog = std::move(result.catalog);
@@ -90,6 +92,22 @@ void AddSourceOptions(CLI::App* cmd, SourceFlags flags, const std::string& catal
       ->check(CLI::ExistingFile)
       ->excludes(dsn);
   cmd->add_option("--at", *flags.at, at_help)->check(NotEmpty());
+}
+
+void AddAuditTableOption(CLI::App* cmd, std::string* audit_table, const std::string& help) {
+  cmd->add_option("--audit-table", *audit_table, help + " (default pgpart.history)")
+      ->check(CLI::Validator(
+          [](std::string& value) {
+            std::string error;
+            return ParseQualifiedName(value, &error) ? std::string() : error;
+          },
+          "SCHEMA.TABLE"));
+}
+
+QualifiedName AuditTableOf(const std::string& audit_table) {
+  std::string error;
+  std::optional<QualifiedName> name = ParseQualifiedName(audit_table, &error);
+  return name ? *name : QualifiedName{"pgpart", "history"};
 }
 
 const CLI::Validator& NotEmpty() {

@@ -47,10 +47,16 @@ bool ReportDiagnostics(const Diagnostics& diagnostics);
 
 // Reads a catalog: from a snapshot file when `snapshot_path` is set, else from the database. When
 // policies are given, only their tables are read, with their grids (default-partition counts by
-// period). `history`: also read pgpart.history (ReadOptions::history; a snapshot carries what it
-// was taken with). False (after printing why) on failure.
+// period). `history`: also read that audit table (ReadOptions::history; a snapshot carries what
+// it was taken with). False (after printing why) on failure.
 bool LoadCatalog(const std::string& snapshot_path, const std::string& dsn,
-                 const std::vector<Policy>* policies, Catalog* catalog, bool history = false);
+                 const std::vector<Policy>* policies, Catalog* catalog,
+                 const QualifiedName* history = nullptr);
+
+// --audit-table SCHEMA.TABLE (default pgpart.history) on `cmd`, checked to be a valid name.
+void AddAuditTableOption(CLI::App* cmd, std::string* audit_table, const std::string& help);
+// The parsed --audit-table value (already validated by the option).
+QualifiedName AuditTableOf(const std::string& audit_table);
 
 // `status` and `report`: the --retention-grace flag, and the other flags those two share.
 void AddStatusOptions(CLI::App* cmd, std::string* retention_grace);

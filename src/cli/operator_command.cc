@@ -104,6 +104,7 @@ CLI::App* AddOperatorCommand(CLI::App& app, OperatorArgs& args) {
   cmd->add_option("--identity", args.identity,
                   "Leader-election identity (default: $POD_NAME or the host name, plus a random "
                   "suffix)");
+  AddAuditTableOption(cmd, &args.audit_table, "Record every applied step in this table");
   return cmd;
 }
 
@@ -116,6 +117,7 @@ int RunOperator(const OperatorArgs& args) {
   op::ControllerOptions options;
   options.watch_namespace = args.watch_namespace;
   options.workers = args.workers;
+  options.audit_table = AuditTableOf(args.audit_table);
   options.leader_elect = args.leader_elect;
   options.metrics_bind = args.metrics_bind == "0" ? "" : args.metrics_bind;
   options.health_bind = args.health_bind == "0" ? "" : args.health_bind;

@@ -24,6 +24,7 @@ CLI::App* AddReportCommand(CLI::App& app, ReportArgs& args) {
   cmd->add_option("--format", args.format, "Output format (default html)")
       ->check(CLI::IsMember({"html", "markdown"}));
   AddStatusOptions(cmd, &args.retention_grace);
+  AddAuditTableOption(cmd, &args.audit_table, "Read earlier applies' outcomes from this table");
   cmd->add_option("-o,--out", args.output, "Write the report to FILE ('-' for stdout)")->required();
   return cmd;
 }
@@ -34,8 +35,8 @@ int RunReport(const ReportArgs& args) {
   StatusOptions options;
   if (!ResolveStatusOptions(args.retention_grace, &options)) return kExitError;
   Catalog catalog;
-  if (!LoadCatalog(args.catalog, ResolveDsn(args.dsn), &set.policies, &catalog,
-                   /*history=*/true)) {
+  const QualifiedName audit_table = AuditTableOf(args.audit_table);
+  if (!LoadCatalog(args.catalog, ResolveDsn(args.dsn), &set.policies, &catalog, &audit_table)) {
     return kExitError;
   }
   int64_t now = 0;

@@ -19,6 +19,8 @@ CLI::App* AddSnapshotCommand(CLI::App& app, SnapshotArgs& args) {
                   "Only the tables these policies name, with their default partitions' rows "
                   "counted by period (needed for drain steps; recommended)")
       ->check(CLI::ExistingPath);
+  AddAuditTableOption(cmd, &args.audit_table,
+                      "Read earlier applies' outcomes from this table into the snapshot");
   return cmd;
 }
 
@@ -29,9 +31,10 @@ int RunSnapshot(const SnapshotArgs& args) {
     if (ReportDiagnostics(set.diagnostics)) return kExitError;
   }
   Catalog catalog;
+  const QualifiedName audit_table = AuditTableOf(args.audit_table);
   // With pgpart.history, so that `status --catalog` shows what `status` on the database would.
   if (!LoadCatalog("", ResolveDsn(args.dsn), args.files.empty() ? nullptr : &set.policies,
-                   &catalog, /*history=*/true)) {
+                   &catalog, &audit_table)) {
     return kExitError;
   }
   if (!WriteOutput(args.output, CatalogToJson(catalog))) return kExitError;

@@ -36,7 +36,8 @@ std::optional<Status> ComputeStatusOnce(const StatusArgs& args, const PolicySet&
                                         const StatusOptions& options) {
   std::vector<Policy> policies = set.policies;
   Catalog catalog;
-  if (!LoadCatalog(args.catalog, ResolveDsn(args.dsn), &policies, &catalog, /*history=*/true)) {
+  const QualifiedName audit_table = AuditTableOf(args.audit_table);
+  if (!LoadCatalog(args.catalog, ResolveDsn(args.dsn), &policies, &catalog, &audit_table)) {
     return std::nullopt;
   }
   int64_t now = 0;
@@ -123,6 +124,7 @@ CLI::App* AddStatusCommand(CLI::App& app, StatusArgs& args) {
   cmd->add_option("--format", args.format, "Output format (default text)")
       ->check(CLI::IsMember({"text", "json", "prometheus"}));
   AddStatusOptions(cmd, &args.retention_grace);
+  AddAuditTableOption(cmd, &args.audit_table, "Read earlier applies' outcomes from this table");
   auto* out =
       cmd->add_option("-o,--out", args.output, "Write the status to FILE instead of stdout");
   auto* serve = cmd->add_option("--serve", serve_args.address,

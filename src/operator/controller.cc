@@ -109,6 +109,7 @@ class Controller {
   ReconcilerOptions MakeReconcilerOptions() {
     ReconcilerOptions ro;
     ro.actor = "pgpart-operator/" + options_.leader.identity;
+    ro.audit_table = options_.audit_table;
     ro.resync = options_.resync;
     ro.should_stop = [this] { return stopping_.load() || !Leading(); };
     ro.may_write_status = [this] { return Leading(); };

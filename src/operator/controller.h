@@ -7,6 +7,7 @@
 #include <chrono>
 #include <string>
 
+#include "core/ident.h"
 #include "k8s/config.h"
 #include "operator/leader.h"
 #include "operator/work_queue.h"
@@ -24,6 +25,7 @@ struct ControllerOptions {
   std::string metrics_bind;    // "" = no metrics endpoint
   std::string health_bind;     // "" = no health endpoint
   Backoff backoff{std::chrono::seconds(1), std::chrono::minutes(5)};
+  QualifiedName audit_table{"pgpart", "history"};  // where applies are recorded
 };
 
 // Runs until SIGTERM or SIGINT, then finishes the step in progress, releases the lease and

@@ -46,6 +46,8 @@ std::pair<std::string, std::string> AppliedEvent(Action a) {
       return {"PartitionArchived", "archived"};
     case Action::kDrop:
       return {"PartitionDropped", "dropped"};
+    case Action::kInheritPrivileges:
+      return {"PartitionPrivilegesAligned", "gave the parent's owner and grants to"};
   }
   return {"StepApplied", "applied"};
 }
@@ -214,7 +216,7 @@ struct Reconciler::Run {
         // What an interrupted earlier apply left under way (a DETACH ... CONCURRENTLY the server
         // completed on its own) is recorded even when there is nothing else to do.
         try {
-          SettleInterruptedSteps(*conn);
+          SettleInterruptedSteps(*conn, r.options_.audit_table);
         } catch (const std::exception&) {
         }
       }
@@ -232,6 +234,7 @@ struct Reconciler::Run {
           &plan, nullptr, std::nullopt);
     ApplyOptions options;
     options.audit = true;
+    options.audit_table = r.options_.audit_table;
     options.actor = r.options_.actor;
     options.now_micros = now;
     options.should_stop = r.options_.should_stop;

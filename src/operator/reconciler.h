@@ -21,7 +21,8 @@
 namespace pgpart::op {
 
 struct ReconcilerOptions {
-  std::string actor = "pgpart-operator";  // recorded in pgpart.history
+  std::string actor = "pgpart-operator";  // recorded in the audit table
+  QualifiedName audit_table{"pgpart", "history"};  // --audit-table
   // Asked between steps: true stops an apply after the step in progress (SIGTERM, lost lease).
   std::function<bool()> should_stop;
   // False once this replica lost its lease: it then writes no status (the new leader does), so a

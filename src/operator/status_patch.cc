@@ -53,6 +53,7 @@ std::string PlanSummaryText(const PlanSummary& s) {
   add(s.detach, "to detach");
   add(s.archive, "to archive");
   add(s.drop, "to drop");
+  add(s.privileges, "to align with the parent's privileges");
   add(s.held, "held");
   add(s.blocked, "blocked");
   if (parts.empty()) return "nothing to do";

@@ -120,6 +120,7 @@ std::string PolicyHash(const std::vector<Policy>& policies) {
     }
     c.Add(p.execution.lock_timeout_ms).Add(p.execution.statement_timeout_ms);
     c.Add(p.execution.retries);
+    if (!p.inherit_privileges) c.Add("privileges-none");  // inherit (the default) adds nothing
   }
   return c.Hex();
 }

@@ -41,6 +41,9 @@ void PlanHash(Context& c) {
       s.blocked_by = "a partition named " + name.name + " already exists with other bounds";
     }
     s.statements.push_back(CreateStandalone(c.shape, name, p.execution));
+    for (Statement& st : InheritPrivileges(c.shape, name, "", {}, p.execution)) {
+      s.statements.push_back(std::move(st));
+    }
     s.statements.push_back(AttachHash(c.shape, name, p.modulus, r, p.execution));
     Push(c, std::move(s), Bound::Value(r));
   }

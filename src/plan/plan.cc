@@ -23,7 +23,7 @@ std::string ToName(const std::array<std::pair<E, const char*>, N>& table, E valu
   return "unknown";
 }
 
-constexpr std::array<std::pair<Action, const char*>, 7> kActions{{
+constexpr std::array<std::pair<Action, const char*>, 8> kActions{{
     {Action::kCreate, "create"},
     {Action::kCreateDefault, "create_default"},
     {Action::kDrainDefault, "drain_default"},
@@ -31,13 +31,15 @@ constexpr std::array<std::pair<Action, const char*>, 7> kActions{{
     {Action::kFinalizeDetach, "finalize_detach"},
     {Action::kArchive, "archive"},
     {Action::kDrop, "drop"},
+    {Action::kInheritPrivileges, "inherit_privileges"},
 }};
-constexpr std::array<std::pair<Reason, const char*>, 5> kReasons{{
+constexpr std::array<std::pair<Reason, const char*>, 6> kReasons{{
     {Reason::kPremake, "premake"},
     {Reason::kBackfill, "backfill"},
     {Reason::kRetention, "retention"},
     {Reason::kDefault, "default"},
     {Reason::kRecovery, "recovery"},
+    {Reason::kDrift, "drift"},
 }};
 constexpr std::array<std::pair<StepStatus, const char*>, 3> kStatuses{{
     {StepStatus::kPlanned, "planned"},
@@ -94,6 +96,9 @@ PlanSummary Summarize(const std::vector<Step>& steps) {
         break;
       case Action::kDrop:
         ++summary.drop;
+        break;
+      case Action::kInheritPrivileges:
+        ++summary.privileges;
         break;
     }
   }

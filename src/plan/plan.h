@@ -20,9 +20,10 @@ enum class Action {
   kDetach,
   kFinalizeDetach,
   kArchive,
-  kDrop
+  kDrop,
+  kInheritPrivileges,  // an existing partition's owner/grants made the parent's
 };
-enum class Reason { kPremake, kBackfill, kRetention, kDefault, kRecovery };
+enum class Reason { kPremake, kBackfill, kRetention, kDefault, kRecovery, kDrift };
 enum class StepStatus { kPlanned, kHeld, kBlocked };
 // Listed on a step in this (severity) order.
 enum class Hazard {
@@ -99,6 +100,7 @@ struct TableReport {
 
 struct PlanSummary {
   int create = 0, drain = 0, detach = 0, archive = 0, drop = 0, held = 0, blocked = 0;
+  int privileges = 0;  // inherit_privileges steps
   friend bool operator==(const PlanSummary&, const PlanSummary&) = default;
 };
 

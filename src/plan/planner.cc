@@ -39,6 +39,9 @@ void PlanDefault(Context& c) {
   // PARTITION OF takes ACCESS EXCLUSIVE on the parent; a default cannot be attached cheaper
   // (attaching one scans nothing, but the lock is the same).
   s.statements.push_back(CreateDefault(c.shape, name, c.policy.execution));
+  for (Statement& st : InheritPrivileges(c.shape, name, "", {}, c.policy.execution)) {
+    s.statements.push_back(std::move(st));
+  }
   AddHazard(s, Hazard::kAcquiresAccessExclusiveLock);
   Push(c, std::move(s));
 }
@@ -224,6 +227,9 @@ void PlanRange(Context& c) {
     }
     planned_names.insert(name.name);
     s.statements.push_back(CreateStandalone(c.shape, name, p.execution));
+    for (Statement& st : InheritPrivileges(c.shape, name, "", {}, p.execution)) {
+      s.statements.push_back(std::move(st));
+    }
 
     int64_t default_rows = 0;
     if (rows_unplaced) {
@@ -409,6 +415,9 @@ Plan ComputePlan(const std::vector<Policy>& policies, const Catalog& catalog,
       c.shape.key_type = t->key_type;
       c.shape.has_default = t->default_partition.has_value() || p.default_partition;
       c.shape.columns = t->columns;
+      c.shape.inherit_privileges = p.inherit_privileges && t->privileges_known;
+      c.shape.owner = t->owner;
+      c.shape.grants = t->grants;
       c.shape.default_name = t->default_partition
                                  ? t->default_partition->name
                                  : QualifiedName{t->name.schema, t->name.name + "_default"};
@@ -421,6 +430,7 @@ Plan ComputePlan(const std::vector<Policy>& policies, const Catalog& catalog,
       } else {
         PlanRange(c);
       }
+      PlanPrivileges(c);
       if (!t->locked_by.empty()) {
         // Read structurally only (rows not counted): nothing on this table runs this time.
         for (auto& keyed : c.steps) {

@@ -59,5 +59,7 @@ void PlanDetachedForDrop(Context& c, const Grid* grid, std::optional<int64_t> cu
 void PlanFinalize(Context& c, const Child& child);
 // Hash tables: exactly `modulus` children; another modulus is drift that blocks.
 void PlanHash(Context& c);
+// Existing partitions whose owner or grants differ from the parent's (privileges: inherit).
+void PlanPrivileges(Context& c);
 
 }  // namespace pgpart::planner

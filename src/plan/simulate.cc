@@ -33,6 +33,8 @@ int NumberAfter(const Step& s, const std::string& word) {
 void Create(const Step& s, Table& t) {
   Child c;
   c.name = s.partition;
+  c.owner = t.owner;  // what the create step's inherited privileges make it
+  c.grants = t.grants;
   if (t.strategy == "hash") {
     c.bound_kind = BoundKind::kHash;
     c.modulus = NumberAfter(s, "MODULUS ");
@@ -90,6 +92,8 @@ void SimulateApply(const Plan& plan, Catalog& catalog) {
         Child d;
         d.name = s.partition;
         d.bound_kind = BoundKind::kDefault;
+        d.owner = t->owner;
+        d.grants = t->grants;
         t->default_partition = d;
         t->default_rows = 0;
         t->default_buckets.clear();
@@ -103,6 +107,15 @@ void SimulateApply(const Plan& plan, Catalog& catalog) {
       case Action::kArchive:
       case Action::kDrop:
         Remove(s, *t);
+        break;
+      case Action::kInheritPrivileges:
+        for (Child& c : t->children) {
+          if (c.name == s.partition) c.owner = t->owner, c.grants = t->grants;
+        }
+        if (t->default_partition && t->default_partition->name == s.partition) {
+          t->default_partition->owner = t->owner;
+          t->default_partition->grants = t->grants;
+        }
         break;
     }
   }

@@ -1,5 +1,9 @@
 #include "plan/statements.h"
 
+#include <algorithm>
+#include <map>
+#include <utility>
+
 #include "catalog/catalog.h"
 
 namespace pgpart {
@@ -33,6 +37,32 @@ Statement AttachHash(const TableShape& t, const QualifiedName& child, int modulu
                   " FOR VALUES WITH (MODULUS " + std::to_string(modulus) + ", REMAINDER " +
                   std::to_string(remainder) + ")",
               e);
+}
+
+std::vector<Statement> InheritPrivileges(const TableShape& t, const QualifiedName& child,
+                                         const std::string& child_owner,
+                                         const std::vector<Grant>& child_grants,
+                                         const Execution& e) {
+  std::vector<Statement> out;
+  if (!t.inherit_privileges || t.owner.empty()) return out;
+  if (child_owner != t.owner) {
+    out.push_back(Make("ALTER TABLE " + child.Sql() + " OWNER TO " + QuoteIdent(t.owner), e));
+  }
+  // One GRANT per (grantee, grant option), privileges in the parent's (sorted) order.
+  std::map<std::pair<std::string, bool>, std::string> missing;
+  for (const Grant& g : t.grants) {
+    if (!IsTablePrivilege(g.privilege)) continue;  // only what GRANT ... ON TABLE takes
+    if (std::find(child_grants.begin(), child_grants.end(), g) != child_grants.end()) continue;
+    std::string& privileges = missing[{g.grantee, g.grantable}];
+    privileges += (privileges.empty() ? "" : ", ") + g.privilege;
+  }
+  for (const auto& [who, privileges] : missing) {
+    out.push_back(Make("GRANT " + privileges + " ON TABLE " + child.Sql() + " TO " +
+                           (who.first.empty() ? std::string("PUBLIC") : QuoteIdent(who.first)) +
+                           (who.second ? " WITH GRANT OPTION" : ""),
+                       e));
+  }
+  return out;
 }
 
 Statement CreateDefault(const TableShape& t, const QualifiedName& name, const Execution& e) {

@@ -21,6 +21,10 @@ struct TableShape {
   bool has_default = false;  // DETACH ... CONCURRENTLY is not allowed with a default partition
   QualifiedName default_name;
   std::vector<Column> columns;  // the parent's columns (Table::columns)
+  // Policy `privileges: inherit` with the parent's owner and grants known: partitions get them.
+  bool inherit_privileges = false;
+  std::string owner;
+  std::vector<Grant> grants;
 };
 
 // CREATE TABLE child (LIKE parent ...) — a standalone table, no lock on the parent.
@@ -31,6 +35,14 @@ Statement AttachRange(const TableShape& t, const QualifiedName& child, const Bou
                       const Bound& to, const Execution& e);
 Statement AttachHash(const TableShape& t, const QualifiedName& child, int modulus, int remainder,
                      const Execution& e);
+// What makes `child` (owned by `child_owner`, "" when unknown or just created, with
+// `child_grants`) carry the parent's owner and grants: ALTER TABLE child OWNER TO <owner> (when
+// it differs; ACCESS EXCLUSIVE on the child only) and one GRANT per grantee for the privileges
+// it lacks. Grants the child has beyond the parent's are left alone. Empty when nothing differs.
+std::vector<Statement> InheritPrivileges(const TableShape& t, const QualifiedName& child,
+                                         const std::string& child_owner,
+                                         const std::vector<Grant>& child_grants,
+                                         const Execution& e);
 // CREATE TABLE default PARTITION OF parent DEFAULT.
 Statement CreateDefault(const TableShape& t, const QualifiedName& name, const Execution& e);
 // LOCK TABLE ONLY parent IN SHARE ROW EXCLUSIVE MODE: taken before an ATTACH while the parent

@@ -89,6 +89,9 @@ struct Policy {
   std::optional<DatabaseRef> database_ref;
   Mode mode = Mode::kApply;
   bool suspend = false;
+  // spec.privileges: inherit (true, the default) gives new partitions the parent's owner and
+  // grants and aligns existing ones; none leaves them as PostgreSQL makes them.
+  bool inherit_privileges = true;
 
   SourceLocation location;  // where the document starts
   // YAML paths -> locations of their values, for every key the loader read and every list element

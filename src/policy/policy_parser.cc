@@ -110,7 +110,7 @@ class PolicyParser {
     MapView spec =
         View(field, {"tables", "strategy", "column", "interval", "timeZone", "premake", "start",
                      "naming", "defaultPartition", "retention", "holds", "backupGate", "modulus",
-                     "execution", "databaseRef", "mode", "suspend"});
+                     "execution", "databaseRef", "mode", "suspend", "privileges"});
     if (!spec.ok()) return;
     if (const Field* f = spec.Optional("strategy")) {
       if (auto s = ReadEnum(ctx_, *f, {"range", "hash"})) {
@@ -145,6 +145,11 @@ class PolicyParser {
     }
     if (const Field* f = spec.Optional("suspend")) {
       if (auto suspend = ReadBool(ctx_, *f)) policy_.suspend = *suspend;
+    }
+    if (const Field* f = spec.Optional("privileges")) {
+      if (auto privileges = ReadEnum(ctx_, *f, {"inherit", "none"})) {
+        policy_.inherit_privileges = *privileges == "inherit";
+      }
     }
   }
 

@@ -49,7 +49,7 @@ Counts Count(const Forecast& f) {
         ++c.detach;
       } else if (s.action == Action::kArchive) {
         ++c.archive;
-      } else {
+      } else if (s.action == Action::kDrop) {
         ++c.drop;
       }
     }

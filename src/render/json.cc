@@ -137,6 +137,7 @@ std::string RenderJson(const Plan& plan) {
   j["summary"] =
       Json{{"create", s.create}, {"drain", s.drain}, {"detach", s.detach},  {"archive", s.archive},
            {"drop", s.drop},     {"held", s.held},   {"blocked", s.blocked}};
+  if (s.privileges > 0) j["summary"]["privileges"] = s.privileges;  // absent: none
   j["tables"] = Json::array();
   for (const TableReport& t : plan.tables) j["tables"].push_back(TableJson(t));
   j["steps"] = Json::array();
@@ -194,7 +195,7 @@ bool PlanFromJson(const std::string& json_text, Plan* plan, std::string* error) 
     p.summary =
         PlanSummary{s.at("create").get<int>(),  s.at("drain").get<int>(), s.at("detach").get<int>(),
                     s.at("archive").get<int>(), s.at("drop").get<int>(),  s.at("held").get<int>(),
-                    s.at("blocked").get<int>()};
+                    s.at("blocked").get<int>(), s.value("privileges", 0)};
     for (const Json& t : j.at("tables")) {
       TableReport r;
       r.table = {t.at("table_schema").get<std::string>(), t.at("table_name").get<std::string>()};

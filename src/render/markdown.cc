@@ -123,6 +123,7 @@ std::string Headline(const Plan& plan) {
   };
   add(s.create, "to create");
   add(s.drain, "to drain");
+  add(s.privileges, "to align with the parent's privileges");
   add(s.detach + s.archive, "to detach");
   add(s.drop, "to drop");
   add(s.held, "held");

@@ -54,8 +54,9 @@ std::string RenderSql(const Plan& plan) {
   out << "-- catalog " << plan.catalog_hash << "\n-- policies " << plan.policy_hash << "\n";
   const PlanSummary& s = plan.summary;
   out << "-- " << s.create << " create, " << s.drain << " drain, " << s.detach << " detach, "
-      << s.archive << " archive, " << s.drop << " drop, " << s.held << " held, " << s.blocked
-      << " blocked\n";
+      << s.archive << " archive, " << s.drop << " drop, ";
+  if (s.privileges > 0) out << s.privileges << " privileges, ";
+  out << s.held << " held, " << s.blocked << " blocked\n";
   if (!plan.HasChanges()) out << "-- No changes. Partitions match the policies.\n";
   for (size_t i = 0; i < plan.steps.size(); ++i) {
     const Step& step = plan.steps[i];

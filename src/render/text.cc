@@ -122,7 +122,9 @@ std::string RenderText(const Plan& plan, const TextOptions& options) {
   } else {
     const PlanSummary& s = plan.summary;
     out << "Plan: " << s.create << " to create, " << s.detach + s.archive << " to detach, "
-        << s.drop << " to drop, " << s.held << " held, " << s.blocked << " blocked.\n";
+        << s.drop << " to drop, ";
+    if (s.privileges > 0) out << s.privileges << " to align with the parent's privileges, ";
+    out << s.held << " held, " << s.blocked << " blocked.\n";
   }
   return out.str();
 }
