@@ -6,6 +6,7 @@
 #include "apply/audit.h"
 #include "apply/executor_internal.h"
 #include "apply/gates.h"
+#include "apply/role_check.h"
 #include "catalog/reader.h"
 #include "core/calendar.h"
 #include "plan/planner.h"
@@ -140,8 +141,25 @@ void Executor::RunTable(size_t begin, size_t end) {
   } catch (const std::exception& e) {
     error = OneLine(e.what());
   }
+  std::string refused;  // the role may not run this table's steps at all
+  if (replanned) {
+    std::vector<const Step*> steps;
+    for (size_t k = begin; k < end; ++k) steps.push_back(&plan_.steps[k]);
+    try {
+      refused = RoleMayNotApply(conn_, table, narrowed, steps);
+    } catch (const std::exception& e) {
+      refused = "cannot check the role's privileges: " + OneLine(e.what());
+    }
+  }
   if (!replanned) {
     settle_rest(begin, StepOutcome::kFailed, "re-check failed: " + error);
+  } else if (!refused.empty()) {
+    for (size_t k = begin; k < end; ++k) {
+      if (plan_.steps[k].status != StepStatus::kHeld) {
+        Audit(plan_.steps[k], std::nullopt, "failed", refused);
+      }
+    }
+    settle_rest(begin, StepOutcome::kFailed, refused);
   } else {
     // A failure stops the same kind of work on this table (retention, or creation) but not the
     // other: a failed drop must not cost the table its premade partitions. So does a step that

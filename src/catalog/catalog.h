@@ -128,6 +128,9 @@ struct Table {
   // Non-empty when another session held an ACCESS EXCLUSIVE lock on the table or a partition
   // while it was read: its rows were not counted and the planner blocks its steps.
   std::string locked_by;
+  // Non-empty when the role may not read the default partition (or, for integer keys, a
+  // partition): its rows were not counted and the planner blocks its steps. Names the grant.
+  std::string unreadable;
   // pgpart.history's latest outcome of each of this table's steps (by partition and action) that
   // did not apply, in (partition, action) order; empty unless Catalog::history is kRead.
   std::vector<RecordedOutcome> history;

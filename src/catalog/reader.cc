@@ -193,6 +193,7 @@ void CatalogReader::ReadChildren(Tx& tx) {
       work_[i].table.children.clear();
       work_[i].table.default_partition.reset();
       work_[i].table.locked_by.clear();
+      work_[i].table.unreadable.clear();
       work_[i].sub_partitioned.clear();
     }
     ReadChildrenOnce(tx, oids, index, /*decode=*/false);
@@ -234,7 +235,7 @@ SELECT p.ord, n.nspname, c.relname, c.relkind::text, )SQL" +
      )SQL" + piece("lower") + R"SQL(, greatest(c.reltuples, 0)::bigint,
      c.relpages::bigint + coalesce(t.relpages, 0) + coalesce(ix.pages, 0), c.oid, NULL::text,
      )SQL" + piece("upper") + R"SQL(, pg_get_userbyid(c.relowner)::text, )SQL" + kGrantsExpr +
-                                  R"SQL(
+                                  R"SQL(, has_table_privilege(c.oid, 'SELECT'), current_user::text
 FROM unnest($1::oid[]) WITH ORDINALITY AS p(oid, ord)
 JOIN pg_inherits i ON i.inhparent = p.oid
 JOIN pg_class c ON c.oid = i.inhrelid
@@ -249,6 +250,8 @@ LEFT JOIN ix ON ix.indrelid = c.oid
     std::string oid;
     std::string locked_by;
     bool decoded = false;
+    bool readable = true;
+    std::string role;
   };
   std::vector<Row> rows;
   rows.reserve(r.size());
@@ -270,6 +273,8 @@ LEFT JOIN ix ON ix.indrelid = c.oid
     c.oid = row[8].as<int64_t>();
     c.owner = row[11].is_null() ? "" : row[11].as<std::string>();
     c.grants = ParseGrants(row[12]);
+    out.readable = row[13].as<bool>();
+    out.role = row[14].as<std::string>();
     if (c.sub_partitioned) out.work->sub_partitioned.emplace_back(c.name, row[8].as<uint32_t>());
     if (auto it = locked_.find(out.oid); it != locked_.end()) out.locked_by = it->second;
     std::optional<Bound> from, to;
@@ -325,6 +330,14 @@ LEFT JOIN ix ON ix.indrelid = c.oid
     if (!row.locked_by.empty() &&
         (c.bound_kind == BoundKind::kDefault || IsIntegerKey(t.key_type))) {
       Lock(*row.work, c.name, row.locked_by);
+    }
+    if (!row.readable && t.unreadable.empty() &&
+        (c.bound_kind == BoundKind::kDefault || IsIntegerKey(t.key_type))) {
+      t.unreadable = "role " + QuoteIdent(row.role) + " may not read " + TableText(c.name) +
+                     " (no SELECT), so its rows were not counted: GRANT SELECT ON " +
+                     TableText(c.name) + " TO " + QuoteIdent(row.role) +
+                     ", or apply once as the owner (privileges: inherit gives partitions the "
+                     "parent's grants)";
     }
     if (c.bound_kind == BoundKind::kDefault) {
       t.default_partition = std::move(c);

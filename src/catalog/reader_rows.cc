@@ -34,7 +34,7 @@ void CatalogReader::ReadDefaultsAndMaxKeys(Tx& tx) {
   std::vector<std::string> parts;
   for (size_t i = 0; i < work_.size(); ++i) {
     Table& t = work_[i].table;
-    if (!t.partitioned || !t.locked_by.empty()) continue;
+    if (!t.partitioned || !t.locked_by.empty() || !t.unreadable.empty()) continue;
     for (size_t k = 0; k < work_[i].sub_partitioned.size(); ++k) {
       parts.push_back(
           "SELECT " + std::to_string(i) +

@@ -273,6 +273,7 @@ class Reader {
     GetBound(j, "default_counted_from", path, t.key_type, &t.default_counted_from);
     GetBound(j, "default_counted_to", path, t.key_type, &t.default_counted_to);
     Get(j, "locked_by", path, &t.locked_by);
+    Get(j, "unreadable", path, &t.unreadable);
     if (auto it = j.find("max_key"); it != j.end() && !it->is_null()) {
       int64_t v = 0;
       Get(j, "max_key", path, &v);
@@ -392,6 +393,7 @@ Json TableToJson(const Table& t) {
   j["default_counted_from"] = BoundToJson(t.key_type, t.default_counted_from);
   j["default_counted_to"] = BoundToJson(t.key_type, t.default_counted_to);
   j["locked_by"] = t.locked_by;
+  if (!t.unreadable.empty()) j["unreadable"] = t.unreadable;
   j["max_key"] = t.max_key ? Json(*t.max_key) : Json();
   // Only when there is some (Catalog::history says whether it was read), so that snapshots
   // without history stay as they were.

@@ -36,6 +36,15 @@ struct SnapshotArgs {
 CLI::App* AddSnapshotCommand(CLI::App& app, SnapshotArgs& args);
 int RunSnapshot(const SnapshotArgs& args);
 
+struct GrantsArgs {
+  std::vector<std::string> files;
+  std::string role, kind, owner;
+  std::string audit_table = "pgpart.history";
+  std::string output;
+};
+CLI::App* AddGrantsCommand(CLI::App& app, GrantsArgs& args);
+int RunGrants(const GrantsArgs& args);
+
 struct LintArgs {
   std::vector<std::string> files;
 };

@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
   PlanArgs plan_args;
   SnapshotArgs snapshot_args;
   LintArgs lint_args;
+  GrantsArgs grants_args;
   ApplyArgs apply_args;
   ForecastArgs forecast_args;
   StatusArgs status_args;
@@ -69,6 +70,7 @@ int main(int argc, char** argv) {
   CLI::App* snapshot = AddSnapshotCommand(app, snapshot_args);
   CLI::App* apply = AddApplyCommand(app, apply_args);
   CLI::App* lint = AddLintCommand(app, lint_args);
+  CLI::App* grants = AddGrantsCommand(app, grants_args);
   CLI::App* forecast = AddForecastCommand(app, forecast_args);
   CLI::App* status = AddStatusCommand(app, status_args);
   CLI::App* report = AddReportCommand(app, report_args);
@@ -92,6 +94,7 @@ int main(int argc, char** argv) {
   if (apply->parsed()) return RunApply(apply_args);
   if (snapshot->parsed()) return RunSnapshot(snapshot_args);
   if (lint->parsed()) return RunLint(lint_args);
+  if (grants->parsed()) return RunGrants(grants_args);
   if (forecast->parsed()) return RunForecast(forecast_args);
   if (status->parsed()) return RunStatus(status_args);
   if (report->parsed()) return RunReport(report_args);

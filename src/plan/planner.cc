@@ -175,7 +175,8 @@ void PlanRange(Context& c) {
   std::set<std::string> planned_names;
   bool partial_buckets = false;
   const bool rows_unplaced =
-      t.default_partition && t.default_rows > 0 && !t.default_buckets_known && t.locked_by.empty();
+      t.default_partition && t.default_rows > 0 && !t.default_buckets_known &&
+      t.locked_by.empty() && t.unreadable.empty();
   if (rows_unplaced) {
     AddDiagnostic(c.plan, Severity::kWarning, p, "spec.defaultPartition",
                   TableText(t.name) + ": the default partition has " +
@@ -440,6 +441,14 @@ Plan ComputePlan(const std::vector<Policy>& policies, const Catalog& catalog,
           s.blocked_by = "another session holds a lock: " + t->locked_by;
         }
         c.report.drift.push_back("not read completely: " + t->locked_by);
+      } else if (!t->unreadable.empty()) {
+        for (auto& keyed : c.steps) {
+          Step& s = keyed.second;
+          if (s.status == StepStatus::kHeld) continue;
+          s.status = StepStatus::kBlocked;
+          s.blocked_by = t->unreadable;
+        }
+        c.report.drift.push_back("not read completely: " + t->unreadable);
       }
       PartitionSummary summary = Summarize(*t);
       summary.covered_until = c.report.partitions.covered_until;
