@@ -28,7 +28,7 @@ std::string Join(const std::vector<std::string>& parts) {
 
 }  // namespace
 
-void EnsureAuditTable(pqxx::connection_base& conn, const QualifiedName& audit_table) {
+AuditTableInfo EnsureAuditTable(pqxx::connection_base& conn, const QualifiedName& audit_table) {
   const std::string table = audit_table.Sql();
   const std::string schema = QuoteIdent(audit_table.schema);
   pqxx::work tx(conn);
@@ -111,7 +111,9 @@ SELECT current_user, current_database(), n.oid IS NOT NULL, c.oid IS NOT NULL,
   rows        bigint,
   statements  text[] NOT NULL,
   outcome     text NOT NULL,
-  error       text
+  error       text,
+  db_role     text DEFAULT current_user,
+  evidence    text
 ))SQL");
   }
   // What `status` reads back (the latest outcome of each step, when not applied) stays cheap as
@@ -121,11 +123,26 @@ SELECT current_user, current_database(), n.oid IS NOT NULL, c.oid IS NOT NULL,
   const std::string step_idx = audit_table.name + "_step_idx";
   const std::string unsettled_idx = audit_table.name + "_unsettled_idx";
   pqxx::row missing = tx.exec_params1(
-      "SELECT to_regclass($1) IS NULL, to_regclass($2) IS NULL, pg_has_role(relowner, 'USAGE') "
-      "FROM pg_class WHERE oid = $3::regclass",
+      "SELECT to_regclass($1) IS NULL, to_regclass($2) IS NULL, pg_has_role(relowner, 'USAGE'), "
+      "NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = c.oid AND attname = 'db_role' "
+      "AND NOT attisdropped), "
+      "NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = c.oid AND attname = 'evidence' "
+      "AND NOT attisdropped) "
+      "FROM pg_class c WHERE oid = $3::regclass",
       QualifiedName{audit_table.schema, step_idx}.Sql(),
       QualifiedName{audit_table.schema, unsettled_idx}.Sql(), table);
+  AuditTableInfo info;
+  info.evidence = !missing[4].as<bool>();
   if (missing[2].as<bool>()) {
+    // Columns of later versions, added by the table's owner (old rows keep NULL there).
+    if (missing[3].as<bool>()) {
+      tx.exec("ALTER TABLE " + table + " ADD COLUMN IF NOT EXISTS db_role text");
+      tx.exec("ALTER TABLE " + table + " ALTER COLUMN db_role SET DEFAULT current_user");
+    }
+    if (missing[4].as<bool>()) {
+      tx.exec("ALTER TABLE " + table + " ADD COLUMN IF NOT EXISTS evidence text");
+      info.evidence = true;
+    }
     if (missing[0].as<bool>()) {
       tx.exec("CREATE INDEX " + QuoteIdent(step_idx) + " ON " + table +
               " (table_name, partition, action, id)");
@@ -136,11 +153,22 @@ SELECT current_user, current_database(), n.oid IS NOT NULL, c.oid IS NOT NULL,
     }
   }
   tx.commit();
+  return info;
 }
 
 void InsertAudit(pqxx::transaction_base& tx, const AuditRecord& r) {
   // statements travel as a JSON array and become text[] server-side: no array quoting by hand.
   const std::string statements = JsonText(nlohmann::json(r.statements));
+  if (r.with_evidence) {
+    tx.exec_params("INSERT INTO " + r.audit_table.Sql() +
+                       " (actor, policy, table_name, partition, action, rows, "
+                       "statements, outcome, error, evidence) VALUES ($1, $2, $3, $4, $5, $6, "
+                       "ARRAY(SELECT jsonb_array_elements_text($7::jsonb)), $8, nullif($9, ''), "
+                       "nullif($10, ''))",
+                   r.actor, r.policy, r.table.Sql(), r.partition.Sql(), r.action, r.rows,
+                   statements, r.outcome, r.error, r.evidence);
+    return;
+  }
   tx.exec_params(
       "INSERT INTO " + r.audit_table.Sql() +
           " (actor, policy, table_name, partition, action, rows, "
@@ -156,13 +184,17 @@ std::string AuditInsertSql(pqxx::connection_base& conn, const AuditRecord& r) {
     statements += (i > 0 ? ", " : "") + conn.quote(r.statements[i]);
   }
   statements += "]::text[]";
+  const std::string evidence_column = r.with_evidence ? ", evidence" : "";
+  const std::string evidence_value =
+      !r.with_evidence ? "" : r.evidence.empty() ? ", NULL" : ", " + conn.quote(r.evidence);
   return "INSERT INTO " + r.audit_table.Sql() +
          " (actor, policy, table_name, partition, action, rows, "
-         "statements, outcome, error) VALUES (" +
+         "statements, outcome, error" + evidence_column + ") VALUES (" +
          conn.quote(r.actor) + ", " + conn.quote(r.policy) + ", " + conn.quote(r.table.Sql()) +
          ", " + conn.quote(r.partition.Sql()) + ", " + conn.quote(r.action) + ", " +
          (r.rows ? std::to_string(*r.rows) : "NULL") + ", " + statements + ", " +
-         conn.quote(r.outcome) + ", " + (r.error.empty() ? "NULL" : conn.quote(r.error)) + ")";
+         conn.quote(r.outcome) + ", " + (r.error.empty() ? "NULL" : conn.quote(r.error)) +
+         evidence_value + ")";
 }
 
 int64_t InsertAuditReturningId(pqxx::connection_base& conn, const AuditRecord& r) {
@@ -177,6 +209,8 @@ std::string SettleAuditSql(pqxx::connection_base& conn, int64_t id, const AuditR
          (r.rows ? std::to_string(*r.rows) : std::string("rows")) +
          ", outcome = " + conn.quote(r.outcome) +
          ", error = " + (r.error.empty() ? "NULL" : conn.quote(r.error)) +
+         (r.with_evidence && !r.evidence.empty() ? ", evidence = " + conn.quote(r.evidence)
+                                                  : std::string()) +
          " WHERE id = " + std::to_string(id);
 }
 

@@ -31,6 +31,17 @@ struct AuditRecord {
   std::string outcome;
   std::string error;  // why failed/blocked/interrupted; for a step the server completed after
                       // its apply was interrupted, says so
+  // What a step that passed a check was allowed on (a drop's backup gate: which backup, which
+  // WAL segment). Written only when the table has the column (AuditTableInfo::evidence).
+  std::string evidence;
+  bool with_evidence = true;
+};
+
+// What the audit table has. Tables made by older versions (or by a DBA from older docs) lack the
+// newer columns: `db_role` (the database role, DEFAULT current_user) and `evidence`. The table's
+// owner adds them; other roles write without them.
+struct AuditTableInfo {
+  bool evidence = true;
 };
 
 // Creates the audit table's schema and the table if missing (no DDL when they exist), and (when
@@ -42,8 +53,8 @@ struct AuditRecord {
 struct AuditAccessError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
-void EnsureAuditTable(pqxx::connection_base& conn,
-                      const QualifiedName& audit_table = DefaultAuditTable());
+AuditTableInfo EnsureAuditTable(pqxx::connection_base& conn,
+                                const QualifiedName& audit_table = DefaultAuditTable());
 
 // Inserts one row inside the caller's transaction (so it commits with the step it records).
 void InsertAudit(pqxx::transaction_base& tx, const AuditRecord& record);

@@ -17,7 +17,7 @@ namespace executor_internal {
 ApplyReport Executor::Run() {
   if (options_.audit && plan_.HasChanges()) {
     try {
-      EnsureAuditTable(conn_, options_.audit_table);
+      audit_info_ = EnsureAuditTable(conn_, options_.audit_table);
     } catch (const AuditAccessError& e) {
       Fatal(std::string(e.what()) + "; nothing was applied (--no-audit applies without an audit "
             "trail)");
@@ -165,11 +165,13 @@ void Executor::RunTable(size_t begin, size_t end) {
     // other: a failed drop must not cost the table its premade partitions. So does a step that
     // gave up waiting for a lock (a circuit breaker): the next steps of that kind would wait
     // for the same session, each queued lock request stalling the writers behind it.
-    bool stopped[2] = {false, false};
-    std::string breaker[2];
+    // A third kind: aligning privileges, whose failure must not cost the table its creates.
+    bool stopped[3] = {false, false, false};
+    std::string breaker[3];
     pending_detach_.reset();
     for (size_t k = begin; k < end && !fatal_;) {
-      const int kind = IsRetention(plan_.steps[k].action) ? 0 : 1;
+      const Action action = plan_.steps[k].action;
+      const int kind = IsRetention(action) ? 0 : action == Action::kInheritPrivileges ? 2 : 1;
       if (StopRequested()) {
         Settle(plan_.steps[k], StepOutcome::kNotRun, "not run: the apply was asked to stop");
         ++k;
@@ -213,11 +215,16 @@ size_t Executor::RunStep(size_t k, size_t end, const Policy& policy, const Plan&
                          const Plan& due, KeyType key_type) {
   Checkpoint();
   const Step& step = plan_.steps[k];
+  evidence_.clear();
+  // Held and blocked steps are recorded too: the history shows that a hold was honoured and
+  // what a limit (maxDropsPerRun, --max-drops) kept back, not only what ran.
   if (step.status == StepStatus::kHeld) {
+    Audit(step, std::nullopt, "held", step.held_by);
     Settle(step, StepOutcome::kHeld, step.held_by);
     return 1;
   }
   if (step.status == StepStatus::kBlocked) {
+    Audit(step, std::nullopt, "blocked", step.blocked_by);
     Settle(step, StepOutcome::kBlocked, step.blocked_by);
     return 1;
   }
@@ -270,6 +277,30 @@ size_t Executor::RunStep(size_t k, size_t end, const Policy& policy, const Plan&
     }
   }
 
+  // Only a table's owner (a member of its owner role, a superuser) may give it away: a partition
+  // someone else made waits for them, named, instead of failing on "must be owner".
+  if (step.action == Action::kInheritPrivileges) {
+    try {
+      pqxx::nontransaction nt(conn_);
+      pqxx::row r = nt.exec_params1(
+          "SELECT pg_has_role(relowner, 'USAGE'), quote_ident(pg_get_userbyid(relowner)), "
+          "quote_ident(current_user) FROM pg_class WHERE oid = $1::regclass",
+          step.partition.Sql());
+      if (!r[0].as<bool>()) {
+        const std::string why =
+            "role " + r[2].as<std::string>() + " may not give " + step.partition.Sql() +
+            " the parent's owner and grants: it belongs to " + r[1].as<std::string>() +
+            ", and only that role, its members or a superuser may (apply once as one of them)";
+        Audit(step, std::nullopt, "blocked", why);
+        Settle(step, StepOutcome::kBlocked, why);
+        return 1;
+      }
+    } catch (const std::exception& e) {
+      Settle(step, StepOutcome::kFailed, "checking the partition's owner: " + OneLine(e.what()));
+      return Failed(1);
+    }
+  }
+
   // After a concurrent detach of this table timed out half-way, PostgreSQL refuses another one
   // until that one is finalized (which the next run does first).
   if (pending_detach_) {
@@ -295,6 +326,7 @@ size_t Executor::RunStep(size_t k, size_t end, const Policy& policy, const Plan&
       return 1;
     }
     gate_detail = "backup gate passed: " + gate.detail;
+    evidence_ = gate_detail;
   }
 
   const auto started = Clock::now();

@@ -62,6 +62,8 @@ AuditRecord Executor::Record(const Step& step, std::optional<int64_t> rows,
                              const std::string& outcome, const std::string& error) const {
   AuditRecord a;
   a.audit_table = options_.audit_table;
+  a.with_evidence = audit_info_.evidence;
+  a.evidence = evidence_;
   a.actor = options_.actor;
   a.policy = step.policy;
   a.table = step.table;

@@ -167,6 +167,8 @@ class Executor {
   bool failed_ = false;                          // the last RunStep failed
   std::string lock_gave_up_;  // the last RunStep gave up on a lock: who holds it
   std::optional<int64_t> started_id_;  // the "started" audit row of the step being run
+  AuditTableInfo audit_info_;           // which columns the audit table has
+  std::string evidence_;                // the step being run: what its gate said when it passed
   int64_t db_now_ = 0;                 // the database's clock at the table's re-check
 };
 

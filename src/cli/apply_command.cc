@@ -4,6 +4,8 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <date/date.h>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
@@ -23,6 +25,12 @@
 
 namespace pgpart::cli {
 namespace {
+
+// The current instant, UTC, to the millisecond: "2026-12-05T15:04:05.123Z".
+std::string NowMillisText() {
+  return date::format("%FT%TZ", std::chrono::floor<std::chrono::milliseconds>(
+                                    std::chrono::system_clock::now()));
+}
 
 constexpr int kExitBlocked = 3;
 
@@ -123,17 +131,40 @@ bool CheckNotStale(const Plan& saved, const std::vector<Policy>& policies, const
   return false;
 }
 
-// Records what an interrupted earlier apply left under way (pgpart.history rows "started"), even
-// when there is nothing else to do: the server may have completed its detach on its own.
-void SettleInterrupted(const std::string& dsn, const QualifiedName& audit_table,
-                       std::ostream& human) {
+// When there is nothing to change: records what an interrupted earlier apply left under way
+// (rows "started": the server may have completed its detach on its own), and the held steps
+// (the history shows that each run honoured the hold).
+void RecordWithoutChanges(const std::string& dsn, const QualifiedName& audit_table,
+                          const Plan& plan, std::ostream& human) {
   try {
     pqxx::connection conn(dsn);
     for (const std::string& line : SettleInterruptedSteps(conn, audit_table)) {
       human << "recorded an interrupted earlier run: " << line << "\n";
     }
+    std::vector<const Step*> held;
+    for (const Step& s : plan.steps) {
+      if (s.status == StepStatus::kHeld) held.push_back(&s);
+    }
+    if (held.empty()) return;
+    const AuditTableInfo info = EnsureAuditTable(conn, audit_table);
+    pqxx::work tx(conn);
+    for (const Step* s : held) {
+      AuditRecord r;
+      r.audit_table = audit_table;
+      r.with_evidence = info.evidence;
+      r.actor = DefaultActor();
+      r.policy = s->policy;
+      r.table = s->table;
+      r.partition = s->partition;
+      r.action = ActionName(s->action);
+      for (const Statement& st : s->statements) r.statements.push_back(st.sql);
+      r.outcome = "held";
+      r.error = s->held_by;
+      InsertAudit(tx, r);
+    }
+    tx.commit();
   } catch (const std::exception& e) {
-    std::cerr << "warning: cannot settle interrupted steps in " << audit_table.Sql() << ": "
+    std::cerr << "warning: cannot record in the audit table " << audit_table.Sql() << ": "
               << ConnectErrorText(e.what(), dsn, false) << "\n";
   }
 }
@@ -306,7 +337,7 @@ int RunApply(const ApplyArgs& args) {
     return plan_errors ? kExitError : kExitOk;
   }
   if (!plan.HasChanges()) {  // nothing to run; JSON still gets its report (held steps as held)
-    if (!args.no_audit) SettleInterrupted(dsn, AuditTableOf(args.audit_table), human);
+    if (!args.no_audit) RecordWithoutChanges(dsn, AuditTableOf(args.audit_table), plan, human);
     if (!json) return plan_errors ? kExitError : kExitOk;
     ApplyReport nothing;
     for (const Step& s : plan.steps) {
@@ -360,7 +391,10 @@ int RunApply(const ApplyArgs& args) {
     }
     human << EscapeControls(line) << "\n" << std::flush;
     if (args.log_format == "json") {
-      logger->info(JsonText(StepJson(r)));
+      nlohmann::ordered_json line_json;  // the time first, as log shippers expect it
+      line_json["time"] = NowMillisText();
+      line_json.update(StepJson(r));
+      logger->info(JsonText(line_json));
     } else {
       logger->info("step action={} table={} partition={} outcome={} rows={} seconds={:.3f}{}",
                    ActionName(r.step.action), EscapeControls(r.step.table.Sql()),

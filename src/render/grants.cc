@@ -30,7 +30,7 @@ void AuditTable(std::ostringstream& out, const QualifiedName& audit) {
       << "  id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), actor text NOT NULL,\n"
       << "  policy text NOT NULL, table_name text NOT NULL, partition text NOT NULL,\n"
       << "  action text NOT NULL, rows bigint, statements text[] NOT NULL, outcome text NOT NULL,\n"
-      << "  error text);\n"
+      << "  error text, db_role text DEFAULT current_user, evidence text);\n"
       << "CREATE INDEX IF NOT EXISTS " << QuoteIdent(audit.name + "_step_idx") << " ON "
       << audit.Sql() << " (table_name, partition, action, id);\n"
       << "CREATE INDEX IF NOT EXISTS " << QuoteIdent(audit.name + "_unsettled_idx") << " ON "

@@ -106,14 +106,14 @@ TEST_F(ReaderHistoryTest, ApplyIndexesItForTheReadWhenItOwnsIt) {
   };
   EXPECT_TRUE(index_exists("history_step_idx"));
   EXPECT_TRUE(index_exists("history_unsettled_idx"));
-  // A table an older pgpart made, used by a role that may only insert: apply goes on without
-  // them (the owner's next apply adds them).
+  // A table an older pgpart made, used by a role that may only write rows (INSERT, and UPDATE
+  // to settle "started" rows): apply goes on without them (the owner's next apply adds them).
   Exec("DROP INDEX pgpart.history_step_idx, pgpart.history_unsettled_idx");
   const std::string role = "pgpart_inserter_" + std::to_string(getpid());
   // (CREATE on the database: CREATE SCHEMA IF NOT EXISTS asks for it even when pgpart exists.)
   Exec("DROP ROLE IF EXISTS " + role + "; CREATE ROLE " + role + " LOGIN;" +
        "GRANT CREATE ON DATABASE " + Database() + " TO " + role + ";" +
-       "GRANT CREATE, USAGE ON SCHEMA pgpart TO " + role + "; GRANT INSERT, SELECT ON " +
+       "GRANT CREATE, USAGE ON SCHEMA pgpart TO " + role + "; GRANT INSERT, SELECT, UPDATE ON " +
        "pgpart.history TO " + role + "; GRANT USAGE ON SEQUENCE pgpart.history_id_seq TO " + role);
   {
     pqxx::connection as_role(Dsn() + " user=" + role);
