@@ -156,6 +156,9 @@ struct Catalog {
   std::optional<int64_t> now_micros;  // server now() (UTC micros) when read; absent in fakes
   std::vector<Table> tables;          // sorted by name; includes looked-up tables that don't exist
   HistoryState history = HistoryState::kNotRead;  // whether Table::history was read
+  // With history read for named tables: partitioned tables that exist and have rows in the audit
+  // table but were not asked for (no policy manages them any more), sorted.
+  std::vector<QualifiedName> unmanaged_with_history;
   friend bool operator==(const Catalog&, const Catalog&) = default;
 
   // nullptr when the table was not read.

@@ -35,6 +35,39 @@ SELECT has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELE
   }
   history_ = HistoryState::kRead;
   if (names.empty()) return;
+  // Tables pgpart once managed that no requested policy names: the distinct table names of the
+  // history by a loose index scan (the step index leads with table_name), then those still
+  // partitioned tables.
+  pqxx::result others = ExecParams(tx, R"SQL(
+WITH RECURSIVE t(n) AS (
+  SELECT min(table_name) FROM )SQL" + audit.Sql() + R"SQL(
+  UNION ALL
+  SELECT (SELECT min(table_name) FROM )SQL" + audit.Sql() + R"SQL( WHERE table_name > t.n)
+    FROM t WHERE t.n IS NOT NULL)
+SELECT n FROM t WHERE n IS NOT NULL AND n <> ALL($1::text[]) ORDER BY n LIMIT 1000
+)SQL",
+                                   ArrayLiteral(names));
+  std::vector<std::string> schemas, rels;
+  for (const pqxx::row& row : others) {
+    std::string error;
+    if (auto name = ParseQualifiedName(row[0].as<std::string>(), &error)) {
+      schemas.push_back(name->schema);
+      rels.push_back(name->name);
+    }
+  }
+  if (!schemas.empty()) {
+    pqxx::result live = ExecParams(tx, R"SQL(
+SELECT n.nspname::text, c.relname::text
+  FROM unnest($1::text[], $2::text[]) AS r(nsp, rel)
+  JOIN pg_namespace n ON n.nspname = r.nsp
+  JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = r.rel AND c.relkind = 'p'
+ ORDER BY 1, 2
+)SQL",
+                                   ArrayLiteral(schemas), ArrayLiteral(rels));
+    for (const pqxx::row& row : live) {
+      unmanaged_with_history_.push_back({row[0].as<std::string>(), row[1].as<std::string>()});
+    }
+  }
   // The rows that did not apply and have no later row for the same step (by id: the insertion
   // order; `at` is the transaction's start). Apply's indexes (EnsureAuditTable) make this read
   // the unsettled rows only, however long the history grows.

@@ -160,6 +160,7 @@ class CatalogReader {
     result.catalog.database = database_;
     result.catalog.now_micros = now_micros_;
     result.catalog.history = history_;
+    result.catalog.unmanaged_with_history = unmanaged_with_history_;
     result.diagnostics = std::move(diagnostics_);
     result.round_trips = round_trips_;
     return result;
@@ -258,6 +259,7 @@ class CatalogReader {
   const std::vector<TableRequest>& requests_;
   ReadOptions options_;
   HistoryState history_ = HistoryState::kNotRead;
+  std::vector<QualifiedName> unmanaged_with_history_;
   std::vector<Work> work_;
   Diagnostics diagnostics_;
   std::string server_version_;

@@ -425,6 +425,13 @@ std::string CatalogToJson(const Catalog& catalog) {
   j["now_micros"] = catalog.now_micros ? Json(*catalog.now_micros) : Json();
   if (catalog.now_micros) j["now"] = InstantText(*catalog.now_micros);  // for readers only
   if (catalog.history != HistoryState::kNotRead) j["history"] = HistoryStateName(catalog.history);
+  if (!catalog.unmanaged_with_history.empty()) {
+    Json unmanaged = Json::array();
+    for (const QualifiedName& n : catalog.unmanaged_with_history) {
+      unmanaged.push_back({{"schema", n.schema}, {"name", n.name}});
+    }
+    j["unmanaged_with_history"] = std::move(unmanaged);
+  }
   Json tables = Json::array();
   for (const Table& t : catalog.tables) tables.push_back(TableToJson(t));
   j["tables"] = std::move(tables);
@@ -476,6 +483,23 @@ bool CatalogFromJson(const std::string& json_text, Catalog* catalog, std::string
     c.history = *state;
   } else {
     r.Fail("history", "unknown history state '" + history + "' (read, unreadable, not_read)");
+  }
+  if (auto it = j.find("unmanaged_with_history"); it != j.end() && !it->is_null()) {
+    if (!it->is_array()) {
+      r.Fail("unmanaged_with_history", "expected an array of objects");
+    } else {
+      for (size_t i = 0; i < it->size() && r.ok(); ++i) {
+        const std::string where = "unmanaged_with_history[" + std::to_string(i) + "]";
+        if (!(*it)[i].is_object()) {
+          r.Fail(where, "expected an object");
+          break;
+        }
+        QualifiedName n;
+        r.Require((*it)[i], "schema", where, &n.schema);
+        r.Require((*it)[i], "name", where, &n.name);
+        c.unmanaged_with_history.push_back(std::move(n));
+      }
+    }
   }
   auto tables = j.find("tables");
   if (tables == j.end() || !tables->is_array()) {

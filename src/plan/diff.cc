@@ -43,6 +43,34 @@ std::vector<Step> Missing(const std::vector<Step>& from, const std::vector<Step>
   return out;
 }
 
+// Tables base manages that head does not (a policy removed, a table taken out of one) and tables
+// moving between policies: warnings, since nothing premakes or retires their partitions any more.
+void AddManagementChanges(const Plan& base, const Plan& head, Diagnostics* out) {
+  std::map<QualifiedName, std::string> before, after;
+  std::map<std::string, bool> head_policies;
+  for (const TableReport& t : base.tables) before[t.table] = t.policy;
+  for (const TableReport& t : head.tables) {
+    after[t.table] = t.policy;
+    head_policies[t.policy] = true;
+  }
+  for (const auto& [table, policy] : before) {
+    auto now = after.find(table);
+    std::string message;
+    if (now == after.end()) {
+      message = (head_policies.count(policy) ? "table " + table.Text() +
+                                                   " is taken out of policy " + policy
+                                             : "policy " + policy + " is removed") +
+                ": pgpart stops managing " + table.Text() +
+                " — no more partitions are made ahead for it and none is retired; its "
+                "partitions stay as they are";
+    } else if (now->second != policy) {
+      message = "table " + table.Text() + " moves from policy " + policy + " to policy " +
+                now->second;
+    }
+    if (!message.empty()) out->push_back(Diagnostic{Severity::kWarning, {}, "", message});
+  }
+}
+
 }  // namespace
 
 Plan DiffPlans(const Plan& base, const Plan& head) {
@@ -54,6 +82,7 @@ Plan DiffPlans(const Plan& base, const Plan& head) {
   diff.database = head.database;
   diff.tables = head.tables;
   diff.diagnostics = head.diagnostics;
+  AddManagementChanges(base, head, &diff.diagnostics);
   diff.policy_sources = head.policy_sources;
   diff.is_diff = true;
   diff.steps = Missing(head.steps, base.steps);

@@ -9,7 +9,9 @@ namespace pgpart {
 // a plan with is_diff set, `steps` = head's steps that base does not have, `removed_steps` = base's
 // steps that head does not have (a step matches on action, table, partition, status and
 // statements; duplicates are matched one for one), the summary counted over the added steps only,
-// and the tables, clock, hashes, diagnostics and policy sources of `head`. Pure.
+// and the tables, clock, hashes, diagnostics and policy sources of `head`, plus a warning for each
+// table base manages and head does not (a removed policy, a table taken out of one) or that moves
+// to another policy. Pure.
 Plan DiffPlans(const Plan& base, const Plan& head);
 
 }  // namespace pgpart

@@ -270,6 +270,7 @@ Status ComputeStatus(const std::vector<Policy>& policies, const Catalog& catalog
   status.retention_grace_micros = options.retention_grace_micros;
   status.history = catalog.history;
   status.diagnostics = plan.diagnostics;
+  status.unmanaged_with_history = catalog.unmanaged_with_history;
   if (catalog.history == HistoryState::kUnreadable) {
     Diagnostic d;
     d.severity = Severity::kWarning;

@@ -85,6 +85,9 @@ struct Status {
   int64_t retention_grace_micros = kDefaultRetentionGraceMicros;  // StatusOptions'
   HistoryState history = HistoryState::kNotRead;                  // the catalog's
   std::vector<TableStatus> tables;  // in policy order, then spec.tables order
+  // Partitioned tables with pgpart history that no policy manages any more (Catalog's): listed,
+  // not a problem (removing a policy is a decision), so that a removal is visible.
+  std::vector<QualifiedName> unmanaged_with_history;
   Diagnostics diagnostics;  // the plan's, and a warning when pgpart.history was unreadable
   Health health = Health::kOk;      // the worst of the tables' and the diagnostics'
   friend bool operator==(const Status&, const Status&) = default;

@@ -59,6 +59,10 @@ std::string RenderStatusText(const Status& status) {
     }
     for (const std::string& p : t.problems) out += "  ! " + E(p) + "\n";
   }
+  for (const QualifiedName& n : status.unmanaged_with_history) {
+    out += E(n.Text()) + ": no policy manages it any more (it has pgpart history); its "
+           "partitions are neither made ahead nor retired\n";
+  }
   if (!status.diagnostics.empty()) out += "\n";
   for (const Diagnostic& d : status.diagnostics) out += E(d.Format()) + "\n";
   return out;
@@ -111,6 +115,10 @@ std::string RenderStatusJson(const Status& status) {
     }
     jt["drift"] = t.drift;
     j["tables"].push_back(std::move(jt));
+  }
+  j["unmanaged_with_history"] = Json::array();
+  for (const QualifiedName& n : status.unmanaged_with_history) {
+    j["unmanaged_with_history"].push_back(n.Text());
   }
   j["diagnostics"] = Json::array();
   for (const Diagnostic& d : status.diagnostics) j["diagnostics"].push_back(d.Format());

@@ -167,5 +167,37 @@ TEST(DiffPlans, DuplicatesAreMatchedOneForOne) {
   EXPECT_EQ(diff.removed_steps.size(), 1u);
 }
 
+TEST(DiffPlans, ARemovedPolicyNamesTheTablesItStopsManaging) {
+  Catalog catalog = TwoTables();
+  const int64_t now = At("2026-10-15T12:00:00Z");
+  Plan base = ComputePlan(Policies(SensorPolicy("24 months") + kEvents), catalog, now);
+  Plan head = ComputePlan(Policies(SensorPolicy("24 months")), catalog, now);
+  Plan diff = DiffPlans(base, head);
+  ASSERT_EQ(diff.diagnostics.size(), 1u);
+  EXPECT_EQ(diff.diagnostics[0].severity, Severity::kWarning);
+  EXPECT_EQ(diff.diagnostics[0].message,
+            "policy events is removed: pgpart stops managing public.events — no more partitions "
+            "are made ahead for it and none is retired; its partitions stay as they are");
+  // Taking a table out of a policy that stays, and moving one, are named too.
+  Plan moved = ComputePlan(
+      Policies(SensorPolicy("24 months") + R"(
+---
+apiVersion: pgpart.io/v1alpha1
+kind: PartitionPolicy
+metadata: {name: events-v2}
+spec:
+  tables: [public.events]
+  column: created_at
+  interval: 1 month
+  premake: 2
+)"),
+      catalog, now);
+  diff = DiffPlans(base, moved);
+  ASSERT_EQ(diff.diagnostics.size(), 1u);
+  EXPECT_EQ(diff.diagnostics[0].message, "table public.events moves from policy events to policy "
+                                         "events-v2");
+  EXPECT_TRUE(DiffPlans(base, base).diagnostics.empty());
+}
+
 }  // namespace
 }  // namespace pgpart
