@@ -108,6 +108,9 @@ std::string PolicyHash(const std::vector<Policy>& policies) {
       c.Add(static_cast<int64_t>(r.action)).Add(r.archive_schema);
       c.Add(r.max_drops_per_run.value_or(-1));
     }
+    for (const Adopt& a : p.adopt) {  // nothing when there is none: older hashes stay
+      c.Add("adopt").Add(a.partition.value_or("")).Add(a.from.value_or("")).Add(a.to.value_or(""));
+    }
     for (const Hold& h : p.holds) {
       c.Add("hold").Add(h.partition.value_or("")).Add(h.from.value_or("")).Add(h.to.value_or(""));
       c.Add(h.reason).Add(h.until.value_or(""));

@@ -95,6 +95,9 @@ struct TableReport {
   std::string key;  // "recorded_at timestamptz"
   PartitionSummary partitions;
   std::vector<std::string> drift;  // human sentences, stable order
+  // What differs from the policy but is accepted (adopted partitions, names other than the
+  // template's): information, not drift — no warning in status.
+  std::vector<std::string> notes;
   friend bool operator==(const TableReport&, const TableReport&) = default;
 };
 

@@ -56,6 +56,20 @@ int64_t DefaultRowsIn(const Table& t, const Bound& from, const Bound& to, bool* 
   return rows;
 }
 
+// Whether spec.adopt accepts `child` (an off-grid partition) as it is.
+bool Adopted(const Policy& p, const Grid& grid, const Child& child) {
+  for (const Adopt& a : p.adopt) {
+    if (a.partition && *a.partition == child.name.name) return true;
+    if (a.from && a.to && child.bound_kind == BoundKind::kRange && child.from.is_value() &&
+        child.to.is_value()) {
+      auto from = ParsePolicyValue(grid, *a.from);
+      auto to = ParsePolicyValue(grid, *a.to);
+      if (from && to && *from <= child.from.value && child.to.value <= *to) return true;
+    }
+  }
+  return false;
+}
+
 void PlanRange(Context& c) {
   const Policy& p = c.policy;
   const Table& t = c.table;
@@ -119,8 +133,8 @@ void PlanRange(Context& c) {
     if (index && !managed.count(*index)) {
       managed[*index] = &child;
       std::string expected = ExpandName(name_template, t.name.name, grid->Fields(*index));
-      if (expected != child.name.name) {
-        c.report.drift.push_back("partition " + child.name.name + " holds period " +
+      if (expected != child.name.name) {  // managed all the same: a note, not drift
+        c.report.notes.push_back("partition " + child.name.name + " holds period " +
                                  PeriodText(kt, child.from, child.to) +
                                  " but the naming template gives " + expected + " (not renamed)");
       }
@@ -134,8 +148,13 @@ void PlanRange(Context& c) {
       std::string bounds = child.bound_kind == BoundKind::kRange
                                ? PeriodText(kt, child.from, child.to)
                                : child.bound_text;
-      c.report.drift.push_back("partition " + child.name.name + " " + bounds + " is " + why +
-                               " (unmanaged)");
+      if (Adopted(p, *grid, child)) {
+        c.report.notes.push_back("partition " + child.name.name + " " + bounds + " is " + why +
+                                 " (adopted: left as it is)");
+      } else {
+        c.report.drift.push_back("partition " + child.name.name + " " + bounds + " is " + why +
+                                 " (unmanaged)");
+      }
     }
   }
 
@@ -199,8 +218,11 @@ void PlanRange(Context& c) {
       if (u->bound_kind == BoundKind::kRange && Overlaps(u->from, u->to, from, to)) blocker = u;
     }
     if (blocker != nullptr) {
-      c.report.drift.push_back("period " + PeriodText(kt, from, to) + " is covered by unmanaged " +
-                               "partition " + blocker->name.name + "; not created");
+      const bool adopted = Adopted(p, *grid, *blocker);
+      (adopted ? c.report.notes : c.report.drift)
+          .push_back("period " + PeriodText(kt, from, to) + " is covered by " +
+                     (adopted ? "adopted" : "unmanaged") + " partition " + blocker->name.name +
+                     "; not created");
       continue;
     }
     QualifiedName name{t.name.schema, ExpandName(name_template, t.name.name, grid->Fields(i))};

@@ -181,6 +181,7 @@ TableStatus StatusOf(const Policy& p, const QualifiedName& name, const Catalog& 
   if (const TableReport* r = FindReport(plan, p.name, name)) {
     s.partitions = r->partitions;
     s.drift = r->drift;
+    s.notes = r->notes;
   } else {
     s.partitions.count = static_cast<int64_t>(t->children.size());
     s.partitions.default_rows = t->default_rows;

@@ -75,6 +75,7 @@ struct TableStatus {
   std::vector<std::string> blocked;
   std::vector<OverduePartition> overdue;  // oldest first
   std::vector<std::string> drift;
+  std::vector<std::string> notes;  // accepted differences (TableReport::notes): not problems
   std::vector<std::string> problems;  // why the health is not ok, in a stable order
   Health health = Health::kOk;
   friend bool operator==(const TableStatus&, const TableStatus&) = default;

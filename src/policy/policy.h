@@ -45,6 +45,16 @@ struct Hold {
   SourceLocation location;
 };
 
+// spec.adopt: partitions off the policy's grid that it accepts as they are (hand-made quarterly
+// partitions, another tool's): reported as notes, not drift; never created over, never retired.
+// Either a partition name, or a from/to range (every off-grid partition inside [from, to)).
+struct Adopt {
+  std::optional<std::string> partition;
+  std::optional<std::string> from;  // policy value text
+  std::optional<std::string> to;
+  SourceLocation location;
+};
+
 struct BackupGate {
   GateKind kind = GateKind::kSql;
   std::string query;                 // sql
@@ -83,6 +93,7 @@ struct Policy {
   bool default_partition = false;
   std::optional<Retention> retention;
   std::vector<Hold> holds;
+  std::vector<Adopt> adopt;
   std::optional<BackupGate> backup_gate;
   int modulus = 0;  // hash only
   Execution execution;

@@ -110,7 +110,7 @@ class PolicyParser {
     MapView spec =
         View(field, {"tables", "strategy", "column", "interval", "timeZone", "premake", "start",
                      "naming", "defaultPartition", "retention", "holds", "backupGate", "modulus",
-                     "execution", "databaseRef", "mode", "suspend", "privileges"});
+                     "execution", "databaseRef", "mode", "suspend", "privileges", "adopt"});
     if (!spec.ok()) return;
     if (const Field* f = spec.Optional("strategy")) {
       if (auto s = ReadEnum(ctx_, *f, {"range", "hash"})) {
@@ -243,6 +243,7 @@ class PolicyParser {
     }
     if (const Field* f = spec.Optional("retention")) ParseRetention(*f);
     if (const Field* f = spec.Optional("holds")) ParseHolds(*f);
+    if (const Field* f = spec.Optional("adopt")) ParseAdopt(*f);
     if (const Field* f = spec.Optional("backupGate")) ParseBackupGate(*f);
   }
 
@@ -358,6 +359,52 @@ class PolicyParser {
       return std::nullopt;
     }
     return parsed->name;
+  }
+
+  void ParseAdopt(const Field& field) {
+    if (!field.value.IsSequence()) {
+      ctx_.Error(ValueLoc(ctx_, field), field.path,
+                 "expected a list of partitions to adopt (`- partition: NAME` / `- from: ... "
+                 "to: ...`), got " +
+                     NodeKindName(field.value));
+      return;
+    }
+    for (size_t i = 0; i < field.value.size(); ++i) {
+      Field item{field.key, IndexPath(field.path, i), field.key_node, field.value[i]};
+      Record(item.path, ValueLoc(ctx_, item));
+      MapView view = View(item, {"partition", "from", "to"});
+      if (!view.ok()) continue;
+      Adopt adopt;
+      adopt.location = ValueLoc(ctx_, item);
+      const Field* partition = view.Optional("partition");
+      const Field* from = view.Optional("from");
+      const Field* to = view.Optional("to");
+      if (partition != nullptr) {
+        if (from != nullptr || to != nullptr) {
+          NotFor(from != nullptr ? *from : *to,
+                 "cannot be combined with partition: adopt names one partition or a from/to "
+                 "range");
+        }
+        if (auto name = ReadString(ctx_, *partition)) {
+          if (name->empty() || name->size() > kMaxIdentifierBytes) {
+            ctx_.Error(ValueLoc(ctx_, *partition), partition->path,
+                       "a partition name has 1 to 63 bytes; " + Quoted(*name) + " has " +
+                           std::to_string(name->size()));
+          } else {
+            adopt.partition = *name;
+          }
+        }
+      } else if (from != nullptr && to != nullptr) {
+        adopt.from = ReadPointValue(*from);
+        adopt.to = ReadPointValue(*to);
+        if (adopt.from && adopt.to) CheckOrder(*adopt.from, *adopt.to, *to);
+      } else {
+        ctx_.Error(adopt.location, item.path,
+                   "adopt needs either partition: NAME or from: and to: (every partition off the "
+                   "grid inside [from, to))");
+      }
+      policy_.adopt.push_back(adopt);
+    }
   }
 
   void ParseHolds(const Field& field) {

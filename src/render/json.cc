@@ -72,6 +72,7 @@ Json TableJson(const TableReport& t) {
            {"has_default", p.has_default},
            {"default_rows", p.default_rows}};
   j["drift"] = t.drift;
+  if (!t.notes.empty()) j["notes"] = t.notes;  // absent: none
   return j;
 }
 
@@ -209,6 +210,7 @@ bool PlanFromJson(const std::string& json_text, Plan* plan, std::string* error) 
       r.partitions.has_default = pj.at("has_default").get<bool>();
       r.partitions.default_rows = pj.at("default_rows").get<int64_t>();
       r.drift = t.at("drift").get<std::vector<std::string>>();
+      r.notes = t.value("notes", std::vector<std::string>{});
       p.tables.push_back(std::move(r));
     }
     for (const Json& sj : j.at("steps")) {

@@ -203,6 +203,10 @@ void TableSection(std::ostringstream& out, const Plan& plan, const TableReport& 
     out << "\nDrift:\n\n";
     for (const std::string& d : t.drift) out << "- " << EscapeItem(d) << "\n";
   }
+  if (!plan.is_diff && !t.notes.empty()) {
+    out << "\nNotes (accepted):\n\n";
+    for (const std::string& n : t.notes) out << "- " << EscapeItem(n) << "\n";
+  }
 }
 
 }  // namespace

@@ -56,6 +56,7 @@ std::string RenderStatusText(const Status& status) {
                E(o.due_since) + ")\n";
       }
       for (const std::string& d : t.drift) out += "  drift: " + E(d) + "\n";
+      for (const std::string& n : t.notes) out += "  note: " + E(n) + "\n";
     }
     for (const std::string& p : t.problems) out += "  ! " + E(p) + "\n";
   }
@@ -114,6 +115,7 @@ std::string RenderStatusJson(const Status& status) {
           {{"partition", o.partition}, {"action", o.action}, {"due_since", o.due_since}});
     }
     jt["drift"] = t.drift;
+    if (!t.notes.empty()) jt["notes"] = t.notes;
     j["tables"].push_back(std::move(jt));
   }
   j["unmanaged_with_history"] = Json::array();

@@ -100,6 +100,7 @@ std::string RenderText(const Plan& plan, const TextOptions& options) {
     if (!any) out << (plan.is_diff ? "  (no change from the base policies)\n" : "  (no changes)\n");
     if (!plan.is_diff) {  // a diff shows what the change does, not the drift both sides share
       for (const std::string& d : t.drift) out << "  drift: " << E(d) << "\n";
+      for (const std::string& n : t.notes) out << "  note: " << E(n) << "\n";
     }
   }
   out << "\n";

@@ -370,14 +370,43 @@ TEST(Planner, UnmanagedChildIsDroppedOnlyWhenWhollyExpired) {
   EXPECT_TRUE(StepsOf(before, Action::kDrop).empty());
 }
 
-TEST(Planner, NameThatDiffersFromTemplateIsDriftNotRename) {
+// Issue 12.9: a name alone is no reason to warn — the partition is on the grid and managed.
+TEST(Planner, NameThatDiffersFromTemplateIsANoteNotDriftNorRename) {
   Table t = RangeTable("sensor_readings", "recorded_at", KeyType::kTimestampTz);
   AddMonths(t, "2026-11", 4);
   t.children[0].name.name = "sensor_readings_nov";
   Plan plan = ComputePlan(Policies(kSensor), CatalogOf({t}), At("2026-11-21T12:00:00Z"));
   EXPECT_FALSE(plan.HasChanges());
-  ASSERT_FALSE(plan.tables[0].drift.empty());
-  EXPECT_NE(plan.tables[0].drift[0].find("sensor_readings_y2026m11"), std::string::npos);
+  EXPECT_TRUE(plan.tables[0].drift.empty()) << ::testing::PrintToString(plan.tables[0].drift);
+  ASSERT_EQ(plan.tables[0].notes.size(), 1u);
+  EXPECT_NE(plan.tables[0].notes[0].find("sensor_readings_y2026m11"), std::string::npos);
+}
+
+// Issue 12.9: hand-made quarterly partitions off a monthly grid are drift (a warning) unless the
+// policy adopts them, by name or by range; adopted, they are notes and nothing is created over
+// them.
+TEST(Planner, AdoptedOffGridPartitionsAreNotesNotDrift) {
+  Table t = RangeTable("sensor_readings", "recorded_at", KeyType::kTimestampTz);
+  AddChild(t, "sr_2026q3", "2026-07-01T00:00:00Z", "2026-10-01T00:00:00Z");
+  AddChild(t, "sr_manual", "2026-10-01T00:00:00Z", "2026-10-20T00:00:00Z");
+  AddMonths(t, "2026-11", 4);
+  const int64_t now = At("2026-11-21T12:00:00Z");
+  Plan loose = ComputePlan(Policies(kSensor), CatalogOf({t}), now);
+  EXPECT_EQ(loose.tables[0].drift.size(), 2u) << ::testing::PrintToString(loose.tables[0].drift);
+  const std::string adopt = std::string(kSensor) +
+                            "  adopt:\n    - {from: 2026-07-01, to: 2026-10-01}\n"
+                            "    - partition: sr_manual\n";
+  Plan plan = ComputePlan(Policies(adopt), CatalogOf({t}), now);
+  EXPECT_TRUE(plan.tables[0].drift.empty()) << ::testing::PrintToString(plan.tables[0].drift);
+  ASSERT_EQ(plan.tables[0].notes.size(), 2u);
+  EXPECT_NE(plan.tables[0].notes[0].find("sr_2026q3"), std::string::npos);
+  EXPECT_NE(plan.tables[0].notes[0].find("adopted"), std::string::npos);
+  EXPECT_EQ(Names(StepsOf(plan, Action::kCreate)), Names(StepsOf(loose, Action::kCreate)));
+  // A range that holds only part of a partition does not adopt it.
+  Plan partial = ComputePlan(
+      Policies(std::string(kSensor) + "  adopt:\n    - {from: 2026-08-01, to: 2026-10-01}\n"),
+      CatalogOf({t}), now);
+  EXPECT_EQ(partial.tables[0].drift.size(), 2u);
 }
 
 TEST(Planner, StartBackfillsAndFillsGaps) {
