@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "core/calendar.h"
 #include "core/duration.h"
 #include "core/json_text.h"
 #include "core/utf8.h"
@@ -41,8 +42,10 @@ std::string RenderStatusText(const Status& status) {
       out += "  partitions: " + std::to_string(p.count);
       if (!p.oldest.empty()) out += " (oldest " + E(p.oldest) + ", newest " + E(p.newest) + ")";
       out += "\n";
-      out += "  covered until: " + (p.covered_until.empty() ? "-" : E(p.covered_until)) +
-             " (future buffer " + Plural(t.future_buffer_periods, "period") + ")\n";
+      if (t.future_buffer_periods) {  // range tables; hash tables have no time axis
+        out += "  covered until: " + (p.covered_until.empty() ? "-" : E(p.covered_until)) +
+               " (future buffer " + Plural(*t.future_buffer_periods, "period") + ")\n";
+      }
       out += "  default partition: " +
              (p.has_default ? Plural(p.default_rows, "row") : std::string("none")) + "\n";
       out += "  size: " + std::to_string(t.bytes) + " bytes\n";
@@ -86,7 +89,8 @@ std::string RenderStatusJson(const Status& status) {
                         {"covered_until", t.partitions.covered_until},
                         {"has_default", t.partitions.has_default},
                         {"default_rows", t.partitions.default_rows}};
-    jt["future_buffer_periods"] = t.future_buffer_periods;
+    jt["future_buffer_periods"] =
+        t.future_buffer_periods ? Json(*t.future_buffer_periods) : Json(nullptr);
     jt["oldest_age_seconds"] =
         t.oldest_age_seconds ? Json(*t.oldest_age_seconds) : Json(nullptr);
     jt["bytes"] = t.bytes;
@@ -146,7 +150,7 @@ std::string RenderStatusPrometheus(const Status& status) {
        [](const TableStatus& t) { return std::optional<int64_t>(t.partitions.count); }},
       {"pgpart_future_buffer_periods",
        "Whole periods after the current one covered by existing partitions.",
-       [](const TableStatus& t) { return std::optional<int64_t>(t.future_buffer_periods); }},
+       [](const TableStatus& t) { return t.future_buffer_periods; }},
       {"pgpart_default_partition_rows", "Rows in the default partition.",
        [](const TableStatus& t) { return std::optional<int64_t>(t.partitions.default_rows); }},
       {"pgpart_oldest_partition_age_seconds",

@@ -24,7 +24,9 @@ std::string RenderStatusJson(const Status& status);
 
 // Prometheus text exposition format (version 0.0.4), gauges labelled {policy, table} ("schema.name"
 // unquoted; label values escaped), one family after another with # HELP and # TYPE:
-//   pgpart_partitions, pgpart_future_buffer_periods, pgpart_default_partition_rows,
+//   pgpart_partitions, pgpart_future_buffer_periods (range tables only: a hash table has no
+//   buffer, and a 0 would fire the shipped PgpartFutureBufferLow alert forever),
+//   pgpart_default_partition_rows,
 //   pgpart_oldest_partition_age_seconds (time keys with a partition only), pgpart_held_partitions,
 //   pgpart_blocked_steps, pgpart_retention_overdue_partitions, pgpart_partition_bytes.
 // Tables that do not exist have no samples.

@@ -439,6 +439,60 @@ spec:
   EXPECT_EQ(promtool.exit_code, 0) << promtool.out << promtool.err << "\n" << ReadFile(test);
 }
 
+// A converged hash table has no time axis and so no future buffer: its scrape must not fire the
+// shipped PgpartFutureBufferLow alert (it exported a buffer of 0, which fired forever: issue 12
+// item 11). Checked like the gate alert above: the scrape held for 30 minutes, through promtool.
+TEST_F(ExporterTest, AConvergedHashTableFiresNoBufferAlert) {
+  db_.Exec("CREATE TABLE tenants (org_id bigint NOT NULL, v int) PARTITION BY HASH (org_id)");
+  const std::string policy = dir_ + "/tenants.yaml";
+  WriteFile(policy, R"(apiVersion: pgpart.io/v1alpha1
+kind: PartitionPolicy
+metadata: {name: tenants}
+spec:
+  tables: [public.tenants]
+  strategy: hash
+  column: org_id
+  modulus: 4
+)");
+  RunResult apply = RunPgpart({"apply", "-f", policy, "--dsn", db_.dsn(), "--auto-approve"});
+  ASSERT_EQ(apply.exit_code, 0) << apply.out << apply.err;
+  RunResult status = RunPgpart({"status", "-f", policy, "--dsn", db_.dsn()});
+  EXPECT_EQ(status.exit_code, 0) << status.out << status.err;
+
+  Exporter exporter({"status", "-f", policy, "--dsn", db_.dsn(), "--serve",
+                     "127.0.0.1:" + std::to_string(port_)},
+                    log_);
+  ASSERT_NO_FATAL_FAILURE(WaitReady(exporter));
+  const std::string body = Get(base_ + "/metrics").body;
+  exporter.Signal(SIGTERM);
+  EXPECT_EQ(exporter.WaitExit(std::chrono::seconds(5)), std::optional<int>(0)) << ReadFile(log_);
+  const std::string series = R"({policy="tenants",table="public.tenants"})";
+  ASSERT_EQ(Sample(body, "pgpart_partitions" + series), 4) << body;
+  EXPECT_EQ(CountLines(body, "pgpart_future_buffer_periods{"), 0) << body;
+
+  std::string input;
+  std::istringstream lines(body);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    const size_t space = line.rfind(' ');
+    input += "      - series: '" + line.substr(0, space) + "'\n        values: '" +
+             line.substr(space + 1) + "x60'\n";
+  }
+  const std::string test = dir_ + "/alert_test.yaml";
+  WriteFile(test, "rule_files:\n  - " + SourcePath("manifests/prometheus/pgpart-rules.yaml") +
+                      "\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n    input_series:\n" +
+                      input +
+                      "    alert_rule_test:\n"
+                      "      - eval_time: 30m\n        alertname: PgpartFutureBufferLow\n"
+                      "        exp_alerts: []\n"
+                      "      - eval_time: 30m\n        alertname: PgpartRowsInDefault\n"
+                      "        exp_alerts: []\n"
+                      "      - eval_time: 30m\n        alertname: PgpartRetentionOverdue\n"
+                      "        exp_alerts: []\n");
+  RunResult promtool = RunProgram({"promtool", "test", "rules", test});
+  EXPECT_EQ(promtool.exit_code, 0) << promtool.out << promtool.err << "\n" << ReadFile(test);
+}
+
 // ",:" makes yaml-cpp 0.7's LoadAll allocate without end (a null document per turn, ~95 MB/s):
 // the exporter refuses it like any syntax error, keeps serving its last good metrics and stays up.
 TEST_F(ExporterTest, SurvivesPolicyTextThatMakesTheYamlParserRunAway) {

@@ -41,7 +41,9 @@ Status DemoStatus() {
       "until: 2027-01-01}\n"
       "---\napiVersion: pgpart.io/v1alpha1\nkind: PartitionPolicy\nmetadata: {name: odd}\n"
       "spec:\n  tables: ['app.\"we\"\"ird\\na\"\"me\"', app.gone]\n  interval: 1 month\n"
-      "  defaultPartition: true\n";
+      "  defaultPartition: true\n"
+      "---\napiVersion: pgpart.io/v1alpha1\nkind: PartitionPolicy\nmetadata: {name: tenants}\n"
+      "spec:\n  tables: [public.tenants]\n  strategy: hash\n  column: org_id\n  modulus: 4\n";
   Table sensor = RangeTable("public.sensor_readings", "recorded_at", KeyType::kTimestampTz);
   AddMonths(sensor, "2024-03", 34);
   for (size_t i = 0; i < sensor.children.size(); ++i) sensor.children[i].bytes = 8192 * (i + 1);
@@ -53,8 +55,10 @@ Status DemoStatus() {
   Table odd = RangeTable("app.\"we\"\"ird\\na\"\"me\"", "at", KeyType::kTimestampTz);
   AddMonths(odd, "2026-04", 2);
   AddDefault(odd, 7);
+  Table tenants = ::pgpart::testing::HashTable("public.tenants", "org_id");
+  ::pgpart::testing::AddHashChildren(tenants, 4);
   std::vector<Policy> policies = Policies(yaml);
-  Catalog catalog = CatalogOf({sensor, odd});
+  Catalog catalog = CatalogOf({sensor, odd, tenants});
   catalog.history = HistoryState::kRead;
   int64_t now = At("2026-05-15T06:00:00Z");
   return ComputeStatus(policies, catalog, ComputePlan(policies, catalog, now), now);
@@ -62,8 +66,9 @@ Status DemoStatus() {
 
 TEST(StatusRender, DemoShape) {
   Status s = DemoStatus();
-  ASSERT_EQ(s.tables.size(), 3u);
+  ASSERT_EQ(s.tables.size(), 4u);
   EXPECT_EQ(s.health, Health::kError);
+  EXPECT_EQ(s.tables[3].health, Health::kOk) << s.tables[3].problems.size();
 }
 
 TEST(StatusRender, TextGolden) { ExpectGolden("status.txt", RenderStatusText(DemoStatus())); }
@@ -73,7 +78,8 @@ TEST(StatusRender, JsonGolden) {
   ExpectGolden("status.json", text);
   nlohmann::json j = nlohmann::json::parse(text);
   EXPECT_EQ(j["exit_code"], 1);
-  EXPECT_EQ(j["tables"].size(), 3u);
+  EXPECT_EQ(j["tables"].size(), 4u);
+  EXPECT_TRUE(j["tables"][3]["future_buffer_periods"].is_null());
 }
 
 TEST(StatusRender, PrometheusGolden) {
@@ -98,6 +104,20 @@ TEST(StatusRender, PrometheusHasEveryFamilyAsGauges) {
         << name;
   }
   EXPECT_EQ(text.find("app.gone"), std::string::npos);  // a missing table has no samples
+}
+
+// A hash table has no time axis: a buffer of 0 would fire PgpartFutureBufferLow for it forever
+// (issue 12 item 11). Its other gauges are there; pgpart_oldest_partition_age_seconds is not
+// (no lower bound to age from).
+TEST(StatusRender, HashTablesExportNoFutureBuffer) {
+  std::string text = RenderStatusPrometheus(DemoStatus());
+  const std::string series = "{policy=\"tenants\",table=\"public.tenants\"}";
+  EXPECT_EQ(text.find("pgpart_future_buffer_periods" + series), std::string::npos) << text;
+  EXPECT_EQ(text.find("pgpart_oldest_partition_age_seconds" + series), std::string::npos);
+  EXPECT_NE(text.find("pgpart_partitions" + series + " 4\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("pgpart_blocked_steps" + series + " 0\n"), std::string::npos) << text;
+  const std::string txt = RenderStatusText(DemoStatus());
+  EXPECT_EQ(txt.find("covered until", txt.find("public.tenants")), std::string::npos) << txt;
 }
 
 // Runs `sh -c command`, returning its exit status and output (stdout and stderr).
