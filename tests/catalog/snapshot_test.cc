@@ -61,6 +61,7 @@ Catalog FullCatalog() {
   ts.history = {RecordedOutcome{{"My Schema", "old"}, "drop", "blocked",
                                 "backup gate: \"quoted\" détail", 1'795'000'000'000'001}};
   ts.default_counted_from = Bound::Value(-86'400'000'000);  // before the epoch
+  ts.pg_partman = PartmanConfig{"part man", "4.7.2", "My Schema.Odd \"Name\"", "on"};
   cat.tables.push_back(ts);
   cat.history = HistoryState::kRead;
 
