@@ -73,6 +73,15 @@ struct PartmanConfig {
   friend bool operator==(const PartmanConfig&, const PartmanConfig&) = default;
 };
 
+// The latest `pgpart apply` run recorded for a table in pgpart.history (a row with action
+// "apply", one per table and run): when it ran and how it ended.
+struct LastApply {
+  int64_t at_micros = 0;  // when it was recorded (UTC)
+  std::string outcome;    // "applied" (converged) | "blocked" | "failed"
+  std::string error;      // its summary ("1 applied, 1 blocked: drop t_p2024_01: backup gate")
+  friend bool operator==(const LastApply&, const LastApply&) = default;
+};
+
 // Whether the catalog carries pgpart.history (ReadOptions::history).
 enum class HistoryState {
   kNotRead,     // not asked for (plan, apply), or a snapshot taken without it
@@ -121,6 +130,9 @@ struct Table {
   // pgpart.history's latest outcome of each of this table's steps (by partition and action) that
   // did not apply, in (partition, action) order; empty unless Catalog::history is kRead.
   std::vector<RecordedOutcome> history;
+  // pgpart.history's latest apply run of this table; unset unless Catalog::history is kRead and
+  // an apply recorded one.
+  std::optional<LastApply> last_apply;
   // Set when pg_partman is installed and its part_config lists this table.
   std::optional<PartmanConfig> pg_partman;
   friend bool operator==(const Table&, const Table&) = default;

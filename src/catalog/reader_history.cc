@@ -35,21 +35,36 @@ SELECT has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELE
   if (names.empty()) return;
   // The rows that did not apply and have no later row for the same step (by id: the insertion
   // order; `at` is the transaction's start). Apply's indexes (EnsureAuditTable) make this read
-  // the unsettled rows only, however long the history grows.
+  // the unsettled rows only, however long the history grows. Then, in the same round trip, each
+  // table's latest run row (action 'apply', partition = the table: apply/runs.h), by the
+  // (table_name, partition, action, id) index.
   pqxx::result r = ExecParams(tx, R"SQL(
 SELECT h.table_name, h.partition, h.action, h.outcome, coalesce(h.error, ''),
        (extract(epoch FROM h.at) * 1000000)::bigint
   FROM pgpart.history h
- WHERE h.table_name = ANY($1::text[]) AND h.outcome <> 'applied'
+ WHERE h.table_name = ANY($1::text[]) AND h.outcome <> 'applied' AND h.action <> 'apply'
    -- what went wrong; not 'held' (a hold is no failure) nor 'started' (an apply under way)
    AND h.outcome IN ('blocked', 'failed', 'interrupted')
    AND NOT EXISTS (SELECT 1 FROM pgpart.history l
                     WHERE l.table_name = h.table_name AND l.partition = h.partition
                       AND l.action = h.action AND l.id > h.id)
+UNION ALL
+SELECT t.name, t.name, 'apply', run.outcome, coalesce(run.error, ''),
+       (extract(epoch FROM run.at) * 1000000)::bigint
+  FROM unnest($1::text[]) AS t(name)
+ CROSS JOIN LATERAL (SELECT l.outcome, l.error, l.at FROM pgpart.history l
+                      WHERE l.table_name = t.name AND l.partition = t.name
+                        AND l.action = 'apply'
+                      ORDER BY l.id DESC LIMIT 1) run
 )SQL",
                               ArrayLiteral(names));
   for (const pqxx::row& row : r) {
     auto table = by_sql.find(row[0].as<std::string>());
+    if (table != by_sql.end() && row[2].as<std::string>() == "apply") {
+      table->second->last_apply =
+          LastApply{row[5].as<int64_t>(), row[3].as<std::string>(), row[4].as<std::string>()};
+      continue;
+    }
     std::string error;
     std::optional<QualifiedName> partition = ParseQualifiedName(row[1].as<std::string>(), &error);
     if (table == by_sql.end() || !partition) continue;  // not written by pgpart's AuditRecord

@@ -197,6 +197,7 @@ TableStatus StatusOf(const Policy& p, const QualifiedName& name, const Catalog& 
     s.partitions.default_rows = t->default_rows;
     s.partitions.has_default = t->default_partition.has_value();
   }
+  s.last_apply = t->last_apply;
   for (const Child& c : t->children) s.bytes += c.bytes;
   if (t->default_partition) s.bytes += t->default_partition->bytes;
 

@@ -78,6 +78,7 @@ struct TableStatus {
   std::vector<std::string> blocked;
   std::vector<OverduePartition> overdue;  // oldest first
   std::vector<std::string> drift;
+  std::optional<LastApply> last_apply;  // the catalog's (pgpart.history): the latest apply run
   std::vector<std::string> problems;  // why the health is not ok, in a stable order
   Health health = Health::kOk;
   friend bool operator==(const TableStatus&, const TableStatus&) = default;

@@ -59,6 +59,11 @@ std::string RenderStatusText(const Status& status) {
                E(o.due_since) + ")\n";
       }
       for (const std::string& d : t.drift) out += "  drift: " + E(d) + "\n";
+      if (t.last_apply) {
+        out += "  last apply: " + E(InstantText(t.last_apply->at_micros)) + ", " +
+               E(t.last_apply->outcome) +
+               (t.last_apply->error.empty() ? "" : " (" + E(t.last_apply->error) + ")") + "\n";
+      }
     }
     for (const std::string& p : t.problems) out += "  ! " + E(p) + "\n";
   }
@@ -114,6 +119,13 @@ std::string RenderStatusJson(const Status& status) {
           {{"partition", o.partition}, {"action", o.action}, {"due_since", o.due_since}});
     }
     jt["drift"] = t.drift;
+    if (t.last_apply) {
+      jt["last_apply"] = {{"at", InstantText(t.last_apply->at_micros)},
+                          {"outcome", t.last_apply->outcome},
+                          {"error", t.last_apply->error}};
+    } else {
+      jt["last_apply"] = nullptr;
+    }
     j["tables"].push_back(std::move(jt));
   }
   j["diagnostics"] = Json::array();
@@ -169,6 +181,18 @@ std::string RenderStatusPrometheus(const Status& status) {
       {"pgpart_partition_bytes",
        "Estimated size of the table's partitions in bytes (as of the last VACUUM/ANALYZE).",
        [](const TableStatus& t) { return std::optional<int64_t>(t.bytes); }},
+      {"pgpart_last_apply_timestamp_seconds",
+       "Unix time of the latest `pgpart apply` run recorded for the table in pgpart.history.",
+       [](const TableStatus& t) -> std::optional<int64_t> {
+         if (!t.last_apply) return std::nullopt;
+         return t.last_apply->at_micros / 1'000'000;
+       }},
+      {"pgpart_last_apply_success",
+       "Whether that run converged the table (1) or left steps blocked or failed (0).",
+       [](const TableStatus& t) -> std::optional<int64_t> {
+         if (!t.last_apply) return std::nullopt;
+         return t.last_apply->outcome == "applied" ? 1 : 0;
+       }},
   };
   std::string out;
   for (const Family& f : families) {

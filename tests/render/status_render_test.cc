@@ -29,9 +29,10 @@ using ::pgpart::testing::ExpectGolden;
 using ::pgpart::testing::Policies;
 using ::pgpart::testing::RangeTable;
 
-// Two policies: a gated table with a hold whose next drop the last apply's backup gate blocked
-// (recorded in pgpart.history) and is overdue since, a table with a hostile name, a short buffer
-// and rows in its default, and a missing table.
+// Three policies: a gated table with a hold whose next drop the last apply's backup gate blocked
+// (recorded in pgpart.history, with that run's row) and is overdue since, a table with a hostile
+// name, a short buffer and rows in its default, a missing table, and a complete hash table (no
+// time axis: no buffer).
 Status DemoStatus() {
   std::string yaml =
       "apiVersion: pgpart.io/v1alpha1\nkind: PartitionPolicy\nmetadata: {name: sensor}\n"
@@ -52,6 +53,10 @@ Status DemoStatus() {
                                     "backup gate: no backup of stanza main ended at or after "
                                     "upper bound 2024-05-01T00:00:00Z",
                                     At("2026-05-15T02:00:00Z")}};
+  // The run that recorded the blocked drop (apply/runs.h): pgpart_last_apply_*.
+  sensor.last_apply = LastApply{At("2026-05-15T02:00:07Z"), "blocked",
+                                "1 applied, 0 already done, 0 held, 1 blocked, 0 failed; drop "
+                                "public.sensor_readings_y2024m04: backup gate: no backup"};
   Table odd = RangeTable("app.\"we\"\"ird\\na\"\"me\"", "at", KeyType::kTimestampTz);
   AddMonths(odd, "2026-04", 2);
   AddDefault(odd, 7);
@@ -96,7 +101,8 @@ TEST(StatusRender, PrometheusHasEveryFamilyAsGauges) {
   for (const char* name :
        {"pgpart_partitions", "pgpart_future_buffer_periods", "pgpart_default_partition_rows",
         "pgpart_oldest_partition_age_seconds", "pgpart_held_partitions", "pgpart_blocked_steps",
-        "pgpart_retention_overdue_partitions", "pgpart_partition_bytes"}) {
+        "pgpart_retention_overdue_partitions", "pgpart_partition_bytes",
+        "pgpart_last_apply_timestamp_seconds", "pgpart_last_apply_success"}) {
     EXPECT_NE(text.find(std::string("# HELP ") + name + " "), std::string::npos) << name;
     EXPECT_NE(text.find(std::string("# TYPE ") + name + " gauge\n"), std::string::npos) << name;
     EXPECT_NE(text.find(std::string(name) + "{policy=\"sensor\",table=\"public.sensor_readings\"}"),
