@@ -77,6 +77,27 @@ struct RecordedOutcome {
   friend bool operator==(const RecordedOutcome&, const RecordedOutcome&) = default;
 };
 
+// pg_partman's configuration of a table (a row of its part_config): a second maintainer of the
+// same partitions. pgpart blocks the table's steps while it is there.
+struct PartmanConfig {
+  std::string schema;        // where the pg_partman extension is installed (pg_extension)
+  std::string version;       // pg_extension.extversion, e.g. "4.7.2"
+  std::string parent_table;  // part_config.parent_table as pg_partman stores it: 'schema.table'
+  // part_config.automatic_maintenance ("on" | "off"; "" when the column is not there): "on" means
+  // every run_maintenance() (its background worker, a cron job) maintains the table.
+  std::string automatic_maintenance;
+  friend bool operator==(const PartmanConfig&, const PartmanConfig&) = default;
+};
+
+// The latest `pgpart apply` run recorded for a table in pgpart.history (a row with action
+// "apply", one per table and run): when it ran and how it ended.
+struct LastApply {
+  int64_t at_micros = 0;  // when it was recorded (UTC)
+  std::string outcome;    // "applied" (converged) | "blocked" | "failed"
+  std::string error;      // its summary ("1 applied, 1 blocked: drop t_p2024_01: backup gate")
+  friend bool operator==(const LastApply&, const LastApply&) = default;
+};
+
 // Whether the catalog carries pgpart.history (ReadOptions::history).
 enum class HistoryState {
   kNotRead,     // not asked for (plan, apply), or a snapshot taken without it
@@ -134,6 +155,11 @@ struct Table {
   // pgpart.history's latest outcome of each of this table's steps (by partition and action) that
   // did not apply, in (partition, action) order; empty unless Catalog::history is kRead.
   std::vector<RecordedOutcome> history;
+  // pgpart.history's latest apply run of this table; unset unless Catalog::history is kRead and
+  // an apply recorded one.
+  std::optional<LastApply> last_apply;
+  // Set when pg_partman is installed and its part_config lists this table.
+  std::optional<PartmanConfig> pg_partman;
   friend bool operator==(const Table&, const Table&) = default;
 };
 

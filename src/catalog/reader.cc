@@ -40,13 +40,26 @@ void CatalogReader::ReadSession(Tx& tx) {
               "current_setting('server_version_num')::int, "
               "(extract(epoch FROM now()) * 1000000)::bigint, "
               "current_setting('block_size')::int, " +
-              kIdentityColumns);
+              kIdentityColumns +
+              // pg_partman: its schema (pg_extension.extnamespace) and whether part_config may be
+              // read; by the catalogs, so that no privilege error ends the transaction.
+              ", (SELECT n.nspname::text FROM pg_extension e JOIN pg_namespace n "
+              "ON n.oid = e.extnamespace WHERE e.extname = 'pg_partman'), "
+              "(SELECT e.extversion FROM pg_extension e WHERE e.extname = 'pg_partman'), "
+              "(SELECT has_schema_privilege(n.oid, 'USAGE') AND "
+              "has_table_privilege(c.oid, 'SELECT') FROM pg_extension e "
+              "JOIN pg_namespace n ON n.oid = e.extnamespace "
+              "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = 'part_config' "
+              "WHERE e.extname = 'pg_partman')");
   std::string version = r[0][0].as<std::string>();
   server_version_ = version.substr(0, version.find(' '));  // "15.8 (Debian ...)" -> "15.8"
   server_version_num_ = r[0][1].as<int>();
   now_micros_ = r[0][2].as<int64_t>();
   block_size_ = r[0][3].as<int64_t>();
   database_ = IdentityFrom(r[0], 4);
+  partman_schema_ = r[0][7].is_null() ? "" : r[0][7].as<std::string>();
+  partman_version_ = r[0][8].is_null() ? "" : r[0][8].as<std::string>();
+  partman_readable_ = !r[0][9].is_null() && r[0][9].as<bool>();
 }
 
 // Every requested table (or every partitioned table) with its partition key, in one query.
@@ -273,7 +286,9 @@ LEFT JOIN ix ON ix.indrelid = c.oid
     c.oid = row[8].as<int64_t>();
     c.owner = row[11].is_null() ? "" : row[11].as<std::string>();
     c.grants = ParseGrants(row[12]);
-    out.readable = row[13].as<bool>();
+    // NULL when the child was dropped since the read's snapshot (privilege functions look at the
+    // current catalogs): gone, so nothing to refuse.
+    out.readable = row[13].as<bool>(true);
     out.role = row[14].as<std::string>();
     if (c.sub_partitioned) out.work->sub_partitioned.emplace_back(c.name, row[8].as<uint32_t>());
     if (auto it = locked_.find(out.oid); it != locked_.end()) out.locked_by = it->second;

@@ -30,8 +30,8 @@ struct TableRequest {
 
 struct ReadOptions {
   // Also read pgpart.history (Catalog::history, Table::history): for each read table, the latest
-  // recorded outcome of each step (partition, action) when it was not "applied". One more round
-  // trip, two when the table exists. A role that may not read it gets HistoryState::kUnreadable,
+  // recorded outcome of each step (partition, action) when it was not "applied", and its latest
+  // apply run (Table::last_apply). One more round trip, two when the table exists. A role that may not read it gets HistoryState::kUnreadable,
   // not an error; a database without it reads as having no history.
   bool history = false;
   QualifiedName history_table{"pgpart", "history"};  // --audit-table

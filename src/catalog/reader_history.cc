@@ -35,56 +35,56 @@ SELECT has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELE
   }
   history_ = HistoryState::kRead;
   if (names.empty()) return;
-  // Tables pgpart once managed that no requested policy names: the distinct table names of the
-  // history by a loose index scan (the step index leads with table_name), then those still
-  // partitioned tables.
-  pqxx::result others = ExecParams(tx, R"SQL(
-WITH RECURSIVE t(n) AS (
-  SELECT min(table_name) FROM )SQL" + audit.Sql() + R"SQL(
-  UNION ALL
-  SELECT (SELECT min(table_name) FROM )SQL" + audit.Sql() + R"SQL( WHERE table_name > t.n)
-    FROM t WHERE t.n IS NOT NULL)
-SELECT n FROM t WHERE n IS NOT NULL AND n <> ALL($1::text[]) ORDER BY n LIMIT 1000
-)SQL",
-                                   ArrayLiteral(names));
-  std::vector<std::string> schemas, rels;
-  for (const pqxx::row& row : others) {
-    std::string error;
-    if (auto name = ParseQualifiedName(row[0].as<std::string>(), &error)) {
-      schemas.push_back(name->schema);
-      rels.push_back(name->name);
-    }
-  }
-  if (!schemas.empty()) {
-    pqxx::result live = ExecParams(tx, R"SQL(
-SELECT n.nspname::text, c.relname::text
-  FROM unnest($1::text[], $2::text[]) AS r(nsp, rel)
-  JOIN pg_namespace n ON n.nspname = r.nsp
-  JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = r.rel AND c.relkind = 'p'
- ORDER BY 1, 2
-)SQL",
-                                   ArrayLiteral(schemas), ArrayLiteral(rels));
-    for (const pqxx::row& row : live) {
-      unmanaged_with_history_.push_back({row[0].as<std::string>(), row[1].as<std::string>()});
-    }
-  }
   // The rows that did not apply and have no later row for the same step (by id: the insertion
   // order; `at` is the transaction's start). Apply's indexes (EnsureAuditTable) make this read
-  // the unsettled rows only, however long the history grows.
+  // the unsettled rows only, however long the history grows. Then, in the same round trip, each
+  // table's latest run row (action 'apply', partition = the table: apply/runs.h), by the
+  // (table_name, partition, action, id) index, and the tables no policy manages any more.
   pqxx::result r = ExecParams(tx, R"SQL(
 SELECT h.table_name, h.partition, h.action, h.outcome, coalesce(h.error, ''),
        (extract(epoch FROM h.at) * 1000000)::bigint
   FROM )SQL" + audit.Sql() + R"SQL( h
- WHERE h.table_name = ANY($1::text[]) AND h.outcome <> 'applied'
+ WHERE h.table_name = ANY($1::text[]) AND h.outcome <> 'applied' AND h.action <> 'apply'
    -- what went wrong; not 'held' (a hold is no failure) nor 'started' (an apply under way)
    AND h.outcome IN ('blocked', 'failed', 'interrupted')
    AND NOT EXISTS (SELECT 1 FROM )SQL" + audit.Sql() + R"SQL( l
                     WHERE l.table_name = h.table_name AND l.partition = h.partition
                       AND l.action = h.action AND l.id > h.id)
+UNION ALL
+SELECT t.name, t.name, 'apply', run.outcome, coalesce(run.error, ''),
+       (extract(epoch FROM run.at) * 1000000)::bigint
+  FROM unnest($1::text[]) AS t(name)
+ CROSS JOIN LATERAL (SELECT l.outcome, l.error, l.at FROM )SQL" + audit.Sql() + R"SQL( l
+                      WHERE l.table_name = t.name AND l.partition = t.name
+                        AND l.action = 'apply'
+                      ORDER BY l.id DESC LIMIT 1) run
+UNION ALL
+-- Partitioned tables pgpart once managed that no requested policy names (one row each, action
+-- '~unmanaged'): the history's distinct table names by a loose index scan over the step index,
+-- matched to the live partitioned tables by their quoted names (as apply records them).
+SELECT d.n, n.nspname::text, '~unmanaged', c.relname::text, '', 0::bigint
+  FROM (WITH RECURSIVE t(n) AS (
+          SELECT min(table_name) FROM )SQL" + audit.Sql() + R"SQL(
+          UNION ALL
+          SELECT (SELECT min(table_name) FROM )SQL" + audit.Sql() + R"SQL( WHERE table_name > t.n)
+            FROM t WHERE t.n IS NOT NULL)
+        SELECT n FROM t WHERE n IS NOT NULL AND n <> ALL($1::text[]) LIMIT 1000) d
+  JOIN pg_class c ON c.relkind = 'p'
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+   AND quote_ident(n.nspname) || '.' || quote_ident(c.relname) = d.n
 )SQL",
                               ArrayLiteral(names));
   for (const pqxx::row& row : r) {
+    if (row[2].as<std::string>() == "~unmanaged") {
+      unmanaged_with_history_.push_back({row[1].as<std::string>(), row[3].as<std::string>()});
+      continue;
+    }
     auto table = by_sql.find(row[0].as<std::string>());
+    if (table != by_sql.end() && row[2].as<std::string>() == "apply") {
+      table->second->last_apply =
+          LastApply{row[5].as<int64_t>(), row[3].as<std::string>(), row[4].as<std::string>()};
+      continue;
+    }
     std::string error;
     std::optional<QualifiedName> partition = ParseQualifiedName(row[1].as<std::string>(), &error);
     if (table == by_sql.end() || !partition) continue;  // not written by pgpart's AuditRecord
@@ -96,6 +96,7 @@ SELECT h.table_name, h.partition, h.action, h.outcome, coalesce(h.error, ''),
     o.at_micros = row[5].as<int64_t>();
     table->second->history.push_back(std::move(o));
   }
+  std::sort(unmanaged_with_history_.begin(), unmanaged_with_history_.end());
   for (auto& [name, table] : by_sql) {
     std::sort(table->history.begin(), table->history.end(),
               [](const RecordedOutcome& a, const RecordedOutcome& b) {

@@ -150,6 +150,7 @@ class CatalogReader {
       ReadDetachedForDrop(tx, parents);
     }
     if (options_.history) ReadHistory(tx);
+    ReadPartman(tx);
     tx.commit();
 
     ReadResult result;
@@ -255,6 +256,10 @@ class CatalogReader {
   // outcome is not "applied" (one more, when it may).
   void ReadHistory(Tx& tx);
 
+  // pg_partman's part_config rows of the read tables (Table::pg_partman), when the extension is
+  // installed (one query; none without it). A role that may not read part_config gets a warning.
+  void ReadPartman(Tx& tx);
+
   pqxx::connection_base& conn_;
   const std::vector<TableRequest>& requests_;
   ReadOptions options_;
@@ -267,6 +272,9 @@ class CatalogReader {
   int server_version_num_ = 0;
   int64_t now_micros_ = 0;
   int64_t block_size_ = 8192;
+  std::string partman_schema_;     // where pg_partman is installed ("" when it is not)
+  std::string partman_version_;    // its extversion
+  bool partman_readable_ = false;  // this role may read its part_config
   int round_trips_ = 0;
   // Relations (oid as text) another session holds ACCESS EXCLUSIVE, with the holders' pids; read
   // once by the tables query.

@@ -289,6 +289,33 @@ class Reader {
         }
       }
     }
+    // Absent in snapshots of older versions, and when no apply run was recorded.
+    if (auto it = j.find("last_apply"); it != j.end() && !it->is_null()) {
+      const std::string where = path + ".last_apply";
+      if (!it->is_object()) {
+        Fail(where, "expected an object");
+      } else {
+        LastApply la;
+        Get(*it, "at_micros", where, &la.at_micros);
+        Require(*it, "outcome", where, &la.outcome);
+        Get(*it, "error", where, &la.error);
+        t.last_apply = std::move(la);
+      }
+    }
+    // Absent in snapshots of older versions, and whenever pg_partman does not list the table.
+    if (auto it = j.find("pg_partman"); it != j.end() && !it->is_null()) {
+      const std::string where = path + ".pg_partman";
+      if (!it->is_object()) {
+        Fail(where, "expected an object");
+      } else {
+        PartmanConfig pc;
+        Require(*it, "schema", where, &pc.schema);
+        Get(*it, "version", where, &pc.version);
+        Require(*it, "parent_table", where, &pc.parent_table);
+        Get(*it, "automatic_maintenance", where, &pc.automatic_maintenance);
+        t.pg_partman = std::move(pc);
+      }
+    }
     return t;
   }
 
@@ -409,6 +436,18 @@ Json TableToJson(const Table& t) {
                              {"at", InstantText(o.at_micros)}});  // for readers only
     }
     j["history"] = std::move(history);
+  }
+  if (t.last_apply) {  // only when set, so that other snapshots stay as they were
+    j["last_apply"] = Json{{"at_micros", t.last_apply->at_micros},
+                           {"at", InstantText(t.last_apply->at_micros)},  // for readers only
+                           {"outcome", t.last_apply->outcome},
+                           {"error", t.last_apply->error}};
+  }
+  if (t.pg_partman) {  // only when set, so that other snapshots stay as they were
+    j["pg_partman"] = Json{{"schema", t.pg_partman->schema},
+                           {"version", t.pg_partman->version},
+                           {"parent_table", t.pg_partman->parent_table},
+                           {"automatic_maintenance", t.pg_partman->automatic_maintenance}};
   }
   return j;
 }

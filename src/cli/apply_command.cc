@@ -9,9 +9,11 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
+#include <set>
 
 #include "apply/audit.h"
 #include "apply/executor.h"
+#include "apply/runs.h"
 #include "catalog/reader.h"
 #include "cli/commands.h"
 #include "cli/common.h"
@@ -21,6 +23,7 @@
 #include "core/json_text.h"
 #include "core/utf8.h"
 #include "plan/planner.h"
+#include "plan/select.h"
 #include "render/render.h"
 
 namespace pgpart::cli {
@@ -169,6 +172,18 @@ void RecordWithoutChanges(const std::string& dsn, const QualifiedName& audit_tab
   }
 }
 
+// One audit row per table for this run (apply/runs.h); a failure to write them is a warning:
+// the run itself is what it is.
+void RecordRuns(pqxx::connection_base& conn, const Plan& plan, const ApplyReport& report,
+                const std::vector<Policy>& policies, const QualifiedName& audit_table) {
+  try {
+    RecordApplyRuns(conn, ApplyRunRecords(plan, report, policies, DefaultActor()), audit_table);
+  } catch (const std::exception& e) {
+    std::cerr << "warning: cannot record this run in " << audit_table.Sql() << ": "
+              << OneLine(e.what()) << "\n";
+  }
+}
+
 bool Confirm() {
   if (!isatty(STDIN_FILENO)) {
     std::cerr << "error: refusing to apply without confirmation: standard input is not a "
@@ -268,6 +283,11 @@ CLI::App* AddApplyCommand(CLI::App& app, ApplyArgs& args) {
   cmd->add_option("--format", args.format, "Report format")->check(CLI::IsMember({"text", "json"}));
   cmd->add_option("--log-format", args.log_format, "Per-step log lines on stderr")
       ->check(CLI::IsMember({"text", "json"}));
+  cmd->add_option("--only", args.only,
+                  "Apply only steps of these kinds: premake (creates, default partition), "
+                  "retention (detach, archive, drop), drain (rows out of the default); repeatable "
+                  "or comma-separated. The others are not applied and do not affect the exit code")
+      ->excludes("--plan");
   return cmd;
 }
 
@@ -321,6 +341,12 @@ int RunApply(const ApplyArgs& args) {
       *target = *ms;
     }
     if (!MakePlan(inputs, &set, &plan)) return kExitError;
+    std::set<StepKind> only;
+    if (std::string error; !ParseStepKinds(args.only, &only, &error)) {
+      std::cerr << "error: " << error << "\n";
+      return kExitError;
+    }
+    SelectStepKinds(&plan, only);
   }
 
   if (args.check_gates && !CheckPlanGates(dsn, set.policies, &plan)) return kExitError;
@@ -337,12 +363,23 @@ int RunApply(const ApplyArgs& args) {
     return plan_errors ? kExitError : kExitOk;
   }
   if (!plan.HasChanges()) {  // nothing to run; JSON still gets its report (held steps as held)
-    if (!args.no_audit) RecordWithoutChanges(dsn, AuditTableOf(args.audit_table), plan, human);
-    if (!json) return plan_errors ? kExitError : kExitOk;
     ApplyReport nothing;
     for (const Step& s : plan.steps) {
       nothing.steps.push_back(StepReport{s, StepOutcome::kHeld, {}, s.held_by, 0});
     }
+    if (!args.no_audit) {
+      const QualifiedName audit_table = AuditTableOf(args.audit_table);
+      RecordWithoutChanges(dsn, audit_table, plan, human);
+      // A run with nothing to do is a run too: "maintenance not run" alerts go by it.
+      try {
+        pqxx::connection conn(dsn);
+        RecordRuns(conn, plan, nothing, set.policies, audit_table);
+      } catch (const std::exception& e) {
+        std::cerr << "warning: cannot record this run in " << audit_table.Sql() << ": "
+                  << ConnectErrorText(e.what(), dsn, false) << "\n";
+      }
+    }
+    if (!json) return plan_errors ? kExitError : kExitOk;
     const int code = Report(plan, nothing, json, human);
     return plan_errors ? kExitError : code;
   }
@@ -406,6 +443,7 @@ int RunApply(const ApplyArgs& args) {
   human << "\n";
   ApplyReport report = ExecutePlan(*conn, plan, set.policies, options);
   ReportDiagnostics(report.diagnostics);
+  if (options.audit) RecordRuns(*conn, plan, report, set.policies, options.audit_table);
 
   const int code = Report(plan, report, json, human);
   return plan_errors ? kExitError : code;

@@ -23,6 +23,7 @@ struct PlanArgs {
   std::string comment_id = "default";  // --comment-id: the Markdown comment's marker id
   std::string base_policies;           // --base-policies DIR
   std::string base_ref;                // --base REF
+  std::vector<std::string> only;       // --only KIND[,KIND] (plan/select.h)
 };
 CLI::App* AddPlanCommand(CLI::App& app, PlanArgs& args);
 int RunPlan(const PlanArgs& args);
@@ -66,6 +67,7 @@ struct ApplyArgs {
   int max_drops = -1;
   std::string format = "text";      // text | json (the final report)
   std::string log_format = "text";  // text | json (one log line per step, on stderr)
+  std::vector<std::string> only;     // --only KIND[,KIND] (plan/select.h)
 };
 CLI::App* AddApplyCommand(CLI::App& app, ApplyArgs& args);
 int RunApply(const ApplyArgs& args);

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <system_error>
 
 #include "apply/process.h"
@@ -15,6 +16,7 @@
 #include "cli/gate_checks.h"
 #include "core/calendar.h"
 #include "plan/planner.h"
+#include "plan/select.h"
 #include "policy/loader.h"
 #include "render/render.h"
 
@@ -155,6 +157,11 @@ CLI::App* AddPlanCommand(CLI::App& app, PlanArgs& args) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--color,!--no-color", args.color, "Colour the text output");
   AddCheckGatesFlag(cmd, &args.check_gates);
+  cmd->add_option("--only", args.only,
+                  "Only steps of these kinds: premake, retention, drain (repeatable or "
+                  "comma-separated); the others are listed as left out")
+      ->excludes("--base-policies")
+      ->excludes("--base");
   return cmd;
 }
 
@@ -184,6 +191,12 @@ int RunPlan(const PlanArgs& args) {
   } else if (!MakePlan(inputs, &set, &plan)) {
     return kExitError;
   }
+  std::set<StepKind> only;
+  if (std::string error; !ParseStepKinds(args.only, &only, &error)) {
+    std::cerr << "error: " << error << "\n";
+    return kExitError;
+  }
+  SelectStepKinds(&plan, only);
   if (args.check_gates && !CheckPlanGates(inputs.dsn, set.policies, &plan)) return kExitError;
 
   std::string format = args.format;

@@ -135,6 +135,10 @@ struct Plan {
   // summary counts `steps` only.
   bool is_diff = false;
   std::vector<Step> removed_steps;
+  // `plan --only` / `apply --only` (plan/select.h): the step kinds kept ("premake", "retention",
+  // "drain"; empty: all), and the steps of other kinds, left out (not applied, not counted).
+  std::vector<std::string> only;
+  std::vector<Step> left_out;
 
   // True when some step is planned or blocked (held steps alone are no change).
   bool HasChanges() const;
@@ -142,7 +146,7 @@ struct Plan {
     return a.at == b.at && a.catalog_hash == b.catalog_hash && a.policy_hash == b.policy_hash &&
            a.database == b.database && a.summary == b.summary && a.tables == b.tables &&
            a.steps == b.steps && a.diagnostics == b.diagnostics && a.is_diff == b.is_diff &&
-           a.removed_steps == b.removed_steps;
+           a.removed_steps == b.removed_steps && a.only == b.only && a.left_out == b.left_out;
   }
 };
 

@@ -472,6 +472,18 @@ Plan ComputePlan(const std::vector<Policy>& policies, const Catalog& catalog,
         }
         c.report.drift.push_back("not read completely: " + t->unreadable);
       }
+      if (t->pg_partman) {
+        // Another maintainer: nothing runs on the table while pg_partman is configured for it,
+        // and the report says so even when pgpart has nothing to do.
+        const std::string why = PartmanConflict(*t->pg_partman);
+        for (auto& keyed : c.steps) {
+          Step& s = keyed.second;
+          if (s.status == StepStatus::kHeld) continue;
+          s.status = StepStatus::kBlocked;
+          s.blocked_by = why;
+        }
+        c.report.drift.push_back(why);
+      }
       PartitionSummary summary = Summarize(*t);
       summary.covered_until = c.report.partitions.covered_until;
       c.report.partitions = summary;

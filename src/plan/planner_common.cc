@@ -1,6 +1,7 @@
 // Small helpers shared by the planner's units.
 
 #include <algorithm>
+#include <cstdio>
 
 #include "plan/planner_internal.h"
 
@@ -48,6 +49,29 @@ void AddStatementHazards(Step& s) {
   for (const Statement& st : s.statements) {
     if (!st.transactional) AddHazard(s, Hazard::kNonTransactional);
   }
+}
+
+std::string PartmanConflict(const PartmanConfig& pc) {
+  // config_cleanup() (pg_partman 5.4+) removes the config rows and the template table and leaves
+  // the partitions as they are; before it, the part_config row is deleted by hand.
+  int major = 0, minor = 0;
+  std::sscanf(pc.version.c_str(), "%d.%d", &major, &minor);
+  const std::string schema = QuoteIdent(pc.schema);
+  const std::string parent = QuoteLiteral(pc.parent_table);
+  const std::string removal =
+      major > 5 || (major == 5 && minor >= 4)
+          ? "SELECT " + schema + ".config_cleanup(" + parent + ")"
+          : "DELETE FROM " + schema + ".part_config WHERE parent_table = " + parent;
+  return "pg_partman maintains this table too (" + schema + ".part_config lists " + parent +
+         (pc.automatic_maintenance.empty()
+              ? ""
+              : ", automatic_maintenance " + pc.automatic_maintenance) +
+         "): two maintainers would fight over its partitions, each creating, detaching and "
+         "dropping on its own schedule. Take the table out of pg_partman first, keeping its "
+         "partitions: " +
+         removal +
+         "; not undo_partition(), which moves the rows out of the partitions "
+         "(docs/migrating-from-pg_partman.md)";
 }
 
 }  // namespace pgpart::planner

@@ -47,6 +47,8 @@ Step NewStep(const Context& c, Action action, const QualifiedName& partition, Re
 void AddHazard(Step& s, Hazard h);
 // Hazards that follow from the statements themselves (non-transactional ones).
 void AddStatementHazards(Step& s);
+// Why a table pg_partman's part_config lists gets no steps, and how to take it out of pg_partman.
+std::string PartmanConflict(const PartmanConfig& pc);
 
 // Retention steps for one expired child (drop, detach or archive), holds and limits applied.
 void PlanRetention(Context& c, const Grid* grid, const Child& child, int* drops_planned);

@@ -26,9 +26,17 @@ const TableReport* FindReport(const Plan& plan, const std::string& policy,
 }
 
 // The key value the plan measures "now" in: the grid's Now for time keys, max(key) for integers.
-std::optional<int64_t> NowKey(const Grid& grid, const Table& t, int64_t now) {
-  if (IsIntegerKey(t.key_type)) return t.max_key;
-  return grid.Now(now);
+// An empty integer-keyed table has no max(key): like the planner (PlanRange), count from the
+// period of spec.start, else of 0, so the buffer the premake steps create is the one measured.
+std::optional<int64_t> NowKey(const Policy& p, const Grid& grid, const Table& t, int64_t now) {
+  if (!IsIntegerKey(t.key_type)) return grid.Now(now);
+  if (t.max_key) return t.max_key;
+  if (p.start) {
+    std::optional<int64_t> start = ParsePolicyValue(grid, *p.start);
+    if (!start) return std::nullopt;  // the plan carries the error
+    return grid.Lower(grid.IndexOf(*start));
+  }
+  return grid.Lower(grid.IndexOf(0));
 }
 
 // Upper bound of the contiguous run of range children containing `key` (nullopt: not covered).
@@ -171,6 +179,9 @@ TableStatus StatusOf(const Policy& p, const QualifiedName& name, const Catalog& 
   TableStatus s;
   s.table = name;
   s.policy = p.name;
+  // Range tables have a buffer, 0 until measured (a table that is not partitioned has none
+  // covered); hash tables have no time axis, so none at all.
+  if (p.strategy == Strategy::kRange) s.future_buffer_periods = 0;
   const Table* t = catalog.Find(name);
   s.exists = t != nullptr && t->exists;
   if (!s.exists || !t->partitioned) {
@@ -187,6 +198,7 @@ TableStatus StatusOf(const Policy& p, const QualifiedName& name, const Catalog& 
     s.partitions.default_rows = t->default_rows;
     s.partitions.has_default = t->default_partition.has_value();
   }
+  s.last_apply = t->last_apply;
   for (const Child& c : t->children) s.bytes += c.bytes;
   if (t->default_partition) s.bytes += t->default_partition->bytes;
 
@@ -214,8 +226,8 @@ TableStatus StatusOf(const Policy& p, const QualifiedName& name, const Catalog& 
     grid = Grid::Make(t->key_type, *p.interval, FindZone(p.time_zone), &error);
   }
   if (grid) {
-    std::optional<int64_t> now_key = NowKey(*grid, *t, now);
-    if (now_key) s.future_buffer_periods = FutureBuffer(*grid, *t, *now_key);
+    std::optional<int64_t> now_key = NowKey(p, *grid, *t, now);
+    s.future_buffer_periods = now_key ? FutureBuffer(*grid, *t, *now_key) : 0;
     if (IsTimeKey(t->key_type)) {
       for (const Child& c : t->children) {
         if (c.bound_kind == BoundKind::kRange && c.from.is_value()) {
@@ -227,8 +239,8 @@ TableStatus StatusOf(const Policy& p, const QualifiedName& name, const Catalog& 
     }
     s.next_retention = NextRetention(p, *grid, *t, now);
     s.overdue = Overdue(p, *grid, *t, plan, now, options.retention_grace_micros);
-    if (s.future_buffer_periods < kMinFutureBufferPeriods) {
-      s.problems.push_back("future buffer " + std::to_string(s.future_buffer_periods) +
+    if (*s.future_buffer_periods < kMinFutureBufferPeriods) {
+      s.problems.push_back("future buffer " + std::to_string(*s.future_buffer_periods) +
                            " period(s), below " + std::to_string(kMinFutureBufferPeriods));
     }
   }

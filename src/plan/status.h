@@ -63,8 +63,11 @@ struct TableStatus {
   bool exists = false;
   PartitionSummary partitions;  // count, oldest, newest, covered_until, default rows
   // Whole periods after the current one that are covered by the contiguous run of partitions
-  // containing now (0 when now is not covered). Integer keys: the period of max(key).
-  int64_t future_buffer_periods = 0;
+  // containing now (0 when now is not covered). Integer keys: the period of max(key), or of the
+  // planner's starting point (spec.start, else 0) while the table is empty. nullopt when the
+  // table has no time axis (hash policies): there is nothing to premake, so no buffer. Range
+  // policies always have one (0 when the table is not partitioned or its key unusable).
+  std::optional<int64_t> future_buffer_periods;
   std::optional<int64_t> oldest_age_seconds;  // now - lower bound of the oldest (time keys)
   int64_t bytes = 0;                          // sum of Child::bytes (default included)
   std::vector<HeldPartition> held;
@@ -76,6 +79,7 @@ struct TableStatus {
   std::vector<OverduePartition> overdue;  // oldest first
   std::vector<std::string> drift;
   std::vector<std::string> notes;  // accepted differences (TableReport::notes): not problems
+  std::optional<LastApply> last_apply;  // the catalog's (pgpart.history): the latest apply run
   std::vector<std::string> problems;  // why the health is not ok, in a stable order
   Health health = Health::kOk;
   friend bool operator==(const TableStatus&, const TableStatus&) = default;
@@ -95,11 +99,11 @@ struct Status {
 };
 
 // Derives the status of every table the policies name. Warnings: future buffer below
-// kMinFutureBufferPeriods (range policies), rows in the default partition, blocked steps (the
-// plan's, and its planned steps whose latest outcome in Table::history is blocked or failed),
-// retention overdue by more than the grace, drift. Errors: the table is missing (or not
-// partitioned) or the plan carries error diagnostics. Never runs a backup gate: what the last
-// apply found is the catalog's history.
+// kMinFutureBufferPeriods (range policies; hash tables have no buffer), rows in the default
+// partition, blocked steps (the plan's, and its planned steps whose latest outcome in
+// Table::history is blocked or failed), retention overdue by more than the grace, drift.
+// Errors: the table is missing (or not partitioned) or the plan carries error diagnostics. Never
+// runs a backup gate: what the last apply found is the catalog's history.
 Status ComputeStatus(const std::vector<Policy>& policies, const Catalog& catalog, const Plan& plan,
                      int64_t now_utc_micros, const StatusOptions& options = {});
 

@@ -148,6 +148,11 @@ std::string RenderJson(const Plan& plan) {
     j["removed_steps"] = Json::array();
     for (const Step& step : plan.removed_steps) j["removed_steps"].push_back(StepJson(step));
   }
+  if (!plan.only.empty()) {  // only in plans narrowed by --only
+    j["only"] = plan.only;
+    j["left_out"] = Json::array();
+    for (const Step& step : plan.left_out) j["left_out"].push_back(StepJson(step));
+  }
   j["diagnostics"] = Json::array();
   for (const Diagnostic& d : plan.diagnostics) {
     j["diagnostics"].push_back(
@@ -223,6 +228,12 @@ bool PlanFromJson(const std::string& json_text, Plan* plan, std::string* error) 
       Step st;
       if (!StepFromJson(sj, &st, error)) return false;
       p.removed_steps.push_back(std::move(st));
+    }
+    p.only = j.value("only", std::vector<std::string>{});
+    for (const Json& sj : j.value("left_out", Json::array())) {
+      Step st;
+      if (!StepFromJson(sj, &st, error)) return false;
+      p.left_out.push_back(std::move(st));
     }
     for (const Json& dj : j.value("diagnostics", Json::array())) {
       Diagnostic d;

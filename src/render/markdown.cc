@@ -137,12 +137,21 @@ std::string Headline(const Plan& plan) {
     return "This change adds " + (counts.empty() ? std::string("nothing") : counts) +
            " and takes away " + Plural(static_cast<int64_t>(plan.removed_steps.size()), "step");
   }
-  if (!plan.HasChanges()) {
-    std::string line = "No changes. Partitions match the policies.";
-    if (s.held > 0) line += " (" + std::to_string(s.held) + " held)";
-    return line;
+  std::string left_out;  // --only
+  if (!plan.only.empty()) {
+    std::string kinds;
+    for (const std::string& k : plan.only) kinds += (kinds.empty() ? "" : ",") + k;
+    left_out = "; left out by --only " + kinds + ": " +
+               Plural(static_cast<int64_t>(plan.left_out.size()), "step") + " of other kinds";
   }
-  return counts.empty() ? Plural(static_cast<int64_t>(plan.steps.size()), "step") : counts;
+  if (!plan.HasChanges()) {
+    std::string line = plan.only.empty() ? "No changes. Partitions match the policies."
+                                         : "No changes in the selected steps.";
+    if (s.held > 0) line += " (" + std::to_string(s.held) + " held)";
+    return line + left_out;
+  }
+  return (counts.empty() ? Plural(static_cast<int64_t>(plan.steps.size()), "step") : counts) +
+         left_out;
 }
 
 void TableSection(std::ostringstream& out, const Plan& plan, const TableReport& t,

@@ -58,9 +58,11 @@ std::string Bytes(int64_t b) {
 
 std::string OrDash(const std::string& s) { return s.empty() ? "-" : s; }
 
+// "-" for hash tables, which have no time axis and so no buffer.
 std::string BufferText(const TableStatus& t) {
-  return std::to_string(t.future_buffer_periods) + " period" +
-         (t.future_buffer_periods == 1 ? "" : "s");
+  if (!t.future_buffer_periods) return "-";
+  return std::to_string(*t.future_buffer_periods) + " period" +
+         (*t.future_buffer_periods == 1 ? "" : "s");
 }
 
 std::string RetentionText(const RetentionEvent& r) {
@@ -439,7 +441,7 @@ std::string RenderReportMarkdown(const Status& status) {
     out += "| " + EscapeInline(t.table.Text()) + " | " + EscapeInline(t.policy) + " | " +
            HealthName(t.health) + " | " + std::to_string(t.partitions.count) + " | " +
            EscapeInline(OrDash(t.partitions.covered_until)) + " | " +
-           std::to_string(t.future_buffer_periods) + " | " +
+           (t.future_buffer_periods ? std::to_string(*t.future_buffer_periods) : "-") + " | " +
            std::to_string(t.partitions.default_rows) + " | " + Bytes(t.bytes) + " |\n";
   }
   for (const TableStatus& t : status.tables) {
@@ -450,8 +452,10 @@ std::string RenderReportMarkdown(const Status& status) {
       const PartitionSummary& p = t.partitions;
       out += "- Partitions: " + std::to_string(p.count) + ", oldest " +
              EscapeInline(OrDash(p.oldest)) + ", newest " + EscapeInline(OrDash(p.newest)) + "\n";
-      out += "- Covered until " + EscapeInline(OrDash(p.covered_until)) + " (future buffer " +
-             BufferText(t) + ")\n";
+      if (t.future_buffer_periods) {  // hash tables have no time axis
+        out += "- Covered until " + EscapeInline(OrDash(p.covered_until)) + " (future buffer " +
+               BufferText(t) + ")\n";
+      }
       out += "- Default partition: " +
              (p.has_default ? std::to_string(p.default_rows) + " rows" : std::string("none")) +
              "\n";

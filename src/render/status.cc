@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "core/calendar.h"
 #include "core/duration.h"
 #include "core/json_text.h"
 #include "core/utf8.h"
@@ -41,8 +42,10 @@ std::string RenderStatusText(const Status& status) {
       out += "  partitions: " + std::to_string(p.count);
       if (!p.oldest.empty()) out += " (oldest " + E(p.oldest) + ", newest " + E(p.newest) + ")";
       out += "\n";
-      out += "  covered until: " + (p.covered_until.empty() ? "-" : E(p.covered_until)) +
-             " (future buffer " + Plural(t.future_buffer_periods, "period") + ")\n";
+      if (t.future_buffer_periods) {  // range tables; hash tables have no time axis
+        out += "  covered until: " + (p.covered_until.empty() ? "-" : E(p.covered_until)) +
+               " (future buffer " + Plural(*t.future_buffer_periods, "period") + ")\n";
+      }
       out += "  default partition: " +
              (p.has_default ? Plural(p.default_rows, "row") : std::string("none")) + "\n";
       out += "  size: " + std::to_string(t.bytes) + " bytes\n";
@@ -57,6 +60,11 @@ std::string RenderStatusText(const Status& status) {
       }
       for (const std::string& d : t.drift) out += "  drift: " + E(d) + "\n";
       for (const std::string& n : t.notes) out += "  note: " + E(n) + "\n";
+      if (t.last_apply) {
+        out += "  last apply: " + E(InstantText(t.last_apply->at_micros)) + ", " +
+               E(t.last_apply->outcome) +
+               (t.last_apply->error.empty() ? "" : " (" + E(t.last_apply->error) + ")") + "\n";
+      }
     }
     for (const std::string& p : t.problems) out += "  ! " + E(p) + "\n";
   }
@@ -91,7 +99,8 @@ std::string RenderStatusJson(const Status& status) {
                         {"covered_until", t.partitions.covered_until},
                         {"has_default", t.partitions.has_default},
                         {"default_rows", t.partitions.default_rows}};
-    jt["future_buffer_periods"] = t.future_buffer_periods;
+    jt["future_buffer_periods"] =
+        t.future_buffer_periods ? Json(*t.future_buffer_periods) : Json(nullptr);
     jt["oldest_age_seconds"] =
         t.oldest_age_seconds ? Json(*t.oldest_age_seconds) : Json(nullptr);
     jt["bytes"] = t.bytes;
@@ -116,6 +125,13 @@ std::string RenderStatusJson(const Status& status) {
     }
     jt["drift"] = t.drift;
     if (!t.notes.empty()) jt["notes"] = t.notes;
+    if (t.last_apply) {
+      jt["last_apply"] = {{"at", InstantText(t.last_apply->at_micros)},
+                          {"outcome", t.last_apply->outcome},
+                          {"error", t.last_apply->error}};
+    } else {
+      jt["last_apply"] = nullptr;
+    }
     j["tables"].push_back(std::move(jt));
   }
   j["unmanaged_with_history"] = Json::array();
@@ -156,7 +172,7 @@ std::string RenderStatusPrometheus(const Status& status) {
        [](const TableStatus& t) { return std::optional<int64_t>(t.partitions.count); }},
       {"pgpart_future_buffer_periods",
        "Whole periods after the current one covered by existing partitions.",
-       [](const TableStatus& t) { return std::optional<int64_t>(t.future_buffer_periods); }},
+       [](const TableStatus& t) { return t.future_buffer_periods; }},
       {"pgpart_default_partition_rows", "Rows in the default partition.",
        [](const TableStatus& t) { return std::optional<int64_t>(t.partitions.default_rows); }},
       {"pgpart_oldest_partition_age_seconds",
@@ -175,6 +191,18 @@ std::string RenderStatusPrometheus(const Status& status) {
       {"pgpart_partition_bytes",
        "Estimated size of the table's partitions in bytes (as of the last VACUUM/ANALYZE).",
        [](const TableStatus& t) { return std::optional<int64_t>(t.bytes); }},
+      {"pgpart_last_apply_timestamp_seconds",
+       "Unix time of the latest `pgpart apply` run recorded for the table in pgpart.history.",
+       [](const TableStatus& t) -> std::optional<int64_t> {
+         if (!t.last_apply) return std::nullopt;
+         return t.last_apply->at_micros / 1'000'000;
+       }},
+      {"pgpart_last_apply_success",
+       "Whether that run converged the table (1) or left steps blocked or failed (0).",
+       [](const TableStatus& t) -> std::optional<int64_t> {
+         if (!t.last_apply) return std::nullopt;
+         return t.last_apply->outcome == "applied" ? 1 : 0;
+       }},
   };
   std::string out;
   for (const Family& f : families) {

@@ -65,6 +65,13 @@ void StepLines(std::ostringstream& out, const Step& s, const Style& st, const st
   }
 }
 
+// "premake,retention".
+std::string OnlyText(const Plan& plan) {
+  std::string out;
+  for (const std::string& kind : plan.only) out += (out.empty() ? "" : ",") + kind;
+  return out;
+}
+
 }  // namespace
 
 std::string RenderText(const Plan& plan, const TextOptions& options) {
@@ -97,6 +104,10 @@ std::string RenderText(const Plan& plan, const TextOptions& options) {
       any = true;
       StepLines(out, s, st, "no longer: ");
     }
+    for (const Step& s : plan.left_out) {  // --only: listed, not applied
+      if (!(s.table == t.table)) continue;
+      out << "  . left out: " << ActionName(s.action) << " " << E(s.partition.Sql()) << "\n";
+    }
     if (!any) out << (plan.is_diff ? "  (no change from the base policies)\n" : "  (no changes)\n");
     if (!plan.is_diff) {  // a diff shows what the change does, not the drift both sides share
       for (const std::string& d : t.drift) out << "  drift: " << E(d) << "\n";
@@ -116,7 +127,11 @@ std::string RenderText(const Plan& plan, const TextOptions& options) {
     }
     return out.str();
   }
-  if (!plan.HasChanges()) {
+  if (!plan.HasChanges() && !plan.only.empty()) {
+    out << "No changes in the steps selected by --only " << OnlyText(plan) << ".";
+    if (plan.summary.held > 0) out << " (" << plan.summary.held << " held)";
+    out << "\n";
+  } else if (!plan.HasChanges()) {
     out << "No changes. Partitions match the policies.";
     if (plan.summary.held > 0) out << " (" << plan.summary.held << " held)";
     out << "\n";
@@ -126,6 +141,10 @@ std::string RenderText(const Plan& plan, const TextOptions& options) {
         << s.drop << " to drop, ";
     if (s.privileges > 0) out << s.privileges << " to align with the parent's privileges, ";
     out << s.held << " held, " << s.blocked << " blocked.\n";
+  }
+  if (!plan.only.empty()) {
+    out << "Left out by --only " << OnlyText(plan) << ": " << Plural(plan.left_out.size(), "step")
+        << " of other kinds, not applied.\n";
   }
   return out.str();
 }

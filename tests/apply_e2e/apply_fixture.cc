@@ -277,7 +277,7 @@ std::vector<std::string> ScratchDatabase::History(const std::string& outcome) co
   std::vector<std::string> lines;
   for (const auto& row :
        Query("SELECT action, partition, coalesce(rows::text, '-') FROM pgpart.history WHERE "
-             "outcome = " +
+             "action <> 'apply' AND outcome = " +
              Literal(outcome) + " ORDER BY 2, 1, 3")) {
     lines.push_back(row[0] + " " + row[1] + " rows=" + row[2]);
   }

@@ -128,8 +128,8 @@ class ScratchDatabase {
   std::map<std::string, TableState> Tables(const std::vector<std::string>& schemas) const;
   // One line per table: "name parent=... bound=... rows=N md5=... comment=..." (sorted).
   std::vector<std::string> TableLines(const std::vector<std::string>& schemas) const;
-  // pgpart.history rows with that outcome: "action partition rows=N" (sorted); empty when the
-  // table does not exist.
+  // pgpart.history step rows with that outcome: "action partition rows=N" (sorted); empty when
+  // the table does not exist. The per-run rows (action 'apply', apply/runs.h) are left out.
   std::vector<std::string> History(const std::string& outcome = "applied") const;
   // Anything left half-done: partitions with a pending detach, standalone tables carrying the
   // 'pgpart:drop' marker. One line each.

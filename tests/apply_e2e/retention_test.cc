@@ -92,9 +92,11 @@ TEST(Retention, HoldsAndFailingGatesKeepTheirPartitions) {
   EXPECT_NE(r.out.find("blocked: drop public.gate_sql_y2026m05: backup gate"), std::string::npos)
       << r.out;
 
-  // The audit trail: every blocked drop with the gate's detail, every done drop with its rows.
-  const auto blocked =
-      db.Query("SELECT partition, error FROM pgpart.history WHERE outcome = 'blocked' ORDER BY 1");
+  // The audit trail: every blocked drop with the gate's detail, every done drop with its rows
+  // (the steps' rows; each table's run row, action 'apply', is checked below).
+  const auto blocked = db.Query(
+      "SELECT partition, error FROM pgpart.history WHERE outcome = 'blocked' AND action <> "
+      "'apply' ORDER BY 1");
   std::vector<std::string> blocked_names;
   for (const auto& row : blocked) {
     blocked_names.push_back(row[0]);
@@ -107,6 +109,14 @@ TEST(Retention, HoldsAndFailingGatesKeepTheirPartitions) {
           "public.gate_command_y2026m07", "public.gate_env_y2026m07", "public.gate_error_y2026m05",
           "public.gate_error_y2026m06", "public.gate_error_y2026m07", "public.gate_params_y2026m05",
           "public.gate_sql_y2026m05", "public.gate_sql_y2026m06", "public.gate_sql_y2026m07"}));
+  // The run row of each table: blocked where a gate refused, applied where everything ran.
+  EXPECT_EQ(db.Scalar("SELECT outcome || ': ' || error FROM pgpart.history WHERE action = 'apply' "
+                      "AND partition = 'public.gate_sql'"),
+            "blocked: 1 applied, 0 already done, 0 held, 3 blocked, 0 failed; drop "
+            "public.gate_sql_y2026m05: backup gate: gate query returned false");
+  EXPECT_EQ(db.Scalar("SELECT outcome FROM pgpart.history WHERE action = 'apply' AND partition = "
+                      "'public.hold_expired'"),
+            "applied");
   EXPECT_NE(db.Scalar("SELECT error FROM pgpart.history WHERE partition = "
                       "'public.gate_error_y2026m05'")
                 .find("division by zero"),

@@ -61,6 +61,8 @@ Catalog FullCatalog() {
   ts.history = {RecordedOutcome{{"My Schema", "old"}, "drop", "blocked",
                                 "backup gate: \"quoted\" détail", 1'795'000'000'000'001}};
   ts.default_counted_from = Bound::Value(-86'400'000'000);  // before the epoch
+  ts.last_apply = LastApply{1'795'000'000'000'002, "blocked", "--only retention: 0 applied"};
+  ts.pg_partman = PartmanConfig{"part man", "4.7.2", "My Schema.Odd \"Name\"", "on"};
   cat.tables.push_back(ts);
   cat.history = HistoryState::kRead;
 
@@ -177,6 +179,27 @@ TEST(SnapshotTest, HistoryIsOptional) {
   j["tables"][0]["history"] = {{{"schema", "s"}, {"action", "drop"}, {"outcome", "blocked"}}};
   EXPECT_FALSE(CatalogFromJson(j.dump(), &back, &error));
   EXPECT_NE(error.find("tables[0].history[0]: missing \"name\""), std::string::npos) << error;
+}
+
+// The last apply run (issue 12 item 6) and pg_partman's config of a table (item 5) travel with
+// the snapshot; snapshots without them (older pgpart, or nothing to say) read as before.
+TEST(SnapshotTest, LastApplyAndPgPartmanAreOptional) {
+  nlohmann::json j = nlohmann::json::parse(CatalogToJson(FullCatalog()));
+  EXPECT_EQ(j["tables"][0]["last_apply"]["outcome"], "blocked");
+  EXPECT_EQ(j["tables"][0]["pg_partman"]["schema"], "part man");
+  EXPECT_FALSE(j["tables"][1].contains("last_apply"));
+  EXPECT_FALSE(j["tables"][1].contains("pg_partman"));
+  j["tables"][0].erase("last_apply");
+  j["tables"][0].erase("pg_partman");
+  Catalog back;
+  std::string error;
+  ASSERT_TRUE(CatalogFromJson(j.dump(), &back, &error)) << error;
+  EXPECT_FALSE(back.tables[0].last_apply.has_value());
+  EXPECT_FALSE(back.tables[0].pg_partman.has_value());
+  j["tables"][0]["pg_partman"] = {{"schema", "partman"}};
+  EXPECT_FALSE(CatalogFromJson(j.dump(), &back, &error));
+  EXPECT_NE(error.find("tables[0].pg_partman: missing \"parent_table\""), std::string::npos)
+      << error;
 }
 
 TEST(SnapshotTest, EmptyCatalogAndAbsentClock) {

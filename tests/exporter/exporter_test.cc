@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <optional>
 #include <pqxx/pqxx>
 #include <sstream>
@@ -435,6 +436,133 @@ spec:
                       "usually by a failing backup gate (as the last apply recorded in "
                       "pgpart.history). Old partitions are kept and the table keeps growing; "
                       "`pgpart status` names each step and the gate's message.\"\n");
+  RunResult promtool = RunProgram({"promtool", "test", "rules", test});
+  EXPECT_EQ(promtool.exit_code, 0) << promtool.out << promtool.err << "\n" << ReadFile(test);
+}
+
+// A converged hash table has no time axis and so no future buffer: its scrape must not fire the
+// shipped PgpartFutureBufferLow alert (it exported a buffer of 0, which fired forever: issue 12
+// item 11). Checked like the gate alert above: the scrape held for 30 minutes, through promtool.
+TEST_F(ExporterTest, AConvergedHashTableFiresNoBufferAlert) {
+  db_.Exec("CREATE TABLE tenants (org_id bigint NOT NULL, v int) PARTITION BY HASH (org_id)");
+  const std::string policy = dir_ + "/tenants.yaml";
+  WriteFile(policy, R"(apiVersion: pgpart.io/v1alpha1
+kind: PartitionPolicy
+metadata: {name: tenants}
+spec:
+  tables: [public.tenants]
+  strategy: hash
+  column: org_id
+  modulus: 4
+)");
+  RunResult apply = RunPgpart({"apply", "-f", policy, "--dsn", db_.dsn(), "--auto-approve"});
+  ASSERT_EQ(apply.exit_code, 0) << apply.out << apply.err;
+  RunResult status = RunPgpart({"status", "-f", policy, "--dsn", db_.dsn()});
+  EXPECT_EQ(status.exit_code, 0) << status.out << status.err;
+
+  Exporter exporter({"status", "-f", policy, "--dsn", db_.dsn(), "--serve",
+                     "127.0.0.1:" + std::to_string(port_)},
+                    log_);
+  ASSERT_NO_FATAL_FAILURE(WaitReady(exporter));
+  const std::string body = Get(base_ + "/metrics").body;
+  exporter.Signal(SIGTERM);
+  EXPECT_EQ(exporter.WaitExit(std::chrono::seconds(5)), std::optional<int>(0)) << ReadFile(log_);
+  const std::string series = R"({policy="tenants",table="public.tenants"})";
+  ASSERT_EQ(Sample(body, "pgpart_partitions" + series), 4) << body;
+  EXPECT_EQ(CountLines(body, "pgpart_future_buffer_periods{"), 0) << body;
+
+  std::string input;
+  std::istringstream lines(body);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    const size_t space = line.rfind(' ');
+    input += "      - series: '" + line.substr(0, space) + "'\n        values: '" +
+             line.substr(space + 1) + "x60'\n";
+  }
+  const std::string test = dir_ + "/alert_test.yaml";
+  WriteFile(test, "rule_files:\n  - " + SourcePath("manifests/prometheus/pgpart-rules.yaml") +
+                      "\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n    input_series:\n" +
+                      input +
+                      "    alert_rule_test:\n"
+                      "      - eval_time: 30m\n        alertname: PgpartFutureBufferLow\n"
+                      "        exp_alerts: []\n"
+                      "      - eval_time: 30m\n        alertname: PgpartRowsInDefault\n"
+                      "        exp_alerts: []\n"
+                      "      - eval_time: 30m\n        alertname: PgpartRetentionOverdue\n"
+                      "        exp_alerts: []\n");
+  RunResult promtool = RunProgram({"promtool", "test", "rules", test});
+  EXPECT_EQ(promtool.exit_code, 0) << promtool.out << promtool.err << "\n" << ReadFile(test);
+}
+
+// Without Kubernetes: the last `pgpart apply` run of each table, from pgpart.history, drives the
+// shipped PgpartApplyFailed alert (issue 12 item 6).
+TEST_F(ExporterTest, TheLastApplyRunFromHistoryFiresTheApplyFailedAlert) {
+  db_.Exec(R"SQL(
+    CREATE TABLE gated (at timestamptz NOT NULL, v int) PARTITION BY RANGE (at);
+    DO $$
+    DECLARE m date := date_trunc('month', now() - interval '8 months');
+    BEGIN
+      WHILE m < date_trunc('month', now() + interval '4 months') LOOP
+        EXECUTE format('CREATE TABLE %I PARTITION OF gated FOR VALUES FROM (%L) TO (%L)',
+                       'gated_y' || to_char(m, 'YYYY') || 'm' || to_char(m, 'MM'),
+                       m::timestamptz, (m + interval '1 month')::timestamptz);
+        m := m + interval '1 month';
+      END LOOP;
+    END $$;
+  )SQL");
+  const std::string policy = dir_ + "/gated.yaml";
+  WriteFile(policy, R"(apiVersion: pgpart.io/v1alpha1
+kind: PartitionPolicy
+metadata: {name: gated}
+spec:
+  tables: [public.gated]
+  interval: 1 month
+  premake: 3
+  retention: {keep: 3 months}
+  backupGate: {kind: sql, query: "select false"}
+)");
+  const double before = std::time(nullptr);
+  RunResult apply = RunPgpart({"apply", "-f", policy, "--dsn", db_.dsn(), "--auto-approve"});
+  ASSERT_EQ(apply.exit_code, 3) << apply.out << apply.err;
+
+  Exporter exporter({"status", "-f", policy, "--dsn", db_.dsn(), "--serve",
+                     "127.0.0.1:" + std::to_string(port_)},
+                    log_);
+  ASSERT_NO_FATAL_FAILURE(WaitReady(exporter));
+  const std::string body = Get(base_ + "/metrics").body;
+  exporter.Signal(SIGTERM);
+  EXPECT_EQ(exporter.WaitExit(std::chrono::seconds(5)), std::optional<int>(0)) << ReadFile(log_);
+  const std::string series = R"({policy="gated",table="public.gated"})";
+  EXPECT_EQ(Sample(body, "pgpart_last_apply_success" + series), 0) << body;
+  const double at = Sample(body, "pgpart_last_apply_timestamp_seconds" + series);
+  EXPECT_GE(at, before - 1) << body;
+  EXPECT_LE(at, std::time(nullptr) + 1) << body;
+
+  std::string input;
+  std::istringstream lines(body);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    const size_t space = line.rfind(' ');
+    input += "      - series: '" + line.substr(0, space) + "'\n        values: '" +
+             line.substr(space + 1) + "x30'\n";
+  }
+  const std::string test = dir_ + "/alert_test.yaml";
+  WriteFile(test, "rule_files:\n  - " + SourcePath("manifests/prometheus/pgpart-rules.yaml") +
+                      "\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n    input_series:\n" +
+                      input +
+                      "    alert_rule_test:\n"
+                      "      - eval_time: 5m\n        alertname: PgpartApplyFailed\n"
+                      "        exp_alerts: []\n"
+                      "      - eval_time: 15m\n        alertname: PgpartApplyFailed\n"
+                      "        exp_alerts:\n          - exp_labels:\n"
+                      "              severity: warning\n              policy: gated\n"
+                      "              table: public.gated\n            exp_annotations:\n"
+                      "              summary: \"The last pgpart apply on public.gated did not "
+                      "converge\"\n"
+                      "              description: \"The latest `pgpart apply` run on public.gated "
+                      "(policy gated) left steps blocked or failed, as recorded in "
+                      "pgpart.history. `pgpart status` shows the run's summary and which "
+                      "steps.\"\n");
   RunResult promtool = RunProgram({"promtool", "test", "rules", test});
   EXPECT_EQ(promtool.exit_code, 0) << promtool.out << promtool.err << "\n" << ReadFile(test);
 }

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "../plan/plan_fixture.h"
+#include "plan/planner.h"
 #include "render/status_render.h"
 
 namespace pgpart::op {
@@ -119,6 +121,36 @@ TEST(Metrics, StatusGaugesAreMergedOncePerFamilyAndRelabelled) {
                 R"(pgpart_held_partitions{policy="shop/orders",table="public.orders"} 1)"}));
 }
 
+// The operator's status comes from ComputeStatus like the CLI's: a hash table (no time axis) has
+// no pgpart_future_buffer_periods series, else the shipped PgpartFutureBufferLow alert would fire
+// for it forever (issue 12 item 11). A range table next to it keeps its buffer.
+TEST(Metrics, HashTablesHaveNoFutureBufferSeries) {
+  const std::string yaml =
+      "apiVersion: pgpart.io/v1alpha1\nkind: PartitionPolicy\nmetadata: {name: tenants}\n"
+      "spec:\n  tables: [public.tenants]\n  strategy: hash\n  column: org_id\n  modulus: 4\n"
+      "---\napiVersion: pgpart.io/v1alpha1\nkind: PartitionPolicy\nmetadata: {name: sensor}\n"
+      "spec:\n  tables: [public.sensor]\n  interval: 1 month\n  premake: 3\n";
+  ::pgpart::Table tenants = ::pgpart::testing::HashTable("public.tenants", "org_id");
+  ::pgpart::testing::AddHashChildren(tenants, 4);
+  ::pgpart::Table sensor =
+      ::pgpart::testing::RangeTable("public.sensor", "at", KeyType::kTimestampTz);
+  ::pgpart::testing::AddMonths(sensor, "2026-10", 6);
+  const std::vector<Policy> policies = ::pgpart::testing::Policies(yaml);
+  const Catalog catalog = ::pgpart::testing::CatalogOf({tenants, sensor});
+  const int64_t now = ::pgpart::testing::At("2026-11-21T12:00:00Z");
+  const Status status = ComputeStatus(policies, catalog, ComputePlan(policies, catalog, now), now);
+  Metrics m;
+  m.SetStatus("shop/tenants", status);
+  const std::string text = m.Render();
+  EXPECT_EQ(Lines(text, "pgpart_future_buffer_periods{"),
+            (std::vector<std::string>{
+                R"(pgpart_future_buffer_periods{policy="shop/tenants",table="public.sensor"} 4)"}))
+      << text;
+  EXPECT_EQ(Lines(text, "pgpart_partitions{policy=\"shop/tenants\",table=\"public.tenants\"}"),
+            (std::vector<std::string>{
+                R"(pgpart_partitions{policy="shop/tenants",table="public.tenants"} 4)"}));
+}
+
 TEST(Metrics, CountersAndGauges) {
   const std::string text = DemoText();
   EXPECT_EQ(Lines(text, "pgpart_steps_applied_total"),
@@ -192,7 +224,7 @@ TEST(Metrics, ForgetDropsGaugesButKeepsCounters) {
 
 TEST(Metrics, EmptyRegistryHasEveryFamilyAndTheOperatorGauges) {
   const std::string text = Metrics().Render();
-  EXPECT_EQ(Count(text, "# TYPE "), 14) << text;  // 8 status gauges, 6 of its own
+  EXPECT_EQ(Count(text, "# TYPE "), 16) << text;  // 10 status gauges, 6 of its own
   EXPECT_EQ(Lines(text, "pgpart_"),
             (std::vector<std::string>{"pgpart_operator_leader 0", "pgpart_operator_policies 0"}));
 }

@@ -275,6 +275,49 @@ TEST(Status, IntegerKeysAreNeverOverdue) {
   EXPECT_TRUE(s.tables[0].overdue.empty());      // ...but not "for how long"
 }
 
+// A hash table has no time axis: no buffer (not 0, which the PgpartFutureBufferLow alert would
+// fire on forever), no buffer warning, healthy once every remainder exists (issue 12 item 11).
+TEST(Status, HashTablesHaveNoFutureBuffer) {
+  Table t = ::pgpart::testing::HashTable("public.tenants", "org_id");
+  ::pgpart::testing::AddHashChildren(t, 4);
+  Status s = StatusAt(
+      "apiVersion: pgpart.io/v1alpha1\nkind: PartitionPolicy\nmetadata: {name: tenants}\n"
+      "spec:\n  tables: [public.tenants]\n  strategy: hash\n  column: org_id\n  modulus: 4\n",
+      CatalogOf({t}), "2026-06-15T00:00:00Z");
+  ASSERT_EQ(s.tables.size(), 1u);
+  EXPECT_FALSE(s.tables[0].future_buffer_periods.has_value());
+  EXPECT_EQ(s.tables[0].health, Health::kOk)
+      << (s.tables[0].problems.empty() ? "" : s.tables[0].problems[0]);
+  EXPECT_EQ(s.tables[0].partitions.count, 4);
+}
+
+// An empty integer-keyed table has no max(key): the planner premakes from spec.start (else 0), and
+// the buffer is measured from there too, so a converged empty table is not warned about forever.
+TEST(Status, EmptyIntegerTableMeasuresTheBufferFromWhereThePlannerStarts) {
+  const std::string yaml =
+      "apiVersion: pgpart.io/v1alpha1\nkind: PartitionPolicy\nmetadata: {name: ev}\nspec:\n"
+      "  tables: [public.events]\n  interval: 1000\n  premake: 3\n";
+  Table t = RangeTable("public.events", "id", KeyType::kBigInt);
+  for (int i = 0; i < 4; ++i) {
+    AddChild(t, "events_p" + std::to_string(i * 1000), std::to_string(i * 1000),
+             std::to_string((i + 1) * 1000));
+  }
+  Status s = StatusAt(yaml, CatalogOf({t}), "2026-06-15T00:00:00Z");
+  EXPECT_EQ(s.tables[0].future_buffer_periods, std::optional<int64_t>(3));
+  for (const std::string& problem : s.tables[0].problems) {
+    EXPECT_EQ(problem.find("future buffer"), std::string::npos) << problem;
+  }
+
+  // Started at 5000: only 5000..5999 exists after the planner's current period there.
+  Table later = RangeTable("public.events", "id", KeyType::kBigInt);
+  AddChild(later, "events_p5000", "5000", "6000");
+  AddChild(later, "events_p6000", "6000", "7000");
+  s = StatusAt(yaml + "  start: 5000\n", CatalogOf({later}), "2026-06-15T00:00:00Z");
+  EXPECT_EQ(s.tables[0].future_buffer_periods, std::optional<int64_t>(1));
+  ASSERT_FALSE(s.tables[0].problems.empty());
+  EXPECT_NE(s.tables[0].problems[0].find("future buffer 1"), std::string::npos);
+}
+
 // ---- what earlier applies recorded in pgpart.history -----------------------------------------
 
 RecordedOutcome Outcome(const std::string& partition, const std::string& action,

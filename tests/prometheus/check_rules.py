@@ -35,12 +35,13 @@ KNOWN_METRICS = {
     "pgpart_retention_overdue_partitions", "pgpart_partition_bytes", "pgpart_steps_applied_total",
     "pgpart_reconcile_total", "pgpart_reconcile_duration_seconds_bucket",
     "pgpart_reconcile_duration_seconds_sum", "pgpart_reconcile_duration_seconds_count",
-    "pgpart_last_success_timestamp_seconds",
+    "pgpart_last_success_timestamp_seconds", "pgpart_last_apply_timestamp_seconds",
+    "pgpart_last_apply_success",
 }
 EXPECTED_ALERTS = {
     "PgpartFutureBufferLow", "PgpartRowsInDefault", "PgpartRetentionBlocked",
     "PgpartRetentionOverdue", "PgpartReconcileFailing", "PgpartReconcileStale",
-    "PgpartMaintenanceNotRun",
+    "PgpartMaintenanceNotRun", "PgpartApplyNotRun", "PgpartApplyFailed",
 }
 METRIC_RE = re.compile(r"\bpgpart_[a-z0-9_]+\b")
 

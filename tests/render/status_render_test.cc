@@ -29,9 +29,10 @@ using ::pgpart::testing::ExpectGolden;
 using ::pgpart::testing::Policies;
 using ::pgpart::testing::RangeTable;
 
-// Two policies: a gated table with a hold whose next drop the last apply's backup gate blocked
-// (recorded in pgpart.history) and is overdue since, a table with a hostile name, a short buffer
-// and rows in its default, and a missing table.
+// Three policies: a gated table with a hold whose next drop the last apply's backup gate blocked
+// (recorded in pgpart.history, with that run's row) and is overdue since, a table with a hostile
+// name, a short buffer and rows in its default, a missing table, and a complete hash table (no
+// time axis: no buffer).
 Status DemoStatus() {
   std::string yaml =
       "apiVersion: pgpart.io/v1alpha1\nkind: PartitionPolicy\nmetadata: {name: sensor}\n"
@@ -41,7 +42,9 @@ Status DemoStatus() {
       "until: 2027-01-01}\n"
       "---\napiVersion: pgpart.io/v1alpha1\nkind: PartitionPolicy\nmetadata: {name: odd}\n"
       "spec:\n  tables: ['app.\"we\"\"ird\\na\"\"me\"', app.gone]\n  interval: 1 month\n"
-      "  defaultPartition: true\n";
+      "  defaultPartition: true\n"
+      "---\napiVersion: pgpart.io/v1alpha1\nkind: PartitionPolicy\nmetadata: {name: tenants}\n"
+      "spec:\n  tables: [public.tenants]\n  strategy: hash\n  column: org_id\n  modulus: 4\n";
   Table sensor = RangeTable("public.sensor_readings", "recorded_at", KeyType::kTimestampTz);
   AddMonths(sensor, "2024-03", 34);
   for (size_t i = 0; i < sensor.children.size(); ++i) sensor.children[i].bytes = 8192 * (i + 1);
@@ -50,11 +53,17 @@ Status DemoStatus() {
                                     "backup gate: no backup of stanza main ended at or after "
                                     "upper bound 2024-05-01T00:00:00Z",
                                     At("2026-05-15T02:00:00Z")}};
+  // The run that recorded the blocked drop (apply/runs.h): pgpart_last_apply_*.
+  sensor.last_apply = LastApply{At("2026-05-15T02:00:07Z"), "blocked",
+                                "1 applied, 0 already done, 0 held, 1 blocked, 0 failed; drop "
+                                "public.sensor_readings_y2024m04: backup gate: no backup"};
   Table odd = RangeTable("app.\"we\"\"ird\\na\"\"me\"", "at", KeyType::kTimestampTz);
   AddMonths(odd, "2026-04", 2);
   AddDefault(odd, 7);
+  Table tenants = ::pgpart::testing::HashTable("public.tenants", "org_id");
+  ::pgpart::testing::AddHashChildren(tenants, 4);
   std::vector<Policy> policies = Policies(yaml);
-  Catalog catalog = CatalogOf({sensor, odd});
+  Catalog catalog = CatalogOf({sensor, odd, tenants});
   catalog.history = HistoryState::kRead;
   int64_t now = At("2026-05-15T06:00:00Z");
   return ComputeStatus(policies, catalog, ComputePlan(policies, catalog, now), now);
@@ -62,8 +71,9 @@ Status DemoStatus() {
 
 TEST(StatusRender, DemoShape) {
   Status s = DemoStatus();
-  ASSERT_EQ(s.tables.size(), 3u);
+  ASSERT_EQ(s.tables.size(), 4u);
   EXPECT_EQ(s.health, Health::kError);
+  EXPECT_EQ(s.tables[3].health, Health::kOk) << s.tables[3].problems.size();
 }
 
 TEST(StatusRender, TextGolden) { ExpectGolden("status.txt", RenderStatusText(DemoStatus())); }
@@ -73,7 +83,8 @@ TEST(StatusRender, JsonGolden) {
   ExpectGolden("status.json", text);
   nlohmann::json j = nlohmann::json::parse(text);
   EXPECT_EQ(j["exit_code"], 1);
-  EXPECT_EQ(j["tables"].size(), 3u);
+  EXPECT_EQ(j["tables"].size(), 4u);
+  EXPECT_TRUE(j["tables"][3]["future_buffer_periods"].is_null());
 }
 
 TEST(StatusRender, PrometheusGolden) {
@@ -90,7 +101,8 @@ TEST(StatusRender, PrometheusHasEveryFamilyAsGauges) {
   for (const char* name :
        {"pgpart_partitions", "pgpart_future_buffer_periods", "pgpart_default_partition_rows",
         "pgpart_oldest_partition_age_seconds", "pgpart_held_partitions", "pgpart_blocked_steps",
-        "pgpart_retention_overdue_partitions", "pgpart_partition_bytes"}) {
+        "pgpart_retention_overdue_partitions", "pgpart_partition_bytes",
+        "pgpart_last_apply_timestamp_seconds", "pgpart_last_apply_success"}) {
     EXPECT_NE(text.find(std::string("# HELP ") + name + " "), std::string::npos) << name;
     EXPECT_NE(text.find(std::string("# TYPE ") + name + " gauge\n"), std::string::npos) << name;
     EXPECT_NE(text.find(std::string(name) + "{policy=\"sensor\",table=\"public.sensor_readings\"}"),
@@ -98,6 +110,20 @@ TEST(StatusRender, PrometheusHasEveryFamilyAsGauges) {
         << name;
   }
   EXPECT_EQ(text.find("app.gone"), std::string::npos);  // a missing table has no samples
+}
+
+// A hash table has no time axis: a buffer of 0 would fire PgpartFutureBufferLow for it forever
+// (issue 12 item 11). Its other gauges are there; pgpart_oldest_partition_age_seconds is not
+// (no lower bound to age from).
+TEST(StatusRender, HashTablesExportNoFutureBuffer) {
+  std::string text = RenderStatusPrometheus(DemoStatus());
+  const std::string series = "{policy=\"tenants\",table=\"public.tenants\"}";
+  EXPECT_EQ(text.find("pgpart_future_buffer_periods" + series), std::string::npos) << text;
+  EXPECT_EQ(text.find("pgpart_oldest_partition_age_seconds" + series), std::string::npos);
+  EXPECT_NE(text.find("pgpart_partitions" + series + " 4\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("pgpart_blocked_steps" + series + " 0\n"), std::string::npos) << text;
+  const std::string txt = RenderStatusText(DemoStatus());
+  EXPECT_EQ(txt.find("covered until", txt.find("public.tenants")), std::string::npos) << txt;
 }
 
 // Runs `sh -c command`, returning its exit status and output (stdout and stderr).
