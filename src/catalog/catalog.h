@@ -26,6 +26,18 @@ struct Grant {
 // GRANT ... ON TABLE takes.
 bool IsTablePrivilege(const std::string& privilege);
 
+// An index of a partition that belongs to no index of the parent (a partition-local index, e.g.
+// the unique index standing in for a unique key that lacks the partition key).
+struct LocalIndex {
+  bool unique = false;
+  // pg_get_indexdef's text after " USING ": "btree (id)", "btree (id) WHERE (...)".
+  std::string definition;
+  auto operator<=>(const LocalIndex&) const = default;
+  bool operator==(const LocalIndex&) const = default;
+  // "UNIQUE btree (id)" / "btree (id)".
+  std::string Text() const { return (unique ? "UNIQUE " : "") + definition; }
+};
+
 struct Child {
   QualifiedName name;  // children may live in another schema than the parent
   // pg_class.oid (0 when unknown: a fake catalog, an older snapshot). Not structure: no hash
@@ -48,6 +60,13 @@ struct Child {
   // Owner (role name) and grants, sorted; known when the table's privileges_known is.
   std::string owner;
   std::vector<Grant> grants;
+  // What PostgreSQL does not carry from the parent to a new partition (known when the table's
+  // storage_known is): storage parameters ("fillfactor=70"), access method ("heap"), replica
+  // identity ('d' default, 'n' nothing, 'f' full, 'i' index), partition-local indexes (sorted).
+  std::vector<std::string> reloptions;
+  std::string access_method;
+  char replica_identity = 'd';
+  std::vector<LocalIndex> local_indexes;
   friend bool operator==(const Child&, const Child&) = default;
 };
 
@@ -130,6 +149,7 @@ struct Table {
   std::string owner;
   std::vector<Grant> grants;
   bool privileges_known = false;
+  bool storage_known = false;  // children's reloptions, access method, replica identity, indexes
   std::vector<Child> children;  // sorted by (from, name); the default partition is not here
   std::optional<Child> default_partition;
   int64_t default_rows = 0;                    // exact count(*) of the default partition

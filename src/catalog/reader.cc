@@ -248,12 +248,14 @@ SELECT p.ord, n.nspname, c.relname, c.relkind::text, )SQL" +
      )SQL" + piece("lower") + R"SQL(, greatest(c.reltuples, 0)::bigint,
      c.relpages::bigint + coalesce(t.relpages, 0) + coalesce(ix.pages, 0), c.oid, NULL::text,
      )SQL" + piece("upper") + R"SQL(, pg_get_userbyid(c.relowner)::text, )SQL" + kGrantsExpr +
-                                  R"SQL(, has_table_privilege(c.oid, 'SELECT'), current_user::text
+                                  R"SQL(, has_table_privilege(c.oid, 'SELECT'), current_user::text,
+     c.reloptions::text[], am.amname::text, c.relreplident::text
 FROM unnest($1::oid[]) WITH ORDINALITY AS p(oid, ord)
 JOIN pg_inherits i ON i.inhparent = p.oid
 JOIN pg_class c ON c.oid = i.inhrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_class t ON t.oid = c.reltoastrelid
+LEFT JOIN pg_am am ON am.oid = c.relam
 LEFT JOIN ix ON ix.indrelid = c.oid
 )SQL",
                               "{" + Join(oids) + "}");
@@ -290,6 +292,9 @@ LEFT JOIN ix ON ix.indrelid = c.oid
     // current catalogs): gone, so nothing to refuse.
     out.readable = row[13].as<bool>(true);
     out.role = row[14].as<std::string>();
+    c.reloptions = ParseTextArray(row[15]);
+    c.access_method = row[16].is_null() ? "" : row[16].as<std::string>();
+    c.replica_identity = row[17].is_null() ? 'd' : row[17].as<std::string>()[0];
     if (c.sub_partitioned) out.work->sub_partitioned.emplace_back(c.name, row[8].as<uint32_t>());
     if (auto it = locked_.find(out.oid); it != locked_.end()) out.locked_by = it->second;
     std::optional<Bound> from, to;

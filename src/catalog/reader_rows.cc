@@ -47,6 +47,16 @@ void CatalogReader::ReadDefaultsAndMaxKeys(Tx& tx) {
           "::oid) pt JOIN pg_class l ON l.oid = pt.relid "
           "LEFT JOIN pg_class lt ON lt.oid = l.reltoastrelid WHERE pt.isleaf");
     }
+    // Partition-local indexes (no parent index): what a new partition copies from its template,
+    // and what drift compares between siblings. pg_get_indexdef reads the catalogs, no lock.
+    parts.push_back("SELECT " + std::to_string(i) +
+                    ", 'x', ix.indrelid::bigint, ix.indisunique::text, "
+                    "pg_get_indexdef(ix.indexrelid) FROM pg_inherits p JOIN pg_index ix ON "
+                    "ix.indrelid = p.inhrelid WHERE p.inhparent = " +
+                    std::to_string(work_[i].oid) +
+                    "::oid AND NOT EXISTS (SELECT 1 FROM pg_inherits pi WHERE pi.inhrelid = "
+                    "ix.indexrelid)");
+    t.storage_known = true;
     if (!t.default_partition) t.default_buckets_known = true;  // no default: nothing to count
     if (t.default_partition && work_[i].default_empty) {
       t.default_rows = 0;
@@ -75,6 +85,20 @@ void CatalogReader::ReadDefaultsAndMaxKeys(Tx& tx) {
     Work& w = work_[row[0].as<size_t>()];
     Table& t = w.table;
     const std::string kind = row[1].as<std::string>();
+    if (kind == "x") {
+      const int64_t oid = row[2].as<int64_t>();
+      const std::string def = row[4].is_null() ? "" : row[4].as<std::string>();
+      const size_t using_at = def.find(" USING ");
+      if (using_at == std::string::npos) continue;
+      LocalIndex index{row[3].as<std::string>() == "true", def.substr(using_at + 7)};
+      for (Child& c : t.children) {
+        if (c.oid == oid) {
+          c.local_indexes.push_back(index);
+          std::sort(c.local_indexes.begin(), c.local_indexes.end());
+        }
+      }
+      continue;
+    }
     if (kind == "s") {
       const QualifiedName& name = w.sub_partitioned.at(std::stoul(row[4].as<std::string>())).first;
       for (Child& c : t.children) {

@@ -167,6 +167,45 @@ class Reader {
     Get(j, "marker_oid", path, &c.marker_oid);
     Get(j, "owner", path, &c.owner);
     c.grants = ReadGrants(j, path);
+    if (auto it = j.find("reloptions"); it != j.end() && !it->is_null()) {
+      if (!it->is_array()) {
+        Fail(path + ".reloptions", "expected an array of strings");
+      } else {
+        for (const Json& o : *it) {
+          if (!o.is_string()) {
+            Fail(path + ".reloptions", "expected an array of strings");
+            break;
+          }
+          c.reloptions.push_back(o.get<std::string>());
+        }
+      }
+    }
+    Get(j, "access_method", path, &c.access_method);
+    std::string identity(1, c.replica_identity);
+    Get(j, "replica_identity", path, &identity);
+    if (identity.size() != 1 || std::string("dnfi").find(identity[0]) == std::string::npos) {
+      Fail(path + ".replica_identity", "expected one of d, n, f, i");
+    } else {
+      c.replica_identity = identity[0];
+    }
+    if (auto it = j.find("local_indexes"); it != j.end() && !it->is_null()) {
+      if (!it->is_array()) {
+        Fail(path + ".local_indexes", "expected an array of objects");
+      } else {
+        for (size_t i = 0; i < it->size() && ok(); ++i) {
+          const std::string where = path + ".local_indexes[" + std::to_string(i) + "]";
+          if (!(*it)[i].is_object()) {
+            Fail(where, "expected an object");
+            break;
+          }
+          LocalIndex index;
+          Get((*it)[i], "unique", where, &index.unique);
+          Require((*it)[i], "definition", where, &index.definition);
+          c.local_indexes.push_back(std::move(index));
+        }
+        std::sort(c.local_indexes.begin(), c.local_indexes.end());
+      }
+    }
     return c;
   }
 
@@ -214,6 +253,7 @@ class Reader {
         t.columns_known = true;
       }
     }
+    Get(j, "storage_known", path, &t.storage_known);
     if (auto it = j.find("owner"); it != j.end() && !it->is_null()) {
       Get(j, "owner", path, &t.owner);  // snapshots of older versions have none
       t.grants = ReadGrants(j, path);
@@ -372,6 +412,16 @@ Json ChildToJson(const Child& c, KeyType type) {
   if (c.marker_oid != 0) j["marker_oid"] = c.marker_oid;
   if (!c.owner.empty()) j["owner"] = c.owner;
   if (!c.grants.empty()) j["grants"] = GrantsToJson(c.grants);
+  if (!c.reloptions.empty()) j["reloptions"] = c.reloptions;
+  if (!c.access_method.empty()) j["access_method"] = c.access_method;
+  if (c.replica_identity != 'd') j["replica_identity"] = std::string(1, c.replica_identity);
+  if (!c.local_indexes.empty()) {
+    Json indexes = Json::array();
+    for (const LocalIndex& i : c.local_indexes) {
+      indexes.push_back({{"unique", i.unique}, {"definition", i.definition}});
+    }
+    j["local_indexes"] = std::move(indexes);
+  }
   return j;
 }
 
@@ -392,6 +442,7 @@ Json TableToJson(const Table& t) {
     }
     j["columns"] = std::move(columns);
   }
+  if (t.storage_known) j["storage_known"] = true;
   if (t.privileges_known) {
     j["owner"] = t.owner;
     j["grants"] = GrantsToJson(t.grants);

@@ -250,6 +250,9 @@ void PlanRange(Context& c) {
     }
     planned_names.insert(name.name);
     s.statements.push_back(CreateStandalone(c.shape, name, p.execution));
+    for (Statement& st : FromTemplate(c.shape, name, p.execution)) {
+      s.statements.push_back(std::move(st));
+    }
     for (Statement& st : InheritPrivileges(c.shape, name, "", {}, p.execution)) {
       s.statements.push_back(std::move(st));
     }
@@ -441,6 +444,7 @@ Plan ComputePlan(const std::vector<Policy>& policies, const Catalog& catalog,
       c.shape.inherit_privileges = p.inherit_privileges && t->privileges_known;
       c.shape.owner = t->owner;
       c.shape.grants = t->grants;
+      if (p.strategy == Strategy::kRange) c.shape.storage_template = StorageTemplate(*t);
       c.shape.default_name = t->default_partition
                                  ? t->default_partition->name
                                  : QualifiedName{t->name.schema, t->name.name + "_default"};
@@ -454,6 +458,7 @@ Plan ComputePlan(const std::vector<Policy>& policies, const Catalog& catalog,
         PlanRange(c);
       }
       PlanPrivileges(c);
+      PlanIndexDrift(c);
       if (!t->locked_by.empty()) {
         // Read structurally only (rows not counted): nothing on this table runs this time.
         for (auto& keyed : c.steps) {

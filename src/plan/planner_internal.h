@@ -63,5 +63,9 @@ void PlanFinalize(Context& c, const Child& child);
 void PlanHash(Context& c);
 // Existing partitions whose owner or grants differ from the parent's (privileges: inherit).
 void PlanPrivileges(Context& c);
+// The partition new ones copy what PostgreSQL does not propagate from (the newest plain range
+// partition), or nullptr; and the drift of a partition lacking a local index its siblings have.
+const Child* StorageTemplate(const Table& t);
+void PlanIndexDrift(Context& c);
 
 }  // namespace pgpart::planner

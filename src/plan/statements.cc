@@ -1,6 +1,7 @@
 #include "plan/statements.h"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <utility>
 
@@ -15,12 +16,61 @@ Statement Make(std::string sql, const Execution& e, bool transactional = true) {
 
 }  // namespace
 
+namespace {
+
+// "fillfactor=70" -> "fillfactor = '70'"; "" when the name is not a plain parameter name (a
+// snapshot is input: nothing but a name and a quoted literal reaches the SQL).
+std::string StorageParameter(const std::string& option) {
+  const size_t eq = option.find('=');
+  if (eq == std::string::npos || eq == 0) return "";
+  const std::string name = option.substr(0, eq);
+  for (char ch : name) {
+    if (!(std::islower(static_cast<unsigned char>(ch)) ||
+          std::isdigit(static_cast<unsigned char>(ch)) || ch == '_' || ch == '.')) {
+      return "";
+    }
+  }
+  return name + " = " + QuoteLiteral(option.substr(eq + 1));
+}
+
+}  // namespace
+
 Statement CreateStandalone(const TableShape& t, const QualifiedName& child, const Execution& e) {
   // Not INCLUDING INDEXES: ATTACH builds or adopts the parent's partitioned indexes itself.
-  return Make("CREATE TABLE " + child.Sql() + " (LIKE " + t.parent.Sql() +
-                  " INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE"
-                  " INCLUDING COMMENTS INCLUDING GENERATED)",
-              e);
+  std::string sql = "CREATE TABLE " + child.Sql() + " (LIKE " + t.parent.Sql() +
+                    " INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE"
+                    " INCLUDING COMMENTS INCLUDING GENERATED)";
+  if (const Child* tpl = t.storage_template; tpl != nullptr) {
+    if (!tpl->access_method.empty() && tpl->access_method != "heap") {
+      sql += " USING " + QuoteIdent(tpl->access_method);
+    }
+    std::string with;
+    for (const std::string& option : tpl->reloptions) {
+      const std::string p = StorageParameter(option);
+      if (!p.empty()) with += (with.empty() ? "" : ", ") + p;
+    }
+    if (!with.empty()) sql += " WITH (" + with + ")";
+  }
+  return Make(sql, e);
+}
+
+std::vector<Statement> FromTemplate(const TableShape& t, const QualifiedName& child,
+                                    const Execution& e) {
+  std::vector<Statement> out;
+  const Child* tpl = t.storage_template;
+  if (tpl == nullptr) return out;
+  for (const LocalIndex& index : tpl->local_indexes) {
+    if (index.definition.find(';') != std::string::npos) continue;
+    out.push_back(Make(std::string("CREATE ") + (index.unique ? "UNIQUE " : "") + "INDEX ON " +
+                           child.Sql() + " USING " + index.definition,
+                       e));
+  }
+  if (tpl->replica_identity == 'f' || tpl->replica_identity == 'n') {
+    out.push_back(Make("ALTER TABLE " + child.Sql() + " REPLICA IDENTITY " +
+                           (tpl->replica_identity == 'f' ? "FULL" : "NOTHING"),
+                       e));
+  }
+  return out;
 }
 
 Statement AttachRange(const TableShape& t, const QualifiedName& child, const Bound& from,

@@ -25,9 +25,14 @@ struct TableShape {
   bool inherit_privileges = false;
   std::string owner;
   std::vector<Grant> grants;
+  // What a new partition takes from its template (the newest partition) that PostgreSQL does not
+  // carry from the parent: storage parameters, access method, replica identity, local indexes.
+  // nullptr: none (unknown, or no partition yet).
+  const Child* storage_template = nullptr;
 };
 
-// CREATE TABLE child (LIKE parent ...) — a standalone table, no lock on the parent.
+// CREATE TABLE child (LIKE parent ...) [USING am] [WITH (storage parameters)] — a standalone
+// table, no lock on the parent. The access method and storage parameters are the template's.
 Statement CreateStandalone(const TableShape& t, const QualifiedName& child, const Execution& e);
 // ALTER TABLE parent ATTACH PARTITION child FOR VALUES FROM (..) TO (..) — SHARE UPDATE EXCLUSIVE
 // on the parent (and ACCESS EXCLUSIVE on the default partition, which is scanned, if any).
@@ -35,6 +40,12 @@ Statement AttachRange(const TableShape& t, const QualifiedName& child, const Bou
                       const Bound& to, const Execution& e);
 Statement AttachHash(const TableShape& t, const QualifiedName& child, int modulus, int remainder,
                      const Execution& e);
+// The template's partition-local indexes (CREATE [UNIQUE] INDEX ON child USING ...) and replica
+// identity (FULL / NOTHING) for a new, empty standalone `child`: instant, no lock on the parent.
+// Definitions that could carry another statement (a ';') are left out.
+std::vector<Statement> FromTemplate(const TableShape& t, const QualifiedName& child,
+                                    const Execution& e);
+
 // What makes `child` (owned by `child_owner`, "" when unknown or just created, with
 // `child_grants`) carry the parent's owner and grants: ALTER TABLE child OWNER TO <owner> (when
 // it differs; ACCESS EXCLUSIVE on the child only) and one GRANT per grantee for the privileges

@@ -409,6 +409,31 @@ TEST(Planner, AdoptedOffGridPartitionsAreNotesNotDrift) {
   EXPECT_EQ(partial.tables[0].drift.size(), 2u);
 }
 
+// Issue 12.4: what a new partition takes from the newest one reaches the SQL only as a name and a
+// quoted literal (a snapshot is input), and an index definition that could end the statement is
+// left out.
+TEST(Planner, TemplateStorageParametersAndIndexesCannotCarryOtherSql) {
+  Table t = RangeTable("sensor_readings", "recorded_at", KeyType::kTimestampTz);
+  AddMonths(t, "2026-11", 1);
+  t.storage_known = true;
+  Child& tpl = t.children.back();
+  tpl.reloptions = {"fillfactor=70'); DROP TABLE x; --", "bad name=1"};
+  tpl.local_indexes = {{true, "btree (id)"}, {false, "btree (ts); DROP TABLE x"}};
+  tpl.access_method = "heap";
+  Plan plan = ComputePlan(Policies(kSensor), CatalogOf({t}), At("2026-11-21T12:00:00Z"));
+  std::vector<Step> creates = StepsOf(plan, Action::kCreate);
+  ASSERT_FALSE(creates.empty());
+  std::vector<std::string> sql;
+  for (const Statement& st : creates[0].statements) sql.push_back(st.sql);
+  EXPECT_EQ(sql[0],
+            "CREATE TABLE public.sensor_readings_y2026m12 (LIKE public.sensor_readings INCLUDING "
+            "DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMMENTS INCLUDING "
+            "GENERATED) WITH (fillfactor = '70''); DROP TABLE x; --')");
+  ASSERT_GE(sql.size(), 3u);
+  EXPECT_EQ(sql[1], "CREATE UNIQUE INDEX ON public.sensor_readings_y2026m12 USING btree (id)");
+  for (const std::string& s : sql) EXPECT_EQ(s.find("btree (ts)"), std::string::npos) << s;
+}
+
 TEST(Planner, StartBackfillsAndFillsGaps) {
   std::string yaml = R"(
 apiVersion: pgpart.io/v1alpha1
