@@ -310,6 +310,7 @@ void PlanRange(Context& c) {
 
   // Retention on real bounds.
   int drops_planned = 0;
+  PlanDetachedLeftovers(c, &*grid, cutoff, &drops_planned);  // the oldest data first
   if (cutoff) {
     std::vector<const Child*> expired;
     for (const Child& child : t.children) {

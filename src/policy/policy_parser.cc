@@ -5,6 +5,7 @@
 #include <cctype>
 #include <limits>
 #include <optional>
+#include <utility>
 
 #include "core/calendar.h"
 #include "core/duration.h"
@@ -297,31 +298,15 @@ class PolicyParser {
   }
 
   void ParseRetention(const Field& field) {
-    MapView view = View(field, {"keep", "action", "archiveSchema", "maxDropsPerRun"});
+    MapView view =
+        View(field, {"keep", "action", "archiveSchema", "maxDropsPerRun", "dropDetachedAfter"});
     if (!view.ok()) return;
     Retention retention;
     retention.location = ValueLoc(ctx_, field);
     if (const Field* f = view.Required("keep")) {
-      if (auto text = ReadString(ctx_, *f)) {
-        std::string error;
-        std::optional<Interval> keep = ParseInterval(*text, &error);
-        if (!keep) {
-          // Core words it for `interval:`; the same grammar applies to keep.
-          if (error.rfind("interval ", 0) == 0) error = "keep " + error.substr(9);
-          ctx_.Error(ValueLoc(ctx_, *f), f->path, error);
-        } else if (value_kind_ == ValueKind::kInteger && keep->unit != Unit::kInteger) {
-          ctx_.Error(ValueLoc(ctx_, *f), f->path,
-                     "the interval is an integer, so keep must be an integer distance too "
-                     "(e.g. keep: 5000000), got " +
-                         Quoted(*text));
-        } else if (value_kind_ == ValueKind::kTime && keep->unit == Unit::kInteger) {
-          ctx_.Error(
-              ValueLoc(ctx_, *f), f->path,
-              "keep needs a unit like the interval (e.g. keep: 24 months), got " + Quoted(*text));
-        } else {
-          retention.keep = *keep;
-          retention.keep_text = *text;
-        }
+      if (auto keep = ReadKeep(*f, "keep")) {
+        retention.keep = keep->first;
+        retention.keep_text = keep->second;
       }
     }
     if (const Field* f = view.Optional("action")) {
@@ -343,7 +328,41 @@ class PolicyParser {
         retention.max_drops_per_run = static_cast<int>(*max);
       }
     }
+    if (const Field* f = view.Optional("dropDetachedAfter")) {
+      if (retention.action == RetentionAction::kDrop) {
+        NotFor(*f, "is only used with action: detach or archive (a drop leaves nothing behind)");
+      } else if (auto after = ReadKeep(*f, "dropDetachedAfter")) {
+        retention.drop_detached_after = after->first;
+        retention.drop_detached_after_text = after->second;
+      }
+    }
     policy_.retention = retention;
+  }
+
+  // A retention distance (keep, dropDetachedAfter): a time span like the interval's ("24
+  // months") or, for integer intervals, an integer distance. nullopt after reporting an error.
+  std::optional<std::pair<Interval, std::string>> ReadKeep(const Field& f, const std::string& key) {
+    std::optional<std::string> text = ReadString(ctx_, f);
+    if (!text) return std::nullopt;
+    std::string error;
+    std::optional<Interval> keep = ParseInterval(*text, &error);
+    if (!keep) {
+      // Core words it for `interval:`; the same grammar applies here.
+      if (error.rfind("interval ", 0) == 0) error = key + " " + error.substr(9);
+      ctx_.Error(ValueLoc(ctx_, f), f.path, error);
+    } else if (value_kind_ == ValueKind::kInteger && keep->unit != Unit::kInteger) {
+      ctx_.Error(ValueLoc(ctx_, f), f.path,
+                 "the interval is an integer, so " + key +
+                     " must be an integer distance too (e.g. " + key + ": 5000000), got " +
+                     Quoted(*text));
+    } else if (value_kind_ == ValueKind::kTime && keep->unit == Unit::kInteger) {
+      ctx_.Error(ValueLoc(ctx_, f), f.path,
+                 key + " needs a unit like the interval (e.g. " + key + ": 24 months), got " +
+                     Quoted(*text));
+    } else {
+      return std::make_pair(*keep, *text);
+    }
+    return std::nullopt;
   }
 
   // A schema name as PostgreSQL reads it: `archive`, `"Old Data"` (one part, no dot).
