@@ -201,6 +201,25 @@ TEST(DetachedLeftovers, TablesPgpartDidNotDetachAreReportedNotDropped) {
   }
 }
 
+// keep raised after a detach (with a start): the period is wanted again, but its name is the leftover's. The
+// create is blocked with the reason (it would fail on "relation already exists").
+TEST(DetachedLeftovers, ACreateNamedLikeALeftoverIsBlocked) {
+  Table t = Sensor();
+  t.detached.push_back(Leftover("2024-08", 15000));
+  Plan plan = ComputePlan(
+      Policies(Policy("{keep: 30 months, action: detach}", "  start: 2024-01-01\n")),
+      CatalogOf({t}), At("2026-11-21T12:00:00Z"));
+  const std::vector<Step> creates = StepsOf(plan, Action::kCreate);
+  const auto it = std::find_if(creates.begin(), creates.end(), [](const Step& s) {
+    return s.partition.name == "sensor_readings_y2024m08";
+  });
+  ASSERT_NE(it, creates.end()) << ::testing::PrintToString(Names(creates));
+  EXPECT_EQ(it->status, StepStatus::kBlocked);
+  EXPECT_NE(it->blocked_by.find("that pgpart detached from public.sensor_readings exists"),
+            std::string::npos)
+      << it->blocked_by;
+}
+
 TEST(DetachedLeftovers, PolicyHashChangesOnlyWhenDropDetachedAfterIsSet) {
   const std::string without = Policy("{keep: 24 months, action: detach}");
   EXPECT_NE(PolicyHash(Policies(without)), PolicyHash(Policies(kDetachAfter)));
