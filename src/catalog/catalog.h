@@ -47,7 +47,7 @@ struct Child {
   // marker).
   int64_t marker_oid = 0;
   // detached entries only: when pgpart.history recorded the detach or archive of this table as
-  // applied (UTC micros; 0 when unknown: history not read, unreadable or pruned, or kept elsewhere).
+  // applied (UTC micros; 0 when unknown: history not read, unreadable, pruned or elsewhere).
   int64_t detached_at_micros = 0;
   // Owner (role name) and grants, sorted; known when the table's privileges_known is.
   std::string owner;

@@ -2,7 +2,6 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <cctype>
 #include <limits>
 #include <optional>
 #include <utility>
@@ -12,6 +11,7 @@
 #include "core/ident.h"
 #include "core/time_text.h"
 #include "policy/loader_internal.h"
+#include "policy/policy_values.h"
 #include "policy/yaml_fields.h"
 #include "policy/yaml_guard.h"
 
@@ -21,24 +21,7 @@ namespace {
 
 constexpr int64_t kIntMax = std::numeric_limits<int>::max();
 
-// What the interval says about key values: times, integers, or unknown (interval invalid/absent).
-enum class ValueKind { kUnknown, kTime, kInteger };
-
 std::string Quoted(const std::string& text) { return "'" + text + "'"; }
-
-bool IsIntegerText(const std::string& text) {
-  size_t i = (!text.empty() && text[0] == '-') ? 1 : 0;
-  if (i == text.size()) return false;
-  for (; i < text.size(); ++i) {
-    if (!std::isdigit(static_cast<unsigned char>(text[i]))) return false;
-  }
-  return true;
-}
-
-bool IsTimeText(const std::string& text) {
-  static const date::time_zone* const utc = FindZone("UTC");
-  return utc != nullptr && ParseInstant(text, utc).has_value();
-}
 
 class PolicyParser {
  public:
@@ -304,7 +287,7 @@ class PolicyParser {
     Retention retention;
     retention.location = ValueLoc(ctx_, field);
     if (const Field* f = view.Required("keep")) {
-      if (auto keep = ReadKeep(*f, "keep")) {
+      if (auto keep = ReadDistance(ctx_, value_kind_, *f, "keep")) {
         retention.keep = keep->first;
         retention.keep_text = keep->second;
       }
@@ -331,38 +314,12 @@ class PolicyParser {
     if (const Field* f = view.Optional("dropDetachedAfter")) {
       if (retention.action == RetentionAction::kDrop) {
         NotFor(*f, "is only used with action: detach or archive (a drop leaves nothing behind)");
-      } else if (auto after = ReadKeep(*f, "dropDetachedAfter")) {
+      } else if (auto after = ReadDistance(ctx_, value_kind_, *f, "dropDetachedAfter")) {
         retention.drop_detached_after = after->first;
         retention.drop_detached_after_text = after->second;
       }
     }
     policy_.retention = retention;
-  }
-
-  // A retention distance (keep, dropDetachedAfter): a time span like the interval's ("24
-  // months") or, for integer intervals, an integer distance. nullopt after reporting an error.
-  std::optional<std::pair<Interval, std::string>> ReadKeep(const Field& f, const std::string& key) {
-    std::optional<std::string> text = ReadString(ctx_, f);
-    if (!text) return std::nullopt;
-    std::string error;
-    std::optional<Interval> keep = ParseInterval(*text, &error);
-    if (!keep) {
-      // Core words it for `interval:`; the same grammar applies here.
-      if (error.rfind("interval ", 0) == 0) error = key + " " + error.substr(9);
-      ctx_.Error(ValueLoc(ctx_, f), f.path, error);
-    } else if (value_kind_ == ValueKind::kInteger && keep->unit != Unit::kInteger) {
-      ctx_.Error(ValueLoc(ctx_, f), f.path,
-                 "the interval is an integer, so " + key +
-                     " must be an integer distance too (e.g. " + key + ": 5000000), got " +
-                     Quoted(*text));
-    } else if (value_kind_ == ValueKind::kTime && keep->unit == Unit::kInteger) {
-      ctx_.Error(ValueLoc(ctx_, f), f.path,
-                 key + " needs a unit like the interval (e.g. " + key + ": 24 months), got " +
-                     Quoted(*text));
-    } else {
-      return std::make_pair(*keep, *text);
-    }
-    return std::nullopt;
   }
 
   // A schema name as PostgreSQL reads it: `archive`, `"Old Data"` (one part, no dot).

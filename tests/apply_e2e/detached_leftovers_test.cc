@@ -120,10 +120,12 @@ TEST(DetachedLeftovers, StatusListsThemAndDropDetachedAfterDropsOnlyPgpartsOwn) 
   std::vector<std::string> drops;
   for (const auto& s : pj.at("steps")) {
     if (s.at("action") == "drop") {
-      drops.push_back(s.at("partition").get<std::string>() + " " + s.at("status").get<std::string>());
+      drops.push_back(s.at("partition").get<std::string>() + " " +
+                      s.at("status").get<std::string>());
     }
   }
-  EXPECT_EQ(drops, (std::vector<std::string>{"public.ev_y2026m03 held", "public.ev_y2026m04 planned",
+  EXPECT_EQ(drops, (std::vector<std::string>{"public.ev_y2026m03 held",
+                                             "public.ev_y2026m04 planned",
                                              "public.ev_y2026m05 planned"}))
       << plan.out;
   EXPECT_NE(plan.out.find("ev_y2026m02 carries a pgpart detached marker for public.ev but its "

@@ -67,7 +67,8 @@ TEST_F(DetachedForDropTest, DetachedMarkersAreListedApartFromDropMarkers) {
   Exec(R"SQL(
     CREATE SCHEMA cold;
     CREATE TABLE public.k (id int, at timestamptz) PARTITION BY RANGE (at);
-    CREATE TABLE public.k_2024 PARTITION OF public.k FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+    CREATE TABLE public.k_2024 PARTITION OF public.k
+      FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
     CREATE TABLE cold.k_2023 (id int PRIMARY KEY, at timestamptz);
     INSERT INTO cold.k_2023 SELECT g, '2023-05-01' FROM generate_series(1, 1000) g;
     ANALYZE cold.k_2023;
@@ -75,7 +76,8 @@ TEST_F(DetachedForDropTest, DetachedMarkersAreListedApartFromDropMarkers) {
       'pgpart:detached public.k [2023-01-01T00:00:00Z, 2024-01-01T00:00:00Z) oid '
       || 'cold.k_2023'::regclass::oid); END $$;
     CREATE TABLE public.k_2022 (id int, at timestamptz);
-    COMMENT ON TABLE public.k_2022 IS 'pgpart:drop public.k [2022-01-01T00:00:00Z, 2023-01-01T00:00:00Z)';
+    COMMENT ON TABLE public.k_2022
+      IS 'pgpart:drop public.k [2022-01-01T00:00:00Z, 2023-01-01T00:00:00Z)';
   )SQL");
   ReadResult r = ReadCatalog(Dsn(), {Request("public", "k", "1 year")});
   ASSERT_FALSE(HasErrors(r.diagnostics)) << AllDiagnostics(r);

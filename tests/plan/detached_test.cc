@@ -201,8 +201,8 @@ TEST(DetachedLeftovers, TablesPgpartDidNotDetachAreReportedNotDropped) {
   }
 }
 
-// keep raised after a detach (with a start): the period is wanted again, but its name is the leftover's. The
-// create is blocked with the reason (it would fail on "relation already exists").
+// keep raised after a detach (with a start): the period is wanted again, but its name is the
+// leftover's. The create is blocked with the reason (it would fail on "relation already exists").
 TEST(DetachedLeftovers, ACreateNamedLikeALeftoverIsBlocked) {
   Table t = Sensor();
   t.detached.push_back(Leftover("2024-08", 15000));
