@@ -96,6 +96,23 @@ TEST(DetachedLeftovers, StatusListsThemAndDropDetachedAfterDropsOnlyPgpartsOwn) 
             std::string::npos)
       << Describe(prom);
 
+  // report too, and a snapshot keeps them (planning from it lists the same).
+  RunResult md = RunPgpart({"report", "-f", detach, "--dsn", db.dsn(), "--at", kAt, "--format",
+                            "markdown", "--audit-table", "ops.pgpart_history", "-o", "-"});
+  EXPECT_EQ(md.exit_code, 0) << Describe(md);
+  EXPECT_NE(md.out.find("- Detached or archived: ev\\_y2026m01 (detached) \\[2026-01-01T00:00:00Z, "
+                        "2026-02-01T00:00:00Z), "),
+            std::string::npos)
+      << Describe(md);
+  EXPECT_NE(md.out.find("since 2026-"), std::string::npos) << Describe(md);
+  const std::string snap = TestDir() + "/snap.json";
+  RunResult sn = RunPgpart({"snapshot", "-f", detach, "--dsn", db.dsn(), "-o", snap});
+  ASSERT_EQ(sn.exit_code, 0) << Describe(sn);
+  RunResult offline = RunPgpart({"status", "-f", detach, "--catalog", snap, "--at", kAt,
+                                 "--format", "json"});
+  EXPECT_EQ(nlohmann::json::parse(offline.out).at("tables").at(0).at("detached").size(), 7u)
+      << Describe(offline);
+
   // Someone replaces January by a table of their own under the same name, and February by a
   // restored copy, comment and all (another oid).
   db.Exec("DROP TABLE public.ev_y2026m01; CREATE TABLE public.ev_y2026m01 (note text); "
