@@ -55,8 +55,12 @@ struct Child {
   int64_t rows_estimate = 0;  // pg_class.reltuples (0 when never analyzed)
   int64_t bytes = 0;          // (relpages of table + TOAST + indexes) * block_size: an estimate
                               // as of the last VACUUM/ANALYZE, like rows_estimate
-  // detached_for_drop entries only: the oid their drop marker names (0: none, an old marker).
+  // detached_for_drop and detached entries only: the oid their marker names (0: none, an old
+  // marker).
   int64_t marker_oid = 0;
+  // detached entries only: when pgpart.history recorded the detach or archive of this table as
+  // applied (UTC micros; 0 when unknown: history not read, unreadable, pruned or elsewhere).
+  int64_t detached_at_micros = 0;
   // Owner (role name) and grants, sorted; known when the table's privileges_known is.
   std::string owner;
   std::vector<Grant> grants;
@@ -130,6 +134,11 @@ std::optional<HistoryState> HistoryStateFromName(const std::string& name);
 // kDropMarkerPrefix + parent + " [" + from + ", " + to + ")" + kDropMarkerOid + the child's oid.
 constexpr char kDropMarkerPrefix[] = "pgpart:drop ";
 constexpr char kDropMarkerOid[] = " oid ";
+// COMMENT ON TABLE text set on a partition right before pgpart detaches it for retention action
+// detach or archive (a leftover that stays): kDetachedMarkerPrefix + parent + " [" + from + ", " +
+// to + ")" + kDropMarkerOid + the child's oid. It survives a missing or pruned audit table, and
+// the oid ties it to that very table (an archive's SET SCHEMA and a DETACH keep the oid).
+constexpr char kDetachedMarkerPrefix[] = "pgpart:detached ";
 
 struct Table {
   QualifiedName name;
@@ -166,6 +175,12 @@ struct Table {
   // oid and sub_partitioned for a partitioned table. A comment can be copied (pg_dump, COMMENT by
   // hand): the planner drops only the table the marker was set on, and reports the others.
   std::vector<Child> detached_for_drop;
+  // Tables (not partitions) whose comment is a detached marker naming this table: former
+  // partitions pgpart detached (retention action detach) or archived that still exist, with the
+  // marker's bounds and oid (marker_oid), their own oid, bytes, rows estimate and, when history
+  // was read, detached_at_micros. Sorted by (schema, name). Only one whose marker_oid is its own
+  // oid is the table pgpart detached (a copied comment cannot carry the oid).
+  std::vector<Child> detached;
   // Non-empty when another session held an ACCESS EXCLUSIVE lock on the table or a partition
   // while it was read: its rows were not counted and the planner blocks its steps.
   std::string locked_by;

@@ -23,21 +23,29 @@ int64_t TakeMarkerOid(std::string* marker) {
 
 }  // namespace
 
-void ReadDetachedForDrop(pqxx::transaction_base& tx, std::vector<Table*>& tables) {
-  std::map<std::string, Table*> by_marker;
-  for (Table* t : tables) by_marker[kDropMarkerPrefix + t->name.Sql()] = t;
+void ReadDetachedForDrop(pqxx::transaction_base& tx, std::vector<Table*>& tables,
+                         int64_t block_size) {
+  // marker prefix + parent -> (table, kept: a detached marker rather than a drop marker)
+  std::map<std::string, std::pair<Table*, bool>> by_marker;
+  for (Table* t : tables) {
+    by_marker[kDropMarkerPrefix + t->name.Sql()] = {t, false};
+    by_marker[kDetachedMarkerPrefix + t->name.Sql()] = {t, true};
+  }
   if (by_marker.empty()) return;
   // Partitioned tables too: not to drop them, to report them.
   pqxx::result r = tx.exec_params(
       "SELECT n.nspname, c.relname, d.description, greatest(c.reltuples, 0)::bigint, "
-      "c.oid::bigint, c.relkind::text "
+      "c.oid::bigint, c.relkind::text, c.relpages::bigint + coalesce(t.relpages, 0) + "
+      "coalesce((SELECT sum(ic.relpages) FROM pg_catalog.pg_index x "
+      "JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid WHERE x.indrelid = c.oid), 0)::bigint "
       "FROM pg_catalog.pg_description d "
       "JOIN pg_catalog.pg_class c ON c.oid = d.objoid "
       "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+      "LEFT JOIN pg_catalog.pg_class t ON t.oid = c.reltoastrelid "
       "WHERE d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid = 0 "
       "AND c.relkind IN ('r', 'p') AND NOT c.relispartition "
-      "AND starts_with(d.description, $1) ORDER BY 1, 2",
-      std::string(kDropMarkerPrefix));
+      "AND (starts_with(d.description, $1) OR starts_with(d.description, $2)) ORDER BY 1, 2",
+      std::string(kDropMarkerPrefix), std::string(kDetachedMarkerPrefix));
   for (const pqxx::row& row : r) {
     // "<prefix><parent> [<from>, <to>) oid <oid>"; older markers lack the oid, or the bounds too.
     // Bound texts hold no '[' or ','.
@@ -48,16 +56,18 @@ void ReadDetachedForDrop(pqxx::transaction_base& tx, std::vector<Table*>& tables
       bounds = marker.substr(open + 2, marker.size() - open - 3);
       marker.resize(open);
     }
-    auto it = by_marker.find(marker);
-    if (it == by_marker.end()) continue;
+    auto found = by_marker.find(marker);
+    if (found == by_marker.end()) continue;
+    Table* table = found->second.first;
+    const bool kept = found->second.second;
     Child c;
     c.name = {row[0].as<std::string>(), row[1].as<std::string>()};
     c.bound_kind = BoundKind::kRange;
     c.from = Bound::Min();
     c.to = Bound::Max();
     if (size_t comma = bounds.find(", "); comma != std::string::npos) {
-      auto from = ParseBoundText(it->second->key_type, bounds.substr(0, comma));
-      auto to = ParseBoundText(it->second->key_type, bounds.substr(comma + 2));
+      auto from = ParseBoundText(table->key_type, bounds.substr(0, comma));
+      auto to = ParseBoundText(table->key_type, bounds.substr(comma + 2));
       if (from && to) {
         c.from = *from;
         c.to = *to;
@@ -67,7 +77,12 @@ void ReadDetachedForDrop(pqxx::transaction_base& tx, std::vector<Table*>& tables
     c.oid = row[4].as<int64_t>();
     c.marker_oid = marker_oid;
     c.sub_partitioned = row[5].as<std::string>() == "p";
-    it->second->detached_for_drop.push_back(std::move(c));
+    if (kept) {
+      c.bytes = row[6].as<int64_t>() * block_size;
+      table->detached.push_back(std::move(c));
+    } else {
+      table->detached_for_drop.push_back(std::move(c));
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 #pragma once
-// Finding former partitions that pgpart detached for dropping but did not drop (crash recovery).
+// Finding former partitions pgpart detached: for dropping but not dropped (crash recovery), and
+// for keeping (retention action detach or archive).
 
 #include <pqxx/pqxx>
 #include <vector>
@@ -13,6 +14,10 @@ namespace pgpart {
 // naming one of `tables`; appended to that table's detached_for_drop with the marker's bounds
 // (MINVALUE..MAXVALUE when it has none or they do not parse), the oid it names (marker_oid), its
 // own oid, and sub_partitioned for a partitioned table. Candidates only: the planner decides.
-void ReadDetachedForDrop(pqxx::transaction_base& tx, std::vector<Table*>& tables);
+// In the same query, tables carrying the detached marker (kDetachedMarkerPrefix, same format)
+// naming one of `tables` go to its `detached`, with bytes (relpages of table, TOAST and indexes
+// times `block_size`).
+void ReadDetachedForDrop(pqxx::transaction_base& tx, std::vector<Table*>& tables,
+                         int64_t block_size = 8192);
 
 }  // namespace pgpart

@@ -59,6 +59,15 @@ SELECT t.name, t.name, 'apply', run.outcome, coalesce(run.error, ''),
                         AND l.action = 'apply'
                       ORDER BY l.id DESC LIMIT 1) run
 UNION ALL
+-- When each partition of these tables was last detached or archived for keeping (the "since" of
+-- the leftovers Table::detached lists): the latest applied row per step, by the step index.
+(SELECT DISTINCT ON (h.table_name, h.partition) h.table_name, h.partition, '~detached', h.action,
+       '', (extract(epoch FROM h.at) * 1000000)::bigint
+  FROM )SQL" + audit.Sql() + R"SQL( h
+ WHERE h.table_name = ANY($1::text[]) AND h.action IN ('detach', 'archive')
+   AND h.outcome = 'applied'
+ ORDER BY h.table_name, h.partition, h.id DESC)
+UNION ALL
 -- Partitioned tables pgpart once managed that no requested policy names (one row each, action
 -- '~unmanaged'): the history's distinct table names by a loose index scan over the step index,
 -- matched to the live partitioned tables by their quoted names (as apply records them).
@@ -88,6 +97,13 @@ SELECT d.n, n.nspname::text, '~unmanaged', c.relname::text, '', 0::bigint
     std::string error;
     std::optional<QualifiedName> partition = ParseQualifiedName(row[1].as<std::string>(), &error);
     if (table == by_sql.end() || !partition) continue;  // not written by pgpart's AuditRecord
+    if (row[2].as<std::string>() == "~detached") {
+      // The step names the partition where it was; an archived one now lives in another schema.
+      for (Child& d : table->second->detached) {
+        if (d.name.name == partition->name) d.detached_at_micros = row[5].as<int64_t>();
+      }
+      continue;
+    }
     RecordedOutcome o;
     o.partition = *partition;
     o.action = row[2].as<std::string>();

@@ -147,7 +147,7 @@ class CatalogReader {
     }
     if (!parents.empty()) {
       ++round_trips_;
-      ReadDetachedForDrop(tx, parents);
+      ReadDetachedForDrop(tx, parents, block_size_);
     }
     if (options_.history) ReadHistory(tx);
     ReadPartman(tx);

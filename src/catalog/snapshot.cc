@@ -165,6 +165,7 @@ class Reader {
     Get(j, "bytes", path, &c.bytes);
     Get(j, "oid", path, &c.oid);
     Get(j, "marker_oid", path, &c.marker_oid);
+    Get(j, "detached_at_micros", path, &c.detached_at_micros);
     Get(j, "owner", path, &c.owner);
     c.grants = ReadGrants(j, path);
     if (auto it = j.find("reloptions"); it != j.end() && !it->is_null()) {
@@ -289,6 +290,16 @@ class Reader {
         }
       }
     }
+    if (auto it = j.find("detached"); it != j.end() && !it->is_null()) {  // optional
+      if (!it->is_array()) {
+        Fail(path + ".detached", "expected an array");
+      } else {
+        for (size_t i = 0; i < it->size() && ok(); ++i) {
+          t.detached.push_back(
+              ReadChild((*it)[i], path + ".detached[" + std::to_string(i) + "]", t.key_type));
+        }
+      }
+    }
     Get(j, "default_rows", path, &t.default_rows);
     if (auto it = j.find("default_buckets"); it != j.end() && !it->is_null()) {
       if (!it->is_array()) {
@@ -410,6 +421,7 @@ Json ChildToJson(const Child& c, KeyType type) {
   // Optional (snapshots of older versions have none): only when known.
   if (c.oid != 0) j["oid"] = c.oid;
   if (c.marker_oid != 0) j["marker_oid"] = c.marker_oid;
+  if (c.detached_at_micros != 0) j["detached_at_micros"] = c.detached_at_micros;
   if (!c.owner.empty()) j["owner"] = c.owner;
   if (!c.grants.empty()) j["grants"] = GrantsToJson(c.grants);
   if (!c.reloptions.empty()) j["reloptions"] = c.reloptions;
@@ -458,6 +470,11 @@ Json TableToJson(const Table& t) {
   Json detached = Json::array();
   for (const Child& c : t.detached_for_drop) detached.push_back(ChildToJson(c, t.key_type));
   j["detached_for_drop"] = std::move(detached);
+  if (!t.detached.empty()) {  // optional: snapshots without leftovers read as before
+    Json kept = Json::array();
+    for (const Child& c : t.detached) kept.push_back(ChildToJson(c, t.key_type));
+    j["detached"] = std::move(kept);
+  }
   Json buckets = Json::array();
   for (const DefaultBucket& b : t.default_buckets) {
     Json bj;

@@ -70,6 +70,7 @@ std::string CatalogHash(const Catalog& catalog, const std::vector<QualifiedName>
     c.Add(t.default_partition.has_value());
     if (t.default_partition) AddChild(c, *t.default_partition);
     for (const Child& d : t.detached_for_drop) AddChild(c.Add("detached"), d);
+    for (const Child& d : t.detached) AddChild(c.Add("kept"), d);  // nothing when none: as before
   };
   Canon c;
   c.Add("catalog-v1");
@@ -107,6 +108,10 @@ std::string PolicyHash(const std::vector<Policy>& policies) {
       c.Add("retention").Add(r.keep.count).Add(static_cast<int64_t>(r.keep.unit));
       c.Add(static_cast<int64_t>(r.action)).Add(r.archive_schema);
       c.Add(r.max_drops_per_run.value_or(-1));
+      if (r.drop_detached_after) {  // only when set: older hashes stay
+        c.Add("dropDetachedAfter").Add(r.drop_detached_after->count);
+        c.Add(static_cast<int64_t>(r.drop_detached_after->unit));
+      }
     }
     for (const Adopt& a : p.adopt) {  // nothing when there is none: older hashes stay
       c.Add("adopt").Add(a.partition.value_or("")).Add(a.from.value_or("")).Add(a.to.value_or(""));

@@ -189,6 +189,10 @@ void PlanRange(Context& c) {
   for (const Child& marked : t.detached_for_drop) {
     if (marked.name.schema == t.name.schema) marked_names.insert(marked.name.name);
   }
+  std::set<std::string> detached_names;  // leftovers of detach/archive (Table::detached)
+  for (const Child& d : t.detached) {
+    if (d.name.schema == t.name.schema) detached_names.insert(d.name.name);
+  }
   if (t.default_partition) taken_names.insert(t.default_partition->name.name);
 
   std::set<std::string> planned_names;
@@ -247,6 +251,11 @@ void PlanRange(Context& c) {
     } else if (marked_names.count(name.name)) {
       s.status = StepStatus::kBlocked;
       s.blocked_by = "a table named " + name.name + " carrying a pgpart drop marker exists";
+    } else if (detached_names.count(name.name)) {
+      // keep was raised after the detach: the period is wanted again and its old data is there.
+      s.status = StepStatus::kBlocked;
+      s.blocked_by = "a table named " + name.name + " that pgpart detached from " + t.name.Sql() +
+                     " exists: attach it again or drop it by hand";
     }
     planned_names.insert(name.name);
     s.statements.push_back(CreateStandalone(c.shape, name, p.execution));
@@ -313,6 +322,7 @@ void PlanRange(Context& c) {
 
   // Retention on real bounds.
   int drops_planned = 0;
+  PlanDetachedLeftovers(c, &*grid, cutoff, &drops_planned);  // the oldest data first
   if (cutoff) {
     std::vector<const Child*> expired;
     for (const Child& child : t.children) {

@@ -57,6 +57,12 @@ void PlanRetention(Context& c, const Grid* grid, const Child& child, int* drops_
 // schema, named by the template for the marker's bounds, on the grid, past retention `cutoff`);
 // reports any other table carrying a marker as drift.
 void PlanDetachedForDrop(Context& c, const Grid* grid, std::optional<int64_t> cutoff);
+// spec.retention.dropDetachedAfter: drops the leftovers pgpart detached or archived
+// (Table::detached) whose upper bound <= `cutoff` (now - keep) - dropDetachedAfter, when they are
+// exactly what pgpart marked (as PlanDetachedForDrop; in the parent's or the archive schema),
+// behind the same holds, backup gate and maxDropsPerRun (`drops_planned`) as partitions.
+void PlanDetachedLeftovers(Context& c, const Grid* grid, std::optional<int64_t> cutoff,
+                           int* drops_planned);
 // Completes an interrupted DETACH ... CONCURRENTLY.
 void PlanFinalize(Context& c, const Child& child);
 // Hash tables: exactly `modulus` children; another modulus is drift that blocks.

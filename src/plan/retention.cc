@@ -1,5 +1,7 @@
 // Retention: drop / detach / archive on real bounds, holds, maxDropsPerRun, recovery.
 
+#include <algorithm>
+
 #include "plan/planner_internal.h"
 
 namespace pgpart::planner {
@@ -74,6 +76,9 @@ void PlanRetention(Context& c, const Grid* grid, const Child& child, int* drops_
   if (child.detach_pending) {
     // The interrupted detach is finalized by its own recovery step; what remains is a plain table.
     if (action == Action::kDetach) return;
+    if (action == Action::kArchive) {
+      s.statements.push_back(MarkDetached(where, child.oid, c.table.name, s.from, s.to, e));
+    }
   } else if (action == Action::kDrop && c.shape.has_default) {
     // Without CONCURRENTLY a DETACH takes the same ACCESS EXCLUSIVE lock on the parent as
     // dropping the partition outright: one statement, one transaction.
@@ -83,6 +88,9 @@ void PlanRetention(Context& c, const Grid* grid, const Child& child, int* drops_
     // next run recognises (detached_for_drop) instead of an orphan.
     if (action == Action::kDrop && !c.shape.has_default) {
       s.statements.push_back(MarkForDrop(where, child.oid, c.table.name, s.from, s.to, e));
+    } else if (action != Action::kDrop) {
+      // A leftover that stays: marked so that status, report and dropDetachedAfter know it.
+      s.statements.push_back(MarkDetached(where, child.oid, c.table.name, s.from, s.to, e));
     }
     s.statements.push_back(Detach(c.shape, where, e));
     if (c.shape.has_default) AddHazard(s, Hazard::kAcquiresAccessExclusiveLock);
@@ -134,8 +142,11 @@ namespace {
 // itself detached for dropping and may drop now; "" when it is. pgpart marks a partition with its
 // own oid and bounds, in the parent's schema, named by the template, once it is past retention: a
 // copy of the comment (another schema, pg_dump/pg_restore, COMMENT by hand) cannot carry the oid.
+// `schemas`: where pgpart leaves such a table (the parent's; an archive's too); `past` words the
+// retention `cutoff` is for.
 std::string NotOurs(const Context& c, const Grid* grid, std::optional<int64_t> cutoff,
-                    const Child& orphan) {
+                    const Child& orphan, const std::vector<std::string>& schemas,
+                    const std::string& past) {
   const KeyType kt = c.table.key_type;
   if (orphan.marker_oid == 0) {
     return "its marker names no table oid (a copied marker, or one set by an older pgpart)";
@@ -145,8 +156,12 @@ std::string NotOurs(const Context& c, const Grid* grid, std::optional<int64_t> c
            ", not on this one (oid " + std::to_string(orphan.oid) + "): a copy or a restore";
   }
   if (orphan.sub_partitioned) return "it is a partitioned table";
-  if (orphan.name.schema != c.table.name.schema) {
-    return "it is not in schema " + QuoteIdent(c.table.name.schema);
+  if (std::find(schemas.begin(), schemas.end(), orphan.name.schema) == schemas.end()) {
+    std::string names;
+    for (const std::string& schema : schemas) {
+      names += (names.empty() ? "" : " or ") + QuoteIdent(schema);
+    }
+    return "it is not in schema " + names;
   }
   if (!orphan.from.is_value() || !orphan.to.is_value()) return "its marker has no bounds";
   const std::string period = PeriodText(kt, orphan.from, orphan.to);
@@ -159,8 +174,7 @@ std::string NotOurs(const Context& c, const Grid* grid, std::optional<int64_t> c
     return "its name is not " + expected + ", the naming template's for " + period;
   }
   if (!cutoff || orphan.to.value > *cutoff) {
-    return "its bounds " + period + " are not past retention (keep " +
-           c.policy.retention->keep_text + ")";
+    return "its bounds " + period + " are not past " + past;
   }
   return "";
 }
@@ -176,7 +190,9 @@ void PlanDetachedForDrop(Context& c, const Grid* grid, std::optional<int64_t> cu
                                "drop or keep it by hand (its comment marks it); not dropped");
       continue;
     }
-    if (std::string why = NotOurs(c, grid, cutoff, orphan); !why.empty()) {
+    const std::string past = "retention (keep " + c.policy.retention->keep_text + ")";
+    if (std::string why = NotOurs(c, grid, cutoff, orphan, {c.table.name.schema}, past);
+        !why.empty()) {
       c.report.drift.push_back("table " + orphan.name.Sql() + " carries a pgpart drop marker for " +
                                c.table.name.Sql() + " but " + why + "; not dropped");
       continue;
@@ -197,6 +213,64 @@ void PlanDetachedForDrop(Context& c, const Grid* grid, std::optional<int64_t> cu
     Push(c, std::move(s));
     c.report.drift.push_back("table " + orphan.name.Sql() +
                              " was detached for dropping by an interrupted run; dropping it now");
+  }
+}
+
+}  // namespace pgpart::planner
+
+namespace pgpart::planner {
+
+void PlanDetachedLeftovers(Context& c, const Grid* grid, std::optional<int64_t> cutoff,
+                           int* drops_planned) {
+  if (!c.policy.retention || !c.policy.retention->drop_detached_after || grid == nullptr) return;
+  const Retention& r = *c.policy.retention;
+  if (r.action == RetentionAction::kDrop) return;
+  std::optional<int64_t> drop_cutoff;
+  if (cutoff) drop_cutoff = grid->Subtract(*cutoff, *r.drop_detached_after);
+  std::vector<std::string> schemas{c.table.name.schema};
+  if (r.action == RetentionAction::kArchive) schemas.push_back(r.archive_schema);
+  const std::string past = "keep + dropDetachedAfter (" + r.keep_text + " + " +
+                           r.drop_detached_after_text + ")";
+  // Oldest first: maxDropsPerRun keeps the newest, as for partitions.
+  std::vector<const Child*> leftovers;
+  for (const Child& d : c.table.detached) leftovers.push_back(&d);
+  std::sort(leftovers.begin(), leftovers.end(), [](const Child* a, const Child* b) {
+    return a->from == b->from ? a->name < b->name : a->from < b->from;
+  });
+  for (const Child* d : leftovers) {
+    if (d->to.is_value() && (!drop_cutoff || d->to.value > *drop_cutoff)) continue;  // not due
+    if (std::string why = NotOurs(c, grid, drop_cutoff, *d, schemas, past); !why.empty()) {
+      c.report.drift.push_back("table " + d->name.Sql() + " carries a pgpart detached marker for " +
+                               c.table.name.Sql() + " but " + why +
+                               "; not dropped by dropDetachedAfter");
+      continue;
+    }
+    Step s = NewStep(c, Action::kDrop, d->name, Reason::kRetention);
+    s.rows_estimate = d->rows_estimate;
+    s.from = BoundText(c.table.key_type, d->from);
+    s.to = BoundText(c.table.key_type, d->to);
+    std::vector<std::string> expired_notes;
+    std::string hold = ActiveHold(c.policy, c.now, grid, *d, &expired_notes);
+    for (auto& note : expired_notes) c.report.drift.push_back(note);
+    if (!hold.empty()) {
+      s.status = StepStatus::kHeld;
+      s.held_by = hold;
+    }
+    s.statements.push_back(DropTable(d->name, c.policy.execution));
+    AddHazard(s, Hazard::kDeletesData);
+    if (!c.policy.backup_gate) AddHazard(s, Hazard::kBackupUnverified);
+    if (s.status == StepStatus::kPlanned) {
+      std::optional<int> limit = c.options.max_drops ? c.options.max_drops : r.max_drops_per_run;
+      if (limit && *drops_planned >= *limit) {
+        s.status = StepStatus::kBlocked;
+        s.blocked_by = "maxDropsPerRun (" + std::to_string(*limit) +
+                       ") reached for this table in this run; raise spec.retention.maxDropsPerRun "
+                       "or pass --max-drops N to drop more";
+      } else {
+        ++*drops_planned;
+      }
+    }
+    Push(c, std::move(s), d->from);
   }
 }
 

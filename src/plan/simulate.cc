@@ -75,6 +75,7 @@ void Remove(const Step& s, Table& t) {
   t.detached_for_drop.erase(
       std::remove_if(t.detached_for_drop.begin(), t.detached_for_drop.end(), named),
       t.detached_for_drop.end());
+  t.detached.erase(std::remove_if(t.detached.begin(), t.detached.end(), named), t.detached.end());
 }
 
 }  // namespace

@@ -168,6 +168,14 @@ Statement MarkForDrop(const QualifiedName& child, int64_t oid, const QualifiedNa
   return Make("COMMENT ON TABLE " + child.Sql() + " IS " + QuoteLiteral(marker), e);
 }
 
+Statement MarkDetached(const QualifiedName& child, int64_t oid, const QualifiedName& parent,
+                       const std::string& from, const std::string& to, const Execution& e) {
+  std::string marker =
+      std::string(kDetachedMarkerPrefix) + parent.Sql() + " [" + from + ", " + to + ")";
+  if (oid != 0) marker += kDropMarkerOid + std::to_string(oid);
+  return Make("COMMENT ON TABLE " + child.Sql() + " IS " + QuoteLiteral(marker), e);
+}
+
 Statement CreateSchema(const std::string& schema, const Execution& e) {
   return Make("CREATE SCHEMA IF NOT EXISTS " + QuoteIdent(schema), e);
 }

@@ -83,6 +83,12 @@ Statement DropTable(const QualifiedName& child, const Execution& e);
 // restored or re-created table has another. from/to are BoundText.
 Statement MarkForDrop(const QualifiedName& child, int64_t oid, const QualifiedName& parent,
                       const std::string& from, const std::string& to, const Execution& e);
+// COMMENT ON TABLE child IS 'pgpart:detached <parent> [<from>, <to>) oid <oid>': set before the
+// detach of retention action detach or archive, so that status and report list the leftover
+// (and spec.retention.dropDetachedAfter may drop it) without relying on the audit table. Same
+// format and oid rule as MarkForDrop. Replaces any comment the partition had.
+Statement MarkDetached(const QualifiedName& child, int64_t oid, const QualifiedName& parent,
+                       const std::string& from, const std::string& to, const Execution& e);
 Statement CreateSchema(const std::string& schema, const Execution& e);
 Statement SetSchema(const QualifiedName& child, const std::string& schema, const Execution& e);
 

@@ -199,6 +199,22 @@ TableStatus StatusOf(const Policy& p, const QualifiedName& name, const Catalog& 
     s.partitions.has_default = t->default_partition.has_value();
   }
   s.last_apply = t->last_apply;
+  for (const Child& d : t->detached) {
+    DetachedTable dt;
+    dt.table = PartitionLabel(name, d.name);
+    dt.action = d.name.schema == name.schema ? "detach" : "archive";
+    if (d.from.is_value() && d.to.is_value()) {
+      dt.from = BoundText(t->key_type, d.from);
+      dt.to = BoundText(t->key_type, d.to);
+    }
+    dt.rows_estimate = d.rows_estimate;
+    dt.bytes = d.bytes;
+    if (d.detached_at_micros != 0) {
+      dt.since = InstantText(d.detached_at_micros / kMicrosPerSecond * kMicrosPerSecond);
+    }
+    dt.verified = d.marker_oid != 0 && d.marker_oid == d.oid;
+    s.detached.push_back(std::move(dt));
+  }
   for (const Child& c : t->children) s.bytes += c.bytes;
   if (t->default_partition) s.bytes += t->default_partition->bytes;
 

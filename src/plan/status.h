@@ -57,6 +57,20 @@ struct OverduePartition {
   friend bool operator==(const OverduePartition&, const OverduePartition&) = default;
 };
 
+// A former partition pgpart detached (retention action detach) or archived that still exists
+// (Table::detached): data pgpart no longer manages as a partition, not to be forgotten.
+struct DetachedTable {
+  std::string table;   // name (schema-qualified when not in the parent's schema: archived)
+  std::string action;  // "detach" (in the parent's schema) | "archive" (elsewhere)
+  std::string from, to;  // the bounds it had (BoundText; "" when its marker has none)
+  int64_t rows_estimate = 0;
+  int64_t bytes = 0;
+  std::string since;  // InstantText of its applied detach/archive in pgpart.history ("" unknown)
+  // false when its marker names another table's oid (a copy, a restore): listed, never dropped.
+  bool verified = true;
+  friend bool operator==(const DetachedTable&, const DetachedTable&) = default;
+};
+
 struct TableStatus {
   QualifiedName table;
   std::string policy;
@@ -71,6 +85,7 @@ struct TableStatus {
   std::optional<int64_t> oldest_age_seconds;  // now - lower bound of the oldest (time keys)
   int64_t bytes = 0;                          // sum of Child::bytes (default included)
   std::vector<HeldPartition> held;
+  std::vector<DetachedTable> detached;  // leftovers of retention detach/archive, by name
   std::optional<RetentionEvent> next_retention;
   // "detach t_y2024m01: <why>", one per blocked step: blocked in the plan, or planned but
   // recorded in pgpart.history as blocked or failed by the latest apply that tried it

@@ -30,6 +30,10 @@ struct Retention {
   RetentionAction action = RetentionAction::kDrop;
   std::string archive_schema;  // action archive only; as PostgreSQL stores it (unquoted, folded)
   std::optional<int> max_drops_per_run;  // absent = no limit
+  // action detach/archive only: a leftover pgpart detached or archived (Table::detached) is
+  // dropped once its upper bound <= now - keep - drop_detached_after. Absent: kept for ever.
+  std::optional<Interval> drop_detached_after;
+  std::string drop_detached_after_text;  // as written, e.g. "6 months"
   SourceLocation location;
 };
 

@@ -2,15 +2,16 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <cctype>
 #include <limits>
 #include <optional>
+#include <utility>
 
 #include "core/calendar.h"
 #include "core/duration.h"
 #include "core/ident.h"
 #include "core/time_text.h"
 #include "policy/loader_internal.h"
+#include "policy/policy_values.h"
 #include "policy/yaml_fields.h"
 #include "policy/yaml_guard.h"
 
@@ -20,24 +21,7 @@ namespace {
 
 constexpr int64_t kIntMax = std::numeric_limits<int>::max();
 
-// What the interval says about key values: times, integers, or unknown (interval invalid/absent).
-enum class ValueKind { kUnknown, kTime, kInteger };
-
 std::string Quoted(const std::string& text) { return "'" + text + "'"; }
-
-bool IsIntegerText(const std::string& text) {
-  size_t i = (!text.empty() && text[0] == '-') ? 1 : 0;
-  if (i == text.size()) return false;
-  for (; i < text.size(); ++i) {
-    if (!std::isdigit(static_cast<unsigned char>(text[i]))) return false;
-  }
-  return true;
-}
-
-bool IsTimeText(const std::string& text) {
-  static const date::time_zone* const utc = FindZone("UTC");
-  return utc != nullptr && ParseInstant(text, utc).has_value();
-}
 
 class PolicyParser {
  public:
@@ -297,31 +281,15 @@ class PolicyParser {
   }
 
   void ParseRetention(const Field& field) {
-    MapView view = View(field, {"keep", "action", "archiveSchema", "maxDropsPerRun"});
+    MapView view =
+        View(field, {"keep", "action", "archiveSchema", "maxDropsPerRun", "dropDetachedAfter"});
     if (!view.ok()) return;
     Retention retention;
     retention.location = ValueLoc(ctx_, field);
     if (const Field* f = view.Required("keep")) {
-      if (auto text = ReadString(ctx_, *f)) {
-        std::string error;
-        std::optional<Interval> keep = ParseInterval(*text, &error);
-        if (!keep) {
-          // Core words it for `interval:`; the same grammar applies to keep.
-          if (error.rfind("interval ", 0) == 0) error = "keep " + error.substr(9);
-          ctx_.Error(ValueLoc(ctx_, *f), f->path, error);
-        } else if (value_kind_ == ValueKind::kInteger && keep->unit != Unit::kInteger) {
-          ctx_.Error(ValueLoc(ctx_, *f), f->path,
-                     "the interval is an integer, so keep must be an integer distance too "
-                     "(e.g. keep: 5000000), got " +
-                         Quoted(*text));
-        } else if (value_kind_ == ValueKind::kTime && keep->unit == Unit::kInteger) {
-          ctx_.Error(
-              ValueLoc(ctx_, *f), f->path,
-              "keep needs a unit like the interval (e.g. keep: 24 months), got " + Quoted(*text));
-        } else {
-          retention.keep = *keep;
-          retention.keep_text = *text;
-        }
+      if (auto keep = ReadDistance(ctx_, value_kind_, *f, "keep")) {
+        retention.keep = keep->first;
+        retention.keep_text = keep->second;
       }
     }
     if (const Field* f = view.Optional("action")) {
@@ -341,6 +309,14 @@ class PolicyParser {
     if (const Field* f = view.Optional("maxDropsPerRun")) {
       if (auto max = ReadInt(ctx_, *f, 1, kIntMax)) {
         retention.max_drops_per_run = static_cast<int>(*max);
+      }
+    }
+    if (const Field* f = view.Optional("dropDetachedAfter")) {
+      if (retention.action == RetentionAction::kDrop) {
+        NotFor(*f, "is only used with action: detach or archive (a drop leaves nothing behind)");
+      } else if (auto after = ReadDistance(ctx_, value_kind_, *f, "dropDetachedAfter")) {
+        retention.drop_detached_after = after->first;
+        retention.drop_detached_after_text = after->second;
       }
     }
     policy_.retention = retention;

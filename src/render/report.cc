@@ -331,6 +331,20 @@ std::vector<std::string> OverdueLines(const TableStatus& t) {
   return out;
 }
 
+// The tables pgpart detached or archived from this one that still exist, one line each.
+std::vector<std::string> DetachedLines(const TableStatus& t) {
+  std::vector<std::string> out;
+  for (const DetachedTable& d : t.detached) {
+    std::string line = d.table + " (" + (d.action == "archive" ? "archived" : "detached") + ")";
+    if (!d.from.empty()) line += " [" + d.from + ", " + d.to + ")";
+    line += ", ~" + std::to_string(d.rows_estimate) + " rows, " + Bytes(d.bytes);
+    line += d.since.empty() ? ", since unknown (no audit row)" : ", since " + d.since;
+    if (!d.verified) line += "; its marker names another table's oid (a copy): never dropped";
+    out.push_back(std::move(line));
+  }
+  return out;
+}
+
 void Fact(std::string& out, const std::string& term, const std::string& value) {
   out += "<dt>" + HtmlEscape(term) + "</dt><dd>" + HtmlEscape(value) + "</dd>\n";
 }
@@ -415,6 +429,7 @@ std::string RenderReportHtml(const Status& status, const std::vector<Policy>& po
     std::vector<std::string> held;
     for (const HeldPartition& h : t.held) held.push_back(h.partition + ": " + h.held_by);
     HtmlList(out, "held", "Held partitions", held);
+    HtmlList(out, "detached", "Detached or archived, still there", DetachedLines(t));
     HtmlList(out, "blocked", "Blocked", t.blocked);
     HtmlList(out, "overdue", "Retention overdue", OverdueLines(t));
     HtmlList(out, "drift", "Drift", t.drift);
@@ -466,6 +481,9 @@ std::string RenderReportMarkdown(const Status& status) {
     }
     for (const HeldPartition& h : t.held) {
       out += "- Held: " + EscapeInline(h.partition) + ": " + EscapeInline(h.held_by) + "\n";
+    }
+    for (const std::string& s : DetachedLines(t)) {
+      out += "- Detached or archived: " + EscapeInline(s) + "\n";
     }
     for (const std::string& s : t.blocked) out += "- Blocked: " + EscapeInline(s) + "\n";
     for (const std::string& s : OverdueLines(t)) {

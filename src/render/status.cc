@@ -52,6 +52,15 @@ std::string RenderStatusText(const Status& status) {
       for (const HeldPartition& h : t.held) {
         out += "  held: " + E(h.partition) + " (" + E(h.held_by) + ")\n";
       }
+      for (const DetachedTable& d : t.detached) {
+        out += "  " + std::string(d.action == "archive" ? "archived" : "detached") + ": " +
+               E(d.table);
+        if (!d.from.empty()) out += " [" + E(d.from) + ", " + E(d.to) + ")";
+        out += ", ~" + Plural(d.rows_estimate, "row") + ", " + std::to_string(d.bytes) + " bytes";
+        if (!d.since.empty()) out += ", since " + E(d.since);
+        if (!d.verified) out += " (its marker names another table's oid: a copy, never dropped)";
+        out += "\n";
+      }
       if (t.next_retention) out += "  next retention: " + RetentionText(*t.next_retention) + "\n";
       for (const std::string& b : t.blocked) out += "  blocked: " + E(b) + "\n";
       for (const OverduePartition& o : t.overdue) {
@@ -107,6 +116,17 @@ std::string RenderStatusJson(const Status& status) {
     jt["held"] = Json::array();
     for (const HeldPartition& h : t.held) {
       jt["held"].push_back({{"partition", h.partition}, {"held_by", h.held_by}});
+    }
+    jt["detached"] = Json::array();
+    for (const DetachedTable& d : t.detached) {
+      jt["detached"].push_back({{"table", d.table},
+                                {"action", d.action},
+                                {"from", d.from},
+                                {"to", d.to},
+                                {"rows_estimate", d.rows_estimate},
+                                {"bytes", d.bytes},
+                                {"since", d.since.empty() ? Json(nullptr) : Json(d.since)},
+                                {"verified", d.verified}});
     }
     if (t.next_retention) {
       const RetentionEvent& ev = *t.next_retention;
@@ -180,6 +200,18 @@ std::string RenderStatusPrometheus(const Status& status) {
        [](const TableStatus& t) { return t.oldest_age_seconds; }},
       {"pgpart_held_partitions", "Partitions a hold keeps from retention.",
        [](const TableStatus& t) { return std::optional<int64_t>(t.held.size()); }},
+      {"pgpart_detached_tables",
+       "Former partitions pgpart detached or archived (retention action detach/archive) that "
+       "still exist.",
+       [](const TableStatus& t) { return std::optional<int64_t>(t.detached.size()); }},
+      {"pgpart_detached_bytes",
+       "Estimated size in bytes of those detached or archived tables (as of the last "
+       "VACUUM/ANALYZE).",
+       [](const TableStatus& t) {
+         int64_t bytes = 0;
+         for (const DetachedTable& d : t.detached) bytes += d.bytes;
+         return std::optional<int64_t>(bytes);
+       }},
       {"pgpart_blocked_steps",
        "Steps that are blocked: in the plan, or by the latest apply that tried them (a backup "
        "gate, a lock, a failure; from pgpart.history).",

@@ -29,6 +29,8 @@ std::string RenderStatusJson(const Status& status);
 //   buffer, and a 0 would fire the shipped PgpartFutureBufferLow alert forever),
 //   pgpart_default_partition_rows,
 //   pgpart_oldest_partition_age_seconds (time keys with a partition only), pgpart_held_partitions,
+//   pgpart_detached_tables and pgpart_detached_bytes (the tables pgpart detached or archived
+//   that still exist),
 //   pgpart_blocked_steps, pgpart_retention_overdue_partitions, pgpart_partition_bytes,
 //   pgpart_last_apply_timestamp_seconds and pgpart_last_apply_success (tables with a recorded
 //   apply run only).

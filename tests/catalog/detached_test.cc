@@ -61,5 +61,38 @@ TEST_F(DetachedForDropTest, MarkedStandaloneTablesAreListedUnderTheirParent) {
             Exec(R"(SELECT '"Odd ""S""".m_2024'::regclass::oid::bigint)")[0][0].as<int64_t>());
 }
 
+// Retention action detach/archive leaves tables marked 'pgpart:detached ...': listed under their
+// parent (Table::detached) wherever they are, with their size; drop markers stay apart.
+TEST_F(DetachedForDropTest, DetachedMarkersAreListedApartFromDropMarkers) {
+  Exec(R"SQL(
+    CREATE SCHEMA cold;
+    CREATE TABLE public.k (id int, at timestamptz) PARTITION BY RANGE (at);
+    CREATE TABLE public.k_2024 PARTITION OF public.k
+      FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+    CREATE TABLE cold.k_2023 (id int PRIMARY KEY, at timestamptz);
+    INSERT INTO cold.k_2023 SELECT g, '2023-05-01' FROM generate_series(1, 1000) g;
+    ANALYZE cold.k_2023;
+    DO $$ BEGIN EXECUTE format('COMMENT ON TABLE cold.k_2023 IS %L',
+      'pgpart:detached public.k [2023-01-01T00:00:00Z, 2024-01-01T00:00:00Z) oid '
+      || 'cold.k_2023'::regclass::oid); END $$;
+    CREATE TABLE public.k_2022 (id int, at timestamptz);
+    COMMENT ON TABLE public.k_2022
+      IS 'pgpart:drop public.k [2022-01-01T00:00:00Z, 2023-01-01T00:00:00Z)';
+  )SQL");
+  ReadResult r = ReadCatalog(Dsn(), {Request("public", "k", "1 year")});
+  ASSERT_FALSE(HasErrors(r.diagnostics)) << AllDiagnostics(r);
+  const Table& t = r.catalog.tables.at(0);
+  ASSERT_EQ(t.detached.size(), 1u);
+  const Child& d = t.detached[0];
+  EXPECT_EQ(d.name, (QualifiedName{"cold", "k_2023"}));
+  EXPECT_EQ(BoundText(KeyType::kTimestampTz, d.from), "2023-01-01T00:00:00Z");
+  EXPECT_EQ(d.marker_oid, d.oid);
+  EXPECT_NE(d.oid, 0);
+  EXPECT_EQ(d.rows_estimate, 1000);
+  EXPECT_GT(d.bytes, 8192);  // the heap and its primary key's index
+  ASSERT_EQ(t.detached_for_drop.size(), 1u);
+  EXPECT_EQ(t.detached_for_drop[0].name.name, "k_2022");
+}
+
 }  // namespace
 }  // namespace pgpart::testing

@@ -49,6 +49,11 @@ Catalog FullCatalog() {
   marked.oid = 16500;
   marked.marker_oid = 16499;
   ts.detached_for_drop.push_back(marked);
+  Child kept = RangeChild("kept", Bound::Value(1), Bound::Value(2));
+  kept.oid = kept.marker_oid = 16600;
+  kept.bytes = 8192;
+  kept.detached_at_micros = 1'790'000'000'000'000;
+  ts.detached.push_back(kept);
   Child def;
   def.name = {"public", "défaut ünïcode"};
   def.bound_kind = BoundKind::kDefault;
@@ -138,6 +143,7 @@ TEST(SnapshotTest, ReadableShape) {
   EXPECT_EQ(ts["children"][2]["oid"], 16423);
   EXPECT_FALSE(ts["children"][1].contains("oid"));  // optional: only when known
   EXPECT_EQ(ts["detached_for_drop"][0]["marker_oid"], 16499);
+  EXPECT_EQ(ts["detached"][0]["detached_at_micros"], 1'790'000'000'000'000);
   EXPECT_EQ(j["database"], "app \"db\"");
   EXPECT_EQ(j["database_oid"], 16384);
   EXPECT_EQ(j["system_identifier"], "7300000000000000001");

@@ -58,6 +58,8 @@ CEL_MIRRORS = {
         lambda s: not is_hash(s) or not s.get("defaultPartition", False),
     "(has(self.action) && self.action == 'archive') == has(self.archiveSchema)":
         lambda r: (r.get("action") == "archive") == ("archiveSchema" in r),
+    "!has(self.dropDetachedAfter) || (has(self.action) && self.action != 'drop')":
+        lambda r: "dropDetachedAfter" not in r or r.get("action", "drop") != "drop",
     "has(self.partition) ? !has(self.from) && !has(self.to) : has(self.from) && has(self.to)":
         lambda h: ("from" not in h and "to" not in h) if "partition" in h
         else ("from" in h and "to" in h),
@@ -160,6 +162,12 @@ NEGATIVE = {
          "retention": {"keep": "1 year", "action": "archive"}},
     "maxDropsPerRun 0": {"tables": ["public.t"], "interval": "1 month",
                          "retention": {"keep": "1 year", "maxDropsPerRun": 0}},
+    "dropDetachedAfter with drop":
+        {"tables": ["public.t"], "interval": "1 month",
+         "retention": {"keep": "1 year", "dropDetachedAfter": "6 months"}},
+    "dropDetachedAfter unit bogus":
+        {"tables": ["public.t"], "interval": "1 month",
+         "retention": {"keep": "1 year", "action": "detach", "dropDetachedAfter": "6 moons"}},
     "hold without reason": {"tables": ["public.t"], "interval": "1 month",
                             "holds": [{"partition": "t_p"}]},
     "hold from only": {"tables": ["public.t"], "interval": "1 month",

@@ -95,6 +95,11 @@ COMMIT;
 
 -- detach public.transactions_old on public.transactions (policy payments, retention) [2025-09-15T00:00:00Z, 2025-10-01T00:00:00Z), rows: 10
 -- hazards: DETACHES_DATA NON_TRANSACTIONAL
+BEGIN;
+SET LOCAL lock_timeout = '300ms';
+SET LOCAL statement_timeout = '300000ms';
+COMMENT ON TABLE public.transactions_old IS 'pgpart:detached public.transactions [2025-09-15T00:00:00Z, 2025-10-01T00:00:00Z) oid 16429';
+COMMIT;
 -- runs outside a transaction block
 SET lock_timeout = '300ms';
 SET statement_timeout = '300000ms';
@@ -102,6 +107,11 @@ ALTER TABLE public.transactions DETACH PARTITION public.transactions_old CONCURR
 
 -- detach public.transactions_y2025m10 on public.transactions (policy payments, retention) [2025-10-01T00:00:00Z, 2025-11-01T00:00:00Z), rows: 1000
 -- hazards: DETACHES_DATA NON_TRANSACTIONAL
+BEGIN;
+SET LOCAL lock_timeout = '300ms';
+SET LOCAL statement_timeout = '300000ms';
+COMMENT ON TABLE public.transactions_y2025m10 IS 'pgpart:detached public.transactions [2025-10-01T00:00:00Z, 2025-11-01T00:00:00Z) oid 16430';
+COMMIT;
 -- runs outside a transaction block
 SET lock_timeout = '300ms';
 SET statement_timeout = '300000ms';

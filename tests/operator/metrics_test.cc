@@ -224,7 +224,7 @@ TEST(Metrics, ForgetDropsGaugesButKeepsCounters) {
 
 TEST(Metrics, EmptyRegistryHasEveryFamilyAndTheOperatorGauges) {
   const std::string text = Metrics().Render();
-  EXPECT_EQ(Count(text, "# TYPE "), 16) << text;  // 10 status gauges, 6 of its own
+  EXPECT_EQ(Count(text, "# TYPE "), 18) << text;  // 12 status gauges, 6 of its own
   EXPECT_EQ(Lines(text, "pgpart_"),
             (std::vector<std::string>{"pgpart_operator_leader 0", "pgpart_operator_policies 0"}));
 }

@@ -214,10 +214,14 @@ spec:
   auto archive = StepsOf(plan, Action::kArchive);
   ASSERT_EQ(archive.size(), 1u);
   EXPECT_EQ(archive[0].partition.name, "ledger_y2025m10");
-  ASSERT_EQ(archive[0].statements.size(), 3u);  // move first, then detach (crash-safe order)
+  // Move first, then mark (the leftover it becomes) and detach (crash-safe order).
+  ASSERT_EQ(archive[0].statements.size(), 4u);
   EXPECT_EQ(archive[0].statements[0].sql, "CREATE SCHEMA IF NOT EXISTS cold");
   EXPECT_EQ(archive[0].statements[1].sql, "ALTER TABLE public.ledger_y2025m10 SET SCHEMA cold");
-  EXPECT_EQ(archive[0].statements[2].sql,
+  EXPECT_EQ(archive[0].statements[2].sql.rfind(
+                "COMMENT ON TABLE cold.ledger_y2025m10 IS 'pgpart:detached public.ledger [", 0),
+            0u);
+  EXPECT_EQ(archive[0].statements[3].sql,
             "ALTER TABLE public.ledger DETACH PARTITION cold.ledger_y2025m10 CONCURRENTLY");
 
   // After a crash between the move and the detach, the next plan only detaches.
@@ -226,8 +230,8 @@ spec:
   Plan resumed = ComputePlan(Policies(yaml), CatalogOf({tx, moved}), At("2026-11-21T12:00:00Z"));
   auto again = StepsOf(resumed, Action::kArchive);
   ASSERT_EQ(again.size(), 1u);
-  ASSERT_EQ(again[0].statements.size(), 1u);
-  EXPECT_NE(again[0].statements[0].sql.find("DETACH PARTITION cold.ledger_y2025m10"),
+  ASSERT_EQ(again[0].statements.size(), 2u);  // mark, detach
+  EXPECT_NE(again[0].statements[1].sql.find("DETACH PARTITION cold.ledger_y2025m10"),
             std::string::npos);
   EXPECT_EQ(plan.summary.detach, 2);
   EXPECT_EQ(plan.summary.archive, 1);

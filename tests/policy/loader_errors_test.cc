@@ -147,6 +147,31 @@ TEST(LoaderErrorsTest, Retention) {
               "spec.retention.archiveSchema", 11, 20, "invalid schema name 'a.b'");
   ExpectError(Doc(std::string(kBase) + "  retention:\n    keep: 2 years\n    maxDropsPerRun: 0\n"),
               "spec.retention.maxDropsPerRun", 10, 21, "must be at least 1");
+  // dropDetachedAfter: a second retention for what detach/archive leave behind; nothing to do
+  // after a drop, and the same grammar as keep.
+  ExpectError(Doc(std::string(kBase) + "  retention:\n    keep: 2 years\n"
+                                        "    dropDetachedAfter: 6 months\n"),
+              "spec.retention.dropDetachedAfter", 10, 5, "only used with action: detach or archive");
+  ExpectError(Doc(std::string(kBase) + "  retention:\n    keep: 2 years\n    action: detach\n"
+                                        "    dropDetachedAfter: 6 moons\n"),
+              "spec.retention.dropDetachedAfter", 11, 24, "dropDetachedAfter");
+  ExpectError(Doc(std::string(kBase) + "  retention:\n    keep: 2 years\n    action: detach\n"
+                                        "    dropDetachedAfter: 5000\n"),
+              "spec.retention.dropDetachedAfter", 11, 24, "dropDetachedAfter needs a unit");
+}
+
+TEST(LoaderErrorsTest, DropDetachedAfterParses) {
+  PolicySet set = ParsePolicies(
+      Doc(std::string(kBase) + "  retention:\n    keep: 2 years\n    action: archive\n"
+                               "    archiveSchema: old\n    dropDetachedAfter: 6 months\n"),
+      "p.yaml");
+  ASSERT_TRUE(set.diagnostics.empty()) << Dump(set.diagnostics);
+  ASSERT_EQ(set.policies.size(), 1u);
+  const Retention& r = *set.policies[0].retention;
+  ASSERT_TRUE(r.drop_detached_after);
+  EXPECT_EQ(r.drop_detached_after->count, 6);
+  EXPECT_EQ(r.drop_detached_after->unit, Unit::kMonth);
+  EXPECT_EQ(r.drop_detached_after_text, "6 months");
 }
 
 TEST(LoaderErrorsTest, Holds) {

@@ -33,6 +33,7 @@ KNOWN_METRICS = {
     "pgpart_partitions", "pgpart_future_buffer_periods", "pgpart_default_partition_rows",
     "pgpart_oldest_partition_age_seconds", "pgpart_held_partitions", "pgpart_blocked_steps",
     "pgpart_retention_overdue_partitions", "pgpart_partition_bytes", "pgpart_steps_applied_total",
+    "pgpart_detached_tables", "pgpart_detached_bytes",
     "pgpart_reconcile_total", "pgpart_reconcile_duration_seconds_bucket",
     "pgpart_reconcile_duration_seconds_sum", "pgpart_reconcile_duration_seconds_count",
     "pgpart_last_success_timestamp_seconds", "pgpart_last_apply_timestamp_seconds",

@@ -54,6 +54,25 @@ Demo MakeDemo() {
   for (size_t i = 0; i < sensor.children.size(); ++i) {
     sensor.children[i].bytes = 8192 * static_cast<int64_t>(i + 1);
   }
+  // What retention action detach/archive left behind (Table::detached): one archived with its
+  // audit row, one whose marker was copied onto a table with another oid.
+  {
+    Child archived;
+    archived.name = {"archive", "sensor_readings_y2023m01"};
+    archived.from = *ParseBoundText(KeyType::kTimestampTz, "2023-01-01T00:00:00Z");
+    archived.to = *ParseBoundText(KeyType::kTimestampTz, "2023-02-01T00:00:00Z");
+    archived.oid = archived.marker_oid = 16000;
+    archived.rows_estimate = 1200;
+    archived.bytes = 3 * 8192;
+    archived.detached_at_micros = At("2025-02-03T02:00:00Z");
+    Child copy = archived;
+    copy.name = {"public", "sensor_readings_y2023m02"};
+    copy.from = archived.to;
+    copy.to = *ParseBoundText(KeyType::kTimestampTz, "2023-03-01T00:00:00Z");
+    copy.oid = 17000;
+    copy.detached_at_micros = 0;
+    sensor.detached = {archived, copy};
+  }
   Table odd = RangeTable("app.\"<b>we\"\"ird&\"", "at", KeyType::kTimestampTz);
   AddMonths(odd, "2026-04", 2);
   AddDefault(odd, 7);

@@ -57,6 +57,25 @@ Status DemoStatus() {
   sensor.last_apply = LastApply{At("2026-05-15T02:00:07Z"), "blocked",
                                 "1 applied, 0 already done, 0 held, 1 blocked, 0 failed; drop "
                                 "public.sensor_readings_y2024m04: backup gate: no backup"};
+  // What retention action detach/archive left behind (Table::detached): one archived with its
+  // audit row, one whose marker was copied onto a table with another oid.
+  {
+    Child archived;
+    archived.name = {"archive", "sensor_readings_y2023m01"};
+    archived.from = *ParseBoundText(KeyType::kTimestampTz, "2023-01-01T00:00:00Z");
+    archived.to = *ParseBoundText(KeyType::kTimestampTz, "2023-02-01T00:00:00Z");
+    archived.oid = archived.marker_oid = 16000;
+    archived.rows_estimate = 1200;
+    archived.bytes = 3 * 8192;
+    archived.detached_at_micros = At("2025-02-03T02:00:00Z");
+    Child copy = archived;
+    copy.name = {"public", "sensor_readings_y2023m02"};
+    copy.from = archived.to;
+    copy.to = *ParseBoundText(KeyType::kTimestampTz, "2023-03-01T00:00:00Z");
+    copy.oid = 17000;
+    copy.detached_at_micros = 0;
+    sensor.detached = {archived, copy};
+  }
   Table odd = RangeTable("app.\"we\"\"ird\\na\"\"me\"", "at", KeyType::kTimestampTz);
   AddMonths(odd, "2026-04", 2);
   AddDefault(odd, 7);
@@ -102,6 +121,7 @@ TEST(StatusRender, PrometheusHasEveryFamilyAsGauges) {
        {"pgpart_partitions", "pgpart_future_buffer_periods", "pgpart_default_partition_rows",
         "pgpart_oldest_partition_age_seconds", "pgpart_held_partitions", "pgpart_blocked_steps",
         "pgpart_retention_overdue_partitions", "pgpart_partition_bytes",
+        "pgpart_detached_tables", "pgpart_detached_bytes",
         "pgpart_last_apply_timestamp_seconds", "pgpart_last_apply_success"}) {
     EXPECT_NE(text.find(std::string("# HELP ") + name + " "), std::string::npos) << name;
     EXPECT_NE(text.find(std::string("# TYPE ") + name + " gauge\n"), std::string::npos) << name;
