@@ -156,6 +156,33 @@ SELECT current_user, current_database(), n.oid IS NOT NULL, c.oid IS NOT NULL,
   return info;
 }
 
+AuditRecord StepAuditRecord(const Step& step, const std::string& actor, const std::string& outcome,
+                            const std::string& error) {
+  AuditRecord a;
+  a.actor = actor;
+  a.policy = step.policy;
+  a.table = step.table;
+  a.partition = step.partition;
+  a.action = ActionName(step.action);
+  for (const Statement& st : step.statements) a.statements.push_back(st.sql);
+  a.outcome = outcome;
+  a.error = error;
+  return a;
+}
+
+void InsertAuditRecords(pqxx::connection_base& conn, std::vector<AuditRecord> records,
+                        const QualifiedName& audit_table) {
+  if (records.empty()) return;
+  const AuditTableInfo info = EnsureAuditTable(conn, audit_table);
+  pqxx::work tx(conn);
+  for (AuditRecord& r : records) {
+    r.audit_table = audit_table;
+    r.with_evidence = info.evidence;
+    InsertAudit(tx, r);
+  }
+  tx.commit();
+}
+
 void InsertAudit(pqxx::transaction_base& tx, const AuditRecord& r) {
   // statements travel as a JSON array and become text[] server-side: no array quoting by hand.
   const std::string statements = JsonText(nlohmann::json(r.statements));

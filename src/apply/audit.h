@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/ident.h"
+#include "plan/plan.h"
 
 namespace pgpart {
 
@@ -55,6 +56,15 @@ struct AuditAccessError : std::runtime_error {
 };
 AuditTableInfo EnsureAuditTable(pqxx::connection_base& conn,
                                 const QualifiedName& audit_table = DefaultAuditTable());
+
+// The row of `step` (policy, table, partition, action, statements) with that outcome and reason.
+AuditRecord StepAuditRecord(const Step& step, const std::string& actor, const std::string& outcome,
+                            const std::string& error);
+
+// Inserts `records` into `audit_table` in one transaction, EnsureAuditTable first (each record's
+// audit_table and with_evidence are set from it). Throws on a database error.
+void InsertAuditRecords(pqxx::connection_base& conn, std::vector<AuditRecord> records,
+                        const QualifiedName& audit_table);
 
 // Inserts one row inside the caller's transaction (so it commits with the step it records).
 void InsertAudit(pqxx::transaction_base& tx, const AuditRecord& record);

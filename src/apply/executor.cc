@@ -438,6 +438,27 @@ std::string OutcomeName(StepOutcome outcome) {
   return "unknown";
 }
 
+bool OutcomeCounts::Add(StepOutcome outcome) {
+  switch (outcome) {
+    case StepOutcome::kApplied:
+      ++applied;
+      return false;
+    case StepOutcome::kAlreadyDone:
+      ++already_done;
+      return false;
+    case StepOutcome::kHeld:
+      ++held;
+      return false;
+    case StepOutcome::kBlocked:
+    case StepOutcome::kSkippedLocked:
+      ++blocked;
+      return true;
+    default:
+      ++failed;
+      return true;
+  }
+}
+
 int ApplyReport::ExitCode() const {
   bool blocked = false;
   if (HasErrors(diagnostics)) return 1;

@@ -60,6 +60,14 @@ struct ApplyOptions {
   std::function<bool()> should_stop;
 };
 
+// Settled steps by how they ended, as the apply's summary line and its run rows count them:
+// skipped (locked) counts as blocked, not run as failed.
+struct OutcomeCounts {
+  int64_t applied = 0, already_done = 0, held = 0, blocked = 0, failed = 0;
+  // Counts one outcome; true when it is a problem (blocked or failed).
+  bool Add(StepOutcome outcome);
+};
+
 struct ApplyReport {
   std::vector<StepReport> steps;
   Diagnostics diagnostics;  // errors outside any one step (audit table, lost connection)

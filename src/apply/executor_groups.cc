@@ -60,19 +60,11 @@ void Executor::WriteAudit(pqxx::transaction_base& tx, const AuditRecord& record)
 
 AuditRecord Executor::Record(const Step& step, std::optional<int64_t> rows,
                              const std::string& outcome, const std::string& error) const {
-  AuditRecord a;
+  AuditRecord a = StepAuditRecord(step, options_.actor, outcome, error);
   a.audit_table = options_.audit_table;
   a.with_evidence = audit_info_.evidence;
   a.evidence = evidence_;
-  a.actor = options_.actor;
-  a.policy = step.policy;
-  a.table = step.table;
-  a.partition = step.partition;
-  a.action = ActionName(step.action);
   a.rows = rows;
-  for (const Statement& st : step.statements) a.statements.push_back(st.sql);
-  a.outcome = outcome;
-  a.error = error;
   return a;
 }
 

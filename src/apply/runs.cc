@@ -34,27 +34,10 @@ std::vector<AuditRecord> ApplyRunRecords(const Plan& plan, const ApplyReport& re
       r.table = name;
       r.partition = name;
       r.action = kApplyRunAction;
-      int64_t applied = 0, done = 0, held = 0, blocked = 0, failed = 0;
+      OutcomeCounts n;
       std::string first_problem;
       for (const StepReport& s : report.steps) {
-        if (!(s.step.table == name)) continue;
-        switch (s.outcome) {
-          case StepOutcome::kApplied:
-            ++applied;
-            continue;
-          case StepOutcome::kAlreadyDone:
-            ++done;
-            continue;
-          case StepOutcome::kHeld:
-            ++held;
-            continue;
-          case StepOutcome::kBlocked:
-          case StepOutcome::kSkippedLocked:
-            ++blocked;
-            break;
-          default:
-            ++failed;
-        }
+        if (!(s.step.table == name) || !n.Add(s.outcome)) continue;
         if (first_problem.empty()) {
           first_problem = ActionName(s.step.action) + " " + s.step.partition.Sql() +
                           (s.detail.empty() ? "" : ": " + OneLine(s.detail));
@@ -65,14 +48,14 @@ std::vector<AuditRecord> ApplyRunRecords(const Plan& plan, const ApplyReport& re
           t == nullptr ||
           std::any_of(t->drift.begin(), t->drift.end(),
                       [](const std::string& d) { return d.rfind("not planned:", 0) == 0; });
-      r.rows = applied;
-      r.outcome = failed > 0 || not_planned || run_error ? "failed"
-                  : blocked > 0                          ? "blocked"
-                                                         : "applied";
-      r.error = (only.empty() ? "" : "--only " + only + ": ") + std::to_string(applied) +
-                " applied, " + std::to_string(done) + " already done, " + std::to_string(held) +
-                " held, " + std::to_string(blocked) + " blocked, " + std::to_string(failed) +
-                " failed";
+      r.rows = n.applied;
+      r.outcome = n.failed > 0 || not_planned || run_error ? "failed"
+                  : n.blocked > 0                          ? "blocked"
+                                                           : "applied";
+      r.error = (only.empty() ? "" : "--only " + only + ": ") + std::to_string(n.applied) +
+                " applied, " + std::to_string(n.already_done) + " already done, " +
+                std::to_string(n.held) + " held, " + std::to_string(n.blocked) + " blocked, " +
+                std::to_string(n.failed) + " failed";
       if (not_planned) {
         r.error += "; not planned: the plan has errors for this table";
       } else if (!first_problem.empty()) {
@@ -89,19 +72,6 @@ std::vector<AuditRecord> ApplyRunRecords(const Plan& plan, const ApplyReport& re
     }
   }
   return out;
-}
-
-void RecordApplyRuns(pqxx::connection_base& conn, std::vector<AuditRecord> runs,
-                     const QualifiedName& audit_table) {
-  if (runs.empty()) return;
-  const AuditTableInfo info = EnsureAuditTable(conn, audit_table);
-  pqxx::work tx(conn);
-  for (AuditRecord& r : runs) {
-    r.audit_table = audit_table;
-    r.with_evidence = info.evidence;
-    InsertAudit(tx, r);
-  }
-  tx.commit();
 }
 
 }  // namespace pgpart

@@ -28,9 +28,6 @@ std::vector<AuditRecord> ApplyRunRecords(const Plan& plan, const ApplyReport& re
                                          const std::vector<Policy>& policies,
                                          const std::string& actor);
 
-// Inserts the rows into `audit_table` in one transaction (EnsureAuditTable first). Throws on a
-// database error.
-void RecordApplyRuns(pqxx::connection_base& conn, std::vector<AuditRecord> runs,
-                     const QualifiedName& audit_table = DefaultAuditTable());
+// They are written with InsertAuditRecords (apply/audit.h).
 
 }  // namespace pgpart

@@ -50,7 +50,7 @@ void CatalogReader::ReadSession(Tx& tx) {
               "has_table_privilege(c.oid, 'SELECT') FROM pg_extension e "
               "JOIN pg_namespace n ON n.oid = e.extnamespace "
               "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = 'part_config' "
-              "WHERE e.extname = 'pg_partman')");
+              "WHERE e.extname = 'pg_partman'), current_user::text");
   std::string version = r[0][0].as<std::string>();
   server_version_ = version.substr(0, version.find(' '));  // "15.8 (Debian ...)" -> "15.8"
   server_version_num_ = r[0][1].as<int>();
@@ -60,6 +60,7 @@ void CatalogReader::ReadSession(Tx& tx) {
   partman_schema_ = r[0][7].is_null() ? "" : r[0][7].as<std::string>();
   partman_version_ = r[0][8].is_null() ? "" : r[0][8].as<std::string>();
   partman_readable_ = !r[0][9].is_null() && r[0][9].as<bool>();
+  role_ = r[0][10].as<std::string>();
 }
 
 // Every requested table (or every partitioned table) with its partition key, in one query.
@@ -248,7 +249,7 @@ SELECT p.ord, n.nspname, c.relname, c.relkind::text, )SQL" +
      )SQL" + piece("lower") + R"SQL(, greatest(c.reltuples, 0)::bigint,
      c.relpages::bigint + coalesce(t.relpages, 0) + coalesce(ix.pages, 0), c.oid, NULL::text,
      )SQL" + piece("upper") + R"SQL(, pg_get_userbyid(c.relowner)::text, )SQL" + kGrantsExpr +
-                                  R"SQL(, has_table_privilege(c.oid, 'SELECT'), current_user::text,
+                                  R"SQL(, has_table_privilege(c.oid, 'SELECT'),
      c.reloptions::text[], am.amname::text, c.relreplident::text
 FROM unnest($1::oid[]) WITH ORDINALITY AS p(oid, ord)
 JOIN pg_inherits i ON i.inhparent = p.oid
@@ -266,7 +267,6 @@ LEFT JOIN ix ON ix.indrelid = c.oid
     std::string locked_by;
     bool decoded = false;
     bool readable = true;
-    std::string role;
   };
   std::vector<Row> rows;
   rows.reserve(r.size());
@@ -291,10 +291,9 @@ LEFT JOIN ix ON ix.indrelid = c.oid
     // NULL when the child was dropped since the read's snapshot (privilege functions look at the
     // current catalogs): gone, so nothing to refuse.
     out.readable = row[13].as<bool>(true);
-    out.role = row[14].as<std::string>();
-    c.reloptions = ParseTextArray(row[15]);
-    c.access_method = row[16].is_null() ? "" : row[16].as<std::string>();
-    c.replica_identity = row[17].is_null() ? 'd' : row[17].as<std::string>()[0];
+    c.reloptions = ParseTextArray(row[14]);
+    c.access_method = row[15].is_null() ? "" : row[15].as<std::string>();
+    c.replica_identity = row[16].is_null() ? 'd' : row[16].as<std::string>()[0];
     if (c.sub_partitioned) out.work->sub_partitioned.emplace_back(c.name, row[8].as<uint32_t>());
     if (auto it = locked_.find(out.oid); it != locked_.end()) out.locked_by = it->second;
     std::optional<Bound> from, to;
@@ -353,9 +352,9 @@ LEFT JOIN ix ON ix.indrelid = c.oid
     }
     if (!row.readable && t.unreadable.empty() &&
         (c.bound_kind == BoundKind::kDefault || IsIntegerKey(t.key_type))) {
-      t.unreadable = "role " + QuoteIdent(row.role) + " may not read " + TableText(c.name) +
+      t.unreadable = "role " + QuoteIdent(role_) + " may not read " + TableText(c.name) +
                      " (no SELECT), so its rows were not counted: GRANT SELECT ON " +
-                     TableText(c.name) + " TO " + QuoteIdent(row.role) +
+                     TableText(c.name) + " TO " + QuoteIdent(role_) +
                      ", or apply once as the owner (privileges: inherit gives partitions the "
                      "parent's grants)";
     }

@@ -275,6 +275,7 @@ class CatalogReader {
   std::string partman_schema_;     // where pg_partman is installed ("" when it is not)
   std::string partman_version_;    // its extversion
   bool partman_readable_ = false;  // this role may read its part_config
+  std::string role_;  // current_user: named in what the role may not read
   int round_trips_ = 0;
   // Relations (oid as text) another session holds ACCESS EXCLUSIVE, with the holders' pids; read
   // once by the tables query.

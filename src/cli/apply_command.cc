@@ -135,40 +135,31 @@ bool CheckNotStale(const Plan& saved, const std::vector<Policy>& policies, const
 }
 
 // When there is nothing to change: records what an interrupted earlier apply left under way
-// (rows "started": the server may have completed its detach on its own), and the held steps
-// (the history shows that each run honoured the hold).
+// (rows "started": the server may have completed its detach on its own), the held steps (the
+// history shows that each run honoured the hold) and the run itself ("maintenance not run"
+// alerts go by it), in one transaction. A failure is a warning: the run is what it is.
 void RecordWithoutChanges(const std::string& dsn, const QualifiedName& audit_table,
-                          const Plan& plan, std::ostream& human) {
+                          const Plan& plan, const ApplyReport& nothing,
+                          const std::vector<Policy>& policies, std::ostream& human) {
   try {
     pqxx::connection conn(dsn);
     for (const std::string& line : SettleInterruptedSteps(conn, audit_table)) {
       human << "recorded an interrupted earlier run: " << line << "\n";
     }
-    std::vector<const Step*> held;
+    const std::string actor = DefaultActor();
+    std::vector<AuditRecord> records;
     for (const Step& s : plan.steps) {
-      if (s.status == StepStatus::kHeld) held.push_back(&s);
+      if (s.status == StepStatus::kHeld) {
+        records.push_back(StepAuditRecord(s, actor, "held", s.held_by));
+      }
     }
-    if (held.empty()) return;
-    const AuditTableInfo info = EnsureAuditTable(conn, audit_table);
-    pqxx::work tx(conn);
-    for (const Step* s : held) {
-      AuditRecord r;
-      r.audit_table = audit_table;
-      r.with_evidence = info.evidence;
-      r.actor = DefaultActor();
-      r.policy = s->policy;
-      r.table = s->table;
-      r.partition = s->partition;
-      r.action = ActionName(s->action);
-      for (const Statement& st : s->statements) r.statements.push_back(st.sql);
-      r.outcome = "held";
-      r.error = s->held_by;
-      InsertAudit(tx, r);
+    for (AuditRecord& r : ApplyRunRecords(plan, nothing, policies, actor)) {
+      records.push_back(std::move(r));
     }
-    tx.commit();
+    InsertAuditRecords(conn, std::move(records), audit_table);
   } catch (const std::exception& e) {
-    std::cerr << "warning: cannot record in the audit table " << audit_table.Sql() << ": "
-              << ConnectErrorText(e.what(), dsn, false) << "\n";
+    std::cerr << "warning: cannot record this run in the audit table " << audit_table.Sql()
+              << ": " << ConnectErrorText(e.what(), dsn, false) << "\n";
   }
 }
 
@@ -177,7 +168,7 @@ void RecordWithoutChanges(const std::string& dsn, const QualifiedName& audit_tab
 void RecordRuns(pqxx::connection_base& conn, const Plan& plan, const ApplyReport& report,
                 const std::vector<Policy>& policies, const QualifiedName& audit_table) {
   try {
-    RecordApplyRuns(conn, ApplyRunRecords(plan, report, policies, DefaultActor()), audit_table);
+    InsertAuditRecords(conn, ApplyRunRecords(plan, report, policies, DefaultActor()), audit_table);
   } catch (const std::exception& e) {
     std::cerr << "warning: cannot record this run in " << audit_table.Sql() << ": "
               << OneLine(e.what()) << "\n";
@@ -202,36 +193,18 @@ bool Confirm() {
 
 // Prints the outcome (JSON on stdout with --format json) and returns the exit code.
 int Report(const Plan& plan, const ApplyReport& report, bool json, std::ostream& human) {
-  int applied = 0, done = 0, held = 0, blocked = 0, failed = 0;
-  for (const StepReport& r : report.steps) {
-    switch (r.outcome) {
-      case StepOutcome::kApplied:
-        ++applied;
-        break;
-      case StepOutcome::kAlreadyDone:
-        ++done;
-        break;
-      case StepOutcome::kHeld:
-        ++held;
-        break;
-      case StepOutcome::kBlocked:
-      case StepOutcome::kSkippedLocked:
-        ++blocked;
-        break;
-      default:
-        ++failed;
-    }
-  }
+  OutcomeCounts n;
+  for (const StepReport& r : report.steps) n.Add(r.outcome);
   const int code = report.ExitCode();
   if (json) {
     nlohmann::ordered_json j;
     j["at"] = plan.at;
     j["exit_code"] = code;
-    j["summary"] = {{"applied", applied},
-                    {"already_done", done},
-                    {"held", held},
-                    {"blocked", blocked},
-                    {"failed", failed}};
+    j["summary"] = {{"applied", n.applied},
+                    {"already_done", n.already_done},
+                    {"held", n.held},
+                    {"blocked", n.blocked},
+                    {"failed", n.failed}};
     j["steps"] = nlohmann::ordered_json::array();
     for (const StepReport& r : report.steps) j["steps"].push_back(StepJson(r));
     std::cout << JsonText(j, 2) << "\n";
@@ -240,8 +213,8 @@ int Report(const Plan& plan, const ApplyReport& report, bool json, std::ostream&
         << (code == kExitOk        ? "complete"
             : code == kExitBlocked ? "finished"
                                    : "failed")
-        << ": " << applied << " applied, " << done << " already done, " << held << " held, "
-        << blocked << " blocked, " << failed << " failed.\n";
+        << ": " << n.applied << " applied, " << n.already_done << " already done, " << n.held
+        << " held, " << n.blocked << " blocked, " << n.failed << " failed.\n";
   return code;
 }
 
@@ -368,16 +341,8 @@ int RunApply(const ApplyArgs& args) {
       nothing.steps.push_back(StepReport{s, StepOutcome::kHeld, {}, s.held_by, 0});
     }
     if (!args.no_audit) {
-      const QualifiedName audit_table = AuditTableOf(args.audit_table);
-      RecordWithoutChanges(dsn, audit_table, plan, human);
-      // A run with nothing to do is a run too: "maintenance not run" alerts go by it.
-      try {
-        pqxx::connection conn(dsn);
-        RecordRuns(conn, plan, nothing, set.policies, audit_table);
-      } catch (const std::exception& e) {
-        std::cerr << "warning: cannot record this run in " << audit_table.Sql() << ": "
-                  << ConnectErrorText(e.what(), dsn, false) << "\n";
-      }
+      RecordWithoutChanges(dsn, AuditTableOf(args.audit_table), plan, nothing, set.policies,
+                           human);
     }
     if (!json) return plan_errors ? kExitError : kExitOk;
     const int code = Report(plan, nothing, json, human);

@@ -19,9 +19,7 @@ std::string Difference(const Table& t, const Child& child) {
   std::string out;
   if (child.owner != t.owner) out = "owner " + child.owner + ", not " + t.owner;
   std::string lacks;
-  for (const Grant& g : t.grants) {
-    if (!IsTablePrivilege(g.privilege)) continue;
-    if (std::find(child.grants.begin(), child.grants.end(), g) != child.grants.end()) continue;
+  for (const Grant& g : MissingGrants(t.grants, child.grants)) {
     lacks += (lacks.empty() ? "" : ", ") + GrantText(g);
   }
   if (!lacks.empty()) out += (out.empty() ? "" : "; ") + std::string("lacks ") + lacks;

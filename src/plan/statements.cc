@@ -89,6 +89,18 @@ Statement AttachHash(const TableShape& t, const QualifiedName& child, int modulu
               e);
 }
 
+std::vector<Grant> MissingGrants(const std::vector<Grant>& parent_grants,
+                                 const std::vector<Grant>& child_grants) {
+  std::vector<Grant> out;
+  for (const Grant& g : parent_grants) {
+    if (!IsTablePrivilege(g.privilege)) continue;  // only what GRANT ... ON TABLE takes
+    if (std::find(child_grants.begin(), child_grants.end(), g) == child_grants.end()) {
+      out.push_back(g);
+    }
+  }
+  return out;
+}
+
 std::vector<Statement> InheritPrivileges(const TableShape& t, const QualifiedName& child,
                                          const std::string& child_owner,
                                          const std::vector<Grant>& child_grants,
@@ -100,9 +112,7 @@ std::vector<Statement> InheritPrivileges(const TableShape& t, const QualifiedNam
   }
   // One GRANT per (grantee, grant option), privileges in the parent's (sorted) order.
   std::map<std::pair<std::string, bool>, std::string> missing;
-  for (const Grant& g : t.grants) {
-    if (!IsTablePrivilege(g.privilege)) continue;  // only what GRANT ... ON TABLE takes
-    if (std::find(child_grants.begin(), child_grants.end(), g) != child_grants.end()) continue;
+  for (const Grant& g : MissingGrants(t.grants, child_grants)) {
     std::string& privileges = missing[{g.grantee, g.grantable}];
     privileges += (privileges.empty() ? "" : ", ") + g.privilege;
   }

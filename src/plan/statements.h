@@ -46,6 +46,10 @@ Statement AttachHash(const TableShape& t, const QualifiedName& child, int modulu
 std::vector<Statement> FromTemplate(const TableShape& t, const QualifiedName& child,
                                     const Execution& e);
 
+// The parent's grants (table privileges only) that `child_grants` lacks, in the parent's order.
+std::vector<Grant> MissingGrants(const std::vector<Grant>& parent_grants,
+                                 const std::vector<Grant>& child_grants);
+
 // What makes `child` (owned by `child_owner`, "" when unknown or just created, with
 // `child_grants`) carry the parent's owner and grants: ALTER TABLE child OWNER TO <owner> (when
 // it differs; ACCESS EXCLUSIVE on the child only) and one GRANT per grantee for the privileges

@@ -337,6 +337,47 @@ class PolicyParser {
     return parsed->name;
   }
 
+  // A hold's or an adopt entry's target: `partition: NAME`, or `from:` and `to:` (a range).
+  // `what` names the entry in messages ("a hold", "adopt"); `range` says what a range means.
+  struct Target {
+    std::optional<std::string> partition, from, to;
+  };
+  Target ReadTarget(MapView& view, const Field& item, const SourceLocation& at,
+                    const std::string& what, const std::string& range) {
+    Target target;
+    const Field* partition = view.Optional("partition");
+    const Field* from = view.Optional("from");
+    const Field* to = view.Optional("to");
+    if (partition != nullptr) {
+      if (from != nullptr || to != nullptr) {
+        NotFor(from != nullptr ? *from : *to,
+               "cannot be combined with partition: " + what +
+                   " names one partition or a from/to range");
+      }
+      if (auto name = ReadString(ctx_, *partition)) {
+        if (name->empty() || name->size() > kMaxIdentifierBytes) {
+          ctx_.Error(ValueLoc(ctx_, *partition), partition->path,
+                     "a partition name has 1 to 63 bytes; " + Quoted(*name) + " has " +
+                         std::to_string(name->size()));
+        } else {
+          target.partition = *name;
+        }
+      }
+    } else if (from != nullptr || to != nullptr) {
+      if (from == nullptr || to == nullptr) {
+        ctx_.Error(at, item.path + (from == nullptr ? ".from" : ".to"),
+                   "a range needs both from and to (" + range + ")");
+      }
+      if (from != nullptr) target.from = ReadPointValue(*from);
+      if (to != nullptr) target.to = ReadPointValue(*to);
+      if (target.from && target.to) CheckOrder(*target.from, *target.to, *to);
+    } else {
+      ctx_.Error(at, item.path,
+                 what + " needs either partition: NAME or from: and to: (" + range + ")");
+    }
+    return target;
+  }
+
   void ParseAdopt(const Field& field) {
     if (!field.value.IsSequence()) {
       ctx_.Error(ValueLoc(ctx_, field), field.path,
@@ -352,33 +393,11 @@ class PolicyParser {
       if (!view.ok()) continue;
       Adopt adopt;
       adopt.location = ValueLoc(ctx_, item);
-      const Field* partition = view.Optional("partition");
-      const Field* from = view.Optional("from");
-      const Field* to = view.Optional("to");
-      if (partition != nullptr) {
-        if (from != nullptr || to != nullptr) {
-          NotFor(from != nullptr ? *from : *to,
-                 "cannot be combined with partition: adopt names one partition or a from/to "
-                 "range");
-        }
-        if (auto name = ReadString(ctx_, *partition)) {
-          if (name->empty() || name->size() > kMaxIdentifierBytes) {
-            ctx_.Error(ValueLoc(ctx_, *partition), partition->path,
-                       "a partition name has 1 to 63 bytes; " + Quoted(*name) + " has " +
-                           std::to_string(name->size()));
-          } else {
-            adopt.partition = *name;
-          }
-        }
-      } else if (from != nullptr && to != nullptr) {
-        adopt.from = ReadPointValue(*from);
-        adopt.to = ReadPointValue(*to);
-        if (adopt.from && adopt.to) CheckOrder(*adopt.from, *adopt.to, *to);
-      } else {
-        ctx_.Error(adopt.location, item.path,
-                   "adopt needs either partition: NAME or from: and to: (every partition off the "
-                   "grid inside [from, to))");
-      }
+      Target target = ReadTarget(view, item, adopt.location, "adopt",
+                                 "every partition off the grid inside [from, to)");
+      adopt.partition = target.partition;
+      adopt.from = target.from;
+      adopt.to = target.to;
       policy_.adopt.push_back(adopt);
     }
   }
@@ -398,37 +417,11 @@ class PolicyParser {
       if (!view.ok()) continue;
       Hold hold;
       hold.location = ValueLoc(ctx_, item);
-      const Field* partition = view.Optional("partition");
-      const Field* from = view.Optional("from");
-      const Field* to = view.Optional("to");
-      if (partition != nullptr) {
-        if (from != nullptr || to != nullptr) {
-          NotFor(from != nullptr ? *from : *to,
-                 "cannot be combined with partition: a hold names one partition or a from/to "
-                 "range");
-        }
-        if (auto name = ReadString(ctx_, *partition)) {
-          if (name->size() > kMaxIdentifierBytes) {
-            ctx_.Error(ValueLoc(ctx_, *partition), partition->path,
-                       "a partition name is at most 63 bytes; " + Quoted(*name) + " has " +
-                           std::to_string(name->size()));
-          } else {
-            hold.partition = *name;
-          }
-        }
-      } else if (from != nullptr || to != nullptr) {
-        if (from == nullptr || to == nullptr) {
-          ctx_.Error(hold.location, item.path + (from == nullptr ? ".from" : ".to"),
-                     "a range hold needs both from and to (every partition overlapping "
-                     "[from, to) is held)");
-        }
-        if (from != nullptr) hold.from = ReadPointValue(*from);
-        if (to != nullptr) hold.to = ReadPointValue(*to);
-        if (hold.from && hold.to) CheckOrder(*hold.from, *hold.to, *to);
-      } else {
-        ctx_.Error(hold.location, item.path,
-                   "a hold needs either partition: NAME or from: and to: (a range)");
-      }
+      Target target = ReadTarget(view, item, hold.location, "a hold",
+                                 "every partition overlapping [from, to) is held");
+      hold.partition = target.partition;
+      hold.from = target.from;
+      hold.to = target.to;
       if (const Field* f = view.Required("reason")) {
         if (auto reason = ReadString(ctx_, *f)) hold.reason = *reason;
       }
