@@ -314,9 +314,13 @@ size_t Executor::RunStep(size_t k, size_t end, const Policy& policy, const Plan&
     }
   }
 
+  if (step.action == Action::kConvertCopy) return RunConvertCopy(step, policy);
+  if (step.action == Action::kConvertVerify) return RunConvertVerify(step, policy);
+
   // Backup gate, right before a drop.
   std::string gate_detail;
-  if (step.action == Action::kDrop && policy.backup_gate) {
+  if ((step.action == Action::kDrop || step.action == Action::kConvertDropOld) &&
+      policy.backup_gate) {
     Checkpoint();
     GateResult gate =
         CheckGate(*policy.backup_gate, conn_, GateContextOf(step, policy, key_type));

@@ -81,14 +81,16 @@ bool Executor::DetachPending(const QualifiedName& partition) {
 // inserted in the same transaction, so it commits with the change it records.
 GroupResult Executor::RunGroup(const Group& group, const Step& step,
                                std::optional<int64_t>* audit_rows,
-                               const std::vector<const Step*>& unit, int retries) {
+                               const std::vector<const Step*>& unit, int retries,
+                               bool count_rows) {
   GroupResult result;
   std::mt19937_64 rng(std::random_device{}());  // two appliers must not retry in step
   for (int attempt = 0;; ++attempt) {
     Checkpoint();
     try {
       result.affected = 0;
-      if (group.transactional && unit.size() == 1) {
+      result.per_statement.clear();
+      if (group.transactional && unit.size() == 1 && !count_rows) {
         // One message: BEGIN, timeouts, the statements, the audit row, COMMIT.
         const Statement& s0 = group.statements[0];
         std::string sql =
@@ -119,6 +121,7 @@ GroupResult Executor::RunGroup(const Group& group, const Step& step,
         for (const Statement& st : group.statements) {
           pqxx::result r = tx.exec(st.sql);
           if (r.affected_rows() > 0) result.affected += r.affected_rows();
+          result.per_statement.push_back(r.affected_rows());
         }
         if (audit_rows != nullptr && options_.audit) {
           if (unit.size() > 1) {  // create + drain: one row each, the drain's with rows moved

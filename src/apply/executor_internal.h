@@ -50,6 +50,7 @@ struct GroupResult {
   std::string error;
   bool lock_timeout = false;  // the last attempt gave up waiting for a lock
   int64_t affected = 0;        // rows affected by the group's DML (drains)
+  std::vector<int64_t> per_statement;  // count_rows: rows each statement affected
 };
 
 // Executes one plan (ExecutePlan). Holds the state of one run: the report, the current table's
@@ -153,8 +154,16 @@ class Executor {
 
   // Runs one group with retries and backoff. When `audit_rows` is set, the step's audit row is
   // inserted in the same transaction, so it commits with the change it records.
+  // With `count_rows`, each statement's row count is returned (one round trip each).
   GroupResult RunGroup(const Group& group, const Step& step, std::optional<int64_t>* audit_rows,
-                       const std::vector<const Step*>& unit, int retries);
+                       const std::vector<const Step*>& unit, int retries,
+                       bool count_rows = false);
+
+  // A conversion's copy (batches, then the change log replayed) and verify steps (convert.cc).
+  size_t RunConvertCopy(const Step& step, const Policy& policy);
+  size_t RunConvertVerify(const Step& step, const Policy& policy);
+  // The settled outcome of a conversion step that could not go on.
+  size_t ConvertFailed(const Step& step, const GroupResult& r);
 
   pqxx::connection_base& conn_;
   const Plan& plan_;

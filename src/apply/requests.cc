@@ -20,6 +20,7 @@ std::vector<TableRequest> CatalogRequests(const std::vector<Policy>& policies) {
       r.name = t;
       if (p.strategy == Strategy::kRange) r.interval = p.interval;
       r.time_zone = p.time_zone;
+      if (p.convert && p.column) r.convert_column = *p.column;
       requests.push_back(std::move(r));
     }
   }

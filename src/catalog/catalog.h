@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "catalog/convert.h"
 #include "core/ident.h"
 #include "core/key.h"
 
@@ -195,6 +196,9 @@ struct Table {
   std::optional<LastApply> last_apply;
   // Set when pg_partman is installed and its part_config lists this table.
   std::optional<PartmanConfig> pg_partman;
+  // Read when a policy converts the table (spec.convert): the plain table and the conversion's
+  // progress, or, once swapped, the old table kept for a rollback.
+  std::optional<ConvertSource> convert;
   friend bool operator==(const Table&, const Table&) = default;
 };
 

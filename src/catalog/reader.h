@@ -26,6 +26,9 @@ struct TableRequest {
   QualifiedName name;
   std::optional<Interval> interval;  // range policies only
   std::string time_zone = "UTC";
+  // Policy spec.convert: the column the table is (to be) partitioned on; "" when the policy does
+  // not convert. Reads Table::convert.
+  std::string convert_column;
 };
 
 struct ReadOptions {

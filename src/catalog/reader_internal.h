@@ -151,6 +151,7 @@ class CatalogReader {
     }
     if (options_.history) ReadHistory(tx);
     ReadPartman(tx);
+    ReadConversions(tx);
     tx.commit();
 
     ReadResult result;
@@ -259,6 +260,7 @@ class CatalogReader {
   // pg_partman's part_config rows of the read tables (Table::pg_partman), when the extension is
   // installed (one query; none without it). A role that may not read part_config gets a warning.
   void ReadPartman(Tx& tx);
+  void ReadConversions(Tx& tx);  // reader_convert.cc
 
   pqxx::connection_base& conn_;
   const std::vector<TableRequest>& requests_;

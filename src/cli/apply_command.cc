@@ -68,6 +68,16 @@ std::string PastTense(Action a) {
       return "dropped";
     case Action::kInheritPrivileges:
       return "gave the parent's owner and grants to";
+    case Action::kConvertPrepare:
+      return "prepared the conversion into";
+    case Action::kConvertCopy:
+      return "copied the rows of";
+    case Action::kConvertVerify:
+      return "verified the copy into";
+    case Action::kConvertSwap:
+      return "swapped in the partitioned";
+    case Action::kConvertDropOld:
+      return "dropped the old table";
   }
   return "";
 }

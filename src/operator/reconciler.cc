@@ -48,6 +48,16 @@ std::pair<std::string, std::string> AppliedEvent(Action a) {
       return {"PartitionDropped", "dropped"};
     case Action::kInheritPrivileges:
       return {"PartitionPrivilegesAligned", "gave the parent's owner and grants to"};
+    case Action::kConvertPrepare:
+      return {"ConversionPrepared", "prepared the conversion into"};
+    case Action::kConvertCopy:
+      return {"ConversionCopied", "copied the rows of"};
+    case Action::kConvertVerify:
+      return {"ConversionVerified", "verified the copy into"};
+    case Action::kConvertSwap:
+      return {"ConversionSwapped", "swapped in the partitioned table"};
+    case Action::kConvertDropOld:
+      return {"ConvertedTableDropped", "dropped the old table"};
   }
   return {"StepApplied", "applied"};
 }

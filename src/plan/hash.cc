@@ -129,6 +129,10 @@ std::string PolicyHash(const std::vector<Policy>& policies) {
     c.Add(p.execution.lock_timeout_ms).Add(p.execution.statement_timeout_ms);
     c.Add(p.execution.retries);
     if (!p.inherit_privileges) c.Add("privileges-none");  // inherit (the default) adds nothing
+    if (p.convert) {
+      c.Add("convert").Add(p.convert->batch_rows).Add(p.convert->drop_old ? "drop" : "keep");
+      for (const auto& col : p.convert->primary_key) c.Add(col);
+    }
   }
   return c.Hex();
 }

@@ -23,7 +23,7 @@ std::string ToName(const std::array<std::pair<E, const char*>, N>& table, E valu
   return "unknown";
 }
 
-constexpr std::array<std::pair<Action, const char*>, 8> kActions{{
+constexpr std::array<std::pair<Action, const char*>, 13> kActions{{
     {Action::kCreate, "create"},
     {Action::kCreateDefault, "create_default"},
     {Action::kDrainDefault, "drain_default"},
@@ -32,14 +32,20 @@ constexpr std::array<std::pair<Action, const char*>, 8> kActions{{
     {Action::kArchive, "archive"},
     {Action::kDrop, "drop"},
     {Action::kInheritPrivileges, "inherit_privileges"},
+    {Action::kConvertPrepare, "convert_prepare"},
+    {Action::kConvertCopy, "convert_copy"},
+    {Action::kConvertVerify, "convert_verify"},
+    {Action::kConvertSwap, "convert_swap"},
+    {Action::kConvertDropOld, "convert_drop_old"},
 }};
-constexpr std::array<std::pair<Reason, const char*>, 6> kReasons{{
+constexpr std::array<std::pair<Reason, const char*>, 7> kReasons{{
     {Reason::kPremake, "premake"},
     {Reason::kBackfill, "backfill"},
     {Reason::kRetention, "retention"},
     {Reason::kDefault, "default"},
     {Reason::kRecovery, "recovery"},
     {Reason::kDrift, "drift"},
+    {Reason::kConvert, "convert"},
 }};
 constexpr std::array<std::pair<StepStatus, const char*>, 3> kStatuses{{
     {StepStatus::kPlanned, "planned"},
@@ -99,6 +105,13 @@ PlanSummary Summarize(const std::vector<Step>& steps) {
         break;
       case Action::kInheritPrivileges:
         ++summary.privileges;
+        break;
+      case Action::kConvertPrepare:
+      case Action::kConvertCopy:
+      case Action::kConvertVerify:
+      case Action::kConvertSwap:
+      case Action::kConvertDropOld:
+        ++summary.convert;
         break;
     }
   }

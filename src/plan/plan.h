@@ -22,8 +22,14 @@ enum class Action {
   kArchive,
   kDrop,
   kInheritPrivileges,  // an existing partition's owner/grants made the parent's
+  // spec.convert (docs/convert.md): a plain table becomes a partitioned one, online.
+  kConvertPrepare,  // the new parent, its partitions, the change log and its triggers
+  kConvertCopy,     // rows copied in batches, then the captured changes replayed
+  kConvertVerify,   // row counts and checksums per period, old vs new
+  kConvertSwap,     // names swapped under a short ACCESS EXCLUSIVE lock
+  kConvertDropOld,  // the kept old table dropped (convert.oldTable: drop)
 };
-enum class Reason { kPremake, kBackfill, kRetention, kDefault, kRecovery, kDrift };
+enum class Reason { kPremake, kBackfill, kRetention, kDefault, kRecovery, kDrift, kConvert };
 enum class StepStatus { kPlanned, kHeld, kBlocked };
 // Listed on a step in this (severity) order.
 enum class Hazard {
@@ -76,6 +82,9 @@ struct Step {
   int64_t rows_estimate = 0;
   std::vector<Statement> statements;
   std::optional<GateCheck> gate_check;  // only with --check-gates; not read back from JSON
+  // What the step does beyond its statements, for review (a conversion's batches, its change
+  // capture, what happens to the old table). Empty for most steps.
+  std::vector<std::string> details;
   friend bool operator==(const Step&, const Step&) = default;
 };
 
@@ -104,6 +113,7 @@ struct TableReport {
 struct PlanSummary {
   int create = 0, drain = 0, detach = 0, archive = 0, drop = 0, held = 0, blocked = 0;
   int privileges = 0;  // inherit_privileges steps
+  int convert = 0;     // convert_* steps
   friend bool operator==(const PlanSummary&, const PlanSummary&) = default;
 };
 

@@ -365,7 +365,9 @@ bool CheckTable(const Policy& p, size_t table_index, const Table* t, Plan* plan)
   }
   if (!t->partitioned) {
     AddDiagnostic(plan, Severity::kError, p, path,
-                  "table " + name + " is not partitioned (PARTITION BY is needed)");
+                  "table " + name +
+                      " is not partitioned (PARTITION BY is needed); to convert it online, "
+                      "add spec.convert to the policy (docs/convert.md)");
     return false;
   }
   if (t->key_columns.size() != 1) {
@@ -443,6 +445,11 @@ Plan ComputePlan(const std::vector<Policy>& policies, const Catalog& catalog,
   for (const Policy& p : policies) {
     for (size_t i = 0; i < p.tables.size(); ++i) {
       const Table* t = catalog.Find(p.tables[i]);
+      if (t != nullptr && t->exists && !t->partitioned && p.convert) {
+        TableResult& r = results[t->name];
+        PlanConversion(p, i, *t, now_utc_micros, &plan, &r.report, &r.steps);
+        continue;
+      }
       if (!CheckTable(p, i, t, &plan)) continue;
       const size_t errors_before = ErrorCount(plan.diagnostics);
       Context c{p, *t, now_utc_micros, options, {}, &plan, {}, {}};
@@ -469,6 +476,7 @@ Plan ComputePlan(const std::vector<Policy>& policies, const Catalog& catalog,
       }
       PlanPrivileges(c);
       PlanIndexDrift(c);
+      if (t->convert && t->convert->phase == ConvertPhase::kSwapped) PlanConvertedLeftover(c);
       if (!t->locked_by.empty()) {
         // Read structurally only (rows not counted): nothing on this table runs this time.
         for (auto& keyed : c.steps) {

@@ -74,4 +74,10 @@ void PlanPrivileges(Context& c);
 const Child* StorageTemplate(const Table& t);
 void PlanIndexDrift(Context& c);
 
+// spec.convert (convert.cc): a plain table's conversion steps, or the error that refuses it.
+void PlanConversion(const Policy& p, size_t index, const Table& t, int64_t now, Plan* plan,
+                    TableReport* report, std::vector<Step>* steps);
+// A converted table: the old table kept for a rollback (a note), and its drop (oldTable: drop).
+void PlanConvertedLeftover(Context& c);
+
 }  // namespace pgpart::planner

@@ -78,6 +78,19 @@ struct Execution {
   int retries = 8;
 };
 
+// spec.convert: a plain table named by the policy is converted into a partitioned one online
+// (docs/convert.md). Range policies only; spec.column names the partition key.
+struct Convert {
+  int64_t batch_rows = 10'000;  // rows per copy batch (turned into a block range per batch)
+  // The new table's primary key when the plain table's lacks the partition key (a partitioned
+  // table's primary key must include it). Empty: the old primary key, which must include it.
+  std::vector<std::string> primary_key;
+  bool drop_old = false;  // oldTable: drop (after the swap, gated like a retention drop) | keep
+  SourceLocation location;
+};
+constexpr int64_t kMinBatchRows = 100;
+constexpr int64_t kMaxBatchRows = 10'000'000;
+
 struct DatabaseRef {
   std::string secret_name;
   std::string key = "dsn";
@@ -107,6 +120,7 @@ struct Policy {
   // spec.privileges: inherit (true, the default) gives new partitions the parent's owner and
   // grants and aligns existing ones; none leaves them as PostgreSQL makes them.
   bool inherit_privileges = true;
+  std::optional<Convert> convert;
 
   SourceLocation location;  // where the document starts
   // YAML paths -> locations of their values, for every key the loader read and every list element

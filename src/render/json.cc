@@ -43,6 +43,7 @@ Json StepJson(const Step& s) {
   j["hazards"] = Json::array();
   for (Hazard h : s.hazards) j["hazards"].push_back(HazardName(h));
   j["rows_estimate"] = s.rows_estimate;
+  if (!s.details.empty()) j["details"] = s.details;  // absent: none (conversions have them)
   if (s.gate_check) {  // --check-gates only; informational, PlanFromJson does not read it back
     j["gate_check"] = Json{{"passed", s.gate_check->passed}, {"detail", s.gate_check->detail}};
   }
@@ -113,6 +114,9 @@ bool StepFromJson(const Json& sj, Step* out, std::string* error) {
     st.hazards.push_back(*hazard);
   }
   st.rows_estimate = sj.at("rows_estimate").get<int64_t>();
+  if (auto d = sj.find("details"); d != sj.end() && d->is_array()) {
+    for (const Json& line : *d) st.details.push_back(line.get<std::string>());
+  }
   for (const Json& stj : sj.at("statements")) {
     st.statements.push_back(Statement{
         stj.at("sql").get<std::string>(), stj.at("transactional").get<bool>(),
@@ -139,6 +143,7 @@ std::string RenderJson(const Plan& plan) {
       Json{{"create", s.create}, {"drain", s.drain}, {"detach", s.detach},  {"archive", s.archive},
            {"drop", s.drop},     {"held", s.held},   {"blocked", s.blocked}};
   if (s.privileges > 0) j["summary"]["privileges"] = s.privileges;  // absent: none
+  if (s.convert > 0) j["summary"]["convert"] = s.convert;           // absent: none
   j["tables"] = Json::array();
   for (const TableReport& t : plan.tables) j["tables"].push_back(TableJson(t));
   j["steps"] = Json::array();
@@ -201,7 +206,8 @@ bool PlanFromJson(const std::string& json_text, Plan* plan, std::string* error) 
     p.summary =
         PlanSummary{s.at("create").get<int>(),  s.at("drain").get<int>(), s.at("detach").get<int>(),
                     s.at("archive").get<int>(), s.at("drop").get<int>(),  s.at("held").get<int>(),
-                    s.at("blocked").get<int>(), s.value("privileges", 0)};
+                    s.at("blocked").get<int>(), s.value("privileges", 0),
+                    s.value("convert", 0)};
     for (const Json& t : j.at("tables")) {
       TableReport r;
       r.table = {t.at("table_schema").get<std::string>(), t.at("table_name").get<std::string>()};

@@ -124,6 +124,7 @@ std::string Headline(const Plan& plan) {
   add(s.create, "to create");
   add(s.drain, "to drain");
   add(s.privileges, "to align with the parent's privileges");
+  add(s.convert, "conversion steps");
   add(s.detach + s.archive, "to detach");
   add(s.drop, "to drop");
   add(s.held, "held");
@@ -197,6 +198,12 @@ void TableSection(std::ostringstream& out, const Plan& plan, const TableReport& 
     out << "- **" << (held ? "held" : "blocked") << "** " << ActionName(s.action) << " "
         << EscapeInline(s.partition.Sql()) << ": " << EscapeItem(held ? s.held_by : s.blocked_by)
         << "\n";
+  }
+  for (const Item& i : items) {  // what a conversion's steps do beyond their SQL
+    const Step& s = *i.step;
+    if (i.removed || s.details.empty()) continue;
+    out << "\n" << ActionName(s.action) << " " << EscapeInline(s.partition.Sql()) << ":\n\n";
+    for (const std::string& d : s.details) out << "- " << EscapeItem(d) << "\n";
   }
   first = true;
   for (const Item& i : items) {

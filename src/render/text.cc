@@ -51,6 +51,7 @@ void StepLines(std::ostringstream& out, const Step& s, const Style& st, const st
     out << ", " << (s.action == Action::kDrainDefault ? "" : "~") << Plural(s.rows_estimate, "row");
   }
   out << "\n";
+  for (const std::string& d : s.details) out << "      " << E(d) << "\n";
   if (s.status == StepStatus::kHeld) out << "      held: " << E(s.held_by) << "\n";
   if (s.status == StepStatus::kBlocked) out << "      blocked: " << E(s.blocked_by) << "\n";
   if (s.gate_check) {
@@ -140,6 +141,7 @@ std::string RenderText(const Plan& plan, const TextOptions& options) {
     out << "Plan: " << s.create << " to create, " << s.detach + s.archive << " to detach, "
         << s.drop << " to drop, ";
     if (s.privileges > 0) out << s.privileges << " to align with the parent's privileges, ";
+    if (s.convert > 0) out << s.convert << " conversion steps, ";
     out << s.held << " held, " << s.blocked << " blocked.\n";
   }
   if (!plan.only.empty()) {

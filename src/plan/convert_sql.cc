@@ -1,0 +1,384 @@
+#include "plan/convert_sql.h"
+
+#include "core/ident.h"
+#include "plan/statements.h"
+
+namespace pgpart {
+namespace {
+
+Statement Make(std::string sql, const Execution& e) {
+  return Statement{std::move(sql), true, e.lock_timeout_ms, e.statement_timeout_ms};
+}
+
+std::string Join(const std::vector<std::string>& items, const std::string& prefix = "") {
+  std::string out;
+  for (const std::string& i : items) out += (out.empty() ? "" : ", ") + prefix + QuoteIdent(i);
+  return out;
+}
+
+// The columns rows are moved by: stored generated ones are recomputed, never written.
+std::vector<std::string> Writable(const ConvertShape& s) {
+  std::vector<std::string> out;
+  for (const SourceColumn& c : s.columns) {
+    if (!c.generated) out.push_back(c.name);
+  }
+  return out;
+}
+
+std::vector<std::string> AllColumns(const ConvertShape& s) {
+  std::vector<std::string> out;
+  for (const SourceColumn& c : s.columns) out.push_back(c.name);
+  return out;
+}
+
+bool HasIdentityAlways(const ConvertShape& s) {
+  for (const SourceColumn& c : s.columns) {
+    if (c.identity == 'a') return true;
+  }
+  return false;
+}
+
+std::string ColumnType(const ConvertShape& s, const std::string& name) {
+  for (const SourceColumn& c : s.columns) {
+    if (c.name == name) return c.type;
+  }
+  return "text";
+}
+
+// "a.x = b.x AND a.y = b.y" over the row key.
+std::string KeyMatch(const ConvertShape& s, const std::string& a, const std::string& b) {
+  std::string out;
+  for (const std::string& k : s.row_key) {
+    out += (out.empty() ? "" : " AND ") + a + "." + QuoteIdent(k) + " = " + b + "." + QuoteIdent(k);
+  }
+  return out;
+}
+
+// Names the new parent's keys and indexes carry until the swap gives them the old ones (index
+// names are unique per schema, and the old table keeps its own until then).
+std::string NewName(const ConvertShape& s, size_t i) {
+  return "pgpart_new_" + std::to_string(s.old_oid) + "_" + std::to_string(i);
+}
+std::string OldName(const ConvertShape& s, size_t i) {
+  return "pgpart_old_" + std::to_string(s.old_oid) + "_" + std::to_string(i);
+}
+
+// A statement-level trigger function that records the row key of every changed row into `log`
+// (TRUNCATE is refused: it would empty the table without a row to replay). SECURITY DEFINER:
+// the application's roles write the table, not the log.
+std::string CaptureFunction(const ConvertShape& s, const QualifiedName& function,
+                            const QualifiedName& log) {
+  const std::string keys = Join(s.row_key);
+  const std::string into = "INSERT INTO " + log.Sql() + " (" + keys + ") SELECT " + keys;
+  return "CREATE FUNCTION " + function.Sql() +
+         "() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER"
+         " SET search_path = pg_catalog, pg_temp AS $pgpart$\nBEGIN\n"
+         "  IF TG_OP = 'TRUNCATE' THEN\n"
+         "    RAISE EXCEPTION 'pgpart: %.% is being converted into a partitioned table; TRUNCATE "
+         "is refused until the conversion ends (pgpart convert rollback ends it)', "
+         "TG_TABLE_SCHEMA, TG_TABLE_NAME;\n"
+         "  ELSIF TG_OP = 'INSERT' THEN\n    " + into + " FROM pgpart_new_rows;\n"
+         "  ELSIF TG_OP = 'UPDATE' THEN\n    " + into + " FROM pgpart_old_rows UNION ALL SELECT " +
+         keys + " FROM pgpart_new_rows;\n"
+         "  ELSE\n    " + into + " FROM pgpart_old_rows;\n"
+         "  END IF;\n  RETURN NULL;\nEND\n$pgpart$";
+}
+
+// The log, its function and the four triggers on `table` (trigger names start with `prefix`).
+std::vector<Statement> Capture(const ConvertShape& s, const QualifiedName& table,
+                               const QualifiedName& log, const QualifiedName& function,
+                               const std::string& prefix) {
+  const Execution& e = s.execution;
+  std::string cols;
+  for (const std::string& k : s.row_key) {
+    cols += ", " + QuoteIdent(k) + " " + ColumnType(s, k);
+  }
+  std::vector<Statement> out;
+  out.push_back(Make("CREATE TABLE " + log.Sql() + " (pgpart_id bigint GENERATED ALWAYS AS "
+                                                   "IDENTITY PRIMARY KEY" + cols + ")",
+                     e));
+  out.push_back(Make(CaptureFunction(s, function, log), e));
+  const std::string exec = " FOR EACH STATEMENT EXECUTE FUNCTION " + function.Sql() + "()";
+  const std::string on = " ON " + table.Sql();
+  out.push_back(Make("CREATE TRIGGER " + QuoteIdent(prefix + "ins") + " AFTER INSERT" + on +
+                         " REFERENCING NEW TABLE AS pgpart_new_rows" + exec,
+                     e));
+  out.push_back(Make("CREATE TRIGGER " + QuoteIdent(prefix + "upd") + " AFTER UPDATE" + on +
+                         " REFERENCING OLD TABLE AS pgpart_old_rows NEW TABLE AS "
+                         "pgpart_new_rows" + exec,
+                     e));
+  out.push_back(Make("CREATE TRIGGER " + QuoteIdent(prefix + "del") + " AFTER DELETE" + on +
+                         " REFERENCING OLD TABLE AS pgpart_old_rows" + exec,
+                     e));
+  out.push_back(Make("CREATE TRIGGER " + QuoteIdent(prefix + "trunc") + " BEFORE TRUNCATE" + on +
+                         exec,
+                     e));
+  return out;
+}
+
+std::vector<Statement> DropCapture(const QualifiedName& table, const QualifiedName& log,
+                                   const QualifiedName& function, const std::string& prefix,
+                                   const Execution& e) {
+  std::vector<Statement> out;
+  for (const char* what : {"ins", "upd", "del", "trunc"}) {
+    out.push_back(Make("DROP TRIGGER " + QuoteIdent(prefix + what) + " ON " + table.Sql(), e));
+  }
+  out.push_back(Make("DROP FUNCTION " + function.Sql() + "()", e));
+  out.push_back(Make("DROP TABLE " + log.Sql(), e));
+  return out;
+}
+
+// The replay of logged keys from `source` into `target`: take up to `limit` keys out of `log`
+// (all when 0), delete their rows from `target`, copy them again from `source`.
+std::vector<Statement> Replay(const ConvertShape& s, const QualifiedName& log,
+                              const QualifiedName& source, const QualifiedName& target,
+                              int64_t limit) {
+  const Execution& e = s.execution;
+  const std::string keys = Join(s.row_key);
+  const std::string cols = Join(Writable(s));
+  const std::string take =
+      limit > 0 ? "DELETE FROM " + log.Sql() + " WHERE pgpart_id IN (SELECT pgpart_id FROM " +
+                      log.Sql() + " ORDER BY pgpart_id LIMIT " + std::to_string(limit) + ")"
+                : "DELETE FROM " + log.Sql();
+  std::vector<Statement> out;
+  out.push_back(Make("CREATE TEMP TABLE pgpart_convert_keys ON COMMIT DROP AS SELECT " + keys +
+                         " FROM " + log.Sql() + " WITH NO DATA",
+                     e));
+  out.push_back(Make("WITH taken AS (" + take + " RETURNING " + keys +
+                         ") INSERT INTO pg_temp.pgpart_convert_keys SELECT DISTINCT " + keys +
+                         " FROM taken",
+                     e));
+  out.push_back(Make("DELETE FROM " + target.Sql() + " t USING pg_temp.pgpart_convert_keys k WHERE " +
+                         KeyMatch(s, "t", "k"),
+                     e));
+  out.push_back(Make("INSERT INTO " + target.Sql() + " (" + cols + ")" +
+                         (HasIdentityAlways(s) ? " OVERRIDING SYSTEM VALUE" : "") + " SELECT " +
+                         cols + " FROM ONLY " + source.Sql() +
+                         " o WHERE EXISTS (SELECT FROM pg_temp.pgpart_convert_keys k WHERE " +
+                         KeyMatch(s, "o", "k") + ")",
+                     e));
+  return out;
+}
+
+TableShape PrivilegeShape(const ConvertShape& s) {
+  TableShape t;
+  t.parent = s.names.fresh;
+  t.inherit_privileges = true;
+  t.owner = s.owner;
+  t.grants = s.grants;
+  return t;
+}
+
+}  // namespace
+
+std::string ConvertMarkerText(const QualifiedName& table, int64_t old_oid,
+                              const std::string& block) {
+  return std::string(kConvertMarker) + table.Sql() + " oid " + std::to_string(old_oid) +
+         " next_block " + block;
+}
+
+std::vector<Statement> ConvertPrepare(const ConvertShape& s) {
+  const Execution& e = s.execution;
+  const QualifiedName& fresh = s.names.fresh;
+  std::vector<Statement> out;
+  out.push_back(Make("CREATE TABLE " + fresh.Sql() + " (LIKE " + s.names.table.Sql() +
+                         " INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED"
+                         " INCLUDING IDENTITY INCLUDING STORAGE INCLUDING COMPRESSION"
+                         " INCLUDING COMMENTS INCLUDING STATISTICS) PARTITION BY RANGE (" +
+                         QuoteIdent(s.key_column) + ")",
+                     e));
+  // The parent's owner and grants: the same table, to everyone who uses it.
+  for (Statement& st : InheritPrivileges(PrivilegeShape(s), fresh, "", {}, e)) {
+    out.push_back(std::move(st));
+  }
+  size_t n = 0;
+  out.push_back(Make("ALTER TABLE " + fresh.Sql() + " ADD CONSTRAINT " +
+                         QuoteIdent(NewName(s, n++)) + " PRIMARY KEY (" + Join(s.primary_key) +
+                         ")",
+                     e));
+  for (const SourceConstraint& c : s.constraints) {
+    if (c.kind == 'u') {
+      out.push_back(Make("ALTER TABLE " + fresh.Sql() + " ADD CONSTRAINT " +
+                             QuoteIdent(NewName(s, n++)) + " " + c.definition,
+                         e));
+    }
+  }
+  for (const SourceIndex& i : s.indexes) {
+    out.push_back(Make(std::string("CREATE ") + (i.unique ? "UNIQUE " : "") + "INDEX " +
+                           QuoteIdent(NewName(s, n++)) + " ON " + fresh.Sql() + " USING " +
+                           i.definition,
+                       e));
+  }
+  // Foreign keys to other tables: checked row by row as the copy inserts (the new table is
+  // empty now, so adding them scans nothing). Their names are per table: kept.
+  for (const SourceConstraint& c : s.constraints) {
+    if (c.kind == 'f') {
+      out.push_back(Make("ALTER TABLE " + fresh.Sql() + " ADD CONSTRAINT " + QuoteIdent(c.name) +
+                             " " + c.definition,
+                         e));
+    }
+  }
+  TableShape shape = PrivilegeShape(s);
+  for (size_t i = 0; i < s.ranges.size() && i < s.range_names.size(); ++i) {
+    out.push_back(Make("CREATE TABLE " + s.range_names[i].Sql() + " PARTITION OF " + fresh.Sql() +
+                           " FOR VALUES FROM (" + BoundSqlLiteral(s.key_type, s.ranges[i].first) +
+                           ") TO (" + BoundSqlLiteral(s.key_type, s.ranges[i].second) + ")",
+                       e));
+    if (s.inherit_privileges) {
+      for (Statement& st : InheritPrivileges(shape, s.range_names[i], "", {}, e)) {
+        out.push_back(std::move(st));
+      }
+    }
+  }
+  if (s.default_name) {
+    out.push_back(
+        Make("CREATE TABLE " + s.default_name->Sql() + " PARTITION OF " + fresh.Sql() + " DEFAULT",
+             e));
+    if (s.inherit_privileges) {
+      for (Statement& st : InheritPrivileges(shape, *s.default_name, "", {}, e)) {
+        out.push_back(std::move(st));
+      }
+    }
+  }
+  for (Statement& st :
+       Capture(s, s.names.table, s.names.log, s.names.capture, "pgpart_convert_")) {
+    out.push_back(std::move(st));
+  }
+  out.push_back(Make("COMMENT ON TABLE " + fresh.Sql() + " IS " +
+                         QuoteLiteral(ConvertMarkerText(s.names.table, s.old_oid, "0")),
+                     e));
+  return out;
+}
+
+std::vector<Statement> ConvertCopy(const ConvertShape& s) {
+  const Execution& e = s.execution;
+  const std::string cols = Join(Writable(s));
+  std::vector<Statement> out;
+  out.push_back(Make("INSERT INTO " + s.names.fresh.Sql() + " (" + cols + ")" +
+                         (HasIdentityAlways(s) ? " OVERRIDING SYSTEM VALUE" : "") + " SELECT " +
+                         cols + " FROM ONLY " + s.names.table.Sql() + " WHERE ctid >= '(" +
+                         kFromBlock + ",0)'::tid AND ctid < '(" + kToBlock +
+                         ",0)'::tid ON CONFLICT DO NOTHING",
+                     e));
+  const std::string comment = "COMMENT ON TABLE " + s.names.fresh.Sql() + " IS ";
+  out.push_back(Make(
+      comment + QuoteLiteral(ConvertMarkerText(s.names.table, s.old_oid, kToBlock)), e));
+  out.push_back(Make(
+      comment + QuoteLiteral(ConvertMarkerText(s.names.table, s.old_oid, kToBlock) + " copied"),
+      e));
+  for (Statement& st : Replay(s, s.names.log, s.names.table, s.names.fresh, s.batch_rows)) {
+    out.push_back(std::move(st));
+  }
+  return out;
+}
+
+std::vector<Statement> ConvertVerify(const ConvertShape& s) {
+  std::string bounds;
+  std::vector<Bound> edges;
+  for (const auto& [from, to] : s.ranges) {
+    if (edges.empty() || !(edges.back() == from)) edges.push_back(from);
+    edges.push_back(to);
+  }
+  for (const Bound& b : edges) {
+    bounds += (bounds.empty() ? "" : ", ") + BoundSqlLiteral(s.key_type, b);
+  }
+  const std::string type = KeyTypeName(s.key_type);
+  const std::string array = "ARRAY[" + bounds + "]::" + type + "[]";
+  std::string row;
+  for (const std::string& c : AllColumns(s)) row += (row.empty() ? "" : ", ") + ("o." + QuoteIdent(c));
+  const std::string key = "o." + QuoteIdent(s.key_column);
+  auto query = [&](const std::string& from) {
+    return "SELECT (" + array + ")[pgpart_period]::text, (" + array +
+           ")[pgpart_period + 1]::text, count(*), "
+           "coalesce(sum(hashtextextended(ROW(" + row + ")::text, 0)::numeric), 0) FROM (SELECT "
+           "CASE WHEN " + key + " >= (" + array + ")[1] AND " + key + " < (" + array +
+           ")[cardinality(" + array + ")] THEN width_bucket(" + key + ", " + array +
+           ") END AS pgpart_period, o.* FROM " + from + " o WHERE NOT EXISTS (SELECT FROM " +
+           s.names.log.Sql() + " l WHERE " + KeyMatch(s, "l", "o") +
+           ")) o GROUP BY pgpart_period ORDER BY pgpart_period NULLS LAST";
+  };
+  return {Make(query("ONLY " + s.names.table.Sql()), s.execution),
+          Make(query(s.names.fresh.Sql()), s.execution)};
+}
+
+std::vector<Statement> ConvertSwap(const ConvertShape& s) {
+  const Execution& e = s.execution;
+  const ConvertNames& n = s.names;
+  std::vector<Statement> out;
+  out.push_back(Make("LOCK TABLE " + n.table.Sql() + " IN ACCESS EXCLUSIVE MODE", e));
+  for (Statement& st : Replay(s, n.log, n.table, n.fresh, 0)) out.push_back(std::move(st));
+  for (Statement& st : DropCapture(n.table, n.log, n.capture, "pgpart_convert_", e)) {
+    out.push_back(std::move(st));
+  }
+  for (const SourceColumn& c : s.columns) {
+    if (c.identity == 0) continue;
+    // The new identity sequence continues where the old one is (nobody inserts: T is locked).
+    out.push_back(Make("SELECT setval(pg_get_serial_sequence(" + QuoteLiteral(n.fresh.Sql()) +
+                           ", " + QuoteLiteral(QuoteIdent(c.name)) +
+                           "), nextval(pg_get_serial_sequence(" + QuoteLiteral(n.table.Sql()) +
+                           ", " + QuoteLiteral(QuoteIdent(c.name)) + ")), false)",
+                       e));
+  }
+  out.push_back(
+      Make("ALTER TABLE " + n.table.Sql() + " RENAME TO " + QuoteIdent(n.old.name), e));
+  out.push_back(Make("ALTER TABLE " + n.fresh.Sql() + " RENAME TO " + QuoteIdent(n.table.name), e));
+  // Keys and indexes take the old names (ON CONFLICT ON CONSTRAINT, hints and runbooks use them).
+  size_t i = 0;
+  auto rename_constraint = [&](const std::string& name) {
+    out.push_back(Make("ALTER TABLE " + n.old.Sql() + " RENAME CONSTRAINT " + QuoteIdent(name) +
+                           " TO " + QuoteIdent(OldName(s, i)),
+                       e));
+    out.push_back(Make("ALTER TABLE " + n.table.Sql() + " RENAME CONSTRAINT " +
+                           QuoteIdent(NewName(s, i)) + " TO " + QuoteIdent(name),
+                       e));
+    ++i;
+  };
+  rename_constraint(s.primary_key_name);
+  for (const SourceConstraint& c : s.constraints) {
+    if (c.kind == 'u') rename_constraint(c.name);
+  }
+  for (const SourceIndex& index : s.indexes) {
+    const QualifiedName old_index{n.table.schema, index.name};
+    out.push_back(
+        Make("ALTER INDEX " + old_index.Sql() + " RENAME TO " + QuoteIdent(OldName(s, i)), e));
+    out.push_back(Make("ALTER INDEX " + QualifiedName{n.table.schema, NewName(s, i)}.Sql() +
+                           " RENAME TO " + QuoteIdent(index.name),
+                       e));
+    ++i;
+  }
+  for (const OwnedSequence& q : s.sequences) {
+    out.push_back(Make("ALTER SEQUENCE " + q.sequence.Sql() + " OWNED BY " + n.table.Sql() + "." +
+                           QuoteIdent(q.column),
+                       e));
+  }
+  // Triggers and views name the table: their definitions, run now, bind to the new one.
+  for (const SourceObject& t : s.triggers) out.push_back(Make(t.definition, e));
+  for (const SourceObject& v : s.views) {
+    std::string def = v.definition;
+    while (!def.empty() && (def.back() == ';' || def.back() == ' ' || def.back() == '\n')) {
+      def.pop_back();
+    }
+    out.push_back(Make("CREATE OR REPLACE VIEW " + v.name.Sql() +
+                           (v.options.empty() ? "" : " WITH (" + v.options + ")") + " AS" + def,
+                       e));
+  }
+  out.push_back(Make("COMMENT ON TABLE " + n.table.Sql() + " IS " +
+                         (s.comment.empty() ? "NULL" : QuoteLiteral(s.comment)),
+                     e));
+  for (Statement& st : Capture(s, n.table, n.back_log, n.back_capture, "pgpart_convert_back_")) {
+    out.push_back(std::move(st));
+  }
+  out.push_back(Make("COMMENT ON TABLE " + n.old.Sql() + " IS " +
+                         QuoteLiteral(std::string(kConvertedMarker) + n.table.Sql()),
+                     e));
+  return out;
+}
+
+std::vector<Statement> ConvertDropOld(const ConvertNames& n, const Execution& e) {
+  std::vector<Statement> out =
+      DropCapture(n.table, n.back_log, n.back_capture, "pgpart_convert_back_", e);
+  out.push_back(Make("DROP TABLE " + n.old.Sql(), e));
+  return out;
+}
+
+}  // namespace pgpart
