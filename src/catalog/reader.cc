@@ -137,6 +137,12 @@ LEFT JOIN locked lk ON lk.relation = c.oid
         }
       }
     }
+    if (w.relkind == 'p' || w.relkind == 'r') {
+      // A plain table's too: a conversion (spec.convert) gives them to the partitioned one.
+      w.table.owner = row[13].is_null() ? "" : row[13].as<std::string>();
+      w.table.grants = ParseGrants(row[14]);
+      w.table.privileges_known = true;
+    }
     if (w.relkind == 'p' && !row[4].is_null()) {
       Table& t = w.table;
       t.partitioned = true;
@@ -152,9 +158,6 @@ LEFT JOIN locked lk ON lk.relation = c.oid
         t.columns.push_back(std::move(col));
       }
       t.columns_known = true;
-      t.owner = row[13].is_null() ? "" : row[13].as<std::string>();
-      t.grants = ParseGrants(row[14]);
-      t.privileges_known = true;
       std::vector<std::string> cols = ParseTextArray(row[5]);
       const std::string keydef = row[7].is_null() ? "" : row[7].as<std::string>();
       if (std::find(cols.begin(), cols.end(), "") != cols.end()) {
