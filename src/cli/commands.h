@@ -46,6 +46,17 @@ struct GrantsArgs {
 CLI::App* AddGrantsCommand(CLI::App& app, GrantsArgs& args);
 int RunGrants(const GrantsArgs& args);
 
+struct ConvertArgs {  // `convert rollback`
+  std::string table;
+  std::string dsn;
+  bool auto_approve = false;
+  bool dry_run = false;
+  std::string lock_timeout;
+  int retries = -1;
+};
+CLI::App* AddConvertCommand(CLI::App& app, ConvertArgs& args);
+int RunConvert(const ConvertArgs& args);
+
 struct LintArgs {
   std::vector<std::string> files;
 };

@@ -66,6 +66,7 @@ int main(int argc, char** argv) {
   StatusArgs status_args;
   ReportArgs report_args;
   OperatorArgs operator_args;
+  ConvertArgs convert_args;
   CLI::App* plan = AddPlanCommand(app, plan_args);
   CLI::App* snapshot = AddSnapshotCommand(app, snapshot_args);
   CLI::App* apply = AddApplyCommand(app, apply_args);
@@ -75,6 +76,7 @@ int main(int argc, char** argv) {
   CLI::App* status = AddStatusCommand(app, status_args);
   CLI::App* report = AddReportCommand(app, report_args);
   CLI::App* op = AddOperatorCommand(app, operator_args);
+  CLI::App* convert = AddConvertCommand(app, convert_args);
   CLI::App* version = app.add_subcommand("version", "Print the version");
 
   try {
@@ -99,6 +101,7 @@ int main(int argc, char** argv) {
   if (status->parsed()) return RunStatus(status_args);
   if (report->parsed()) return RunReport(report_args);
   if (op->parsed()) return RunOperator(operator_args);
+  if (convert->parsed()) return RunConvert(convert_args);
   if (version->parsed()) {
     std::cout << "pgpart " << PGPART_VERSION << "\n";
     return kExitOk;

@@ -132,7 +132,7 @@ std::vector<Statement> DropCapture(const QualifiedName& table, const QualifiedNa
 // (all when 0), delete their rows from `target`, copy them again from `source`.
 std::vector<Statement> Replay(const ConvertShape& s, const QualifiedName& log,
                               const QualifiedName& source, const QualifiedName& target,
-                              int64_t limit) {
+                              int64_t limit, bool source_partitioned = false) {
   const Execution& e = s.execution;
   const std::string keys = Join(s.row_key);
   const std::string cols = Join(Writable(s));
@@ -153,11 +153,23 @@ std::vector<Statement> Replay(const ConvertShape& s, const QualifiedName& log,
                      e));
   out.push_back(Make("INSERT INTO " + target.Sql() + " (" + cols + ")" +
                          (HasIdentityAlways(s) ? " OVERRIDING SYSTEM VALUE" : "") + " SELECT " +
-                         cols + " FROM ONLY " + source.Sql() +
+                         cols + " FROM " + (source_partitioned ? "" : "ONLY ") + source.Sql() +
                          " o WHERE EXISTS (SELECT FROM pg_temp.pgpart_convert_keys k WHERE " +
                          KeyMatch(s, "o", "k") + ")",
                      e));
   return out;
+}
+
+// CREATE OR REPLACE VIEW with the view's own query: run after a rename, it binds the view to
+// the table that has the name now.
+Statement ReplaceView(const SourceObject& v, const Execution& e) {
+  std::string def = v.definition;
+  while (!def.empty() && (def.back() == ';' || def.back() == ' ' || def.back() == '\n')) {
+    def.pop_back();
+  }
+  return Make("CREATE OR REPLACE VIEW " + v.name.Sql() +
+                  (v.options.empty() ? "" : " WITH (" + v.options + ")") + " AS" + def,
+              e);
 }
 
 TableShape PrivilegeShape(const ConvertShape& s) {
@@ -328,6 +340,9 @@ std::vector<Statement> ConvertSwap(const ConvertShape& s) {
     out.push_back(Make("ALTER TABLE " + n.old.Sql() + " RENAME CONSTRAINT " + QuoteIdent(name) +
                            " TO " + QuoteIdent(OldName(s, i)),
                        e));
+    out.push_back(Make("COMMENT ON INDEX " + QualifiedName{n.table.schema, OldName(s, i)}.Sql() +
+                           " IS " + QuoteLiteral(kWasMarker + name),
+                       e));
     out.push_back(Make("ALTER TABLE " + n.table.Sql() + " RENAME CONSTRAINT " +
                            QuoteIdent(NewName(s, i)) + " TO " + QuoteIdent(name),
                        e));
@@ -341,6 +356,9 @@ std::vector<Statement> ConvertSwap(const ConvertShape& s) {
     const QualifiedName old_index{n.table.schema, index.name};
     out.push_back(
         Make("ALTER INDEX " + old_index.Sql() + " RENAME TO " + QuoteIdent(OldName(s, i)), e));
+    out.push_back(Make("COMMENT ON INDEX " + QualifiedName{n.table.schema, OldName(s, i)}.Sql() +
+                           " IS " + QuoteLiteral(kWasMarker + index.name),
+                       e));
     out.push_back(Make("ALTER INDEX " + QualifiedName{n.table.schema, NewName(s, i)}.Sql() +
                            " RENAME TO " + QuoteIdent(index.name),
                        e));
@@ -353,15 +371,7 @@ std::vector<Statement> ConvertSwap(const ConvertShape& s) {
   }
   // Triggers and views name the table: their definitions, run now, bind to the new one.
   for (const SourceObject& t : s.triggers) out.push_back(Make(t.definition, e));
-  for (const SourceObject& v : s.views) {
-    std::string def = v.definition;
-    while (!def.empty() && (def.back() == ';' || def.back() == ' ' || def.back() == '\n')) {
-      def.pop_back();
-    }
-    out.push_back(Make("CREATE OR REPLACE VIEW " + v.name.Sql() +
-                           (v.options.empty() ? "" : " WITH (" + v.options + ")") + " AS" + def,
-                       e));
-  }
+  for (const SourceObject& v : s.views) out.push_back(ReplaceView(v, e));
   out.push_back(Make("COMMENT ON TABLE " + n.table.Sql() + " IS " +
                          (s.comment.empty() ? "NULL" : QuoteLiteral(s.comment)),
                      e));
@@ -378,6 +388,66 @@ std::vector<Statement> ConvertDropOld(const ConvertNames& n, const Execution& e)
   std::vector<Statement> out =
       DropCapture(n.table, n.back_log, n.back_capture, "pgpart_convert_back_", e);
   out.push_back(Make("DROP TABLE " + n.old.Sql(), e));
+  return out;
+}
+
+std::vector<Statement> ConvertAbort(const ConvertNames& n, const Execution& e) {
+  std::vector<Statement> out = DropCapture(n.table, n.log, n.capture, "pgpart_convert_", e);
+  out.push_back(Make("DROP TABLE " + n.fresh.Sql(), e));
+  return out;
+}
+
+std::vector<Statement> ConvertRollback(const RollbackShape& r) {
+  const ConvertShape& s = r.shape;
+  const Execution& e = s.execution;
+  const ConvertNames& n = s.names;
+  std::vector<Statement> out;
+  out.push_back(Make("LOCK TABLE " + n.table.Sql() + ", " + n.old.Sql() +
+                         " IN ACCESS EXCLUSIVE MODE",
+                     e));
+  // The old table's own triggers (a dual write) already ran when these rows were first written.
+  for (const std::string& t : r.enabled_triggers) {
+    out.push_back(Make("ALTER TABLE " + n.old.Sql() + " DISABLE TRIGGER " + QuoteIdent(t), e));
+  }
+  for (Statement& st : Replay(s, n.back_log, n.table, n.old, 0, /*source_partitioned=*/true)) {
+    out.push_back(std::move(st));
+  }
+  for (const std::string& t : r.enabled_triggers) {
+    out.push_back(Make("ALTER TABLE " + n.old.Sql() + " ENABLE TRIGGER " + QuoteIdent(t), e));
+  }
+  for (const SourceColumn& c : s.columns) {
+    if (c.identity == 0) continue;
+    out.push_back(Make("SELECT setval(pg_get_serial_sequence(" + QuoteLiteral(n.old.Sql()) + ", " +
+                           QuoteLiteral(QuoteIdent(c.name)) +
+                           "), nextval(pg_get_serial_sequence(" + QuoteLiteral(n.table.Sql()) +
+                           ", " + QuoteLiteral(QuoteIdent(c.name)) + ")), false)",
+                       e));
+  }
+  for (Statement& st : DropCapture(n.table, n.back_log, n.back_capture, "pgpart_convert_back_", e)) {
+    out.push_back(std::move(st));
+  }
+  for (const OwnedSequence& q : s.sequences) {
+    out.push_back(Make("ALTER SEQUENCE " + q.sequence.Sql() + " OWNED BY " + n.old.Sql() + "." +
+                           QuoteIdent(q.column),
+                       e));
+  }
+  out.push_back(Make("ALTER TABLE " + n.table.Sql() + " RENAME TO " + QuoteIdent(n.fresh.name), e));
+  out.push_back(Make("ALTER TABLE " + n.old.Sql() + " RENAME TO " + QuoteIdent(n.table.name), e));
+  for (const SourceObject& v : s.views) out.push_back(ReplaceView(v, e));
+  out.push_back(Make("DROP TABLE " + n.fresh.Sql(), e));
+  for (const RollbackShape::Rename& rn : r.renames) {
+    const QualifiedName index{n.table.schema, rn.current};
+    out.push_back(Make("COMMENT ON INDEX " + index.Sql() + " IS NULL", e));
+    out.push_back(Make(rn.constraint ? "ALTER TABLE " + n.table.Sql() + " RENAME CONSTRAINT " +
+                                           QuoteIdent(rn.current) + " TO " +
+                                           QuoteIdent(rn.original)
+                                     : "ALTER INDEX " + index.Sql() + " RENAME TO " +
+                                           QuoteIdent(rn.original),
+                       e));
+  }
+  out.push_back(Make("COMMENT ON TABLE " + n.table.Sql() + " IS " +
+                         (s.comment.empty() ? "NULL" : QuoteLiteral(s.comment)),
+                     e));
   return out;
 }
 

@@ -76,6 +76,29 @@ std::vector<Statement> ConvertVerify(const ConvertShape& s);
 std::vector<Statement> ConvertSwap(const ConvertShape& s);
 std::vector<Statement> ConvertDropOld(const ConvertNames& n, const Execution& e);
 
+// `pgpart convert rollback` before the swap: the conversion's objects dropped (the new parent
+// with its partitions, the log, the capture); the table is as it was.
+std::vector<Statement> ConvertAbort(const ConvertNames& n, const Execution& e);
+
+// `pgpart convert rollback` after the swap: the changes made to the partitioned table since are
+// replayed into the old one, the old one gets its name, keys, index names, sequences, views
+// and comment back, and the partitioned table is dropped. One transaction.
+struct RollbackShape {
+  ConvertShape shape;  // names, row_key, columns (the old table's), views and sequences (now on
+                       // the partitioned table), comment (the partitioned table's), execution
+  std::vector<std::string> enabled_triggers;  // the old table's, quiet while rows are replayed
+  struct Rename {
+    std::string current;   // pgpart_old_OID_N
+    std::string original;  // the name it had, from its 'pgpart:was NAME' comment
+    bool constraint = false;
+  };
+  std::vector<Rename> renames;
+};
+std::vector<Statement> ConvertRollback(const RollbackShape& r);
+
+// COMMENT ON INDEX text the swap leaves on each of the old table's renamed indexes.
+constexpr char kWasMarker[] = "pgpart:was ";
+
 // The marker comment of the new parent: kConvertMarker + T + " oid " + oid + " next_block " + N.
 std::string ConvertMarkerText(const QualifiedName& table, int64_t old_oid, const std::string& block);
 

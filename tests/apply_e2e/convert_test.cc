@@ -337,5 +337,143 @@ TEST(Convert, KilledAnywhereTheNextApplyResumesWithNoRowLostOrDuplicated) {
               killed, mid_copy);
 }
 
+// Starts `apply` paused at checkpoint `n` and kills it there (false when the run ended first).
+bool KillAt(const std::string& policy, const ScratchDatabase& db, int n) {
+  Background run(ApplyArgs(policy, db.dsn()), {{"PGPART_TEST_PAUSE_AT", std::to_string(n)}});
+  if (!run.WaitForStderr("paused at checkpoint " + std::to_string(n), seconds(30))) return false;
+  run.Kill(SIGKILL);
+  run.Wait();
+  db.WaitForOtherSessions();
+  return true;
+}
+
+std::vector<std::string> RollbackArgs(const std::string& table, const std::string& dsn) {
+  return {"convert", "rollback", table, "--dsn", dsn, "--auto-approve"};
+}
+
+// Objects a conversion leaves while it runs or for a rollback.
+int64_t Leftovers(const ScratchDatabase& db) {
+  return db.Count(
+      "SELECT (SELECT count(*) FROM pg_class WHERE relname LIKE '%pgpart%') + (SELECT count(*) "
+      "FROM pg_trigger WHERE tgname LIKE 'pgpart%') + (SELECT count(*) FROM pg_proc WHERE "
+      "proname LIKE '%pgpart%')");
+}
+
+TEST(Convert, RollbackAfterTheSwapBringsTheOldTableBackWithTheRowsWrittenSince) {
+  ScratchDatabase db;
+  db.Exec(ReadingsSql(6000));
+  const std::string policy =
+      WriteTestFile("conv.yaml", ConvertPolicy("public.sensor_readings", "recorded_at",
+                                               kReadingsConvert));
+  RunResult r = RunPgpart(ApplyArgs(policy, db.dsn()));
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  db.Exec(R"SQL(
+INSERT INTO public.sensor_readings (device_id, recorded_at, value, note) VALUES (2, '2026-11-20Z', 7, 'hot');
+UPDATE public.sensor_readings SET value = 4242, recorded_at = '2026-10-02Z' WHERE id = 10;
+DELETE FROM public.sensor_readings WHERE id IN (11, 12);
+)SQL");
+  const std::string expected = Digest(db, "public.sensor_readings");
+  const int64_t copies = db.Count("SELECT count(*) FROM public.readings_copy");
+  const int64_t next_id = db.Count("SELECT max(id) FROM public.sensor_readings") + 1;
+
+  RunResult dry = RunPgpart({"convert", "rollback", "public.sensor_readings", "--dsn", db.dsn(),
+                             "--dry-run"});
+  ASSERT_EQ(dry.exit_code, 0) << Describe(dry);
+  EXPECT_NE(dry.out.find("with the 4 rows changed since the swap"), std::string::npos)
+      << Describe(dry);
+  EXPECT_EQ(db.Scalar("SELECT relkind FROM pg_class WHERE oid = 'public.sensor_readings'::regclass"),
+            "p");
+
+  RunResult back = RunPgpart(RollbackArgs("public.sensor_readings", db.dsn()));
+  ASSERT_EQ(back.exit_code, 0) << Describe(back);
+  EXPECT_EQ(db.Scalar("SELECT relkind FROM pg_class WHERE oid = 'public.sensor_readings'::regclass"),
+            "r");
+  EXPECT_EQ(Digest(db, "public.sensor_readings"), expected);
+  EXPECT_EQ(db.Count("SELECT count(*) FROM public.readings_copy"), copies)
+      << "the dual-write trigger fired again for replayed rows";
+  EXPECT_EQ(db.Scalar("SELECT string_agg(c.relname, ',' ORDER BY c.relname) FROM pg_index i "
+                      "JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = "
+                      "'public.sensor_readings'::regclass"),
+            "sensor_readings_device_idx,sensor_readings_note_idx,sensor_readings_pkey,"
+            "sensor_readings_time_idx");
+  EXPECT_EQ(db.Scalar("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = "
+                      "'sensor_readings_pkey'"),
+            "PRIMARY KEY (id)");
+  EXPECT_EQ(db.Scalar("SELECT obj_description('public.sensor_readings'::regclass, 'pg_class')"),
+            "raw readings");
+  EXPECT_EQ(Leftovers(db), 0);
+  db.Exec("INSERT INTO public.sensor_readings (device_id, recorded_at, value, note) "
+          "VALUES (3, '2026-11-20Z', 1, 'hot')");
+  EXPECT_EQ(db.Count("SELECT max(id) FROM public.sensor_readings"), next_id);
+  EXPECT_EQ(db.Count("SELECT count(*) FROM public.hot_readings WHERE id = " +
+                     std::to_string(next_id)),
+            1);
+  EXPECT_EQ(db.Count("SELECT count(*) FROM public.readings_copy"), copies + 1);
+  // With spec.convert still in the policy, the next plan converts it again.
+  RunResult plan = RunPgpart(PlanArgs(policy, db.dsn()));
+  EXPECT_EQ(plan.exit_code, 2) << Describe(plan);
+  EXPECT_NE(plan.out.find("convert_prepare"), std::string::npos) << Describe(plan);
+}
+
+TEST(Convert, RollbackBeforeTheSwapDropsTheCopyAndLeavesTheTableAsItWas) {
+  ScratchDatabase db;
+  db.Exec(ReadingsSql(6000));
+  const std::string before = Digest(db, "public.sensor_readings");
+  const std::string policy =
+      WriteTestFile("conv.yaml", ConvertPolicy("public.sensor_readings", "recorded_at",
+                                               "    batchRows: 500\n    primaryKey: [id, recorded_at]\n"));
+  ASSERT_TRUE(KillAt(policy, db, 6));
+  ASSERT_NE(db.Scalar("SELECT to_regclass('public.sensor_readings_pgpart_new')"), "");
+  // While converting, TRUNCATE is refused (it would leave the copy with rows the table lost).
+  {
+    pqxx::connection c(db.dsn());
+    pqxx::work tx(c);
+    try {
+      tx.exec("TRUNCATE public.sensor_readings CASCADE");
+      ADD_FAILURE() << "TRUNCATE was allowed during the conversion";
+    } catch (const pqxx::sql_error& e) {
+      EXPECT_NE(std::string(e.what()).find("is being converted"), std::string::npos) << e.what();
+    }
+  }
+  // The status of the interrupted conversion is in the plan.
+  RunResult plan = RunPgpart(PlanArgs(policy, db.dsn()));
+  EXPECT_EQ(plan.exit_code, 2) << Describe(plan);
+  EXPECT_NE(plan.out.find("(copying)"), std::string::npos) << Describe(plan);
+  EXPECT_EQ(plan.out.find("convert_prepare"), std::string::npos) << Describe(plan);
+
+  RunResult back = RunPgpart(RollbackArgs("public.sensor_readings", db.dsn()));
+  ASSERT_EQ(back.exit_code, 0) << Describe(back);
+  EXPECT_EQ(Leftovers(db), 0);
+  EXPECT_EQ(Digest(db, "public.sensor_readings"), before);
+  EXPECT_EQ(db.Scalar("SELECT relkind FROM pg_class WHERE oid = 'public.sensor_readings'::regclass"),
+            "r");
+  RunResult none = RunPgpart(RollbackArgs("public.sensor_readings", db.dsn()));
+  EXPECT_EQ(none.exit_code, 1) << Describe(none);
+  EXPECT_NE(none.err.find("there is no conversion of public.sensor_readings to roll back"),
+            std::string::npos)
+      << Describe(none);
+}
+
+// A copy that does not match the table (here: a row changed behind the conversion's back, which
+// no trigger captured) stops the conversion before the swap, naming the period.
+TEST(Convert, ADifferenceBetweenTheCopyAndTheTableStopsTheConversionBeforeTheSwap) {
+  ScratchDatabase db;
+  db.Exec(ReadingsSql(6000));
+  const std::string policy =
+      WriteTestFile("conv.yaml", ConvertPolicy("public.sensor_readings", "recorded_at",
+                                               "    batchRows: 500\n    primaryKey: [id, recorded_at]\n"));
+  ASSERT_TRUE(KillAt(policy, db, 6));
+  db.Exec("UPDATE public.sensor_readings_pgpart_new SET value = -1 WHERE id = 3");
+  RunResult r = RunPgpart(ApplyArgs(policy, db.dsn()));
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  EXPECT_NE(r.err.find("the copy differs from public.sensor_readings, so it is not swapped in: "
+                       "[2025-09-01 00:00:00+00, 2025-10-01 00:00:00+00): "),
+            std::string::npos)
+      << Describe(r);
+  EXPECT_NE(r.err.find("(same count, different checksum)"), std::string::npos) << Describe(r);
+  EXPECT_EQ(db.Scalar("SELECT relkind FROM pg_class WHERE oid = 'public.sensor_readings'::regclass"),
+            "r");
+}
+
 }  // namespace
 }  // namespace pgpart::apply_e2e
