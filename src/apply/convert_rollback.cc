@@ -141,7 +141,10 @@ std::optional<RollbackPlan> PlanRollback(pqxx::connection_base& conn, const Qual
       return std::nullopt;
     }
     std::optional<RollbackPlan> plan;
-    if (kind == "p" && r[3].as<std::string>() == std::string(kConvertedMarker) + table.Sql()) {
+    const std::string converted = std::string(kConvertedMarker) + table.Sql();
+    const std::string old_comment = r[3].as<std::string>();
+    if (kind == "p" && (old_comment == converted ||
+                        old_comment.rfind(converted + kSwappedAt, 0) == 0)) {
       plan = SwapBack(tx, n, execution);
     } else if (kind == "r" &&
                r[2].as<std::string>().rfind(std::string(kConvertMarker) + table.Sql() + " oid " +

@@ -25,14 +25,16 @@ struct ConvertNames {
   QualifiedName back_capture;  // T_pgpart_back_capture()
   // The longest of the names above is over PostgreSQL's 63 bytes: it would be truncated.
   bool too_long = false;
+  friend bool operator==(const ConvertNames&, const ConvertNames&) = default;
 };
 ConvertNames NamesFor(const QualifiedName& table);
 
 // COMMENT ON TABLE of the new parent while a conversion copies:
 //   kConvertMarker + T + " oid " + old oid + " next_block " + N ["copied"]
-// and of the old table once swapped out: kConvertedMarker + T.
+// and of the old table once swapped out: kConvertedMarker + T + kSwappedAt + UTC micros.
 constexpr char kConvertMarker[] = "pgpart:convert ";
 constexpr char kConvertedMarker[] = "pgpart:converted ";
+constexpr char kSwappedAt[] = " swapped_at ";  // + UTC micros, after kConvertedMarker + T
 
 struct SourceColumn {
   std::string name;
@@ -120,6 +122,7 @@ struct ConvertSource {
   bool fresh_default = false;
   int64_t old_rows_estimate = 0;  // swapped: the kept old table's
   int64_t old_bytes = 0;
+  int64_t swapped_at_micros = 0;  // swapped: when (0: unknown)
   // Non-empty when a name the conversion needs is taken by something it did not make (the
   // planner blocks the conversion with this text).
   std::string conflict;

@@ -1,6 +1,7 @@
 // The catalog reader's conversion part (policy spec.convert): what a plain table carries that a
 // partitioned copy must carry too, and how far a conversion got. One JSON document per table.
 
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "catalog/reader_internal.h"
@@ -249,7 +250,11 @@ void CatalogReader::ReadConversions(Tx& tx) {
       // Converted already when the old table carries our marker naming this table.
       if (state[2].is_null()) continue;
       const std::string comment = state[3].as<std::string>();
-      if (comment != std::string(kConvertedMarker) + w.table.name.Sql()) continue;
+      const std::string head = std::string(kConvertedMarker) + w.table.name.Sql();
+      if (comment != head && comment.rfind(head + kSwappedAt, 0) != 0) continue;
+      if (comment != head) {
+        s.swapped_at_micros = std::atoll(comment.c_str() + head.size() + strlen(kSwappedAt));
+      }
       s.phase = ConvertPhase::kSwapped;
       s.oid = state[2].as<int64_t>();
       s.fresh_oid = w.oid;

@@ -218,13 +218,37 @@ void PlanConversion(const Policy& p, size_t index, const Table& t, int64_t now, 
     grid = Grid::Make(src.key_type, *p.interval, FindZone(p.time_zone), &error);
     if (!grid) no.push_back(error);
   }
+  int expired_periods = 0;
+  std::string cutoff_text;
   if (src.phase != ConvertPhase::kNotStarted) {
     s.ranges = src.fresh_ranges;
+    // expiredRows: skip copies from where the partitions begin (fixed when they were made).
+    if (p.convert->skip_expired && !s.ranges.empty()) s.copy_from = s.ranges.front().first;
   } else if (grid) {
     const int64_t current = grid->IndexOf(grid->Now(now));
     int64_t low = src.min_key && src.min_key->is_value() ? grid->IndexOf(src.min_key->value)
                                                            : current;
     low = std::min(low, current);
+    // Periods already past retention.keep (upper bound <= now - keep; integer keys: the
+    // newest key stands for now, as for partitioned tables).
+    std::optional<int64_t> now_key;
+    if (IsTimeKey(src.key_type)) {
+      now_key = grid->Now(now);
+    } else if (src.max_key && src.max_key->is_value()) {
+      now_key = src.max_key->value;
+    }
+    if (p.retention && now_key) {
+      const int64_t cutoff = grid->Subtract(*now_key, p.retention->keep);
+      cutoff_text = BoundText(src.key_type, Bound::Value(cutoff));
+      if (p.convert->skip_expired) {
+        if (grid->IndexOf(cutoff) > low) {
+          low = grid->IndexOf(cutoff);
+          s.copy_from = Bound::Value(grid->Lower(low));
+        }
+      } else {
+        for (int64_t i = low; i <= current && grid->Upper(i) <= cutoff; ++i) ++expired_periods;
+      }
+    }
     int64_t high = current + p.premake;
     if (src.max_key && src.max_key->is_value()) high = std::max(high, grid->IndexOf(src.max_key->value));
     if (high - low + 1 > kMaxConvertPartitions) {
@@ -276,6 +300,21 @@ void PlanConversion(const Policy& p, size_t index, const Table& t, int64_t now, 
       prep.details.push_back("primary key (" + List(s.primary_key) + ") instead of (" +
                              List(s.row_key) + "): PostgreSQL no longer enforces that (" +
                              List(s.row_key) + ") alone is unique (convert.primaryKey)");
+    }
+    if (expired_periods > 0) {
+      prep.details.push_back(
+          std::to_string(expired_periods) + " of these partitions are past retention.keep (" +
+          p.retention->keep_text + ": they end before " + cutoff_text +
+          "): their rows are copied, and the runs after the swap retire them by retention (" +
+          RetentionActionName(p.retention->action) +
+          ", holds and the backup gate apply); convert.expiredRows: skip leaves those rows in "
+          "the old table instead");
+    }
+    if (s.copy_from) {
+      prep.details.push_back("rows before " + BoundText(kt, *s.copy_from) + " are past " +
+                             "retention.keep (" + p.retention->keep_text +
+                             ") and are not copied (convert.expiredRows: skip): they stay in "
+                             "the old table");
     }
     prep.details.push_back("from then on, statement triggers on " + t.name.Sql() +
                            " record the key of every inserted, updated and deleted row in " +
@@ -350,10 +389,15 @@ void PlanConvertedLeftover(Context& c) {
   Step s = NewStep(c, Action::kConvertDropOld, src.names.old, Reason::kConvert);
   s.statements = ConvertDropOld(src.names, p.execution);
   s.rows_estimate = src.old_rows_estimate;
+  if (src.swapped_at_micros > 0) {
+    // What a backup gate measures a backup against: the old table has not changed since.
+    s.to = BoundText(KeyType::kTimestampTz, Bound::Value(src.swapped_at_micros));
+  }
   AddHazard(s, Hazard::kDeletesData);
   if (!p.backup_gate) AddHazard(s, Hazard::kBackupUnverified);
-  s.details.push_back("drops the table the conversion swapped out and stops recording changes "
-                      "for a rollback (no rollback after this)");
+  s.details.push_back("drops the table the conversion swapped out" +
+                      (s.to.empty() ? std::string() : " (unchanged since the swap at " + s.to + ")") +
+                      " and stops recording changes for a rollback (no rollback after this)");
   Push(c, s);
 }
 

@@ -54,6 +54,13 @@ std::string KeyMatch(const ConvertShape& s, const std::string& a, const std::str
   return out;
 }
 
+// " AND <alias>.key >= <copy_from>" (expiredRows: skip), or "".
+std::string FromFilter(const ConvertShape& s, const std::string& alias) {
+  if (!s.copy_from) return "";
+  return " AND " + alias + QuoteIdent(s.key_column) + " >= " +
+         BoundSqlLiteral(s.key_type, *s.copy_from);
+}
+
 // Names the new parent's keys and indexes carry until the swap gives them the old ones (index
 // names are unique per schema, and the old table keeps its own until then).
 std::string NewName(const ConvertShape& s, size_t i) {
@@ -155,7 +162,7 @@ std::vector<Statement> Replay(const ConvertShape& s, const QualifiedName& log,
                          (HasIdentityAlways(s) ? " OVERRIDING SYSTEM VALUE" : "") + " SELECT " +
                          cols + " FROM " + (source_partitioned ? "" : "ONLY ") + source.Sql() +
                          " o WHERE EXISTS (SELECT FROM pg_temp.pgpart_convert_keys k WHERE " +
-                         KeyMatch(s, "o", "k") + ")",
+                         KeyMatch(s, "o", "k") + ")" + (source_partitioned ? "" : FromFilter(s, "o.")),
                      e));
   return out;
 }
@@ -269,8 +276,8 @@ std::vector<Statement> ConvertCopy(const ConvertShape& s) {
   out.push_back(Make("INSERT INTO " + s.names.fresh.Sql() + " (" + cols + ")" +
                          (HasIdentityAlways(s) ? " OVERRIDING SYSTEM VALUE" : "") + " SELECT " +
                          cols + " FROM ONLY " + s.names.table.Sql() + " WHERE ctid >= '(" +
-                         kFromBlock + ",0)'::tid AND ctid < '(" + kToBlock +
-                         ",0)'::tid ON CONFLICT DO NOTHING",
+                         kFromBlock + ",0)'::tid AND ctid < '(" + kToBlock + ",0)'::tid" +
+                         FromFilter(s, "") + " ON CONFLICT DO NOTHING",
                      e));
   const std::string comment = "COMMENT ON TABLE " + s.names.fresh.Sql() + " IS ";
   out.push_back(Make(
@@ -299,18 +306,18 @@ std::vector<Statement> ConvertVerify(const ConvertShape& s) {
   std::string row;
   for (const std::string& c : AllColumns(s)) row += (row.empty() ? "" : ", ") + ("o." + QuoteIdent(c));
   const std::string key = "o." + QuoteIdent(s.key_column);
-  auto query = [&](const std::string& from) {
+  auto query = [&](const std::string& from, const std::string& filter) {
     return "SELECT (" + array + ")[pgpart_period]::text, (" + array +
            ")[pgpart_period + 1]::text, count(*), "
            "coalesce(sum(hashtextextended(ROW(" + row + ")::text, 0)::numeric), 0) FROM (SELECT "
            "CASE WHEN " + key + " >= (" + array + ")[1] AND " + key + " < (" + array +
            ")[cardinality(" + array + ")] THEN width_bucket(" + key + ", " + array +
            ") END AS pgpart_period, o.* FROM " + from + " o WHERE NOT EXISTS (SELECT FROM " +
-           s.names.log.Sql() + " l WHERE " + KeyMatch(s, "l", "o") +
-           ")) o GROUP BY pgpart_period ORDER BY pgpart_period NULLS LAST";
+           s.names.log.Sql() + " l WHERE " + KeyMatch(s, "l", "o") + ")" + filter +
+           ") o GROUP BY pgpart_period ORDER BY pgpart_period NULLS LAST";
   };
-  return {Make(query("ONLY " + s.names.table.Sql()), s.execution),
-          Make(query(s.names.fresh.Sql()), s.execution)};
+  return {Make(query("ONLY " + s.names.table.Sql(), FromFilter(s, "o.")), s.execution),
+          Make(query(s.names.fresh.Sql(), ""), s.execution)};
 }
 
 std::vector<Statement> ConvertSwap(const ConvertShape& s) {
@@ -378,8 +385,13 @@ std::vector<Statement> ConvertSwap(const ConvertShape& s) {
   for (Statement& st : Capture(s, n.table, n.back_log, n.back_capture, "pgpart_convert_back_")) {
     out.push_back(std::move(st));
   }
-  out.push_back(Make("COMMENT ON TABLE " + n.old.Sql() + " IS " +
-                         QuoteLiteral(std::string(kConvertedMarker) + n.table.Sql()),
+  // The marker carries the swap's instant: a backup gate before dropping the old table asks for
+  // a backup taken after it (the old table has not changed since).
+  out.push_back(Make("DO $pgpart$ BEGIN EXECUTE format('COMMENT ON TABLE %s IS %L', " +
+                         QuoteLiteral(n.old.Sql()) + ", " +
+                         QuoteLiteral(std::string(kConvertedMarker) + n.table.Sql() +
+                                      kSwappedAt) +
+                         " || (extract(epoch FROM now()) * 1000000)::bigint); END $pgpart$",
                      e));
   return out;
 }

@@ -48,6 +48,8 @@ struct ConvertShape {
   std::vector<std::pair<Bound, Bound>> ranges;  // partitions (the new parent's), sorted
   std::vector<QualifiedName> range_names;       // prepare only: their names
   std::optional<QualifiedName> default_name;    // a default partition
+  // convert.expiredRows: skip — only rows with key >= this are copied (and compared).
+  std::optional<Bound> copy_from;
   Execution execution;
   int64_t batch_rows = 10'000;
 };

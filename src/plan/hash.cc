@@ -131,6 +131,7 @@ std::string PolicyHash(const std::vector<Policy>& policies) {
     if (!p.inherit_privileges) c.Add("privileges-none");  // inherit (the default) adds nothing
     if (p.convert) {
       c.Add("convert").Add(p.convert->batch_rows).Add(p.convert->drop_old ? "drop" : "keep");
+      if (p.convert->skip_expired) c.Add("skip-expired");
       for (const auto& col : p.convert->primary_key) c.Add(col);
     }
   }

@@ -184,6 +184,23 @@ TableStatus StatusOf(const Policy& p, const QualifiedName& name, const Catalog& 
   if (p.strategy == Strategy::kRange) s.future_buffer_periods = 0;
   const Table* t = catalog.Find(name);
   s.exists = t != nullptr && t->exists;
+  if (s.exists && !t->partitioned && p.convert && t->convert) {
+    // Not managed yet, but on its way: a warning with the conversion's progress, not an error.
+    const ConvertSource& c = *t->convert;
+    std::string progress = "table is not partitioned yet: spec.convert converts it (" +
+                           ConvertPhaseName(c.phase);
+    if (c.phase == ConvertPhase::kCopying && c.pages > 0) {
+      progress += ", block " + std::to_string(std::min(c.next_block, c.pages)) + " of " +
+                  std::to_string(c.pages) + " copied";
+    }
+    if (c.phase != ConvertPhase::kNotStarted) {
+      progress += ", " + std::to_string(c.log_rows) + " captured changes waiting";
+    }
+    s.problems.push_back(progress + ")");
+    if (const TableReport* r = FindReport(plan, p.name, name)) s.notes = r->notes;
+    s.health = Health::kWarning;
+    return s;
+  }
   if (!s.exists || !t->partitioned) {
     s.problems.push_back(s.exists ? "table is not partitioned" : "table does not exist");
     s.health = Health::kError;

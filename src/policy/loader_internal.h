@@ -30,6 +30,11 @@ std::vector<ParsedDocument> ParseDocuments(const std::string& yaml_text, const s
 PolicySet FinishSet(std::vector<ParsedDocument> documents, Diagnostics diagnostics,
                     std::vector<std::string> files);
 
+// Reads spec.convert into policy->convert, recording its keys' locations (convert_fields.cc).
+struct Field;
+class YamlContext;
+void ParseConvertField(YamlContext& ctx, const Field& field, Policy* policy);
+
 // Checks a DNS-1123 label: lowercase alphanumerics and '-', alphanumeric at both ends, <= 63.
 bool IsDnsLabel(const std::string& name);
 

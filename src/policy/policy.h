@@ -86,6 +86,9 @@ struct Convert {
   // table's primary key must include it). Empty: the old primary key, which must include it.
   std::vector<std::string> primary_key;
   bool drop_old = false;  // oldTable: drop (after the swap, gated like a retention drop) | keep
+  // expiredRows: skip — rows of periods already past retention.keep are not copied (they stay in
+  // the old table); copy (false, the default) — they are, and retention retires them after.
+  bool skip_expired = false;
   SourceLocation location;
 };
 constexpr int64_t kMinBatchRows = 100;

@@ -231,37 +231,7 @@ class PolicyParser {
     if (const Field* f = spec.Optional("holds")) ParseHolds(*f);
     if (const Field* f = spec.Optional("adopt")) ParseAdopt(*f);
     if (const Field* f = spec.Optional("backupGate")) ParseBackupGate(*f);
-    if (const Field* f = spec.Optional("convert")) ParseConvert(*f);
-  }
-
-  void ParseConvert(const Field& field) {
-    MapView view = View(field, {"mode", "batchRows", "primaryKey", "oldTable"});
-    if (!view.ok()) return;
-    Convert c;
-    c.location = ValueLoc(ctx_, field);
-    if (const Field* f = view.Optional("mode")) ReadEnum(ctx_, *f, {"online"});
-    if (const Field* f = view.Optional("batchRows")) {
-      if (auto n = ReadInt(ctx_, *f, kMinBatchRows, kMaxBatchRows)) c.batch_rows = *n;
-    }
-    if (const Field* f = view.Optional("oldTable")) {
-      if (auto o = ReadEnum(ctx_, *f, {"keep", "drop"})) c.drop_old = *o == "drop";
-    }
-    if (const Field* f = view.Optional("primaryKey")) {
-      if (!f->value.IsSequence() || f->value.size() == 0) {
-        ctx_.Error(ValueLoc(ctx_, *f), f->path,
-                   "expected a list of columns, e.g. `primaryKey: [id, recorded_at]`");
-      } else {
-        for (size_t i = 0; i < f->value.size(); ++i) {
-          Field item{f->key, IndexPath(f->path, i), f->key_node, f->value[i]};
-          if (auto col = ReadString(ctx_, item)) c.primary_key.push_back(*col);
-        }
-      }
-    }
-    if (!policy_.column) {
-      ctx_.Error(c.location, field.path,
-                 "convert needs spec.column: the column the new table is partitioned on");
-    }
-    policy_.convert = c;
+    if (const Field* f = spec.Optional("convert")) ParseConvertField(ctx_, *f, &policy_);
   }
 
   // A key value: a date or timestamp for time intervals, an integer for integer intervals.

@@ -475,5 +475,100 @@ TEST(Convert, ADifferenceBetweenTheCopyAndTheTableStopsTheConversionBeforeTheSwa
             "r");
 }
 
+// Rows older than retention.keep: by default their partitions are made for the copy and the runs
+// after the swap retire them by retention (holds apply); expiredRows: skip leaves them in the old
+// table.
+TEST(Convert, OldRowsAreCopiedThenRetiredByRetentionOrLeftInTheOldTable) {
+  ScratchDatabase templ("template");
+  templ.Exec(ReadingsSql(6000));
+  const std::string retention =
+      "  retention: {keep: 12 months}\n"
+      "  holds: [{partition: sensor_readings_y2025m09, reason: audit LH-7}]\n";
+  {
+    ScratchDatabase db("copy", templ.name());
+    const std::string policy = WriteTestFile(
+        "copy.yaml", ConvertPolicy("public.sensor_readings", "recorded_at", kReadingsConvert,
+                                   retention));
+    RunResult plan = RunPgpart(PlanArgs(policy, db.dsn()));
+    EXPECT_EQ(plan.exit_code, 2) << Describe(plan);
+    EXPECT_NE(plan.out.find("2 of these partitions are past retention.keep (12 months: they end "
+                            "before 2025-11-21T12:00:00Z): their rows are copied, and the runs "
+                            "after the swap retire them by retention (drop"),
+              std::string::npos)
+        << Describe(plan);
+    RunResult r = RunPgpart(ApplyArgs(policy, db.dsn()));
+    ASSERT_EQ(r.exit_code, 0) << Describe(r);
+    EXPECT_EQ(db.Count("SELECT count(*) FROM public.sensor_readings"), 6000);
+    RunResult next = RunPgpart(PlanArgs(policy, db.dsn()));
+    EXPECT_EQ(next.exit_code, 2) << Describe(next);
+    EXPECT_NE(next.out.find("- drop            public.sensor_readings_y2025m10"),
+              std::string::npos)
+        << Describe(next);
+    EXPECT_NE(next.out.find("held: audit LH-7"), std::string::npos) << Describe(next);
+    RunResult retire = RunPgpart(ApplyArgs(policy, db.dsn()));
+    ASSERT_EQ(retire.exit_code, 0) << Describe(retire);
+    EXPECT_EQ(db.Scalar("SELECT to_regclass('public.sensor_readings_y2025m10')"), "");
+    EXPECT_NE(db.Scalar("SELECT to_regclass('public.sensor_readings_y2025m09')"), "");
+  }
+  {
+    ScratchDatabase db("skip", templ.name());
+    const std::string policy = WriteTestFile(
+        "skip.yaml",
+        ConvertPolicy("public.sensor_readings", "recorded_at",
+                      std::string(kReadingsConvert) + "    expiredRows: skip\n", retention));
+    RunResult plan = RunPgpart(PlanArgs(policy, db.dsn()));
+    EXPECT_NE(plan.out.find("rows before 2025-11-01T00:00:00Z are past retention.keep (12 "
+                            "months) and are not copied (convert.expiredRows: skip)"),
+              std::string::npos)
+        << Describe(plan);
+    RunResult r = RunPgpart(ApplyArgs(policy, db.dsn()));
+    ASSERT_EQ(r.exit_code, 0) << Describe(r);
+    EXPECT_EQ(db.Count("SELECT count(*) FROM public.sensor_readings"),
+              db.Count("SELECT count(*) FROM public.sensor_readings_pgpart_old WHERE recorded_at "
+                       ">= '2025-11-01Z'"));
+    EXPECT_EQ(db.Count("SELECT count(*) FROM public.sensor_readings_pgpart_old"), 6000);
+    EXPECT_EQ(db.Scalar("SELECT min(recorded_at) >= '2025-11-01Z' FROM public.sensor_readings"),
+              "t");
+    RunResult next = RunPgpart(PlanArgs(policy, db.dsn()));
+    EXPECT_EQ(next.exit_code, 0) << Describe(next);
+  }
+}
+
+// convert.oldTable: drop — a later run drops the kept old table, behind the backup gate (checked
+// right before the drop with the swap's instant as the bound a backup must be newer than).
+TEST(Convert, TheOldTableIsDroppedOnlyWhenAskedAndOnlyBehindTheBackupGate) {
+  ScratchDatabase db;
+  db.Exec(ReadingsSql(3000) + "CREATE TABLE public.backups (ok boolean); "
+                              "INSERT INTO public.backups VALUES (false);");
+  const std::string gate =
+      "  backupGate: {kind: sql, query: \"select ok and $3 <> '' from public.backups\"}\n";
+  const std::string policy = WriteTestFile(
+      "drop.yaml", ConvertPolicy("public.sensor_readings", "recorded_at",
+                                 std::string(kReadingsConvert) + "    oldTable: drop\n", gate));
+  RunResult r = RunPgpart(ApplyArgs(policy, db.dsn()));
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_NE(db.Scalar("SELECT to_regclass('public.sensor_readings_pgpart_old')"), "");
+  RunResult plan = RunPgpart(PlanArgs(policy, db.dsn()));
+  EXPECT_EQ(plan.exit_code, 2) << Describe(plan);
+  EXPECT_NE(plan.out.find("- convert_drop_old public.sensor_readings_pgpart_old"),
+            std::string::npos)
+      << Describe(plan);
+  EXPECT_NE(plan.out.find("hazards: DELETES_DATA"), std::string::npos) << Describe(plan);
+  EXPECT_NE(plan.out.find("unchanged since the swap at 20"), std::string::npos) << Describe(plan);
+  RunResult blocked = RunPgpart(ApplyArgs(policy, db.dsn()));
+  EXPECT_EQ(blocked.exit_code, 3) << Describe(blocked);
+  EXPECT_NE(db.Scalar("SELECT to_regclass('public.sensor_readings_pgpart_old')"), "");
+  db.Exec("UPDATE public.backups SET ok = true");
+  RunResult dropped = RunPgpart(ApplyArgs(policy, db.dsn()));
+  ASSERT_EQ(dropped.exit_code, 0) << Describe(dropped);
+  EXPECT_EQ(Leftovers(db), 0);
+  EXPECT_EQ(db.Count("SELECT count(*) FROM public.sensor_readings"), 3000);
+  RunResult done = RunPgpart(PlanArgs(policy, db.dsn()));
+  EXPECT_EQ(done.exit_code, 0) << Describe(done);
+  // No rollback without the old table.
+  RunResult back = RunPgpart(RollbackArgs("public.sensor_readings", db.dsn()));
+  EXPECT_EQ(back.exit_code, 1) << Describe(back);
+}
+
 }  // namespace
 }  // namespace pgpart::apply_e2e
