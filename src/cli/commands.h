@@ -48,6 +48,7 @@ int RunGrants(const GrantsArgs& args);
 
 struct LintArgs {
   std::vector<std::string> files;
+  std::string at;  // ISO 8601; empty = the wall clock (for the checks that depend on it)
 };
 CLI::App* AddLintCommand(CLI::App& app, LintArgs& args);
 int RunLint(const LintArgs& args);
