@@ -269,6 +269,38 @@ spec:
   EXPECT_EQ(Names(StepsOf(with_default, Action::kCreate))[1], "sensor_readings_y2024m11");
 }
 
+TEST(OldRows, IntegerKeysToo) {
+  Table t = RangeTable("ids", "id", KeyType::kBigInt);
+  for (int i = 8; i <= 11; ++i) {
+    AddChild(t, "ids_p" + std::to_string(i * 1000), std::to_string(i * 1000),
+             std::to_string((i + 1) * 1000));
+  }
+  AddDefault(t, 0);
+  AddBucket(t, "2000", "3000", 4);
+  AddBucket(t, "7000", "8000", 1);  // its period ends after max(id) - keep = 7500: not expired
+  t.max_key = 10'500;
+  const std::string policy = R"(
+apiVersion: pgpart.io/v1alpha1
+kind: PartitionPolicy
+metadata: {name: ids}
+spec:
+  tables: [public.ids]
+  interval: 1000
+  premake: 1
+  defaultPartition: true
+  retention: {keep: 3000}
+)";
+  Catalog catalog = CatalogOf({t});
+  Plan plan = ComputePlan(Policies(policy), catalog, At(kAt));
+  EXPECT_EQ(Lines(plan), (V{
+                             "create ids_p2000 retention planned",
+                             "drain_default ids_p2000 retention planned",
+                             "drop ids_p2000 retention planned",
+                         }));
+  SimulateApply(plan, catalog);
+  EXPECT_FALSE(ComputePlan(Policies(policy), catalog, At(kAt)).HasChanges());
+}
+
 // --- bridges ---------------------------------------------------------------------------------
 
 struct Change {
