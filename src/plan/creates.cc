@@ -60,6 +60,19 @@ std::optional<CreateSteps> CreateOf(Context& c, Creates& cr, const QualifiedName
   const Policy& p = c.policy;
   const Table& t = c.table;
   const KeyType kt = t.key_type;
+  const bool bridge = !(part.from == period.from && part.to == period.to);
+  if (name.name.size() > kMaxIdentifierBytes && bridge) {
+    // The period's own name fits (else it is the error below); its bridge suffix does not. Shown
+    // blocked, not an error that would stop every step of the table.
+    Step s = NewStep(c, Action::kCreate, name, reason);
+    s.from = BoundText(kt, part.from);
+    s.to = BoundText(kt, part.to);
+    s.status = StepStatus::kBlocked;
+    s.blocked_by = "the bridge partition's name would be " + std::to_string(name.name.size()) +
+                   " bytes, over PostgreSQL's 63: rows of " + PeriodText(kt, part.from, part.to) +
+                   " have no partition of their own; a shorter spec.naming makes room";
+    return CreateSteps{std::move(s), std::nullopt};
+  }
   if (name.name.size() > kMaxIdentifierBytes) {
     AddDiagnostic(c.plan, Severity::kError, p, "spec.naming",
                   "partition name " + name.name + " exceeds 63 bytes");
@@ -176,6 +189,10 @@ std::optional<Step> PlanExpiredDefaultRows(Context& c, Creates& cr, const Grid& 
   std::optional<CreateSteps> made =
       CreateOf(c, cr, name, part, period, sole_part, Reason::kRetention);
   if (!made) return std::nullopt;
+  if (!made->drain && made->create.statements.empty()) {  // a bridge whose name cannot be
+    Push(c, std::move(made->create), part.from);           // (shown blocked)
+    return std::nullopt;
+  }
   if (!made->drain) {
     // No rows counted there after all (or they cannot be placed): an empty expired period is
     // not created only to be retired.

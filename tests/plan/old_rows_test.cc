@@ -147,7 +147,9 @@ TEST(OldRows, AHoldOrALimitKeepsTheWholeUnitAndTheRowsWhereTheyAre) {
   EXPECT_NE(std::find(lines.begin(), lines.end(), "drop sensor_readings_y2024m03 retention held"),
             lines.end());
   for (const Step& s : plan.steps) {
-    if (s.partition.name == "sensor_readings_y2024m03") EXPECT_EQ(s.held_by, "LH-9");
+    if (s.partition.name == "sensor_readings_y2024m03") {
+      EXPECT_EQ(s.held_by, "LH-9");
+    }
   }
   EXPECT_TRUE(Mentions(plan.tables[0].drift, "~5 rows of the default partition", "hold"))
       << ::testing::PrintToString(plan.tables[0].drift);
@@ -481,6 +483,27 @@ spec:
   Plan again = ComputePlan(Policies(policy), catalog, At(kAt));
   EXPECT_FALSE(again.HasChanges());
   EXPECT_TRUE(again.tables[0].drift.empty()) << ::testing::PrintToString(again.tables[0].drift);
+}
+
+// A bridge whose name would be over 63 bytes is a blocked step, not an error that stops every
+// step of the table (premake goes on).
+TEST(Bridges, ANameTooLongIsBlockedNotAnErrorForTheTable) {
+  const std::string parent(44, 'x');  // x..x_y2027w17 is 53 bytes; with _from_20270501, 67
+  Table t = RangeTable(parent, "k", KeyType::kTimestampTz);
+  AddChild(t, parent + "_old", "2027-04-01T00:00:00Z", "2027-05-01T00:00:00Z");
+  const std::string policy = "apiVersion: pgpart.io/v1alpha1\nkind: PartitionPolicy\nmetadata: "
+                             "{name: t}\nspec:\n  tables: [public." +
+                             parent + "]\n  interval: 1 week\n  premake: 2\n";
+  Plan plan = ComputePlan(Policies(policy), CatalogOf({t}), At("2027-04-20T12:00:00Z"));
+  EXPECT_FALSE(HasErrors(plan.diagnostics)) << plan.diagnostics[0].Format();
+  auto creates = StepsOf(plan, Action::kCreate);
+  ASSERT_EQ(creates.size(), 2u) << ::testing::PrintToString(Lines(plan));
+  EXPECT_EQ(creates[0].status, StepStatus::kBlocked);
+  EXPECT_NE(creates[0].blocked_by.find("would be 67 bytes, over PostgreSQL's 63"),
+            std::string::npos)
+      << creates[0].blocked_by;
+  EXPECT_EQ(creates[1].partition.name, parent + "_y2027w18");
+  EXPECT_EQ(creates[1].status, StepStatus::kPlanned);
 }
 
 TEST(Bridges, ExpiredPartsAreNotCreatedButTheirDefaultRowsAreRetired) {
