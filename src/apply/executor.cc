@@ -171,7 +171,11 @@ void Executor::RunTable(size_t begin, size_t end) {
     pending_detach_.reset();
     for (size_t k = begin; k < end && !fatal_;) {
       const Action action = plan_.steps[k].action;
-      const int kind = IsRetention(action) ? 0 : action == Action::kInheritPrivileges ? 2 : 1;
+      // A create with reason retention begins a unit that retires the default's rows of an
+      // expired period (plan.h UnitSize): retention work.
+      const int kind = IsRetention(action) || plan_.steps[k].reason == Reason::kRetention ? 0
+                       : action == Action::kInheritPrivileges                         ? 2
+                                                                                      : 1;
       if (StopRequested()) {
         Settle(plan_.steps[k], StepOutcome::kNotRun, "not run: the apply was asked to stop");
         ++k;
@@ -228,12 +232,13 @@ size_t Executor::RunStep(size_t k, size_t end, const Policy& policy, const Plan&
     Settle(step, StepOutcome::kBlocked, step.blocked_by);
     return 1;
   }
+  // A create with its drain, and the retirement of that partition when the default's rows of an
+  // expired period are retired: one unit, one transaction (plan.h UnitSize).
   std::vector<const Step*> unit{&step};
-  if (step.action == Action::kCreate && k + 1 < end &&
-      plan_.steps[k + 1].action == Action::kDrainDefault &&
-      plan_.steps[k + 1].partition == step.partition) {
-    unit.push_back(&plan_.steps[k + 1]);
+  for (size_t u = 1; u < UnitSize(plan_.steps, k) && k + u < end; ++u) {
+    unit.push_back(&plan_.steps[k + u]);
   }
+  const Step& last_of_unit = *unit.back();
   // Preconditions: the fresh plan must still contain each step, planned, with the same SQL.
   for (const Step* s : unit) {
     const Step* now = FindFresh(fresh, *s);
@@ -317,17 +322,23 @@ size_t Executor::RunStep(size_t k, size_t end, const Policy& policy, const Plan&
   if (step.action == Action::kConvertCopy) return RunConvertCopy(step, policy);
   if (step.action == Action::kConvertVerify) return RunConvertVerify(step, policy);
 
-  // Backup gate, right before a drop.
+  // Backup gate, right before a drop (before its whole unit: a unit that retires the default's
+  // rows of an expired period does not move them when the gate fails), and before the drop of
+  // a converted table's old table.
   std::string gate_detail;
-  if ((step.action == Action::kDrop || step.action == Action::kConvertDropOld) &&
+  if ((last_of_unit.action == Action::kDrop || last_of_unit.action == Action::kConvertDropOld) &&
       policy.backup_gate) {
     Checkpoint();
     GateResult gate =
-        CheckGate(*policy.backup_gate, conn_, GateContextOf(step, policy, key_type));
+        CheckGate(*policy.backup_gate, conn_, GateContextOf(last_of_unit, policy, key_type));
     if (!gate.passed) {
-      Audit(step, std::nullopt, "blocked", "backup gate: " + gate.detail);
-      Settle(step, StepOutcome::kBlocked, "backup gate: " + gate.detail);
-      return 1;
+      const std::string why = "backup gate: " + gate.detail;
+      Audit(last_of_unit, std::nullopt, "blocked", why);
+      for (const Step* u : unit) {
+        Settle(*u, StepOutcome::kBlocked,
+               u == &last_of_unit ? why : why + " (the rows stay in the default partition)");
+      }
+      return unit.size();
     }
     gate_detail = "backup gate passed: " + gate.detail;
     evidence_ = gate_detail;
@@ -369,7 +380,10 @@ size_t Executor::RunStep(size_t k, size_t end, const Policy& policy, const Plan&
   }
   if (unit.size() > 1) {
     Progress("moving ~" + std::to_string(unit[1]->rows_estimate) + " rows from the default " +
-             "partition into " + step.partition.Sql() + " ...");
+             "partition into " + step.partition.Sql() +
+             (unit.size() > 2 ? " to " + ActionName(unit[2]->action) + " it (past retention)"
+                              : std::string()) +
+             " ...");
   }
   std::vector<Group> groups = Groups(statements);
   int64_t moved = 0;
@@ -413,6 +427,7 @@ size_t Executor::RunStep(size_t k, size_t end, const Policy& policy, const Plan&
     Settle(step, StepOutcome::kApplied, "", std::nullopt, seconds);
     Settle(*unit[1], StepOutcome::kApplied, "moved " + std::to_string(moved) + " rows", moved,
            seconds);
+    if (unit.size() > 2) Settle(*unit[2], StepOutcome::kApplied, gate_detail, moved, seconds);
   } else {
     Settle(step, StepOutcome::kApplied, gate_detail, rows, seconds);
   }

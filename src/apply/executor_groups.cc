@@ -127,6 +127,8 @@ GroupResult Executor::RunGroup(const Group& group, const Step& step,
           if (unit.size() > 1) {  // create + drain: one row each, the drain's with rows moved
             InsertAudit(tx, Record(*unit[0], std::nullopt, "applied", ""));
             InsertAudit(tx, Record(*unit[1], result.affected, "applied", ""));
+            // ... and the retirement of the partition they filled: those rows
+            if (unit.size() > 2) InsertAudit(tx, Record(*unit[2], result.affected, "applied", ""));
           } else {
             WriteAudit(tx, Record(step, *audit_rows, "applied", ""));
           }

@@ -59,6 +59,7 @@ int RunConvert(const ConvertArgs& args);
 
 struct LintArgs {
   std::vector<std::string> files;
+  std::string at;  // ISO 8601; empty = the wall clock (for the checks that depend on it)
 };
 CLI::App* AddLintCommand(CLI::App& app, LintArgs& args);
 int RunLint(const LintArgs& args);

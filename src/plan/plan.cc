@@ -118,6 +118,21 @@ PlanSummary Summarize(const std::vector<Step>& steps) {
   return summary;
 }
 
+size_t UnitSize(const std::vector<Step>& steps, size_t i) {
+  const Step& s = steps[i];
+  auto same = [&](size_t k) {
+    return k < steps.size() && steps[k].partition == s.partition && steps[k].table == s.table;
+  };
+  if (s.action != Action::kCreate || !same(i + 1) ||
+      steps[i + 1].action != Action::kDrainDefault) {
+    return 1;
+  }
+  if (!same(i + 2)) return 2;
+  const Action retire = steps[i + 2].action;
+  return retire == Action::kDrop || retire == Action::kDetach || retire == Action::kArchive ? 3
+                                                                                           : 2;
+}
+
 bool Plan::HasChanges() const {
   for (const Step& step : steps) {
     if (step.status != StepStatus::kHeld) return true;

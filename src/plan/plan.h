@@ -121,6 +121,13 @@ struct PlanSummary {
 // create, finalize_detach as detach), then held and blocked whatever their action.
 PlanSummary Summarize(const std::vector<Step>& steps);
 
+// How many steps from `steps[i]` apply runs as one unit, in one transaction (and the SQL rendering
+// shows as one): a create followed by the drain_default of the same partition (2); that pair
+// followed by the drop, detach or archive of the same partition (3: the default partition's rows
+// of an expired period, moved into a partition of their own that is retired at once, so that a
+// hold, a failing backup gate or any error leaves them where they were); otherwise 1.
+size_t UnitSize(const std::vector<Step>& steps, size_t i);
+
 // A policy file's text as it was read, carried in a saved plan so that `apply --plan` re-checks
 // holds and gates against exactly the policies that were reviewed.
 struct PolicySource {

@@ -46,16 +46,6 @@ void PlanDefault(Context& c) {
   Push(c, std::move(s));
 }
 
-int64_t DefaultRowsIn(const Table& t, const Bound& from, const Bound& to, bool* partial) {
-  int64_t rows = 0;
-  for (const DefaultBucket& b : t.default_buckets) {
-    if (!Overlaps(b.from, b.to, from, to)) continue;
-    if (b.from < from || to < b.to) *partial = true;  // bucket straddles the period
-    rows += b.rows;
-  }
-  return rows;
-}
-
 // Whether spec.adopt accepts `child` (an off-grid partition) as it is.
 bool Adopted(const Policy& p, const Grid& grid, const Child& child) {
   for (const Adopt& a : p.adopt) {
@@ -124,6 +114,7 @@ void PlanRange(Context& c) {
   const std::string name_template = p.NameTemplate();
   std::map<int64_t, const Child*> managed;
   std::vector<const Child*> unmanaged;
+  std::set<std::string> bridges;  // partitions pgpart made for part of a period (BridgePeriod)
   for (const Child& child : t.children) {
     std::optional<int64_t> index;
     if (child.bound_kind == BoundKind::kRange && child.from.is_value() && child.to.is_value() &&
@@ -138,6 +129,13 @@ void PlanRange(Context& c) {
                                  PeriodText(kt, child.from, child.to) +
                                  " but the naming template gives " + expected + " (not renamed)");
       }
+    } else if (std::optional<int64_t> period = BridgePeriod(c, *grid, child)) {
+      bridges.insert(child.name.name);
+      c.report.notes.push_back(
+          "partition " + child.name.name + " " + PeriodText(kt, child.from, child.to) +
+          " is a bridge: the part of period " +
+          PeriodText(kt, Bound::Value(grid->Lower(*period)), Bound::Value(grid->Upper(*period))) +
+          " that other partitions leave uncovered");
     } else {
       unmanaged.push_back(&child);
       std::string why = child.sub_partitioned ? "sub-partitioned"
@@ -165,7 +163,6 @@ void PlanRange(Context& c) {
   PlanDetachedForDrop(c, &*grid, cutoff);
 
   PlanDefault(c);
-  const bool has_default_after = c.shape.has_default;
 
   // Desired periods: from max(start or oldest managed/current, first unexpired) to current+premake.
   int64_t low = current;
@@ -175,6 +172,22 @@ void PlanRange(Context& c) {
     low = std::min(low, managed.begin()->first);
   }
   if (cutoff) low = std::max(low, grid->IndexOf(*cutoff));
+  if (start_index && cutoff && *start_index < low) {
+    // start reaches past retention: those periods would be expired as soon as they were made.
+    const Bound kept = Bound::Value(grid->Lower(low));
+    c.report.notes.push_back(
+        "start " + *p.start + " is older than retention (keep " + p.retention->keep_text +
+        ": data before " + BoundText(kt, Bound::Value(*cutoff)) + " has expired): the periods " +
+        PeriodText(kt, Bound::Value(grid->Lower(*start_index)), kept) +
+        " are not created (an empty expired period is not created only to be retired); rows "
+        "of those periods " +
+        (c.shape.has_default
+             ? "land in the default partition, and apply moves each period's rows into a "
+               "partition of their own and retires it (" +
+                   RetentionActionName(p.retention->action) + ")"
+             : "are refused by PostgreSQL (no partition of " + t.name.Sql() +
+                   " is found for them; there is no default partition)"));
+  }
   const int64_t high = current + p.premake;
   if (high - low + 1 > kMaxCreatesPerTable) {
     AddDiagnostic(c.plan, Severity::kError, p, p.start ? "spec.start" : "spec.interval",
@@ -183,133 +196,55 @@ void PlanRange(Context& c) {
                       "); check start and interval");
     return;
   }
-  std::set<std::string> taken_names;
-  for (const Child& child : t.children) taken_names.insert(child.name.name);
-  std::set<std::string> marked_names;  // tables carrying a drop marker (see PlanDetachedForDrop)
-  for (const Child& marked : t.detached_for_drop) {
-    if (marked.name.schema == t.name.schema) marked_names.insert(marked.name.name);
-  }
-  std::set<std::string> detached_names;  // leftovers of detach/archive (Table::detached)
-  for (const Child& d : t.detached) {
-    if (d.name.schema == t.name.schema) detached_names.insert(d.name.name);
-  }
-  if (t.default_partition) taken_names.insert(t.default_partition->name.name);
-
-  std::set<std::string> planned_names;
-  bool partial_buckets = false;
-  const bool rows_unplaced =
-      t.default_partition && t.default_rows > 0 && !t.default_buckets_known &&
-      t.locked_by.empty() && t.unreadable.empty();
-  if (rows_unplaced) {
-    AddDiagnostic(c.plan, Severity::kWarning, p, "spec.defaultPartition",
-                  TableText(t.name) + ": the default partition has " +
-                      std::to_string(t.default_rows) +
-                      " rows but their periods were not counted (a snapshot taken without -f "
-                      "does not count them); its creates are blocked");
-  }
-  // Rows of the default partition that were not counted by period (outside the counted window,
-  // or NULL keys): a create outside the window might need them drained, so it waits.
-  int64_t counted = 0;
-  for (const DefaultBucket& b : t.default_buckets) counted += b.rows;
-  const bool uncounted_rows =
-      t.default_partition && t.default_rows > counted &&
-      (t.default_counted_from.is_value() || t.default_counted_to.is_value());
+  Creates cr = CreatesOf(c);
+  auto period_name = [&](int64_t i) {
+    return ExpandName(name_template, t.name.name, grid->Fields(i));
+  };
+  auto whole = [](const Span& part, const Span& period) {
+    return part.from == period.from && part.to == period.to;
+  };
   for (int64_t i = low; i <= high; ++i) {
     if (managed.count(i)) continue;
-    Bound from = Bound::Value(grid->Lower(i)), to = Bound::Value(grid->Upper(i));
-    const Child* blocker = nullptr;
-    for (const Child* u : unmanaged) {
-      if (u->bound_kind == BoundKind::kRange && Overlaps(u->from, u->to, from, to)) blocker = u;
-    }
-    if (blocker != nullptr) {
-      const bool adopted = Adopted(p, *grid, *blocker);
-      (adopted ? c.report.notes : c.report.drift)
-          .push_back("period " + PeriodText(kt, from, to) + " is covered by " +
-                     (adopted ? "adopted" : "unmanaged") + " partition " + blocker->name.name +
-                     "; not created");
+    const Span period{Bound::Value(grid->Lower(i)), Bound::Value(grid->Upper(i))};
+    const Reason reason = i < current ? Reason::kBackfill : Reason::kPremake;
+    const std::vector<Span> parts = Uncovered(t, period.from, period.to);
+    if (parts.size() == 1 && whole(parts[0], period)) {
+      PlanCreate(c, cr, {t.name.schema, period_name(i)}, period, period, true, reason);
       continue;
     }
-    QualifiedName name{t.name.schema, ExpandName(name_template, t.name.name, grid->Fields(i))};
-    Step s = NewStep(c, Action::kCreate, name, i < current ? Reason::kBackfill : Reason::kPremake);
-    s.from = BoundText(kt, from);
-    s.to = BoundText(kt, to);
-    if (name.name.size() > kMaxIdentifierBytes) {
-      AddDiagnostic(c.plan, Severity::kError, p, "spec.naming",
-                    "partition name " + name.name + " exceeds 63 bytes");
-      continue;
-    }
-    if (planned_names.count(name.name)) {
-      // e.g. an hourly template in a zone whose clocks go back: the repeated hour has one name.
-      AddDiagnostic(c.plan, Severity::kError, p, "spec.naming",
-                    TableText(t.name) + ": two periods map to the name " + name.name +
-                        "; make the template unique (or use timeZone: UTC for hourly grids)");
-      continue;
-    }
-    if (taken_names.count(name.name)) {
-      s.status = StepStatus::kBlocked;
-      s.blocked_by = "a partition named " + name.name + " already exists with other bounds";
-    } else if (marked_names.count(name.name)) {
-      s.status = StepStatus::kBlocked;
-      s.blocked_by = "a table named " + name.name + " carrying a pgpart drop marker exists";
-    } else if (detached_names.count(name.name)) {
-      // keep was raised after the detach: the period is wanted again and its old data is there.
-      s.status = StepStatus::kBlocked;
-      s.blocked_by = "a table named " + name.name + " that pgpart detached from " + t.name.Sql() +
-                     " exists: attach it again or drop it by hand";
-    }
-    planned_names.insert(name.name);
-    s.statements.push_back(CreateStandalone(c.shape, name, p.execution));
-    for (Statement& st : FromTemplate(c.shape, name, p.execution)) {
-      s.statements.push_back(std::move(st));
-    }
-    for (Statement& st : InheritPrivileges(c.shape, name, "", {}, p.execution)) {
-      s.statements.push_back(std::move(st));
-    }
-
-    int64_t default_rows = 0;
-    if (rows_unplaced) {
-      // Attaching would fail if some of those rows belong here; never guess.
-      s.status = StepStatus::kBlocked;
-      s.blocked_by = "the default partition holds " + std::to_string(t.default_rows) +
-                     " rows whose periods were not counted";
-    } else if (uncounted_rows && (from < t.default_counted_from || t.default_counted_to < to)) {
-      s.status = StepStatus::kBlocked;
-      s.blocked_by = "the default partition holds rows outside the periods that were counted [" +
-                     BoundText(kt, t.default_counted_from) + ", " +
-                     BoundText(kt, t.default_counted_to) + "); some may belong here";
-    } else if (t.default_partition && t.default_rows > 0) {
-      default_rows = DefaultRowsIn(t, from, to, &partial_buckets);
-    }
-    if (default_rows > 0) {
-      // Create, drain, attach: one transaction, executed as the create + drain_default pair.
-      if ((!t.columns_known || t.columns.empty()) && s.status == StepStatus::kPlanned) {
-        // Rows are moved by naming the columns; a snapshot without them cannot say which.
-        s.status = StepStatus::kBlocked;
-        s.blocked_by =
-            "the catalog snapshot does not list the table's columns, which moving rows out of the "
-            "default partition needs; take a new snapshot (pgpart snapshot -f ...)";
+    // Partitions off the grid (another interval's, adopted, hand-made, bridges) cover the period
+    // wholly or in part: never created over; the parts they leave get bridge partitions.
+    std::string covering;
+    bool accepted = true;  // only adopted partitions and bridges: a note, not drift
+    for (const Child& u : t.children) {
+      if (u.bound_kind != BoundKind::kRange || !Overlaps(u.from, u.to, period.from, period.to)) {
+        continue;
       }
-      Push(c, s, from);
-      Step d = NewStep(c, Action::kDrainDefault, name, s.reason);
-      d.status = s.status;
-      d.blocked_by = s.blocked_by;
-      d.from = s.from;
-      d.to = s.to;
-      d.rows_estimate = default_rows;
-      d.statements.push_back(LockOutWriters(c.shape, p.execution));
-      d.statements.push_back(DrainDefault(c.shape, name, from, to, p.execution));
-      d.statements.push_back(AttachRange(c.shape, name, from, to, p.execution));
-      AddHazard(d, Hazard::kRewritesRows);
-      AddHazard(d, Hazard::kAcquiresAccessExclusiveLock);  // on the default partition
-      Push(c, std::move(d), from);
+      const bool adopted = Adopted(p, *grid, u), bridge = bridges.count(u.name.name) > 0;
+      accepted = accepted && (adopted || bridge);
+      covering += std::string(covering.empty() ? "" : ", ") +
+                  (adopted ? "adopted " : bridge ? "bridge " : "unmanaged ") + "partition " +
+                  u.name.name;
+    }
+    const std::string text = PeriodText(kt, period.from, period.to);
+    if (parts.empty()) {
+      (accepted ? c.report.notes : c.report.drift)
+          .push_back("period " + text + " is covered by " + covering + "; not created");
       continue;
     }
-    if (has_default_after) s.statements.push_back(LockOutWriters(c.shape, p.execution));
-    s.statements.push_back(AttachRange(c.shape, name, from, to, p.execution));
-    if (has_default_after) AddHazard(s, Hazard::kAcquiresAccessExclusiveLock);
-    Push(c, std::move(s), from);
+    for (const Span& part : parts) {
+      // A part past retention is not created (an empty one only to be retired): rows of the
+      // default partition there are retired below.
+      if (cutoff && part.to.is_value() && part.to.value <= *cutoff) continue;
+      const QualifiedName name{t.name.schema,
+                               BridgeName(period_name(i), *grid, part.from.value)};
+      c.report.notes.push_back("period " + text + " is partly covered by " + covering +
+                               "; bridge partition " + name.name + " " +
+                               PeriodText(kt, part.from, part.to) + " covers the rest");
+      PlanCreate(c, cr, name, part, period, parts.size() == 1, reason);
+    }
   }
-  if (partial_buckets) {
+  if (cr.partial_buckets) {
     AddDiagnostic(c.plan, Severity::kWarning, p, "spec.interval",
                   TableText(t.name) +
                       ": default partition row counts were taken on another "
@@ -320,22 +255,82 @@ void PlanRange(Context& c) {
                              std::to_string(t.default_rows) + " rows");
   }
 
-  // Retention on real bounds.
+  // Retention on real bounds, and the default partition's rows of expired periods.
   int drops_planned = 0;
   PlanDetachedLeftovers(c, &*grid, cutoff, &drops_planned);  // the oldest data first
   if (cutoff) {
-    std::vector<const Child*> expired;
+    struct Expired {
+      Span part;
+      const Child* child = nullptr;  // an expired partition; else rows of the default
+      Span period;
+      bool sole = true;
+      QualifiedName name;
+    };
+    std::vector<Expired> expired;
     for (const Child& child : t.children) {
       if (child.bound_kind != BoundKind::kRange || !child.to.is_value()) continue;
-      if (child.to.value <= *cutoff) expired.push_back(&child);
+      if (child.to.value <= *cutoff) {
+        expired.push_back({{child.from, child.to}, &child, {}, true, child.name});
+      }
+    }
+    for (const int64_t i : ExpiredRowPeriods(t, *grid, *cutoff, cr)) {
+      if (managed.count(i)) continue;
+      const Span period{Bound::Value(grid->Lower(i)), Bound::Value(grid->Upper(i))};
+      const std::vector<Span> parts = Uncovered(t, period.from, period.to);
+      for (const Span& part : parts) {
+        if (!part.to.is_value() || part.to.value > *cutoff) continue;
+        const std::string name = whole(part, period)
+                                     ? period_name(i)
+                                     : BridgeName(period_name(i), *grid, part.from.value);
+        expired.push_back({part, nullptr, period, parts.size() == 1, {t.name.schema, name}});
+      }
     }
     // Oldest first, whatever order the catalog listed them in: maxDropsPerRun keeps the newest.
-    std::sort(expired.begin(), expired.end(), [](const Child* a, const Child* b) {
-      return a->from == b->from ? a->name < b->name : a->from < b->from;
+    std::sort(expired.begin(), expired.end(), [](const Expired& a, const Expired& b) {
+      return a.part.from == b.part.from ? a.name < b.name : a.part.from < b.part.from;
     });
-    for (const Child* child : expired) PlanRetention(c, &*grid, *child, &drops_planned);
+    int64_t moved_periods = 0, moved_rows = 0, held_rows = 0;
+    for (const Expired& e : expired) {
+      if (e.child != nullptr) {
+        PlanRetention(c, &*grid, *e.child, &drops_planned);
+        continue;
+      }
+      std::optional<Step> retire = PlanExpiredDefaultRows(c, cr, *grid, e.name, e.part, e.period,
+                                                          e.sole, &drops_planned);
+      if (!retire) continue;
+      if (retire->status == StepStatus::kHeld) {
+        held_rows += retire->rows_estimate;
+      } else {
+        ++moved_periods;
+        moved_rows += retire->rows_estimate;
+      }
+    }
+    const std::string keep = "retention (keep " + p.retention->keep_text + ")";
+    if (moved_periods > 0) {
+      c.report.drift.push_back(
+          "the default partition holds ~" + std::to_string(moved_rows) + " rows of " +
+          std::to_string(moved_periods) + " period" + (moved_periods == 1 ? "" : "s") +
+          " past " + keep + ": each period's rows are moved into a partition of their own, " +
+          "which is then retired (" + RetentionActionName(p.retention->action) +
+          "): create, drain and " + RetentionActionName(p.retention->action) +
+          " in one transaction, behind the same holds" + (p.backup_gate ? ", backup gate" : "") +
+          (p.retention->action == RetentionAction::kDrop ? ", maxDropsPerRun" : "") +
+          " and clock rule as any retention");
+    }
+    if (held_rows > 0) {
+      c.report.drift.push_back("~" + std::to_string(held_rows) +
+                               " rows of the default partition past " + keep +
+                               " stay there while a hold covers their period");
+    }
   } else if (p.retention && integer_key) {
     c.report.drift.push_back("retention not evaluated: the table is empty");
+  }
+  if (cr.shared_estimates) {
+    AddDiagnostic(c.plan, Severity::kWarning, p, "spec.interval",
+                  TableText(t.name) +
+                      ": the default partition's rows were counted by period; where partitions "
+                      "off the grid split a period into several parts, each part's drain "
+                      "estimate is the whole period's count");
   }
 
   // Summary: covered_until = upper end of the contiguous run of children from the current period.

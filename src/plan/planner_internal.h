@@ -1,6 +1,8 @@
 #pragma once
 // Internals shared by the planner's translation units (not part of the public API).
 
+#include <optional>
+#include <set>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -52,6 +54,16 @@ std::string PartmanConflict(const PartmanConfig& pc);
 
 // Retention steps for one expired child (drop, detach or archive), holds and limits applied.
 void PlanRetention(Context& c, const Grid* grid, const Child& child, int* drops_planned);
+struct RetireOptions {
+  // The partition is created by the steps before it in the same unit (plan.h UnitSize): its oid
+  // is read when the marker is set.
+  bool created_in_unit = false;
+  // Why the unit cannot run (a hold still wins); the step then takes no maxDropsPerRun slot.
+  std::string blocked_by;
+};
+// The step PlanRetention pushes (nullopt when an interrupted detach's recovery step does it all).
+std::optional<Step> RetentionStep(Context& c, const Grid* grid, const Child& child,
+                                  int* drops_planned, const RetireOptions& options);
 // Drops tables an interrupted run detached for dropping (found by their marker comment), when
 // they are exactly what pgpart marked (their own oid in the marker, a plain table in the parent's
 // schema, named by the template for the marker's bounds, on the grid, past retention `cutoff`);
@@ -63,6 +75,62 @@ void PlanDetachedForDrop(Context& c, const Grid* grid, std::optional<int64_t> cu
 // behind the same holds, backup gate and maxDropsPerRun (`drops_planned`) as partitions.
 void PlanDetachedLeftovers(Context& c, const Grid* grid, std::optional<int64_t> cutoff,
                            int* drops_planned);
+// A key range [from, to).
+struct Span {
+  Bound from, to;
+};
+
+// The parts of [from, to) that no range partition of `t` covers, in key order.
+std::vector<Span> Uncovered(const Table& t, const Bound& from, const Bound& to);
+// Bridge partitions: a part of a grid period that partitions off the grid (another interval's,
+// adopted, hand-made) leave uncovered gets a partition of its own, named by the period's name,
+// "_from_" and its lower bound: ev_y2027w17_from_20270501 (local date, then "t" and the time of
+// day when not midnight: _from_20270501t0930), ev_p5000_from_7000 (integers; "m" for a minus).
+std::string BridgeName(const std::string& period_name, const Grid& grid, int64_t from);
+// The grid period `child` is a bridge of (its bounds inside that period but not all of it, and
+// BridgeName's name); nullopt for any other child.
+std::optional<int64_t> BridgePeriod(const Context& c, const Grid& grid, const Child& child);
+
+// What the creates of one table share.
+struct Creates {
+  std::set<std::string> taken;     // names of its partitions (default included)
+  std::set<std::string> marked;    // tables carrying a drop marker (PlanDetachedForDrop)
+  std::set<std::string> detached;  // leftovers of detach/archive in the parent's schema
+  std::set<std::string> planned;   // names this plan creates
+  bool rows_unplaced = false;      // the default has rows but they were not counted by period
+  bool uncounted_rows = false;     // some rows lie outside the counted window
+  bool has_default_after = false;  // the table has a default partition once the plan is applied
+  bool partial_buckets = false;    // rows were counted on another grid: estimates approximate
+  bool shared_estimates = false;   // a period split into parts: each part has its whole count
+};
+// The sets and flags (warns when the default's rows were not counted by period).
+Creates CreatesOf(Context& c);
+struct CreateSteps {
+  Step create;
+  std::optional<Step> drain;  // when the default partition holds rows of the part
+};
+// The create of [from, to) (`part` of grid period `period`; `sole_part`: the only part of it no
+// partition covers) named `name`, and the drain of the default's rows there. nullopt when refused
+// with an error diagnostic (name too long, or one name for two periods).
+std::optional<CreateSteps> CreateOf(Context& c, Creates& cr, const QualifiedName& name,
+                                    const Span& part, const Span& period, bool sole_part,
+                                    Reason reason);
+// The grid periods in which the default partition's rows were counted and that begin before
+// `cutoff` (some part of them may be past retention), in order.
+std::vector<int64_t> ExpiredRowPeriods(const Table& t, const Grid& grid, int64_t cutoff,
+                                       const Creates& cr);
+// CreateOf's steps, pushed.
+void PlanCreate(Context& c, Creates& cr, const QualifiedName& name, const Span& part,
+                const Span& period, bool sole_part, Reason reason);
+// The default partition's rows of an expired part of a period: create `name` for it, drain the
+// rows into it and retire it by the retention action, as one unit (plan.h UnitSize) that holds,
+// maxDropsPerRun and (when applied) the backup gate keep or let through as a whole. Nothing when
+// no rows were counted there. Returns the retirement step when the unit was planned.
+std::optional<Step> PlanExpiredDefaultRows(Context& c, Creates& cr, const Grid& grid,
+                                           const QualifiedName& name, const Span& part,
+                                           const Span& period, bool sole_part,
+                                           int* drops_planned);
+
 // Completes an interrupted DETACH ... CONCURRENTLY.
 void PlanFinalize(Context& c, const Child& child);
 // Hash tables: exactly `modulus` children; another modulus is drift that blocks.

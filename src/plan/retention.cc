@@ -44,8 +44,10 @@ std::string ActiveHold(const Policy& policy, int64_t now, const Grid* grid, cons
   return "";
 }
 
-// Retention steps for one expired child (drop, detach or archive), with holds and limits applied.
-void PlanRetention(Context& c, const Grid* grid, const Child& child, int* drops_planned) {
+// The retention step for one expired child (drop, detach or archive), with holds and limits
+// applied; nullopt when an interrupted detach's recovery step does it all.
+std::optional<Step> RetentionStep(Context& c, const Grid* grid, const Child& child,
+                                  int* drops_planned, const RetireOptions& options) {
   const Retention& r = *c.policy.retention;
   const Execution& e = c.policy.execution;
   Action action = r.action == RetentionAction::kDrop     ? Action::kDrop
@@ -62,6 +64,9 @@ void PlanRetention(Context& c, const Grid* grid, const Child& child, int* drops_
   if (!hold.empty()) {
     s.status = StepStatus::kHeld;
     s.held_by = hold;
+  } else if (!options.blocked_by.empty()) {
+    s.status = StepStatus::kBlocked;
+    s.blocked_by = options.blocked_by;
   }
 
   // Archive moves the partition first (a lock on the partition only), then detaches it: a crash
@@ -75,7 +80,7 @@ void PlanRetention(Context& c, const Grid* grid, const Child& child, int* drops_
   }
   if (child.detach_pending) {
     // The interrupted detach is finalized by its own recovery step; what remains is a plain table.
-    if (action == Action::kDetach) return;
+    if (action == Action::kDetach) return std::nullopt;
     if (action == Action::kArchive) {
       s.statements.push_back(MarkDetached(where, child.oid, c.table.name, s.from, s.to, e));
     }
@@ -90,7 +95,10 @@ void PlanRetention(Context& c, const Grid* grid, const Child& child, int* drops_
       s.statements.push_back(MarkForDrop(where, child.oid, c.table.name, s.from, s.to, e));
     } else if (action != Action::kDrop) {
       // A leftover that stays: marked so that status, report and dropDetachedAfter know it.
-      s.statements.push_back(MarkDetached(where, child.oid, c.table.name, s.from, s.to, e));
+      s.statements.push_back(
+          options.created_in_unit
+              ? MarkDetachedCreated(where, c.table.name, s.from, s.to, e)
+              : MarkDetached(where, child.oid, c.table.name, s.from, s.to, e));
     }
     s.statements.push_back(Detach(c.shape, where, e));
     if (c.shape.has_default) AddHazard(s, Hazard::kAcquiresAccessExclusiveLock);
@@ -115,7 +123,12 @@ void PlanRetention(Context& c, const Grid* grid, const Child& child, int* drops_
       ++*drops_planned;
     }
   }
-  Push(c, std::move(s), child.from);
+  return s;
+}
+
+void PlanRetention(Context& c, const Grid* grid, const Child& child, int* drops_planned) {
+  std::optional<Step> s = RetentionStep(c, grid, child, drops_planned, {});
+  if (s) Push(c, std::move(*s), child.from);
 }
 
 void PlanFinalize(Context& c, const Child& child) {

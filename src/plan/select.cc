@@ -24,30 +24,42 @@ std::optional<StepKind> StepKindFromName(const std::string& name) {
 std::vector<StepKind> KindsOf(const std::vector<Step>& steps) {
   std::vector<StepKind> kinds;
   kinds.reserve(steps.size());
-  for (size_t i = 0; i < steps.size(); ++i) {
-    const Step& s = steps[i];
-    switch (s.action) {
-      case Action::kCreate: {
-        // The executor runs a create and the drain after it as one unit (RunStep).
-        const bool drained = i + 1 < steps.size() &&
-                             steps[i + 1].action == Action::kDrainDefault &&
-                             steps[i + 1].partition == s.partition;
-        kinds.push_back(drained ? StepKind::kDrain : StepKind::kPremake);
-        break;
+  for (size_t i = 0; i < steps.size();) {
+    // The executor runs a unit (plan.h UnitSize) as one: its steps are of one kind. A create and
+    // its drain are a drain; with the retirement of that partition after them (the default's rows
+    // of an expired period), a retention.
+    const size_t unit = UnitSize(steps, i);
+    StepKind kind = StepKind::kPremake;
+    if (unit == 3) {
+      kind = StepKind::kRetention;
+    } else if (unit == 2) {
+      kind = StepKind::kDrain;
+    } else {
+      switch (steps[i].action) {
+        case Action::kCreate:
+        case Action::kCreateDefault:
+        case Action::kInheritPrivileges:
+        // A conversion makes the table and its partitions: with the creates.
+        case Action::kConvertPrepare:
+        case Action::kConvertCopy:
+        case Action::kConvertVerify:
+        case Action::kConvertSwap:
+          kind = StepKind::kPremake;
+          break;
+        case Action::kDrainDefault:
+          kind = StepKind::kDrain;
+          break;
+        case Action::kDetach:
+        case Action::kFinalizeDetach:
+        case Action::kArchive:
+        case Action::kDrop:
+        case Action::kConvertDropOld:
+          kind = StepKind::kRetention;
+          break;
       }
-      case Action::kCreateDefault:
-        kinds.push_back(StepKind::kPremake);
-        break;
-      case Action::kDrainDefault:
-        kinds.push_back(StepKind::kDrain);
-        break;
-      case Action::kDetach:
-      case Action::kFinalizeDetach:
-      case Action::kArchive:
-      case Action::kDrop:
-        kinds.push_back(StepKind::kRetention);
-        break;
     }
+    kinds.insert(kinds.end(), unit, kind);
+    i += unit;
   }
   return kinds;
 }

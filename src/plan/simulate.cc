@@ -58,9 +58,20 @@ void Drain(const Step& s, Table& t) {
   auto to = ParseBoundText(t.key_type, s.to);
   if (!from || !to) return;
   auto& buckets = t.default_buckets;
+  // A bucket inside the drained range goes; one it covers in part (a bridge partition drains part
+  // of a period) loses the rows the step moves, as estimated.
+  int64_t rest = s.rows_estimate;
   for (auto it = buckets.begin(); it != buckets.end();) {
+    int64_t moved = 0;
     if (!(it->from < *from) && !(*to < it->to)) {
-      t.default_rows -= it->rows;
+      moved = it->rows;
+    } else if (it->from < *to && *from < it->to) {
+      moved = std::min(it->rows, std::max<int64_t>(rest, 0));
+    }
+    rest -= moved;
+    t.default_rows -= moved;
+    it->rows -= moved;
+    if (moved > 0 && it->rows <= 0) {
       it = buckets.erase(it);
     } else {
       ++it;

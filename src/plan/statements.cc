@@ -186,6 +186,19 @@ Statement MarkDetached(const QualifiedName& child, int64_t oid, const QualifiedN
   return Make("COMMENT ON TABLE " + child.Sql() + " IS " + QuoteLiteral(marker), e);
 }
 
+Statement MarkDetachedCreated(const QualifiedName& child, const QualifiedName& parent,
+                              const std::string& from, const std::string& to, const Execution& e) {
+  const std::string marker = std::string(kDetachedMarkerPrefix) + parent.Sql() + " [" + from +
+                             ", " + to + ")" + kDropMarkerOid;
+  const std::string table = QuoteLiteral(child.Sql()) + "::regclass";
+  const std::string body = "BEGIN EXECUTE format('COMMENT ON TABLE %s IS %L', " + table + ", " +
+                           QuoteLiteral(marker) + " || " + table + "::oid::text); END";
+  // A dollar-quote tag the body does not contain (identifiers may hold '$').
+  std::string tag = "$pgpart$";
+  while (body.find(tag) != std::string::npos) tag.insert(tag.size() - 1, "_");
+  return Make("DO " + tag + body + tag, e);
+}
+
 Statement CreateSchema(const std::string& schema, const Execution& e) {
   return Make("CREATE SCHEMA IF NOT EXISTS " + QuoteIdent(schema), e);
 }

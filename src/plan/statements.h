@@ -93,6 +93,11 @@ Statement MarkForDrop(const QualifiedName& child, int64_t oid, const QualifiedNa
 // format and oid rule as MarkForDrop. Replaces any comment the partition had.
 Statement MarkDetached(const QualifiedName& child, int64_t oid, const QualifiedName& parent,
                        const std::string& from, const std::string& to, const Execution& e);
+// MarkDetached for a partition created in the same transaction (the default partition's rows of an
+// expired period, retired by detach or archive): its oid is not known when planning, so the
+// comment is set by a DO block that reads it, giving the same text as MarkDetached.
+Statement MarkDetachedCreated(const QualifiedName& child, const QualifiedName& parent,
+                              const std::string& from, const std::string& to, const Execution& e);
 Statement CreateSchema(const std::string& schema, const Execution& e);
 Statement SetSchema(const QualifiedName& child, const std::string& schema, const Execution& e);
 

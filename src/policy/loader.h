@@ -37,4 +37,9 @@ PolicySet LoadPolicies(const std::vector<std::string>& paths);
 // bounds, a backup gate without retention.
 Diagnostics LintPolicies(const std::vector<Policy>& policies);
 
+// Checks that depend on the clock (`pgpart lint`; plan and apply say the same in the plan's notes,
+// at their own clock): a `start` older than retention.keep (time intervals; integer keys have no
+// clock), whose periods are past retention and not created.
+Diagnostics LintAtClock(const std::vector<Policy>& policies, int64_t now_utc_micros);
+
 }  // namespace pgpart

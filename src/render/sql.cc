@@ -60,13 +60,12 @@ std::string RenderSql(const Plan& plan) {
   if (!plan.HasChanges()) out << "-- No changes. Partitions match the policies.\n";
   for (size_t i = 0; i < plan.steps.size(); ++i) {
     const Step& step = plan.steps[i];
-    // A create followed by the drain of the same partition is one transaction.
-    std::vector<const Step*> group{&step};
-    if (step.action == Action::kCreate && i + 1 < plan.steps.size() &&
-        plan.steps[i + 1].action == Action::kDrainDefault &&
-        plan.steps[i + 1].partition == step.partition) {
-      group.push_back(&plan.steps[++i]);
-    }
+    // A create followed by the drain of the same partition (and its retirement, for the default
+    // partition's rows of an expired period) is one transaction: one unit, as apply runs it.
+    std::vector<const Step*> group;
+    const size_t unit = UnitSize(plan.steps, i);
+    for (size_t k = 0; k < unit; ++k) group.push_back(&plan.steps[i + k]);
+    i += unit - 1;
     out << "\n";
     for (const Step* g : group) {
       std::string head = ActionName(g->action) + " " + g->partition.Sql() + " on " +

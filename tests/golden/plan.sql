@@ -1,7 +1,7 @@
 -- pgpart plan at 2026-11-21T12:00:00Z
--- catalog c5c8587fac1f04adad534fc5aa019b8a82ffbc639dc6de61a8a5469b88a39f60
+-- catalog 12be12c0868cc5a7e1d6a61017110299603006c044596f1e91b78f0cbae6e1d9
 -- policies b34118f2c702d8d65bf17d6bc83da4e90525babed5b9bfd6fe1615fc0d539ef8
--- 6 create, 1 drain, 2 detach, 0 archive, 2 drop, 1 held, 1 blocked
+-- 8 create, 2 drain, 2 detach, 0 archive, 3 drop, 1 held, 1 blocked
 
 -- drop "Odd Schema"."Events ""X""_p0" on "Odd Schema"."Events ""X""" (policy events, retention) [0, 1000000), rows: 1000000
 -- hazards: DELETES_DATA NON_TRANSACTIONAL BACKUP_UNVERIFIED
@@ -54,6 +54,21 @@ CREATE TABLE public.daily_cash_balances_h3 (LIKE public.daily_cash_balances INCL
 ALTER TABLE public.daily_cash_balances ATTACH PARTITION public.daily_cash_balances_h3 FOR VALUES WITH (MODULUS 4, REMAINDER 3);
 COMMIT;
 
+-- create public.sensor_readings_y2024m03 on public.sensor_readings (policy sensor-readings, retention) [2024-03-01T00:00:00Z, 2024-04-01T00:00:00Z)
+-- drain_default public.sensor_readings_y2024m03 on public.sensor_readings (policy sensor-readings, retention) [2024-03-01T00:00:00Z, 2024-04-01T00:00:00Z), rows: 5
+-- hazards: REWRITES_ROWS ACQUIRES_ACCESS_EXCLUSIVE_LOCK
+-- drop public.sensor_readings_y2024m03 on public.sensor_readings (policy sensor-readings, retention) [2024-03-01T00:00:00Z, 2024-04-01T00:00:00Z), rows: 5
+-- hazards: DELETES_DATA ACQUIRES_ACCESS_EXCLUSIVE_LOCK BACKUP_UNVERIFIED
+BEGIN;
+SET LOCAL lock_timeout = '300ms';
+SET LOCAL statement_timeout = '300000ms';
+CREATE TABLE public.sensor_readings_y2024m03 (LIKE public.sensor_readings INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMMENTS INCLUDING GENERATED);
+LOCK TABLE ONLY public.sensor_readings IN SHARE ROW EXCLUSIVE MODE;
+WITH moved AS (DELETE FROM ONLY public.sensor_readings_default WHERE recorded_at >= '2024-03-01 00:00:00+00' AND recorded_at < '2024-04-01 00:00:00+00' RETURNING recorded_at, payload) INSERT INTO public.sensor_readings_y2024m03 (recorded_at, payload) SELECT recorded_at, payload FROM moved;
+ALTER TABLE public.sensor_readings ATTACH PARTITION public.sensor_readings_y2024m03 FOR VALUES FROM ('2024-03-01 00:00:00+00') TO ('2024-04-01 00:00:00+00');
+DROP TABLE public.sensor_readings_y2024m03;
+COMMIT;
+
 -- drop public.sensor_readings_y2024m09 on public.sensor_readings (policy sensor-readings, retention) [2024-09-01T00:00:00Z, 2024-10-01T00:00:00Z), rows: 1000
 -- hazards: DELETES_DATA ACQUIRES_ACCESS_EXCLUSIVE_LOCK BACKUP_UNVERIFIED
 BEGIN;
@@ -83,14 +98,24 @@ WITH moved AS (DELETE FROM ONLY public.sensor_readings_default WHERE recorded_at
 ALTER TABLE public.sensor_readings ATTACH PARTITION public.sensor_readings_y2027m01 FOR VALUES FROM ('2027-01-01 00:00:00+00') TO ('2027-02-01 00:00:00+00');
 COMMIT;
 
--- create public.sensor_readings_y2027m02 on public.sensor_readings (policy sensor-readings, premake) [2027-02-01T00:00:00Z, 2027-03-01T00:00:00Z)
+-- create public.sensor_readings_y2027m02_from_20270201 on public.sensor_readings (policy sensor-readings, premake) [2027-02-01T00:00:00Z, 2027-02-10T00:00:00Z)
 -- hazards: ACQUIRES_ACCESS_EXCLUSIVE_LOCK
 BEGIN;
 SET LOCAL lock_timeout = '300ms';
 SET LOCAL statement_timeout = '300000ms';
-CREATE TABLE public.sensor_readings_y2027m02 (LIKE public.sensor_readings INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMMENTS INCLUDING GENERATED);
+CREATE TABLE public.sensor_readings_y2027m02_from_20270201 (LIKE public.sensor_readings INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMMENTS INCLUDING GENERATED);
 LOCK TABLE ONLY public.sensor_readings IN SHARE ROW EXCLUSIVE MODE;
-ALTER TABLE public.sensor_readings ATTACH PARTITION public.sensor_readings_y2027m02 FOR VALUES FROM ('2027-02-01 00:00:00+00') TO ('2027-03-01 00:00:00+00');
+ALTER TABLE public.sensor_readings ATTACH PARTITION public.sensor_readings_y2027m02_from_20270201 FOR VALUES FROM ('2027-02-01 00:00:00+00') TO ('2027-02-10 00:00:00+00');
+COMMIT;
+
+-- create public.sensor_readings_y2027m02_from_20270220 on public.sensor_readings (policy sensor-readings, premake) [2027-02-20T00:00:00Z, 2027-03-01T00:00:00Z)
+-- hazards: ACQUIRES_ACCESS_EXCLUSIVE_LOCK
+BEGIN;
+SET LOCAL lock_timeout = '300ms';
+SET LOCAL statement_timeout = '300000ms';
+CREATE TABLE public.sensor_readings_y2027m02_from_20270220 (LIKE public.sensor_readings INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMMENTS INCLUDING GENERATED);
+LOCK TABLE ONLY public.sensor_readings IN SHARE ROW EXCLUSIVE MODE;
+ALTER TABLE public.sensor_readings ATTACH PARTITION public.sensor_readings_y2027m02_from_20270220 FOR VALUES FROM ('2027-02-20 00:00:00+00') TO ('2027-03-01 00:00:00+00');
 COMMIT;
 
 -- detach public.transactions_old on public.transactions (policy payments, retention) [2025-09-15T00:00:00Z, 2025-10-01T00:00:00Z), rows: 10

@@ -85,6 +85,55 @@ TEST(SelectStepKinds, KeepsTheSelectedAndListsTheRestAsLeftOut) {
   EXPECT_TRUE(all.only.empty());
 }
 
+// Issue 13: the default partition's rows of an expired period are created, drained and retired as
+// one unit, a retention: --only retention applies all three, --only drain or premake none.
+TEST(SelectStepKinds, TheRetirementOfExpiredDefaultRowsIsOneRetentionUnit) {
+  Table t = RangeTable("public.sensor", "at", KeyType::kTimestampTz);
+  AddMonths(t, "2024-09", 28);
+  AddDefault(t, 3);
+  t.default_buckets.push_back(
+      DefaultBucket{*ParseBoundText(KeyType::kTimestampTz, "2024-03-01T00:00:00Z"),
+                    *ParseBoundText(KeyType::kTimestampTz, "2024-04-01T00:00:00Z"), 3});
+  t.default_buckets_known = true;
+  const Plan plan = ComputePlan(Policies(kPolicy), CatalogOf({t}), At("2026-11-21T12:00:00Z"));
+  ASSERT_EQ(Lines(plan.steps),
+            (V{"create sensor_y2024m03", "drain_default sensor_y2024m03", "drop sensor_y2024m03",
+               "drop sensor_y2024m09", "drop sensor_y2024m10", "create sensor_y2027m01",
+               "create sensor_y2027m02"}));
+  Plan retention = plan;
+  SelectStepKinds(&retention, {StepKind::kRetention});
+  EXPECT_EQ(Lines(retention.steps),
+            (V{"create sensor_y2024m03", "drain_default sensor_y2024m03", "drop sensor_y2024m03",
+               "drop sensor_y2024m09", "drop sensor_y2024m10"}));
+  Plan drain = plan;
+  SelectStepKinds(&drain, {StepKind::kDrain, StepKind::kPremake});
+  EXPECT_EQ(Lines(drain.steps), (V{"create sensor_y2027m01", "create sensor_y2027m02"}));
+}
+
+// A plan with an inherit_privileges step: one kind per step (KindsOf used to skip it, which
+// shifted every later step's kind by one).
+TEST(SelectStepKinds, PrivilegeStepsHaveAKindToo) {
+  Table t = RangeTable("public.sensor", "at", KeyType::kTimestampTz);
+  AddMonths(t, "2024-09", 28);
+  t.owner = "app_owner";
+  t.privileges_known = true;
+  for (Child& c : t.children) c.owner = "app_owner";
+  t.children[10].owner = "someone_else";  // 2025-07: inherit_privileges, between the drops
+  AddDefault(t, 0);
+  t.default_partition->owner = "app_owner";
+  const Plan plan = ComputePlan(Policies(kPolicy), CatalogOf({t}), At("2026-11-21T12:00:00Z"));
+  ASSERT_EQ(Lines(plan.steps),
+            (V{"drop sensor_y2024m09", "drop sensor_y2024m10",
+               "inherit_privileges sensor_y2025m07", "create sensor_y2027m01",
+               "create sensor_y2027m02"}));
+  EXPECT_EQ(KindsOf(plan.steps),
+            (std::vector<StepKind>{StepKind::kRetention, StepKind::kRetention, StepKind::kPremake,
+                                   StepKind::kPremake, StepKind::kPremake}));
+  Plan retention = plan;
+  SelectStepKinds(&retention, {StepKind::kRetention});
+  EXPECT_EQ(Lines(retention.steps), (V{"drop sensor_y2024m09", "drop sensor_y2024m10"}));
+}
+
 TEST(SelectStepKinds, ParsesRepeatedAndCommaSeparatedKinds) {
   std::set<StepKind> kinds;
   std::string error;

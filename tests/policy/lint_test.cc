@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/calendar.h"
 #include "policy/loader.h"
 #include "policy_test_util.h"
 
@@ -236,6 +237,69 @@ TEST(LintTest, ArchiveIntoTheTablesOwnSchema) {
   ExpectClean(
       "  tables: [app.t]\n  interval: 1 month\n"
       "  retention: {keep: 1 year, action: archive, archiveSchema: archive}\n");
+}
+
+// Issue 13: a bridge partition (the part of a period that partitions off the grid leave) is named
+// by its period's name, "_from_" and its lower bound; a hold may name it.
+TEST(LintTest, HoldMayNameABridgePartition) {
+  std::string base =
+      "  tables: [t]\n  interval: 1 week\n  retention: {keep: 1 year}\n"
+      "  holds:\n";
+  ExpectClean(base + "    - {partition: t_y2027w17_from_20270501, reason: x}\n");
+  ExpectClean(base + "    - {partition: t_y2027w17_from_20270501t0930, reason: x}\n");
+  ExpectLintError(base + "    - {partition: t_y2027w54_from_20270501, reason: x}\n",
+                  "spec.holds[0].partition", "never produces");
+  ExpectLintError(base + "    - {partition: t_y2027w17_from_may, reason: x}\n",
+                  "spec.holds[0].partition", "never produces");
+  ExpectClean(
+      "  tables: [t]\n  interval: 3000\n  retention: {keep: 9000}\n  holds:\n"
+      "    - {partition: t_p6000_from_7000, reason: x}\n");
+}
+
+// Issue 13: `start` older than retention.keep is not silently clamped: lint (with the clock) says
+// which periods are not created and what happens to their rows.
+TEST(LintTest, StartOlderThanKeepWarnsAtTheClock) {
+  const std::string body =
+      "  tables: [t]\n  interval: 1 month\n  start: 2024-01-01\n"
+      "  retention: {keep: 24 months}\n";
+  PolicySet set = Parse(body);
+  ASSERT_TRUE(set.diagnostics.empty()) << Dump(set.diagnostics);  // no clock: nothing to say
+  const int64_t at = *ParseInstant("2026-11-21T12:00:00Z", FindZone("UTC"));
+  Diagnostics d = LintAtClock(set.policies, at);
+  ASSERT_EQ(d.size(), 1u) << Dump(d);
+  EXPECT_EQ(d[0].severity, Severity::kWarning);
+  EXPECT_EQ(d[0].path, "spec.start");
+  EXPECT_EQ(d[0].location, (SourceLocation{"p.yaml", 8, 10}));
+  EXPECT_EQ(d[0].message,
+            "start '2024-01-01' is older than retention.keep '24 months' (now - keep is "
+            "2024-11-21T12:00:00Z): the periods from 2024-01-01 to 2024-11-01 are past retention "
+            "and are not created (an empty expired period is not created only to be retired). "
+            "Inserting rows of those periods fails (\"no partition of relation ... found for "
+            "row\"): there is no default partition. Set start to 2024-11-01 or later, or raise "
+            "keep to keep them");
+  PolicySet with_default = Parse(body + "  defaultPartition: true\n");
+  d = LintAtClock(with_default.policies, at);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_NE(d[0].message.find("Rows of those periods go to the default partition, and each apply "
+                              "moves them into a partition of their period and retires it (drop)"),
+            std::string::npos)
+      << d[0].message;
+  // A year earlier the start was within retention; a start inside the first kept period is fine.
+  EXPECT_TRUE(LintAtClock(set.policies, *ParseInstant("2025-11-21", FindZone("UTC"))).empty());
+  EXPECT_TRUE(LintAtClock(Parse("  tables: [t]\n  interval: 1 month\n  start: 2024-11-05\n"
+                                "  retention: {keep: 24 months}\n")
+                              .policies,
+                          at)
+                  .empty());
+  // Integer keys have no clock; no retention, nothing expires.
+  EXPECT_TRUE(LintAtClock(Parse("  tables: [t]\n  interval: 1000\n  start: 0\n"
+                                "  retention: {keep: 5000}\n")
+                              .policies,
+                          at)
+                  .empty());
+  EXPECT_TRUE(
+      LintAtClock(Parse("  tables: [t]\n  interval: 1 month\n  start: 2020-01-01\n").policies, at)
+          .empty());
 }
 
 TEST(LintTest, WorksOnPoliciesBuiltInCode) {

@@ -64,10 +64,15 @@ spec:
 Plan RichPlan() {
   Table sensor = RangeTable("sensor_readings", "recorded_at", KeyType::kTimestampTz);
   AddMonths(sensor, "2024-09", 28);
-  AddDefault(sensor, 7);
+  AddDefault(sensor, 12);
   sensor.default_buckets.push_back(
       DefaultBucket{*ParseBoundText(KeyType::kTimestampTz, "2027-01-01T00:00:00Z"),
                     *ParseBoundText(KeyType::kTimestampTz, "2027-02-01T00:00:00Z"), 7});
+  // Rows of 2024-03, past retention: created, drained and dropped as one unit (issue 13).
+  sensor.default_buckets.push_back(
+      DefaultBucket{*ParseBoundText(KeyType::kTimestampTz, "2024-03-01T00:00:00Z"),
+                    *ParseBoundText(KeyType::kTimestampTz, "2024-04-01T00:00:00Z"), 5});
+  sensor.default_buckets_known = true;
   Table tx = RangeTable("transactions", "created_at", KeyType::kTimestampTz);
   AddMonths(tx, "2025-10", 14);
   AddChild(tx, "transactions_old", "2025-09-15T00:00:00Z", "2025-10-01T00:00:00Z", 10);
@@ -83,6 +88,8 @@ Plan RichPlan() {
   for (Table* t : {&sensor, &tx, &balances, &events}) {
     for (Child& c : t->children) c.oid = ++oid;
   }
+  // A hand-made partition across part of February 2027: bridges around it (issue 13).
+  AddChild(sensor, "sensor_readings_legacy", "2027-02-10T00:00:00Z", "2027-02-20T00:00:00Z");
   events.max_key = 5'400'000;
   Catalog catalog = CatalogOf({sensor, tx, balances, events});
   catalog.database = {"app", 16384, "7300000000000000001"};
