@@ -130,6 +130,7 @@ std::string StepSymbol(const Step& s) {
     case Action::kCreateDefault:
       return "+";
     case Action::kDrop:
+    case Action::kConvertDropOld:
       return "-";
     default:
       return "~";

@@ -23,6 +23,7 @@ std::string Symbol(const Step& s, const Style& st) {
     case Action::kCreateDefault:
       return st.Paint("32", "+");
     case Action::kDrop:
+    case Action::kConvertDropOld:
       return st.Paint("31", "-");
     default:
       return st.Paint("33", "~");

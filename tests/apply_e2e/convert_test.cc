@@ -140,8 +140,8 @@ TEST(Convert, ASeedLikeTableBecomesPartitionedWithEverythingCarriedOver) {
             0);
   // The old table is kept, marked, and the change to the new one is recorded for a rollback.
   EXPECT_EQ(db.Scalar("SELECT obj_description('public.sensor_readings_pgpart_old'::regclass, "
-                      "'pg_class')"),
-            "pgpart:converted public.sensor_readings");
+                      "'pg_class') LIKE 'pgpart:converted public.sensor_readings swapped_at %'"),
+            "t");
   EXPECT_EQ(db.Count("SELECT count(*) FROM public.sensor_readings_pgpart_back"), 1);
   EXPECT_EQ(db.Scalar("SELECT to_regclass('public.sensor_readings_pgpart_log')"), "");
 

@@ -114,7 +114,7 @@ TEST(ConvertPlan, EveryReasonItCannotConvertIsNamedAndNoStepIsPlanned) {
   ASSERT_EQ(plan.diagnostics.size(), 1u);
   const std::string& m = plan.diagnostics[0].message;
   for (const char* reason :
-       {"some rows have a NULL \"ts\"", "set convert.primaryKey: [id, ts]",
+       {"some rows have a NULL ts", "set convert.primaryKey: [id, ts]",
         "unique constraint readings_v_key (v) lacks the partition key ts",
         "unique index readings_v_uidx lacks the partition key ts",
         "foreign key alerts_reading_fkey of public.alerts",
