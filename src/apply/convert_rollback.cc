@@ -11,18 +11,6 @@
 namespace pgpart {
 namespace {
 
-std::vector<std::string> TextArray(const pqxx::field& f) {
-  std::vector<std::string> out;
-  if (f.is_null()) return out;
-  pqxx::array_parser parser(f.c_str());
-  for (;;) {
-    auto [junction, value] = parser.get_next();
-    if (junction == pqxx::array_parser::juncture::done) break;
-    if (junction == pqxx::array_parser::juncture::string_value) out.push_back(value);
-  }
-  return out;
-}
-
 // Swapped: the partitioned table has the name, the old one is kept with our marker.
 RollbackPlan SwapBack(pqxx::work& tx, const ConvertNames& n, const Execution& e) {
   RollbackShape r;
@@ -30,12 +18,13 @@ RollbackPlan SwapBack(pqxx::work& tx, const ConvertNames& n, const Execution& e)
   s.names = n;
   s.execution = e;
   const std::string old = n.old.Sql(), table = n.table.Sql();
-  pqxx::row pk = tx.exec_params1(
-      "SELECT (SELECT array_agg(a.attname::text ORDER BY k.ord) FROM unnest(co.conkey) WITH "
-      "ORDINALITY AS k(n, ord) JOIN pg_attribute a ON a.attrelid = co.conrelid AND a.attnum = k.n)"
-      " FROM pg_constraint co WHERE co.conrelid = $1::regclass AND co.contype = 'p'",
-      old);
-  s.row_key = TextArray(pk[0]);
+  for (const pqxx::row& k : tx.exec_params(
+           "SELECT a.attname::text FROM pg_constraint co, unnest(co.conkey) WITH ORDINALITY AS "
+           "k(n, ord) JOIN pg_attribute a ON a.attnum = k.n WHERE co.conrelid = $1::regclass AND "
+           "co.contype = 'p' AND a.attrelid = co.conrelid ORDER BY k.ord",
+           old)) {
+    s.row_key.push_back(k[0].as<std::string>());
+  }
   for (const pqxx::row& c : tx.exec_params(
            "SELECT attname::text, format_type(atttypid, atttypmod), attgenerated <> '', "
            "attidentity::text FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 "

@@ -185,21 +185,6 @@ void RecordRuns(pqxx::connection_base& conn, const Plan& plan, const ApplyReport
   }
 }
 
-bool Confirm() {
-  if (!isatty(STDIN_FILENO)) {
-    std::cerr << "error: refusing to apply without confirmation: standard input is not a "
-                 "terminal (pass --auto-approve)\n";
-    return false;
-  }
-  std::cout << "\nApply these changes? Only 'yes' will be accepted: " << std::flush;
-  std::string answer;
-  std::getline(std::cin, answer);
-  if (answer != "yes") {
-    std::cout << "Apply cancelled.\n";
-    return false;
-  }
-  return true;
-}
 
 // Prints the outcome (JSON on stdout with --format json) and returns the exit code.
 int Report(const Plan& plan, const ApplyReport& report, bool json, std::ostream& human) {
@@ -358,7 +343,7 @@ int RunApply(const ApplyArgs& args) {
     const int code = Report(plan, nothing, json, human);
     return plan_errors ? kExitError : code;
   }
-  if (!args.auto_approve && !Confirm()) return kExitError;
+  if (!args.auto_approve && !Confirm("apply", "Apply these changes?", "Apply")) return kExitError;
 
   auto logger = spdlog::stderr_logger_st("pgpart");
   logger->set_pattern(args.log_format == "json" ? "%v" : "%Y-%m-%dT%H:%M:%S.%e %l %v");

@@ -1,5 +1,7 @@
 #include "cli/common.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -253,6 +255,23 @@ int64_t GeneratedAtMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+bool Confirm(const std::string& verb, const std::string& question, const std::string& what) {
+  if (!isatty(STDIN_FILENO)) {
+    std::cerr << "error: refusing to " << verb
+              << " without confirmation: standard input is not a terminal (pass "
+                 "--auto-approve)\n";
+    return false;
+  }
+  std::cout << "\n" << question << " Only 'yes' will be accepted: " << std::flush;
+  std::string answer;
+  std::getline(std::cin, answer);
+  if (answer != "yes") {
+    std::cout << what << " cancelled.\n";
+    return false;
+  }
+  return true;
 }
 
 }  // namespace pgpart::cli

@@ -42,6 +42,10 @@ constexpr int kExitChanges = 2;
 // --dsn, else $PGPART_DSN, else "" (libpq then uses the PG* environment variables).
 std::string ResolveDsn(const std::string& flag);
 
+// Asks `question` on the terminal; true only for "yes". Without a terminal on stdin: false,
+// saying that --auto-approve is needed to `verb` ("apply"); `what` names what was cancelled.
+bool Confirm(const std::string& verb, const std::string& question, const std::string& what);
+
 // Prints diagnostics to stderr, one per line; returns true if any is an error.
 bool ReportDiagnostics(const Diagnostics& diagnostics);
 

@@ -1,7 +1,5 @@
 // `pgpart convert rollback TABLE`: undoes a conversion (docs/convert.md).
 
-#include <unistd.h>
-
 #include <iostream>
 #include <pqxx/pqxx>
 
@@ -73,20 +71,7 @@ int RunConvert(const ConvertArgs& args) {
   std::cout << "\n-- one transaction, lock_timeout " << e.lock_timeout_ms << " ms\n";
   for (const Statement& st : plan->statements) std::cout << st.sql << ";\n";
   if (args.dry_run) return kExitOk;
-  if (!args.auto_approve) {
-    if (!isatty(STDIN_FILENO)) {
-      std::cerr << "error: refusing to roll back without confirmation: standard input is not a "
-                   "terminal (pass --auto-approve)\n";
-      return kExitError;
-    }
-    std::cout << "\nRoll back? Only 'yes' will be accepted: " << std::flush;
-    std::string answer;
-    std::getline(std::cin, answer);
-    if (answer != "yes") {
-      std::cout << "Rollback cancelled.\n";
-      return kExitError;
-    }
-  }
+  if (!args.auto_approve && !Confirm("roll back", "Roll back?", "Rollback")) return kExitError;
   const std::string failed = RunRollback(*conn, *plan, args.retries < 0 ? e.retries : args.retries,
                                          [](const std::string& line) { std::cout << line << "\n"; });
   if (!failed.empty()) {
