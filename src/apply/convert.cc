@@ -66,6 +66,54 @@ size_t Executor::ConvertFailed(const Step& step, const GroupResult& r) {
   return Failed(1);  // either way the verify and the swap wait for the next run
 }
 
+bool Executor::CatchUp(const Step& copy, const Step& step, const Policy& policy, int64_t below,
+                       int64_t* replayed, GroupResult* failed) {
+  const std::vector<Statement>& st = copy.statements;
+  const int64_t batch_rows = policy.convert ? policy.convert->batch_rows : 10'000;
+  for (;;) {
+    Group replay{{st[kReplayJit], st[kReplayMergeJoin], st[kReplayHashJoin], st[kReplayKeys],
+                  st[kReplayTake], st[kReplayDelete], st[kReplayInsert]},
+                 true};
+    GroupResult r = RunGroup(replay, step, nullptr, {&step}, policy.execution.retries, true);
+    if (fatal_ || r.kind != GroupResult::Kind::kOk) {
+      *failed = r;
+      return false;
+    }
+    const size_t take = kReplayTake - kReplayJit;
+    const int64_t taken = r.per_statement.size() > take ? r.per_statement[take] : 0;
+    *replayed += taken;
+    if (taken < std::min(below, batch_rows)) return true;
+    if (StopRequested()) {
+      failed->kind = GroupResult::Kind::kError;
+      failed->error = "stopped while replaying; the next apply resumes";
+      return false;
+    }
+  }
+}
+
+size_t Executor::RunConvertSwap(const Step& step, const Policy& policy) {
+  // The rows changed since the copy's replay (during the verification, say) are replayed without
+  // the lock first, so that the swap holds its lock only for the last few.
+  const Step* copy = nullptr;
+  for (const Step& s : plan_.steps) {
+    if (s.table == step.table && s.action == Action::kConvertCopy) copy = &s;
+  }
+  if (copy == nullptr || copy->statements.size() != kCopyStatements) {
+    Settle(step, StepOutcome::kFailed, "the plan has no convert_copy step for this table (plan "
+                                       "again)");
+    return Failed(1);
+  }
+  int64_t replayed = 0;
+  GroupResult failed;
+  if (!CatchUp(*copy, step, policy, kSwapCatchUpBelow, &replayed, &failed)) {
+    return fatal_ ? Failed(1) : ConvertFailed(step, failed);
+  }
+  if (replayed > 0) {
+    Progress("  replayed the changes of " + std::to_string(replayed) + " keys before the swap");
+  }
+  return 0;  // the swap's own statements run as a group (RunStep)
+}
+
 size_t Executor::RunConvertCopy(const Step& step, const Policy& policy) {
   const auto started = Clock::now();
   const ConvertNames names = NamesFor(step.table);
@@ -87,6 +135,7 @@ size_t Executor::RunConvertCopy(const Step& step, const Policy& policy) {
                std::to_string(blocks) + " blocks a batch ...");
     }
     int last_tenth = -1;
+    const bool copied_now = !state.copied;
     while (!state.copied) {
       if (StopRequested()) {
         Settle(step, StepOutcome::kNotRun,
@@ -122,21 +171,20 @@ size_t Executor::RunConvertCopy(const Step& step, const Policy& policy) {
                  std::to_string(state.pages) + " (" + std::to_string(tenth * 10) + "%)");
       }
     }
-    // The changes captured meanwhile, a batch of keys a transaction, until a batch finds the log
-    // shorter than a batch: the rest is replayed under the swap's lock.
-    int64_t replayed = 0;
-    for (;;) {
-      if (StopRequested()) {
-        Settle(step, StepOutcome::kNotRun, "stopped while replaying; the next apply resumes");
-        return Failed(1);
-      }
-      Group replay{{st[kReplayKeys], st[kReplayTake], st[kReplayDelete], st[kReplayInsert]}, true};
-      GroupResult r = RunGroup(replay, step, nullptr, {&step}, policy.execution.retries, true);
+    if (copied_now) {
+      // Statistics for the new table before anything plans queries on it (the replay, the
+      // verification, the application after the swap): autovacuum never analyzes the parent.
+      Group analyze{{st[kCopyAnalyze]}, true};
+      GroupResult r = RunGroup(analyze, step, nullptr, {&step}, policy.execution.retries, true);
       if (fatal_) return Failed(1);
       if (r.kind != GroupResult::Kind::kOk) return ConvertFailed(step, r);
-      const int64_t taken = r.per_statement.size() > 1 ? r.per_statement[1] : 0;
-      replayed += taken;
-      if (taken < batch_rows) break;
+    }
+    // The changes captured meanwhile, a batch of keys a transaction, until a batch finds the log
+    // shorter than a batch: the swap catches up with the rest.
+    int64_t replayed = 0;
+    GroupResult failed;
+    if (!CatchUp(step, step, policy, batch_rows, &replayed, &failed)) {
+      return fatal_ ? Failed(1) : ConvertFailed(step, failed);
     }
     if (replayed > 0) Progress("  replayed the changes of " + std::to_string(replayed) + " keys");
     const double seconds = std::chrono::duration<double>(Clock::now() - started).count();

@@ -25,6 +25,12 @@ RollbackPlan SwapBack(pqxx::work& tx, const ConvertNames& n, const Execution& e)
            old)) {
     s.row_key.push_back(k[0].as<std::string>());
   }
+  // The back log records the row key and the partition key (plan/convert_sql.cc LogColumns).
+  pqxx::row key = tx.exec_params1(
+      "SELECT a.attname::text FROM pg_partitioned_table pt JOIN pg_attribute a ON a.attrelid = "
+      "pt.partrelid AND a.attnum = pt.partattrs[0] WHERE pt.partrelid = $1::regclass",
+      table);
+  s.key_column = key[0].as<std::string>();
   for (const pqxx::row& c : tx.exec_params(
            "SELECT attname::text, format_type(atttypid, atttypmod), attgenerated <> '', "
            "attidentity::text FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 "

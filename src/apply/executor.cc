@@ -321,6 +321,9 @@ size_t Executor::RunStep(size_t k, size_t end, const Policy& policy, const Plan&
 
   if (step.action == Action::kConvertCopy) return RunConvertCopy(step, policy);
   if (step.action == Action::kConvertVerify) return RunConvertVerify(step, policy);
+  if (step.action == Action::kConvertSwap) {
+    if (const size_t settled = RunConvertSwap(step, policy); settled > 0) return settled;
+  }
 
   // Backup gate, right before a drop (before its whole unit: a unit that retires the default's
   // rows of an expired period does not move them when the gate fails), and before the drop of

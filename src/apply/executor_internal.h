@@ -162,6 +162,14 @@ class Executor {
   // A conversion's copy (batches, then the change log replayed) and verify steps (convert.cc).
   size_t RunConvertCopy(const Step& step, const Policy& policy);
   size_t RunConvertVerify(const Step& step, const Policy& policy);
+  // Before the swap's group: the captured changes replayed without the lock until fewer than
+  // kSwapCatchUpBelow wait. 0 to go on with the swap, else the steps it settled (failed).
+  size_t RunConvertSwap(const Step& step, const Policy& policy);
+  // Replays the change log with `copy`'s statements (settling failures as `step`) until a
+  // transaction takes fewer than `below` keys (at most batchRows). False on a failure (`failed`).
+  bool CatchUp(const Step& copy, const Step& step, const Policy& policy, int64_t below,
+               int64_t* replayed, GroupResult* failed);
+  static constexpr int64_t kSwapCatchUpBelow = 100;
   // The settled outcome of a conversion step that could not go on.
   size_t ConvertFailed(const Step& step, const GroupResult& r);
 

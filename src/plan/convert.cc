@@ -340,7 +340,7 @@ void PlanConversion(const Policy& p, size_t index, const Table& t, int64_t now, 
                                            : std::string("")) +
       "); each batch is one transaction that also records how far it got, so a killed apply "
       "resumes at the next batch");
-  copy.details.push_back("then replays the changes captured meanwhile (" + Num(src.log_rows) +
+  copy.details.push_back("then analyzes the new table and replays the changes captured meanwhile (" + Num(src.log_rows) +
                          " waiting now), " + Num(s.batch_rows) +
                          " keys a transaction: each key's rows are deleted from the new table "
                          "and copied again");
@@ -360,10 +360,12 @@ void PlanConversion(const Policy& p, size_t index, const Table& t, int64_t now, 
   Step swap = ConvertStep(p, t, Action::kConvertSwap, t.name);
   swap.statements = ConvertSwap(s);
   swap.hazards.push_back(Hazard::kAcquiresAccessExclusiveLock);
-  swap.details.push_back("locks " + t.name.Sql() + " ACCESS EXCLUSIVE (lock_timeout " +
+  swap.details.push_back("first replays the changes captured since the copy without a lock, "
+                         "until fewer than 100 wait; then locks " + t.name.Sql() +
+                         " ACCESS EXCLUSIVE (lock_timeout " +
                          std::to_string(p.execution.lock_timeout_ms) + " ms, " +
                          std::to_string(p.execution.retries) +
-                         " retries) only to replay the last captured changes and swap the names");
+                         " retries) only to replay those last few and swap the names");
   std::vector<std::string> moved;
   for (const SourceObject& o : s.triggers) moved.push_back("trigger " + QuoteIdent(o.name.name));
   for (const SourceObject& o : s.views) moved.push_back("view " + o.name.Sql());

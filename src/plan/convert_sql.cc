@@ -1,5 +1,7 @@
 #include "plan/convert_sql.h"
 
+#include <algorithm>
+
 #include "core/ident.h"
 #include "plan/statements.h"
 
@@ -45,10 +47,21 @@ std::string ColumnType(const ConvertShape& s, const std::string& name) {
   return "text";
 }
 
-// "a.x = b.x AND a.y = b.y" over the row key.
-std::string KeyMatch(const ConvertShape& s, const std::string& a, const std::string& b) {
+// The columns a change log records: the row key, and the partition key when the row key lacks
+// it (the replay then deletes a key's rows from the partitioned table partition by partition).
+std::vector<std::string> LogColumns(const ConvertShape& s) {
+  std::vector<std::string> out = s.row_key;
+  if (std::find(out.begin(), out.end(), s.key_column) == out.end() && !s.key_column.empty()) {
+    out.push_back(s.key_column);
+  }
+  return out;
+}
+
+// "a.x = b.x AND a.y = b.y" over `columns` (default: the row key).
+std::string KeyMatch(const ConvertShape& s, const std::string& a, const std::string& b,
+                     const std::vector<std::string>* columns = nullptr) {
   std::string out;
-  for (const std::string& k : s.row_key) {
+  for (const std::string& k : columns != nullptr ? *columns : s.row_key) {
     out += (out.empty() ? "" : " AND ") + a + "." + QuoteIdent(k) + " = " + b + "." + QuoteIdent(k);
   }
   return out;
@@ -75,7 +88,7 @@ std::string OldName(const ConvertShape& s, size_t i) {
 // the application's roles write the table, not the log.
 std::string CaptureFunction(const ConvertShape& s, const QualifiedName& function,
                             const QualifiedName& log) {
-  const std::string keys = Join(s.row_key);
+  const std::string keys = Join(LogColumns(s));
   const std::string into = "INSERT INTO " + log.Sql() + " (" + keys + ") SELECT " + keys;
   return "CREATE FUNCTION " + function.Sql() +
          "() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER"
@@ -97,7 +110,7 @@ std::vector<Statement> Capture(const ConvertShape& s, const QualifiedName& table
                                const std::string& prefix) {
   const Execution& e = s.execution;
   std::string cols;
-  for (const std::string& k : s.row_key) {
+  for (const std::string& k : LogColumns(s)) {
     cols += ", " + QuoteIdent(k) + " " + ColumnType(s, k);
   }
   std::vector<Statement> out;
@@ -141,13 +154,19 @@ std::vector<Statement> Replay(const ConvertShape& s, const QualifiedName& log,
                               const QualifiedName& source, const QualifiedName& target,
                               int64_t limit, bool source_partitioned = false) {
   const Execution& e = s.execution;
-  const std::string keys = Join(s.row_key);
+  const std::vector<std::string> logged = LogColumns(s);
+  const std::string keys = Join(logged);
   const std::string cols = Join(Writable(s));
   const std::string take =
       limit > 0 ? "DELETE FROM " + log.Sql() + " WHERE pgpart_id IN (SELECT pgpart_id FROM " +
                       log.Sql() + " ORDER BY pgpart_id LIMIT " + std::to_string(limit) + ")"
                 : "DELETE FROM " + log.Sql();
   std::vector<Statement> out;
+  // A few keys against a big table: index probes, partition by partition, never a scan of the
+  // whole table (a merge or hash join) nor a JIT compilation that costs more than the work.
+  out.push_back(Make("SET LOCAL jit = off", e));
+  out.push_back(Make("SET LOCAL enable_mergejoin = off", e));
+  out.push_back(Make("SET LOCAL enable_hashjoin = off", e));
   out.push_back(Make("CREATE TEMP TABLE pgpart_convert_keys ON COMMIT DROP AS SELECT " + keys +
                          " FROM " + log.Sql() + " WITH NO DATA",
                      e));
@@ -155,14 +174,18 @@ std::vector<Statement> Replay(const ConvertShape& s, const QualifiedName& log,
                          ") INSERT INTO pg_temp.pgpart_convert_keys SELECT DISTINCT " + keys +
                          " FROM taken",
                      e));
+  // Into the partitioned table: by the row key and the partition key, as they were logged (the
+  // old values of an update too), so each delete goes to one partition. Into the plain table (a
+  // rollback): by the row key, its primary key.
   out.push_back(Make("DELETE FROM " + target.Sql() + " t USING pg_temp.pgpart_convert_keys k WHERE " +
-                         KeyMatch(s, "t", "k"),
+                         KeyMatch(s, "t", "k", source_partitioned ? nullptr : &logged),
                      e));
   out.push_back(Make("INSERT INTO " + target.Sql() + " (" + cols + ")" +
                          (HasIdentityAlways(s) ? " OVERRIDING SYSTEM VALUE" : "") + " SELECT " +
                          cols + " FROM " + (source_partitioned ? "" : "ONLY ") + source.Sql() +
                          " o WHERE EXISTS (SELECT FROM pg_temp.pgpart_convert_keys k WHERE " +
-                         KeyMatch(s, "o", "k") + ")" + (source_partitioned ? "" : FromFilter(s, "o.")),
+                         KeyMatch(s, "o", "k") + ")" +
+                         (source_partitioned ? "" : FromFilter(s, "o.")),
                      e));
   return out;
 }
@@ -285,6 +308,7 @@ std::vector<Statement> ConvertCopy(const ConvertShape& s) {
   out.push_back(Make(
       comment + QuoteLiteral(ConvertMarkerText(s.names.table, s.old_oid, kToBlock) + " copied"),
       e));
+  out.push_back(Make("ANALYZE " + s.names.fresh.Sql(), e));
   for (Statement& st : Replay(s, s.names.log, s.names.table, s.names.fresh, s.batch_rows)) {
     out.push_back(std::move(st));
   }

@@ -63,6 +63,10 @@ enum CopyStatement {
   kCopyBatch = 0,  // INSERT ... SELECT ... WHERE ctid in [{from_block}, {to_block})
   kCopyMark,       // COMMENT: next_block {to_block}
   kCopyDone,       // COMMENT: copied
+  kCopyAnalyze,    // ANALYZE the new table once copied (before the verify and the swap)
+  kReplayJit,      // SET LOCAL jit = off, enable_mergejoin / enable_hashjoin = off
+  kReplayMergeJoin,
+  kReplayHashJoin,
   kReplayKeys,     // CREATE TEMP TABLE pgpart_convert_keys ON COMMIT DROP
   kReplayTake,     // move up to batchRows keys out of the log into it
   kReplayDelete,   // delete their rows from the new table
