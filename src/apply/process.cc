@@ -14,6 +14,8 @@
 #include <cstring>
 #include <string_view>
 
+#include "core/utf8.h"
+
 extern char** environ;
 
 namespace pgpart {
@@ -226,6 +228,10 @@ ProcessResult RunProcess(const std::vector<std::string>& argv,
   // the group so nothing it started outlives the call, then reap it.
   ::kill(-pid, SIGKILL);
   if (result.timed_out) ::kill(pid, SIGKILL);
+  if (truncated) {  // a cap may have cut a character in two: the text goes into JSON and messages
+    result.output.resize(Utf8Prefix(result.output, result.output.size()).size());
+    error_text.resize(Utf8Prefix(error_text, error_text.size()).size());
+  }
   result.error = std::move(error_text) + result.error;
   Reap(pid, result);
   result.truncated = truncated;

@@ -1,5 +1,6 @@
 #include "core/utf8.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace pgpart {
@@ -32,6 +33,22 @@ size_t SequenceLength(const unsigned char* s, size_t n, size_t i) {
 }
 
 }  // namespace
+
+std::string_view Utf8Prefix(std::string_view text, size_t max_bytes) {
+  size_t cut = std::min(max_bytes, text.size());
+  // Back over the continuation bytes before the cut to the sequence's first byte; cut before it
+  // when the sequence it starts does not end by the cut.
+  size_t lead = cut;
+  while (lead > 0 && cut - lead < 3 && (static_cast<unsigned char>(text[lead - 1]) & 0xC0) == 0x80) {
+    --lead;
+  }
+  if (lead > 0) {
+    const auto c = static_cast<unsigned char>(text[lead - 1]);
+    const size_t want = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+    if (lead - 1 + want > cut) cut = lead - 1;
+  }
+  return text.substr(0, cut);
+}
 
 std::optional<size_t> FirstInvalidUtf8(std::string_view text) {
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());

@@ -15,6 +15,7 @@
 #include <mutex>
 
 #include "core/json_text.h"
+#include "core/utf8.h"
 
 namespace pgpart::k8s {
 namespace {
@@ -545,7 +546,8 @@ Result<json> Client::CreateEvent(const std::string& ns, const EventSpec& event) 
        event.reporting_instance.empty() ? std::string("pgpart") : event.reporting_instance},
       {"action", event.action.empty() ? event.reason : event.action},
       {"reason", event.reason},
-      {"note", event.note.substr(0, 1024)},  // the API rejects longer notes
+      // The API rejects longer notes; cut on a character boundary (JSON must stay UTF-8).
+      {"note", std::string(Utf8Prefix(event.note, 1024))},
       {"type", event.type},
       {"regarding", event.regarding},
   };

@@ -42,5 +42,22 @@ TEST(Utf8Test, EscapeControlsNeutralisesEveryControlCharacter) {
   EXPECT_EQ(EscapeControls("cut\xE2\x82"), "cut\\xe2\\x82");
 }
 
+// Issue 14 item 4: a note cut at 1,024 bytes in the middle of a character made the JSON writer
+// throw. A cut never ends inside a sequence.
+TEST(Utf8Test, APrefixNeverEndsInsideACharacter) {
+  EXPECT_EQ(Utf8Prefix("abc", 10), "abc");
+  EXPECT_EQ(Utf8Prefix("abc", 2), "ab");
+  EXPECT_EQ(Utf8Prefix("a\xC3\xA9", 2), "a");         // é cut after its first byte
+  EXPECT_EQ(Utf8Prefix("a\xC3\xA9", 3), "a\xC3\xA9");
+  EXPECT_EQ(Utf8Prefix("\xE2\x82\xAC!", 2), "");      // €
+  EXPECT_EQ(Utf8Prefix("\xF0\x9F\x98\x80x", 3), "");  // an emoji, 4 bytes
+  EXPECT_EQ(Utf8Prefix("\xF0\x9F\x98\x80x", 4), "\xF0\x9F\x98\x80");
+  EXPECT_EQ(Utf8Prefix("ok\xE2\x82", 4), "ok");        // incomplete at the end already
+  for (size_t n = 0; n <= 12; ++n) {
+    const std::string_view text = "\xC3\xA9t\xC3\xA9 \xE2\x82\xAC\xF0\x9F\x98\x80";
+    EXPECT_EQ(FirstInvalidUtf8(Utf8Prefix(text, n)), std::nullopt) << n;
+  }
+}
+
 }  // namespace
 }  // namespace pgpart

@@ -336,6 +336,23 @@ TEST_F(ClientTest, CreateEventRecordsAnEventsV1Event) {
   EXPECT_EQ(server_.CountRequests("POST", "/apis/events.k8s.io/v1/namespaces/db/events"), 1);
 }
 
+// Issue 14 item 4: the note was cut at 1,024 bytes inside a character; the JSON writer threw and
+// the Event (a real Warning) was lost. It is cut before the character now.
+TEST_F(ClientTest, ALongNoteIsCutOnACharacterBoundary) {
+  EventSpec event{.regarding = {{"apiVersion", "pgpart.io/v1alpha1"},
+                                {"kind", "PartitionPolicy"},
+                                {"namespace", "db"},
+                                {"name", "orders"}},
+                  .type = "Warning",
+                  .reason = "ApplyFailed",
+                  .note = std::string(1023, 'a') + "\xC3\xA9 and more"};
+  auto r = client_.CreateEvent("db", event);
+  ASSERT_TRUE(r.ok()) << r.error.message;
+  const auto stored = server_.Object(kEvents, "db", (*r.value)["metadata"]["name"]);
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ((*stored)["note"], std::string(1023, 'a'));
+}
+
 TEST(ResourcePathTest, CoreAndGroupPaths) {
   EXPECT_EQ(ResourcePath(kSecrets, "db", "x"), "/api/v1/namespaces/db/secrets/x");
   EXPECT_EQ(ResourcePath(kPartitionPolicies, "", ""), "/apis/pgpart.io/v1alpha1/partitionpolicies");
