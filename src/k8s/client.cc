@@ -13,6 +13,7 @@
 #include <ctime>
 #include <fstream>
 #include <mutex>
+#include <thread>
 
 #include "core/json_text.h"
 #include "core/utf8.h"
@@ -26,7 +27,23 @@ using nlohmann::json;
 struct Raw {
   int status = 0;
   std::string body;
+  std::string retry_after;  // the Retry-After header, if any
 };
+
+// Throttled (429) or the server briefly unable (500, 502, 503, 504): worth sending again.
+bool Retriable(int status) {
+  return status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
+}
+
+// How long to wait before attempt `attempt` + 1: the server's Retry-After (seconds, at most 30),
+// else 250 ms doubling to 4 s, as client-go does.
+std::chrono::milliseconds RetryDelay(const std::string& retry_after, int attempt) {
+  if (!retry_after.empty() &&
+      retry_after.find_first_not_of("0123456789") == std::string::npos && retry_after.size() < 6) {
+    return std::chrono::milliseconds(std::min(30, std::stoi(retry_after)) * 1000);
+  }
+  return std::chrono::milliseconds(std::min<int64_t>(4000, int64_t{250} << std::min(attempt, 8)));
+}
 
 ApiError TransportError(const std::string& what) { return ApiError{0, "Transport", what}; }
 
@@ -291,7 +308,10 @@ struct Client::Impl {
     if (body) request.set_body(JsonText(*body), content_type);
     try {
       http::http_response response = client->request(request, cancel.get_token()).get();
-      Raw raw{response.status_code(), response.extract_utf8string(true).get()};
+      Raw raw{response.status_code(), response.extract_utf8string(true).get(), ""};
+      if (auto it = response.headers().find("Retry-After"); it != response.headers().end()) {
+        raw.retry_after = it->second;
+      }
       return Ok(std::move(raw));
     } catch (const std::exception& e) {
       return Fail<Raw>(TransportError(method + " " + path_query.substr(0, path_query.find('?')) +
@@ -304,6 +324,19 @@ struct Client::Impl {
                         const json* body = nullptr,
                         const std::string& content_type = "application/json") {
     Result<Raw> raw = Send(method, path_query, body, content_type);
+    // A throttled or briefly failing request is sent again after the server's Retry-After (or a
+    // backoff), kThrottleAttempts times in all: one 429 must not leave a status stale for the
+    // next resync.
+    for (int attempt = 1; raw.ok() && Retriable(raw.value->status) && attempt < kThrottleAttempts;
+         ++attempt) {
+      const auto until = std::chrono::steady_clock::now() + RetryDelay(raw.value->retry_after,
+                                                                        attempt - 1);
+      while (std::chrono::steady_clock::now() < until) {
+        if (cancelled) return Fail<json>(ApiError{0, "Cancelled", "the client was cancelled"});
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      raw = Send(method, path_query, body, content_type);
+    }
     if (!raw.ok()) return Fail<json>(raw.error);
     if (raw.value->status < 200 || raw.value->status >= 300) {
       return Fail<json>(StatusError(raw.value->status, raw.value->body));

@@ -30,6 +30,10 @@ inline const Resource kEvents{"events.k8s.io", "v1", "events"};
 
 // A failed call: the HTTP status (0 = transport failure, no response) and the Status reason and
 // message the server sent, or a description of the transport error.
+// Requests answered 429 or 500/502/503/504 are sent again after the server's Retry-After (or
+// 250 ms doubling to 4 s), this many attempts in all.
+constexpr int kThrottleAttempts = 5;
+
 struct ApiError {
   int status = 0;
   std::string reason;  // e.g. "Conflict", "NotFound", "Expired"

@@ -113,6 +113,9 @@ struct Reconciler::Run {
   std::string key;
   int64_t generation = 0;
   json previous;  // status as last seen
+  // The object's resourceVersion as of our last write: the precondition of the next status write
+  // (the first write changes it; sending the one we read would make every second write a 409).
+  std::string resource_version;
   ReconcileResult result;
 
   void Log(const std::string& line) {
@@ -137,13 +140,15 @@ struct Reconciler::Run {
     if (SameStatus(next, previous)) return;
     const json& meta = object["metadata"];
     k8s::PatchStatusOptions options;
-    options.resource_version = meta.value("resourceVersion", "");
+    options.resource_version = resource_version;
     auto patched = r.client_.PatchStatus(k8s::kPartitionPolicies, meta.value("namespace", ""),
                                          meta.value("name", ""), json{{"status", next}}, options);
     if (!patched.ok()) {
       Log("cannot write status: " + patched.error.message);
     } else {
       previous = patched.value->value("status", json::object());
+      resource_version =
+          patched.value->value("metadata", json::object()).value("resourceVersion", "");
     }
   }
 
@@ -162,6 +167,7 @@ struct Reconciler::Run {
     key = ObjectKey(object);
     generation = Generation(object);
     previous = object.value("status", json::object());
+    resource_version = object["metadata"].value("resourceVersion", "");
 
     PolicySet set = ParseResource(object);
     if (HasErrors(set.diagnostics) || set.policies.size() != 1) {
@@ -385,7 +391,7 @@ Reconciler::Reconciler(k8s::Client& client, EventRecorder& events, Metrics& metr
 
 ReconcileResult Reconciler::Reconcile(const json& object) {
   const auto started = std::chrono::steady_clock::now();
-  Run run{*this, object, "", 0, nlohmann::json::object(), ReconcileResult{}};
+  Run run{*this, object, "", 0, nlohmann::json::object(), "", ReconcileResult{}};
   ReconcileResult result;
   try {
     result = run.Go();

@@ -56,6 +56,11 @@ class FakeApiServer {
   std::int64_t ResourceVersion();
   // How many requests had this method and a path (without query) containing `path_part`.
   int CountRequests(const std::string& method, const std::string& path_part);
+  // Fault injection the real server cannot do on demand: the next `times` requests with this
+  // method and a path containing `path_part` get `status` (429, 503, ...) with a Status body and,
+  // when not empty, a `Retry-After: <retry_after>` header.
+  void Fail(const std::string& method, const std::string& path_part, int times, int status,
+            const std::string& retry_after = "");
 
  private:
   struct Request;
@@ -71,7 +76,15 @@ class FakeApiServer {
 
   void AcceptLoop();
   void Serve(int fd);
-  void Respond(int fd, int status, const nlohmann::json& body);
+  void Respond(int fd, int status, const nlohmann::json& body,
+               const std::string& extra_headers = "");
+  struct Fault {
+    std::string method, path_part;
+    int remaining = 0;
+    int status = 0;
+    std::string retry_after;
+  };
+  std::vector<Fault> faults_;
   void HandleWatch(int fd, const Request& request, const std::string& collection,
                    const std::string& ns);
   nlohmann::json StoreLocked(Collection& c, const std::string& key, nlohmann::json object,

@@ -128,10 +128,11 @@ void FakeApiServer::AcceptLoop() {
   }
 }
 
-void FakeApiServer::Respond(int fd, int status, const json& body) {
+void FakeApiServer::Respond(int fd, int status, const json& body,
+                            const std::string& extra_headers) {
   const std::string text = body.dump();
   std::ostringstream out;
-  out << "HTTP/1.1 " << status << " " << StatusText(status) << "\r\n"
+  out << "HTTP/1.1 " << status << " " << StatusText(status) << "\r\n" << extra_headers
       << "Content-Type: application/json\r\nContent-Length: " << text.size()
       << "\r\nConnection: close\r\n\r\n"
       << text;
@@ -187,6 +188,21 @@ void FakeApiServer::Serve(int fd) {
     lock.unlock();
     Respond(fd, 401, Status(401, "Unauthorized", "Unauthorized"));
     return;
+  }
+  for (Fault& f : faults_) {
+    if (f.remaining > 0 && f.method == request.method &&
+        request.path.find(f.path_part) != std::string::npos) {
+      --f.remaining;
+      const int status = f.status;
+      const std::string header =
+          f.retry_after.empty() ? "" : "Retry-After: " + f.retry_after + "\r\n";
+      lock.unlock();
+      Respond(fd, status,
+              Status(status, status == 429 ? "TooManyRequests" : "ServiceUnavailable",
+                     "injected by the test"),
+              header);
+      return;
+    }
   }
   // /api/v1[/namespaces/ns]/plural[/name[/sub]] or /apis/group/version[/namespaces/ns]/...
   std::vector<std::string> parts;
@@ -481,6 +497,12 @@ void FakeApiServer::DropWatches() {
 std::int64_t FakeApiServer::ResourceVersion() {
   std::lock_guard lock(mutex_);
   return rv_;
+}
+
+void FakeApiServer::Fail(const std::string& method, const std::string& path_part, int times,
+                         int status, const std::string& retry_after) {
+  std::lock_guard lock(mutex_);
+  faults_.push_back(Fault{method, path_part, times, status, retry_after});
 }
 
 int FakeApiServer::CountRequests(const std::string& method, const std::string& path_part) {

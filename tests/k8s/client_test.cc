@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 // Designated initializers leave the other fields at their defaults on purpose.
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
@@ -351,6 +353,39 @@ TEST_F(ClientTest, ALongNoteIsCutOnACharacterBoundary) {
   const auto stored = server_.Object(kEvents, "db", (*r.value)["metadata"]["name"]);
   ASSERT_TRUE(stored.has_value());
   EXPECT_EQ((*stored)["note"], std::string(1023, 'a'));
+}
+
+// Issue 14 item 3: a throttled status write was not retried; the status stayed "Applying" until
+// the next resync. 429 and 5xx are sent again, after the server's Retry-After.
+TEST_F(ClientTest, ThrottledWritesAreSentAgainAfterRetryAfter) {
+  server_.Put(kPartitionPolicies, Policy("a"));
+  server_.Fail("PATCH", "/partitionpolicies/a/status", 1, 429, "1");
+  const auto start = std::chrono::steady_clock::now();
+  auto patched = client_.PatchStatus(kPartitionPolicies, "db", "a",
+                                     json{{"status", {{"observedGeneration", 1}}}});
+  ASSERT_TRUE(patched.ok()) << patched.error.message;
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(950))
+      << "Retry-After: 1 was not honoured";
+  EXPECT_EQ(server_.CountRequests("PATCH", "/partitionpolicies/a/status"), 2);
+  EXPECT_EQ((*server_.Object(kPartitionPolicies, "db", "a"))["status"]["observedGeneration"], 1);
+
+  server_.Fail("POST", "/events", 2, 503);
+  EventSpec event{.regarding = {{"kind", "PartitionPolicy"}, {"namespace", "db"}, {"name", "a"}},
+                  .type = "Warning",
+                  .reason = "ApplyFailed",
+                  .note = "x"};
+  auto created = client_.CreateEvent("db", event);
+  ASSERT_TRUE(created.ok()) << created.error.message;
+  EXPECT_EQ(server_.CountRequests("POST", "/events"), 3);
+}
+
+TEST_F(ClientTest, AServerThatKeepsThrottlingIsGivenUpOnWithItsError) {
+  server_.Put(kPartitionPolicies, Policy("a"));
+  server_.Fail("GET", "/partitionpolicies/a", 100, 429, "0");
+  auto got = client_.Get(kPartitionPolicies, "db", "a");
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.error.status, 429);
+  EXPECT_EQ(server_.CountRequests("GET", "/partitionpolicies/a"), kThrottleAttempts);
 }
 
 TEST(ResourcePathTest, CoreAndGroupPaths) {

@@ -130,6 +130,11 @@ TEST_F(OperatorAgainstApiDouble, CreatesPartitionsAndReportsStatusEventsAndMetri
   const std::string lint = RunShell("promtool check metrics < '" + dir_ + "/metrics.prom' 2>&1");
   EXPECT_EQ(lint, "") << metrics;
 
+  // Issue 14 item 5: each status write goes with the resourceVersion the previous one returned,
+  // so none is refused (409) and followed by a GET of the object to resend it.
+  EXPECT_EQ(api_.CountRequests("GET", "/namespaces/apps/partitionpolicies/readings"), 0)
+      << "a status write was refused as stale and retried";
+
   // Idle and converged: no hot loop of status writes (its own status patches must not requeue).
   const auto all_requests = [&] {
     int n = 0;
