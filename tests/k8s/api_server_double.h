@@ -56,6 +56,9 @@ class FakeApiServer {
   std::int64_t ResourceVersion();
   // How many requests had this method and a path (without query) containing `path_part`.
   int CountRequests(const std::string& method, const std::string& path_part);
+  // While set, every watch request is answered with an empty stream that ends at once (a proxy
+  // that cuts long requests, a server shutting down): the client must back off, not spin.
+  void EndWatchesAtOnce(bool on);
   // Fault injection the real server cannot do on demand: the next `times` requests with this
   // method and a path containing `path_part` get `status` (429, 503, ...) with a Status body and,
   // when not empty, a `Retry-After: <retry_after>` header.
@@ -85,6 +88,7 @@ class FakeApiServer {
     std::string retry_after;
   };
   std::vector<Fault> faults_;
+  bool end_watches_at_once_ = false;
   void HandleWatch(int fd, const Request& request, const std::string& collection,
                    const std::string& ns);
   nlohmann::json StoreLocked(Collection& c, const std::string& key, nlohmann::json object,

@@ -396,6 +396,11 @@ void FakeApiServer::HandleWatch(int fd, const Request& request, const std::strin
     return;
   }
   std::unique_lock lock(mutex_);
+  if (end_watches_at_once_) {
+    lock.unlock();
+    WriteAll(fd, "0\r\n\r\n");
+    return;
+  }
   if (start != 0 && start < compacted_) {
     lock.unlock();
     const json error = {{"type", "ERROR"},
@@ -497,6 +502,11 @@ void FakeApiServer::DropWatches() {
 std::int64_t FakeApiServer::ResourceVersion() {
   std::lock_guard lock(mutex_);
   return rv_;
+}
+
+void FakeApiServer::EndWatchesAtOnce(bool on) {
+  std::lock_guard lock(mutex_);
+  end_watches_at_once_ = on;
 }
 
 void FakeApiServer::Fail(const std::string& method, const std::string& path_part, int times,
