@@ -27,8 +27,11 @@ except ImportError:
     sys.exit(1)
 
 HELM_ONLY_LABELS = {"helm.sh/chart", "app.kubernetes.io/managed-by", "app.kubernetes.io/instance"}
-LEASE_RULE = {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"],
-              "verbs": ["get", "create", "update"]}
+LEASE_RULES = [
+    {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["create"]},
+    {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"],
+     "resourceNames": ["pgpart-operator"], "verbs": ["get", "update"]},
+]
 
 failures = []
 
@@ -161,7 +164,7 @@ def main():
     binding = objs.get(("RoleBinding", "pgpart-operator", "foo"))
     if check(role is not None, "watchNamespace: no Role pgpart-operator in foo"):
         cluster_rules = want[("ClusterRole", "pgpart-operator", None)]["rules"]
-        check(role["rules"] == [r for r in cluster_rules if r != LEASE_RULE],
+        check(role["rules"] == [r for r in cluster_rules if r not in LEASE_RULES],
               f"watchNamespace: Role in foo has rules {role['rules']}")
     if check(binding is not None, "watchNamespace: no RoleBinding pgpart-operator in foo"):
         check(binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
@@ -170,7 +173,7 @@ def main():
                                        "namespace": "pgpart-system"}], "RoleBinding subjects")
     lease = objs.get(("Role", "pgpart-operator-leader-election", "pgpart-system"))
     if check(lease is not None, "watchNamespace: no Lease Role in the operator namespace"):
-        check(lease["rules"] == [LEASE_RULE], f"lease Role rules {lease['rules']}")
+        check(lease["rules"] == LEASE_RULES, f"lease Role rules {lease['rules']}")
     check(("RoleBinding", "pgpart-operator-leader-election", "pgpart-system") in objs,
           "watchNamespace: no Lease RoleBinding")
     _, c = container(objs)
@@ -181,7 +184,7 @@ def main():
     objs = render(root, binary, {"watchNamespace": "pgpart-system"})
     role = objs.get(("Role", "pgpart-operator", "pgpart-system"))
     if check(role is not None, "watchNamespace=own: no Role"):
-        check(role["rules"][-1] == LEASE_RULE, "watchNamespace=own: lease rule missing")
+        check(role["rules"][-2:] == LEASE_RULES, "watchNamespace=own: lease rules missing")
     check(not any(k[1].endswith("-leader-election") for k in objs),
           "watchNamespace=own: a separate lease Role is rendered")
 
@@ -194,7 +197,8 @@ def main():
             check("--leader-elect" not in c["args"], f"{overrides}: --leader-elect kept")
         for k, obj in objs.items():
             if k[0] in ("Role", "ClusterRole"):
-                check(LEASE_RULE not in obj["rules"], f"{overrides}: {k} keeps the lease rule")
+                check(not any(r in obj["rules"] for r in LEASE_RULES),
+                      f"{overrides}: {k} keeps the lease rules")
 
     # Metrics off / other port.
     objs = render(root, binary, {"metrics": {"enabled": False}})

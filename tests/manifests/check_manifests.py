@@ -38,12 +38,17 @@ BASE_RESOURCES = {"namespace.yaml", "serviceaccount.yaml", "rbac.yaml", "deploym
 # (apiGroup, resource) -> verbs. Exactly this, nothing more.
 EXPECTED_RULES = {
     ("pgpart.io", "partitionpolicies"): {"get", "list", "watch"},
-    ("pgpart.io", "partitionpolicies/status"): {"patch", "update"},
+    ("pgpart.io", "partitionpolicies/status"): {"patch"},
     ("", "secrets"): {"get"},
-    ("", "events"): {"create", "patch"},
-    ("events.k8s.io", "events"): {"create", "patch"},
-    ("coordination.k8s.io", "leases"): {"get", "create", "update"},
+    ("events.k8s.io", "events"): {"create"},
 }
+# The leader-election Lease: a Role in the operator's namespace, never a cluster-wide grant.
+LEASE_ROLE = "pgpart-operator-leader-election"
+EXPECTED_LEASE_RULES = [
+    {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["create"]},
+    {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"],
+     "resourceNames": ["pgpart-operator"], "verbs": ["get", "update"]},
+]
 
 RUNTIME_PACKAGES = ["libpqxx-6.4", "libyaml-cpp0.7", "libspdlog1.10", "libfmt9", "libssl3",
                     "tzdata", "ca-certificates"]
@@ -92,7 +97,20 @@ def check_rbac(docs):
     for f, ds in docs.items():
         for d in ds:
             if isinstance(d, dict) and d.get("kind") in ("Role", "RoleBinding"):
-                fail(f"{f}: unexpected {d['kind']} {d.get('metadata', {}).get('name')}")
+                meta = d.get("metadata", {})
+                if meta.get("name") != LEASE_ROLE or meta.get("namespace") != NAMESPACE:
+                    fail(f"{f}: unexpected {d['kind']} {meta.get('name')}")
+    lease_role = only_one(docs, ["rbac.yaml"], "Role")
+    lease_binding = only_one(docs, ["rbac.yaml"], "RoleBinding")
+    if lease_role is not None and lease_role.get("rules") != EXPECTED_LEASE_RULES:
+        fail(f"Role {LEASE_ROLE}: rules {lease_role.get('rules')}, want {EXPECTED_LEASE_RULES}")
+    if lease_binding is not None:
+        if lease_binding.get("roleRef") != {"apiGroup": "rbac.authorization.k8s.io",
+                                            "kind": "Role", "name": LEASE_ROLE}:
+            fail(f"RoleBinding {LEASE_ROLE}: roleRef {lease_binding.get('roleRef')}")
+        if lease_binding.get("subjects") != [{"kind": "ServiceAccount", "name": NAME,
+                                              "namespace": NAMESPACE}]:
+            fail(f"RoleBinding {LEASE_ROLE}: subjects {lease_binding.get('subjects')}")
     role = only_one(docs, ["rbac.yaml"], "ClusterRole")
     binding = only_one(docs, ["rbac.yaml"], "ClusterRoleBinding")
     if role is None or binding is None:

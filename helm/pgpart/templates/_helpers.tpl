@@ -39,22 +39,25 @@ app.kubernetes.io/part-of: {{ .Chart.Name }}
   verbs: ["get", "list", "watch"]
 - apiGroups: ["pgpart.io"]
   resources: ["partitionpolicies/status"]
-  verbs: ["patch", "update"]
+  verbs: ["patch"]
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get"]
-- apiGroups: [""]
-  resources: ["events"]
-  verbs: ["create", "patch"]
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
-  verbs: ["create", "patch"]
+  verbs: ["create"]
 {{- end -}}
 
+{{- /* One Lease, named as the operator's --lease-name default: create it, then read and renew
+only that one. */ -}}
 {{- define "pgpart.leaseRules" -}}
 - apiGroups: ["coordination.k8s.io"]
   resources: ["leases"]
-  verbs: ["get", "create", "update"]
+  verbs: ["create"]
+- apiGroups: ["coordination.k8s.io"]
+  resources: ["leases"]
+  resourceNames: ["pgpart-operator"]
+  verbs: ["get", "update"]
 {{- end -}}
 
 {{- define "pgpart.image" -}}
