@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -27,11 +28,19 @@ std::string Env(const char* name) {
 k8s::ConfigResult LoadCluster(const OperatorArgs& args) {
   if (!args.kubeconfig.empty()) return k8s::LoadKubeconfig(args.kubeconfig, args.context);
   if (!Env("KUBERNETES_SERVICE_HOST").empty()) return k8s::LoadInCluster();
-  std::string path = Env("KUBECONFIG");
-  if (const size_t colon = path.find(':'); colon != std::string::npos) path.resize(colon);
-  if (path.empty() && !Env("HOME").empty()) path = Env("HOME") + "/.kube/config";
-  if (!path.empty() && std::filesystem::exists(path)) {
-    return k8s::LoadKubeconfig(path, args.context);
+  // KUBECONFIG may list several files (a:b), read as one, as kubectl does.
+  std::vector<std::string> paths;
+  const std::string list = Env("KUBECONFIG");
+  for (size_t start = 0; start <= list.size();) {
+    size_t end = list.find(':', start);
+    if (end == std::string::npos) end = list.size();
+    if (end > start) paths.push_back(list.substr(start, end - start));
+    start = end + 1;
+  }
+  if (paths.empty() && !Env("HOME").empty()) paths.push_back(Env("HOME") + "/.kube/config");
+  if (std::any_of(paths.begin(), paths.end(),
+                  [](const std::string& p) { return std::filesystem::exists(p); })) {
+    return k8s::LoadKubeconfigs(paths, args.context);
   }
   return {std::nullopt,
           "no cluster to talk to: not running in a pod (KUBERNETES_SERVICE_HOST is unset) and no "

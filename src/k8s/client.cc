@@ -208,6 +208,9 @@ struct Client::Impl {
   std::unique_ptr<http::client::http_client> client;
   std::mutex token_mutex;
   std::chrono::steady_clock::time_point token_read_at;
+  // An exec credential plugin's token: until it expires (10 s early) or the server says 401.
+  std::optional<int64_t> exec_expires_micros;
+  bool exec_fresh = false;  // a token from the plugin is held
   std::shared_ptr<TlsFailure> tls_failure = std::make_shared<TlsFailure>();
 
   Impl(ClusterConfig c, int timeout) : config(std::move(c)), request_timeout_seconds(timeout) {
@@ -250,6 +253,26 @@ struct Client::Impl {
   }
 
   // The bearer token, re-read from token_file at most once a minute (projected tokens rotate).
+  // Runs the exec plugin when its token is missing, about to expire or was refused (`force`).
+  // "" on success, else why not (the request then fails with it).
+  std::string RefreshExec(bool force) {
+    std::lock_guard lock(token_mutex);
+    const int64_t now_micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count();
+    const bool expired = exec_expires_micros && *exec_expires_micros - 10'000'000 <= now_micros;
+    if (exec_fresh && !force && !expired) return "";
+    ExecCredential credential = RunExecPlugin(*config.exec);
+    if (!credential.error.empty()) {
+      exec_fresh = false;
+      return credential.error;
+    }
+    config.token = credential.token;
+    exec_expires_micros = credential.expires_micros;
+    exec_fresh = true;
+    return "";
+  }
+
   std::string Token() {
     std::lock_guard lock(token_mutex);
     const auto now = std::chrono::steady_clock::now();
@@ -304,6 +327,11 @@ struct Client::Impl {
                    const json* body = nullptr,
                    const std::string& content_type = "application/json") {
     if (cancelled) return Fail<Raw>(ApiError{0, "Cancelled", "the client was cancelled"});
+    if (config.exec) {
+      if (std::string failed = RefreshExec(false); !failed.empty()) {
+        return Fail<Raw>(ApiError{0, "ExecCredential", failed});
+      }
+    }
     http::http_request request = MakeRequest(method, path_query);
     if (body) request.set_body(JsonText(*body), content_type);
     try {
@@ -324,6 +352,13 @@ struct Client::Impl {
                         const json* body = nullptr,
                         const std::string& content_type = "application/json") {
     Result<Raw> raw = Send(method, path_query, body, content_type);
+    // A plugin's token the server no longer takes (revoked, rotated): the plugin once more.
+    if (raw.ok() && raw.value->status == 401 && config.exec) {
+      if (std::string failed = RefreshExec(true); !failed.empty()) {
+        return Fail<json>(ApiError{401, "ExecCredential", failed});
+      }
+      raw = Send(method, path_query, body, content_type);
+    }
     // A throttled or briefly failing request is sent again after the server's Retry-After (or a
     // backoff), kThrottleAttempts times in all: one 429 must not leave a status stale for the
     // next resync.

@@ -111,28 +111,90 @@ ConfigResult LoadInCluster(const InClusterPaths& paths) {
 }
 
 ConfigResult LoadKubeconfig(const std::string& path, const std::string& context) {
+  return LoadKubeconfigs({path}, context);
+}
+
+namespace {
+
+// One kubeconfig file as read.
+struct KubeconfigFile {
+  std::string path;
+  std::filesystem::path base;  // its directory
   YAML::Node root;
-  try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::Exception& e) {
-    return Fail(path + ": " + e.what());
+};
+
+// The first file's entry named `name` in list `list` (clusters, users, contexts).
+std::pair<YAML::Node, const KubeconfigFile*> FindEntry(const std::vector<KubeconfigFile>& files,
+                                                       const char* list,
+                                                       const std::string& name) {
+  for (const KubeconfigFile& f : files) {
+    // FindNamed's "none" is a null node, which converts to true: ask for a mapping.
+    if (YAML::Node entry = FindNamed(f.root[list], name); entry.IsMap()) return {entry, &f};
   }
-  if (!root.IsMap()) return Fail(path + ": not a kubeconfig (expected a mapping)");
+  return {YAML::Node(), nullptr};
+}
+
+std::optional<ExecPlugin> ReadExec(const YAML::Node& exec, const std::filesystem::path& base,
+                                   std::string* error) {
+  ExecPlugin plugin;
+  plugin.command = Str(exec, "command");
+  plugin.api_version = Str(exec, "apiVersion");
+  if (plugin.command.empty()) {
+    *error = "exec has no command";
+    return std::nullopt;
+  }
+  if (plugin.command.find('/') != std::string::npos &&
+      std::filesystem::path(plugin.command).is_relative()) {
+    plugin.command = (base / plugin.command).lexically_normal().string();
+  }
+  if (const YAML::Node args = exec["args"]; args && args.IsSequence()) {
+    for (const auto& a : args) plugin.args.push_back(a.as<std::string>());
+  }
+  if (const YAML::Node env = exec["env"]; env && env.IsSequence()) {
+    for (const auto& e : env) plugin.env.emplace_back(Str(e, "name"), Str(e, "value"));
+  }
+  return plugin;
+}
+
+}  // namespace
+
+ConfigResult LoadKubeconfigs(const std::vector<std::string>& paths, const std::string& context) {
+  std::vector<KubeconfigFile> files;
+  std::string all;
+  for (const std::string& path : paths) {
+    if (path.empty()) continue;
+    all += (all.empty() ? "" : ":") + path;
+    if (!std::filesystem::exists(path)) continue;
+    KubeconfigFile f{path, std::filesystem::path(path).parent_path(), YAML::Node()};
+    try {
+      f.root = YAML::LoadFile(path);
+    } catch (const YAML::Exception& e) {
+      return Fail(path + ": " + e.what());
+    }
+    if (!f.root.IsMap()) return Fail(path + ": not a kubeconfig (expected a mapping)");
+    files.push_back(std::move(f));
+  }
+  if (files.empty()) return Fail(all.empty() ? "no kubeconfig file" : all + ": no such file");
+  const std::string where = files.size() == 1 ? files[0].path : all;
   try {
-    const std::string context_name = context.empty() ? Str(root, "current-context") : context;
-    if (context_name.empty()) return Fail(path + ": no current-context");
-    const YAML::Node ctx_entry = FindNamed(root["contexts"], context_name);
+    std::string context_name = context;
+    for (const KubeconfigFile& f : files) {
+      if (context_name.empty()) context_name = Str(f.root, "current-context");
+    }
+    if (context_name.empty()) return Fail(where + ": no current-context");
+    const auto [ctx_entry, ctx_file] = FindEntry(files, "contexts", context_name);
     if (!ctx_entry || !ctx_entry["context"]) {
-      return Fail(path + ": context '" + context_name + "' not found");
+      return Fail(where + ": context '" + context_name + "' not found");
     }
     const YAML::Node ctx = ctx_entry["context"];
     const std::string cluster_name = Str(ctx, "cluster");
-    const YAML::Node cluster_entry = FindNamed(root["clusters"], cluster_name);
+    const auto [cluster_entry, cluster_file] = FindEntry(files, "clusters", cluster_name);
     if (!cluster_entry || !cluster_entry["cluster"]) {
-      return Fail(path + ": cluster '" + cluster_name + "' not found");
+      return Fail(where + ": cluster '" + cluster_name + "' not found");
     }
     const YAML::Node cluster = cluster_entry["cluster"];
-    const std::filesystem::path base = std::filesystem::path(path).parent_path();
+    const std::string path = cluster_file->path;
+    const std::filesystem::path base = cluster_file->base;
 
     ClusterConfig config;
     config.server = Str(cluster, "server");
@@ -147,33 +209,44 @@ ConfigResult LoadKubeconfig(const std::string& path, const std::string& context)
 
     const std::string user_name = Str(ctx, "user");
     if (!user_name.empty()) {
-      const YAML::Node user_entry = FindNamed(root["users"], user_name);
-      if (!user_entry) return Fail(path + ": user '" + user_name + "' not found");
+      const auto [user_entry, user_file] = FindEntry(files, "users", user_name);
+      if (!user_entry) return Fail(where + ": user '" + user_name + "' not found");
+      const std::string upath = user_file->path;
+      const std::filesystem::path ubase = user_file->base;
       const YAML::Node user = user_entry["user"];
       if (user) {
         config.token = Str(user, "token");
         if (const std::string file = Str(user, "tokenFile"); config.token.empty() && !file.empty()) {
           std::filesystem::path p(file);
-          if (p.is_relative()) p = base / p;
+          if (p.is_relative()) p = ubase / p;
           auto token = ReadFile(p.string());
-          if (!token) return Fail(path + ": cannot read tokenFile " + p.string());
+          if (!token) return Fail(upath + ": cannot read tokenFile " + p.string());
           config.token = Trim(*token);
           config.token_file = p.string();
         }
-        auto cert = DataOrFile(user, "client-certificate", base, &error);
-        auto key = DataOrFile(user, "client-key", base, &error);
-        if (!cert || !key) return Fail(path + ": user '" + user_name + "': " + error);
+        auto cert = DataOrFile(user, "client-certificate", ubase, &error);
+        auto key = DataOrFile(user, "client-key", ubase, &error);
+        if (!cert || !key) return Fail(upath + ": user '" + user_name + "': " + error);
         config.client_cert_pem = *cert;
         config.client_key_pem = *key;
         if (config.client_cert_pem.empty() != config.client_key_pem.empty()) {
-          return Fail(path + ": user '" + user_name +
+          return Fail(upath + ": user '" + user_name +
                       "': client-certificate and client-key must be given together");
+        }
+        if (const YAML::Node exec = user["exec"]; exec && exec.IsMap() && config.token.empty()) {
+          config.exec = ReadExec(exec, ubase, &error);
+          if (!config.exec) return Fail(upath + ": user '" + user_name + "': " + error);
+        }
+        if (user["auth-provider"]) {
+          return Fail(upath + ": user '" + user_name +
+                      "': auth-provider is not supported (use an exec credential plugin, as "
+                      "kubectl does since 1.26)");
         }
       }
     }
     return ConfigResult{std::move(config), ""};
   } catch (const YAML::Exception& e) {
-    return Fail(path + ": " + e.what());
+    return Fail(where + ": " + e.what());
   }
 }
 

@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <unistd.h>
+#include <cstdlib>
+#include <fstream>
 
 // Designated initializers leave the other fields at their defaults on purpose.
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
@@ -386,6 +389,42 @@ TEST_F(ClientTest, AServerThatKeepsThrottlingIsGivenUpOnWithItsError) {
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.error.status, 429);
   EXPECT_EQ(server_.CountRequests("GET", "/partitionpolicies/a"), kThrottleAttempts);
+}
+
+// Issue 14 item 8: a kubeconfig exec plugin's token authenticates the requests; it is run once
+// while its token is valid, and again when the server refuses the token (401).
+TEST_F(ClientTest, AnExecPluginsTokenIsUsedAndRenewedWhenRefused) {
+  const std::string dir = ::testing::TempDir() + "pgpart-exec-" + std::to_string(::getpid());
+  std::system(("mkdir -p " + dir).c_str());
+  const std::string plugin = dir + "/plugin.sh";
+  {
+    std::ofstream out(plugin);
+    out << "#!/bin/sh\necho run >> " << dir << "/runs\n"
+        << "echo '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\","
+           "\"status\":{\"token\":\"'\"$(cat " << dir << "/token)\"'\"}}'\n";
+  }
+  std::system(("chmod +x " + plugin + "; echo s3cret > " + dir + "/token; rm -f " + dir +
+               "/runs").c_str());
+  server_.Put(kPartitionPolicies, Policy("a"));
+  ClusterConfig config{.server = server_.Url()};
+  config.exec = ExecPlugin{plugin, {}, {}, "client.authentication.k8s.io/v1"};
+  Client client(config, 10);
+  ASSERT_TRUE(client.Get(kPartitionPolicies, "db", "a").ok());
+  ASSERT_TRUE(client.Get(kPartitionPolicies, "db", "a").ok());
+  auto runs = [&] {
+    std::ifstream in(dir + "/runs");
+    int n = 0;
+    for (std::string line; std::getline(in, line);) ++n;
+    return n;
+  };
+  EXPECT_EQ(runs(), 1);
+  // The token is rotated: the server refuses the old one, the plugin is asked again.
+  server_.RequireToken("rotated");
+  std::system(("echo rotated > " + dir + "/token").c_str());
+  auto after = client.Get(kPartitionPolicies, "db", "a");
+  EXPECT_TRUE(after.ok()) << after.error.message;
+  EXPECT_EQ(runs(), 2);
+  std::system(("rm -rf " + dir).c_str());
 }
 
 TEST(ResourcePathTest, CoreAndGroupPaths) {

@@ -138,5 +138,96 @@ TEST(Base64Test, DecodesAndRejects) {
   EXPECT_FALSE(DecodeBase64("a"));
 }
 
+// Issue 14 item 8: KUBECONFIG may list several files (kubectl merges them); only the first was
+// read, so a context in one file and its cluster in another was "not found".
+TEST_F(ConfigTest, SeveralKubeconfigFilesAreReadAsOneFirstNameWins) {
+  fs::create_directories(dir_ / "a");
+  fs::create_directories(dir_ / "b");
+  std::ofstream(dir_ / "b" / "token") << "from-b-file\n";
+  const std::string a = Write("a/config", R"(apiVersion: v1
+kind: Config
+current-context: work
+contexts:
+- name: work
+  context: {cluster: shared, user: me}
+users:
+- name: me
+  user: {tokenFile: ../b/token}
+)");
+  const std::string b = Write("b/config", R"(apiVersion: v1
+kind: Config
+current-context: other
+contexts:
+- name: work
+  context: {cluster: ignored, user: ignored}
+clusters:
+- name: shared
+  cluster: {server: https://shared.example:6443, insecure-skip-tls-verify: true}
+users:
+- name: me
+  user: {token: from-b}
+)");
+  const ConfigResult r = LoadKubeconfigs({a, (dir_ / "missing").string(), b});
+  ASSERT_TRUE(r.config) << r.error;
+  EXPECT_EQ(r.config->server, "https://shared.example:6443");
+  EXPECT_EQ(r.config->token, "from-b-file");  // a's user wins; its tokenFile is relative to a/
+  EXPECT_TRUE(r.config->insecure_skip_tls_verify);
+  const ConfigResult none = LoadKubeconfigs({(dir_ / "missing").string()});
+  EXPECT_FALSE(none.config);
+}
+
+// Issue 14 item 8: exec credential plugins (EKS, GKE, AKS from outside the cluster).
+TEST_F(ConfigTest, AnExecPluginsTokenIsUsedAndItsEnvironmentAndArgumentsPassed) {
+  const std::string plugin = Write("plugin.sh", R"(#!/bin/sh
+echo "$KUBERNETES_EXEC_INFO" > "$(dirname "$0")/exec-info"
+echo "$1 $REGION" > "$(dirname "$0")/seen"
+cat <<JSON
+{"apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential",
+ "status": {"token": "tok-$REGION", "expirationTimestamp": "2099-01-01T00:00:00Z"}}
+JSON
+)");
+  fs::permissions(plugin, fs::perms::owner_all);
+  const std::string path = Write("config", R"(apiVersion: v1
+kind: Config
+current-context: eks
+contexts:
+- name: eks
+  context: {cluster: eks, user: eks}
+clusters:
+- name: eks
+  cluster: {server: https://eks.example:443}
+users:
+- name: eks
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      command: ./plugin.sh
+      args: [get-token]
+      env: [{name: REGION, value: eu-west-1}]
+)");
+  const ConfigResult r = LoadKubeconfig(path);
+  ASSERT_TRUE(r.config) << r.error;
+  ASSERT_TRUE(r.config->exec.has_value());
+  EXPECT_EQ(r.config->exec->command, (dir_ / "plugin.sh").string());
+  const ExecCredential c = RunExecPlugin(*r.config->exec);
+  ASSERT_EQ(c.error, "");
+  EXPECT_EQ(c.token, "tok-eu-west-1");
+  ASSERT_TRUE(c.expires_micros.has_value());
+  std::ifstream seen(dir_ / "seen");
+  std::string line;
+  std::getline(seen, line);
+  EXPECT_EQ(line, "get-token eu-west-1");
+  std::ifstream info(dir_ / "exec-info");
+  std::getline(info, line);
+  EXPECT_NE(line.find("\"interactive\":false"), std::string::npos) << line;
+
+  const std::string broken = Write("broken.sh", "#!/bin/sh\necho nope\nexit 3\n");
+  fs::permissions(broken, fs::perms::owner_all);
+  ExecPlugin bad{broken, {}, {}, ""};
+  const ExecCredential failed = RunExecPlugin(bad);
+  EXPECT_EQ(failed.token, "");
+  EXPECT_NE(failed.error.find("exit 3"), std::string::npos) << failed.error;
+}
+
 }  // namespace
 }  // namespace pgpart::k8s
