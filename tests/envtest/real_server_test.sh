@@ -51,8 +51,10 @@ install_crd() {
   kubectl wait --for condition=established --timeout=60s crd/partitionpolicies.pgpart.io >/dev/null
 }
 
+# Creates namespace $1 unless it is there (checks run in parallel: AlreadyExists is fine).
 ensure_namespace() {
-  kubectl get namespace "$1" >/dev/null 2>&1 || kubectl create namespace "$1" >/dev/null
+  kubectl get namespace "$1" >/dev/null 2>&1 && return 0
+  kubectl create namespace "$1" >/dev/null 2>&1 || kubectl get namespace "$1" >/dev/null
 }
 
 check_crd() {
@@ -95,6 +97,7 @@ check_operator_user() {
   kubectl delete clusterrolebinding pgpart-operator --ignore-not-found >/dev/null
   [[ "$(kubectl --kubeconfig "${operator_kc}" auth can-i list partitionpolicies.pgpart.io -A 2>/dev/null)" == no ]] ||
     fail "the operator may list PartitionPolicies without any binding: RBAC not in force"
+  ensure_namespace pgpart-system # rbac.yaml may hold namespaced objects (a Role for the Lease)
   kubectl apply -f "${repo_dir}/manifests/rbac.yaml" >/dev/null
   local i ok=0
   for ((i = 0; i < 40; i++)); do # the RBAC authorizer's cache follows within a moment
