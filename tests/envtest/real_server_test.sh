@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Checks against the real control plane of scripts/envtest (issue 14), with the real kubectl and
+# helm of scripts/envtest-build. One check per call, so that ctest reports each on its own:
+#
+#   real_server_test.sh CHECK
+#     crd            the CRD is accepted and becomes Established
+#     examples       every PartitionPolicy in policies/ and manifests/example/ (and the example
+#                    Secret) is admitted by the server: apply --dry-run=server --validate=strict
+#     operator-user  the operator's token authenticates as its ServiceAccount and RBAC applies:
+#                    denied before manifests/rbac.yaml, allowed after
+#     helm-lint      helm lint helm/pgpart                     (no server needed)
+#     helm-template  helm template helm/pgpart, and the server admits what it renders
+#     apply-k        kubectl apply -k manifests/ --dry-run=server, as docs/operator.md says
+#
+# Environment: PGPART_ENVTEST_DIR (the run folder of scripts/envtest: the ctest fixture `kube`
+# sets it), PGPART_ENVTEST_BIN. A check that needs the server FAILS when it is not running.
+set -euo pipefail
+
+readonly repo_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+readonly run_dir="${PGPART_ENVTEST_DIR:-${repo_dir}/.sandbox/envtest}"
+readonly bin_dir="${PGPART_ENVTEST_BIN:-${repo_dir}/build/envtest/bin}"
+readonly admin_kc="${run_dir}/admin.kubeconfig"
+readonly operator_kc="${run_dir}/operator.kubeconfig"
+readonly crd="${repo_dir}/crds/partitionpolicies.pgpart.io.yaml"
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+for b in kubectl helm; do
+  [[ -x "${bin_dir}/${b}" ]] || fail "${bin_dir}/${b} missing: run scripts/envtest-build"
+done
+kubectl() { "${bin_dir}/kubectl" "$@"; }
+helm() { "${bin_dir}/helm" "$@"; }
+work="$(mktemp -d)"
+trap 'rm -rf "${work}"' EXIT
+# helm keeps its caches and config out of $HOME.
+export HELM_CACHE_HOME="${work}/helm-cache" HELM_CONFIG_HOME="${work}/helm-config"
+export HELM_DATA_HOME="${work}/helm-data"
+
+need_server() {
+  [[ -f "${admin_kc}" ]] || fail "no API server: ${admin_kc} missing (ctest fixture kube / scripts/envtest start)"
+  kubectl --kubeconfig "${admin_kc}" get --raw /readyz >/dev/null ||
+    fail "the API server of ${admin_kc} is not ready"
+  export KUBECONFIG="${admin_kc}"
+}
+
+install_crd() {
+  kubectl apply --server-side --force-conflicts -f "${crd}" >/dev/null
+  kubectl wait --for condition=established --timeout=60s crd/partitionpolicies.pgpart.io >/dev/null
+}
+
+# Creates namespace $1 unless it is there (checks run in parallel: AlreadyExists is fine).
+ensure_namespace() {
+  kubectl get namespace "$1" >/dev/null 2>&1 && return 0
+  kubectl create namespace "$1" >/dev/null 2>&1 || kubectl get namespace "$1" >/dev/null
+}
+
+check_crd() {
+  need_server
+  kubectl apply --server-side --force-conflicts -f "${crd}"
+  kubectl wait --for condition=established --timeout=60s crd/partitionpolicies.pgpart.io
+  # The server serves the kind now (discovery sees it under its short name too).
+  kubectl api-resources --api-group=pgpart.io -o name | grep -qx partitionpolicies.pgpart.io ||
+    fail "partitionpolicies.pgpart.io not in discovery after Established"
+  echo "PASS: CRD established"
+}
+
+check_examples() {
+  need_server
+  install_crd
+  ensure_namespace envtest-examples
+  local f failed=0 count=0
+  for f in "${repo_dir}"/policies/*.yaml "${repo_dir}"/manifests/example/*.yaml; do
+    count=$((count + 1))
+    if out="$(kubectl -n envtest-examples apply --dry-run=server --validate=strict -f "${f}" 2>&1)"; then
+      printf '%s\n' "${out}" | sed "s|^|  ${f#"${repo_dir}"/}: |"
+    else
+      failed=$((failed + 1))
+      echo "REJECTED ${f#"${repo_dir}"/}:" >&2
+      printf '%s\n' "${out}" | sed 's/^/  /' >&2
+    fi
+  done
+  ((failed == 0)) || fail "${failed} of ${count} example files not admitted"
+  echo "PASS: ${count} example files admitted"
+}
+
+check_operator_user() {
+  need_server
+  local who
+  who="$(kubectl --kubeconfig "${operator_kc}" auth whoami -o jsonpath='{.status.userInfo.username} {.status.userInfo.groups}')"
+  [[ "${who}" == "system:serviceaccount:pgpart-system:pgpart-operator "*'"system:serviceaccounts:pgpart-system"'* ]] ||
+    fail "operator token authenticates as '${who}'"
+  install_crd
+  # RBAC is enforced: no binding, no right. (Another check may have bound it already: start clean.)
+  kubectl delete clusterrolebinding pgpart-operator --ignore-not-found >/dev/null
+  [[ "$(kubectl --kubeconfig "${operator_kc}" auth can-i list partitionpolicies.pgpart.io -A 2>/dev/null)" == no ]] ||
+    fail "the operator may list PartitionPolicies without any binding: RBAC not in force"
+  ensure_namespace pgpart-system # rbac.yaml may hold namespaced objects (a Role for the Lease)
+  kubectl apply -f "${repo_dir}/manifests/rbac.yaml" >/dev/null
+  local i ok=0
+  for ((i = 0; i < 40; i++)); do # the RBAC authorizer's cache follows within a moment
+    [[ "$(kubectl --kubeconfig "${operator_kc}" auth can-i list partitionpolicies.pgpart.io -A 2>/dev/null)" == yes ]] && { ok=1; break; }
+    sleep 0.25
+  done
+  ((ok)) || fail "manifests/rbac.yaml does not let the operator list PartitionPolicies"
+  [[ "$(kubectl --kubeconfig "${operator_kc}" auth can-i list secrets -A 2>/dev/null)" == no ]] ||
+    fail "the operator may list Secrets"
+  echo "PASS: operator token is ${who%% *}; RBAC from manifests/rbac.yaml applies"
+}
+
+check_helm_lint() {
+  helm lint "${repo_dir}/helm/pgpart"
+  echo "PASS: helm lint"
+}
+
+check_helm_template() {
+  need_server
+  install_crd
+  helm template pgpart "${repo_dir}/helm/pgpart" >"${work}/rendered.yaml"
+  grep -q '^kind: Deployment' "${work}/rendered.yaml" || fail "helm template rendered no Deployment"
+  # The Namespace must exist for its objects to be admitted (a dry run does not create it).
+  ensure_namespace pgpart-system
+  kubectl apply --dry-run=server --validate=strict -f "${work}/rendered.yaml"
+  echo "PASS: helm template rendered $(grep -c '^kind:' "${work}/rendered.yaml") objects, all admitted"
+}
+
+check_apply_k() {
+  need_server
+  kubectl apply -k "${repo_dir}/manifests/" --dry-run=server
+  echo "PASS: kubectl apply -k manifests/"
+}
+
+case "${1:-}" in
+  crd) check_crd ;;
+  examples) check_examples ;;
+  operator-user) check_operator_user ;;
+  helm-lint) check_helm_lint ;;
+  helm-template) check_helm_template ;;
+  apply-k) check_apply_k ;;
+  *)
+    sed -n '2,16s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+    exit 2
+    ;;
+esac
