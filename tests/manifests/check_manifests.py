@@ -31,7 +31,10 @@ NAMESPACE = "pgpart-system"
 NAME = "pgpart-operator"
 IMAGE = "pgpart:0.1.0"
 ARGS = ["operator", "--metrics-bind=:9090", "--health-bind=:8081", "--leader-elect"]
-CRD_PATH = "../crds/partitionpolicies.pgpart.io.yaml"
+# kustomize refuses files outside the kustomization's folder (`../crds/...` failed `kubectl apply
+# -k manifests/` on a real kubectl): manifests/crds/ holds a copy of crds/, byte for byte.
+CRD_PATH = "crds/partitionpolicies.pgpart.io.yaml"
+CANONICAL_CRD = "../crds/partitionpolicies.pgpart.io.yaml"
 BASE_RESOURCES = {"namespace.yaml", "serviceaccount.yaml", "rbac.yaml", "deployment.yaml",
                   "service-metrics.yaml", CRD_PATH}
 
@@ -292,7 +295,15 @@ def check_kustomization(manifests, docs):
             continue  # written by the CRD author; checked below when present
         if not os.path.isfile(os.path.join(manifests, r)):
             fail(f"kustomization lists {r}, which does not exist")
+    for r in resources:
+        if r.startswith("../") or os.path.isabs(r):
+            fail(f"kustomization lists {r}, outside manifests/: kustomize refuses it")
     crd_file = os.path.normpath(os.path.join(manifests, CRD_PATH))
+    canonical = os.path.normpath(os.path.join(manifests, CANONICAL_CRD))
+    if os.path.isfile(crd_file) and os.path.isfile(canonical):
+        with open(crd_file, "rb") as a, open(canonical, "rb") as b:
+            if a.read() != b.read():
+                fail(f"manifests/{CRD_PATH} differs from crds/partitionpolicies.pgpart.io.yaml")
     if os.path.isfile(crd_file):
         crds = [d for d in load_all(crd_file) if d.get("kind") == "CustomResourceDefinition"]
         if [c["metadata"].get("name") for c in crds] != ["partitionpolicies.pgpart.io"]:
