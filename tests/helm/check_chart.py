@@ -90,7 +90,7 @@ def manifests_objects(root):
         kustomization = yaml.safe_load(f)
     objs = {}
     for res in kustomization["resources"]:
-        if res.startswith("../crds/"):
+        if res.startswith("crds/"):
             continue  # Helm installs crds/ itself; compared as files below.
         with open(os.path.join(base, res)) as f:
             for doc in yaml.safe_load_all(f):
