@@ -11,6 +11,8 @@
 #     helm-lint      helm lint helm/pgpart                     (no server needed)
 #     helm-template  helm template helm/pgpart, and the server admits what it renders
 #     apply-k        kubectl apply -k manifests/ --dry-run=server, as docs/operator.md says
+#     helm-install   helm install --namespace X --create-namespace puts the objects in X; helm
+#                    uninstall keeps X
 #
 # Environment: PGPART_ENVTEST_DIR (the run folder of scripts/envtest: the ctest fixture `kube`
 # sets it), PGPART_ENVTEST_BIN. A check that needs the server FAILS when it is not running.
@@ -126,6 +128,35 @@ check_helm_template() {
   echo "PASS: helm template rendered $(grep -c '^kind:' "${work}/rendered.yaml") objects, all admitted"
 }
 
+# helm install into a namespace of the user's choosing puts the namespaced objects there, and
+# helm uninstall deletes no namespace (issue 14: everything landed in pgpart-system, which the
+# release owned and uninstall deleted).
+check_helm_install() {
+  need_server
+  install_crd
+  local release=envtest-helm ns=envtest-helm-ns
+  helm uninstall "${release}" --namespace "${ns}" >/dev/null 2>&1 || true
+  helm install "${release}" "${repo_dir}/helm/pgpart" --namespace "${ns}" --create-namespace \
+    --wait=false >/dev/null
+  local name="${release}-pgpart-operator"
+  kubectl -n "${ns}" get deployment "${name}" >/dev/null ||
+    fail "the Deployment is not in ${ns}"
+  kubectl -n "${ns}" get serviceaccount "${name}" >/dev/null ||
+    fail "the ServiceAccount is not in ${ns}"
+  if kubectl -n pgpart-system get deployment "${name}" >/dev/null 2>&1; then
+    fail "the Deployment went to pgpart-system, not ${ns}"
+  fi
+  [[ "$(kubectl get clusterrolebinding "${name}" -o jsonpath='{.subjects[0].namespace}')" == "${ns}" ]] ||
+    fail "the ClusterRoleBinding names another namespace than ${ns}"
+  helm uninstall "${release}" --namespace "${ns}" >/dev/null
+  [[ "$(kubectl get namespace "${ns}" -o jsonpath='{.status.phase}')" == Active ]] ||
+    fail "helm uninstall deleted namespace ${ns}"
+  if kubectl -n "${ns}" get deployment "${name}" >/dev/null 2>&1; then
+    fail "helm uninstall left the Deployment"
+  fi
+  echo "PASS: helm install --namespace ${ns} puts the objects there; uninstall keeps the namespace"
+}
+
 check_apply_k() {
   need_server
   kubectl apply -k "${repo_dir}/manifests/" --dry-run=server
@@ -139,6 +170,7 @@ case "${1:-}" in
   helm-lint) check_helm_lint ;;
   helm-template) check_helm_template ;;
   apply-k) check_apply_k ;;
+  helm-install) check_helm_install ;;
   *)
     sed -n '2,16s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
     exit 2

@@ -116,9 +116,15 @@ def main():
     with open(chart_crd, "rb") as f:
         check(f.read() == crd, "helm/pgpart/crds/ differs from crds/partitionpolicies.pgpart.io.yaml")
 
-    # Defaults == manifests/.
+    # Defaults == manifests/, but for the Namespace: helm's --create-namespace makes it, and a
+    # chart-rendered Namespace would belong to the release (helm uninstall would delete it).
     want = manifests_objects(root)
+    check(want.pop(("Namespace", "pgpart-system", None), None) is not None,
+          "manifests/ has no Namespace pgpart-system")
     got = render(root, binary)
+    ns_objs = render(root, binary, {"createNamespace": True})
+    check(("Namespace", "pgpart-system", None) in ns_objs,
+          "createNamespace: true renders no Namespace")
     check(len(want) >= 6, f"manifests/ lists only {len(want)} objects")
     for k in sorted(set(want) | set(got), key=str):
         if check(k in got, f"defaults: chart does not render {k}") and \
