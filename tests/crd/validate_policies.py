@@ -105,6 +105,8 @@ def structural_errors(node, path):
 def strict(node):
     """The schema jsonschema sees: int-or-string as anyOf, closed objects, no k8s extensions."""
     out = {k: v for k, v in node.items() if not k.startswith("x-kubernetes-")}
+    if node.get("x-kubernetes-list-type") == "set":  # the API server rejects duplicate items
+        out["uniqueItems"] = True
     if node.get("x-kubernetes-int-or-string"):
         out["anyOf"] = [{"type": "integer"}, {"type": "string"}]
     if "properties" in node:

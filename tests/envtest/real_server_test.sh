@@ -13,6 +13,7 @@
 #     apply-k        kubectl apply -k manifests/ --dry-run=server, as docs/operator.md says
 #     helm-install   helm install --namespace X --create-namespace puts the objects in X; helm
 #                    uninstall keeps X
+#     invalid        the server rejects invalid specs at their field (a table named twice)
 #
 # Environment: PGPART_ENVTEST_DIR (the run folder of scripts/envtest: the ctest fixture `kube`
 # sets it), PGPART_ENVTEST_BIN. A check that needs the server FAILS when it is not running.
@@ -157,6 +158,29 @@ check_helm_install() {
   echo "PASS: helm install --namespace ${ns} puts the objects there; uninstall keeps the namespace"
 }
 
+# The server itself rejects what the policy loader rejects (issue 14 item 7), at the field.
+check_invalid() {
+  need_server
+  install_crd
+  ensure_namespace envtest-invalid
+  local out
+  if out="$(kubectl -n envtest-invalid apply --dry-run=server -f - 2>&1 <<'YAML'
+apiVersion: pgpart.io/v1alpha1
+kind: PartitionPolicy
+metadata: {name: twice}
+spec:
+  tables: [public.events, public.events]
+  interval: 1 month
+  databaseRef: {secretName: app-db}
+YAML
+)"; then
+    fail "a policy naming one table twice was admitted"
+  fi
+  [[ "${out}" == *'spec.tables[1]: Duplicate value'* ]] ||
+    fail "duplicate tables rejected, but not at spec.tables[1]: ${out}"
+  echo "PASS: the server rejects a table named twice at spec.tables[1]"
+}
+
 check_apply_k() {
   need_server
   kubectl apply -k "${repo_dir}/manifests/" --dry-run=server
@@ -171,6 +195,7 @@ case "${1:-}" in
   helm-template) check_helm_template ;;
   apply-k) check_apply_k ;;
   helm-install) check_helm_install ;;
+  invalid) check_invalid ;;
   *)
     sed -n '2,16s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
     exit 2
