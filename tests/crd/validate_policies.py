@@ -14,6 +14,7 @@ jsonschema module: the test must fail, not skip).
 import copy
 import glob
 import os
+import re
 import sys
 
 import jsonschema
@@ -41,6 +42,10 @@ def is_hash(s):
 
 # Python mirrors of the CRD's CEL rules, keyed by the rule text (whitespace-normalised).
 CEL_MIRRORS = {
+    # A duration (int-or-string) longer than 0: an int passes (minimum 1 checks it), a string
+    # must hold a non-zero digit ("0s", "0h0m" do not).
+    "type(self) == int || self.matches('[1-9]')":
+        lambda v: isinstance(v, int) or re.search("[1-9]", v) is not None,
     "(has(self.strategy) && self.strategy == 'hash') || has(self.interval)":
         lambda s: is_hash(s) or "interval" in s,
     "!has(self.modulus) || (has(self.strategy) && self.strategy == 'hash')":
@@ -185,6 +190,13 @@ NEGATIVE = {
     "duration bogus": {"tables": ["public.t"], "interval": "1 month",
                        "execution": {"lockTimeout": "3 seconds"}},
     "retries -1": {"tables": ["public.t"], "interval": "1 month", "execution": {"retries": -1}},
+    "lockTimeout 0s": {"tables": ["public.t"], "interval": "1 month",
+                       "execution": {"lockTimeout": "0s"}},
+    "statementTimeout 0h0m": {"tables": ["public.t"], "interval": "1 month",
+                              "execution": {"statementTimeout": "0h0m"}},
+    "gate timeout 0": {"tables": ["public.t"], "interval": "1 month",
+                       "backupGate": {"kind": "sql", "query": "select true", "timeout": "0ms"}},
+    "table twice": {"tables": ["public.t", "public.t"], "interval": "1 month"},
     "mode bogus": {"tables": ["public.t"], "interval": "1 month", "mode": "dryrun"},
     "databaseRef without secretName": {"tables": ["public.t"], "interval": "1 month",
                                        "databaseRef": {"key": "dsn"}},

@@ -178,7 +178,22 @@ YAML
   fi
   [[ "${out}" == *'spec.tables[1]: Duplicate value'* ]] ||
     fail "duplicate tables rejected, but not at spec.tables[1]: ${out}"
-  echo "PASS: the server rejects a table named twice at spec.tables[1]"
+  if out="$(kubectl -n envtest-invalid apply --dry-run=server -f - 2>&1 <<'YAML'
+apiVersion: pgpart.io/v1alpha1
+kind: PartitionPolicy
+metadata: {name: zero}
+spec:
+  tables: [public.events]
+  interval: 1 month
+  execution: {lockTimeout: 0s}
+  databaseRef: {secretName: app-db}
+YAML
+)"; then
+    fail "a zero lockTimeout was admitted"
+  fi
+  [[ "${out}" == *'spec.execution.lockTimeout: Invalid value'*'must be longer than 0'* ]] ||
+    fail "a zero lockTimeout rejected, but not at spec.execution.lockTimeout: ${out}"
+  echo "PASS: the server rejects a table named twice at spec.tables[1] and a zero lockTimeout"
 }
 
 check_apply_k() {
