@@ -193,7 +193,32 @@ YAML
   fi
   [[ "${out}" == *'spec.execution.lockTimeout: Invalid value'*'must be longer than 0'* ]] ||
     fail "a zero lockTimeout rejected, but not at spec.execution.lockTimeout: ${out}"
-  echo "PASS: the server rejects a table named twice at spec.tables[1] and a zero lockTimeout"
+  if out="$(kubectl -n envtest-invalid apply --dry-run=server -f - 2>&1 <<'YAML'
+apiVersion: pgpart.io/v1alpha1
+kind: PartitionPolicy
+metadata: {name: badname}
+spec:
+  tables: [public.events, db.public.events]
+  interval: 1 month
+  databaseRef: {secretName: app-db}
+YAML
+)"; then
+    fail "a three-part table name was admitted"
+  fi
+  [[ "${out}" == *'spec.tables[1]: Invalid value'* ]] ||
+    fail "a three-part table name rejected, but not at spec.tables[1]: ${out}"
+  # A quoted name with a space and a doubled quote is fine.
+  kubectl -n envtest-invalid apply --dry-run=server -f - >/dev/null <<'YAML' ||
+apiVersion: pgpart.io/v1alpha1
+kind: PartitionPolicy
+metadata: {name: quoted}
+spec:
+  tables: ['public."Mesures ""Étranges"""']
+  interval: 1 month
+  databaseRef: {secretName: app-db}
+YAML
+    fail "a quoted table name was refused"
+  echo "PASS: the server rejects a table named twice, a zero lockTimeout and a bad table name"
 }
 
 check_apply_k() {
