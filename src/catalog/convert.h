@@ -111,11 +111,9 @@ struct ConvertSource {
   std::vector<SourceObject> dependents;  // triggers, views, policies, incoming FKs, ...
   std::vector<OwnedSequence> sequences;
   bool rls_enabled = false, rls_forced = false;
-  // The conversion's progress (phase kCopying / kCopied): the next block to copy, the new
-  // parent's oid, rows waiting in the change log; swapped: the new parent's oid and the rows the
-  // rollback log holds.
+  // The conversion's progress (phase kCopying / kCopied): the next block to copy and the rows
+  // waiting in the change log; swapped: the rows the rollback log holds.
   int64_t next_block = 0;
-  int64_t fresh_oid = 0;
   int64_t log_rows = 0;
   // Phase kCopying / kCopied: the new parent's range partitions (sorted) and default partition.
   std::vector<std::pair<Bound, Bound>> fresh_ranges;

@@ -257,7 +257,6 @@ void CatalogReader::ReadConversions(Tx& tx) {
       }
       s.phase = ConvertPhase::kSwapped;
       s.oid = state[2].as<int64_t>();
-      s.fresh_oid = w.oid;
       s.old_rows_estimate = state[4].as<int64_t>();
       s.old_bytes = state[5].as<int64_t>();
       s.log_rows = count_rows(state[8].as<bool>(), s.names.back_log);
@@ -290,14 +289,14 @@ void CatalogReader::ReadConversions(Tx& tx) {
                              &copied) &&
           oid == s.oid) {
         s.phase = copied ? ConvertPhase::kCopied : ConvertPhase::kCopying;
-        s.fresh_oid = state[0].as<int64_t>();
+        const int64_t fresh_oid = state[0].as<int64_t>();
         s.next_block = next_block;
         s.log_rows = count_rows(state[7].as<bool>(), s.names.log);
         pqxx::result parts = ExecParams(
             tx,
             "SELECT pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i "
             "JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = $1::oid",
-            std::to_string(s.fresh_oid));
+            std::to_string(fresh_oid));
         for (const pqxx::row& part : parts) {
           auto e = ParseBoundExpr(part[0].as<std::string>());
           if (!e) continue;

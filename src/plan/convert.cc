@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/calendar.h"
+#include "core/size_text.h"
 #include "plan/convert_sql.h"
 #include "plan/planner_internal.h"
 
@@ -18,16 +19,6 @@ std::string Num(int64_t n) {
   std::string s = std::to_string(n);
   for (int i = static_cast<int>(s.size()) - 3; i > (s[0] == '-' ? 1 : 0); i -= 3) s.insert(i, ",");
   return s;
-}
-
-std::string Bytes(int64_t b) {
-  const char* units[] = {"bytes", "kB", "MB", "GB", "TB"};
-  double v = static_cast<double>(b);
-  int u = 0;
-  while (v >= 1024 && u < 4) v /= 1024, ++u;
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
-  return buf;
 }
 
 std::string List(const std::vector<std::string>& items) {
@@ -289,7 +280,7 @@ void PlanConversion(const Policy& p, size_t index, const Table& t, int64_t now, 
                              " to " + BoundText(kt, s.ranges.back().second) +
                              (s.default_name ? " and a default partition" : "");
   report->notes.push_back("plain table being converted (" + ConvertPhaseName(src.phase) +
-                          "): ~" + Num(src.rows_estimate) + " rows, " + Bytes(src.bytes));
+                          "): ~" + Num(src.rows_estimate) + " rows, " + HumanBytes(src.bytes));
   if (src.phase == ConvertPhase::kNotStarted) {
     Step prep = ConvertStep(p, t, Action::kConvertPrepare, s.names.fresh);
     prep.statements = ConvertPrepare(s);
@@ -345,7 +336,7 @@ void PlanConversion(const Policy& p, size_t index, const Table& t, int64_t now, 
                          " keys a transaction: each key's rows are deleted from the new table "
                          "and copied again");
   copy.details.push_back("extra disk while converting: about the table's size again (" +
-                         Bytes(src.bytes) + ") plus the change log");
+                         HumanBytes(src.bytes) + ") plus the change log");
   steps->push_back(std::move(copy));
 
   Step verify = ConvertStep(p, t, Action::kConvertVerify, s.names.fresh);
@@ -385,7 +376,7 @@ void PlanConvertedLeftover(Context& c) {
   const Policy& p = c.policy;
   c.report.notes.push_back(
       "converted from a plain table; the old table " + src.names.old.Sql() + " is kept (~" +
-      Num(src.old_rows_estimate) + " rows, " + Bytes(src.old_bytes) + "), " +
+      Num(src.old_rows_estimate) + " rows, " + HumanBytes(src.old_bytes) + "), " +
       Num(src.log_rows) + " changes since the swap recorded for `pgpart convert rollback`");
   if (!p.convert || !p.convert->drop_old) return;
   Step s = NewStep(c, Action::kConvertDropOld, src.names.old, Reason::kConvert);

@@ -12,9 +12,9 @@ Statement Make(std::string sql, const Execution& e) {
   return Statement{std::move(sql), true, e.lock_timeout_ms, e.statement_timeout_ms};
 }
 
-std::string Join(const std::vector<std::string>& items, const std::string& prefix = "") {
+std::string Join(const std::vector<std::string>& items) {
   std::string out;
-  for (const std::string& i : items) out += (out.empty() ? "" : ", ") + prefix + QuoteIdent(i);
+  for (const std::string& i : items) out += (out.empty() ? "" : ", ") + QuoteIdent(i);
   return out;
 }
 
@@ -202,6 +202,31 @@ Statement ReplaceView(const SourceObject& v, const Execution& e) {
               e);
 }
 
+// Each identity column's sequence of `to` continues where `from`'s is (nobody inserts: both are
+// locked), so that the table that keeps the name hands out no value twice.
+void ContinueIdentities(const ConvertShape& s, const QualifiedName& to, const QualifiedName& from,
+                        std::vector<Statement>* out) {
+  for (const SourceColumn& c : s.columns) {
+    if (c.identity == 0) continue;
+    const std::string column = QuoteLiteral(QuoteIdent(c.name));
+    out->push_back(Make("SELECT setval(pg_get_serial_sequence(" + QuoteLiteral(to.Sql()) + ", " +
+                            column + "), nextval(pg_get_serial_sequence(" +
+                            QuoteLiteral(from.Sql()) + ", " + column + ")), false)",
+                        s.execution));
+  }
+}
+
+// The serial sequences the table owns go with its name to `table` (dropping the other table must
+// not drop them).
+void MoveSequences(const ConvertShape& s, const QualifiedName& table,
+                   std::vector<Statement>* out) {
+  for (const OwnedSequence& q : s.sequences) {
+    out->push_back(Make("ALTER SEQUENCE " + q.sequence.Sql() + " OWNED BY " + table.Sql() + "." +
+                            QuoteIdent(q.column),
+                        s.execution));
+  }
+}
+
 TableShape PrivilegeShape(const ConvertShape& s) {
   TableShape t;
   t.parent = s.names.fresh;
@@ -353,15 +378,7 @@ std::vector<Statement> ConvertSwap(const ConvertShape& s) {
   for (Statement& st : DropCapture(n.table, n.log, n.capture, "pgpart_convert_", e)) {
     out.push_back(std::move(st));
   }
-  for (const SourceColumn& c : s.columns) {
-    if (c.identity == 0) continue;
-    // The new identity sequence continues where the old one is (nobody inserts: T is locked).
-    out.push_back(Make("SELECT setval(pg_get_serial_sequence(" + QuoteLiteral(n.fresh.Sql()) +
-                           ", " + QuoteLiteral(QuoteIdent(c.name)) +
-                           "), nextval(pg_get_serial_sequence(" + QuoteLiteral(n.table.Sql()) +
-                           ", " + QuoteLiteral(QuoteIdent(c.name)) + ")), false)",
-                       e));
-  }
+  ContinueIdentities(s, n.fresh, n.table, &out);
   out.push_back(
       Make("ALTER TABLE " + n.table.Sql() + " RENAME TO " + QuoteIdent(n.old.name), e));
   out.push_back(Make("ALTER TABLE " + n.fresh.Sql() + " RENAME TO " + QuoteIdent(n.table.name), e));
@@ -395,11 +412,7 @@ std::vector<Statement> ConvertSwap(const ConvertShape& s) {
                        e));
     ++i;
   }
-  for (const OwnedSequence& q : s.sequences) {
-    out.push_back(Make("ALTER SEQUENCE " + q.sequence.Sql() + " OWNED BY " + n.table.Sql() + "." +
-                           QuoteIdent(q.column),
-                       e));
-  }
+  MoveSequences(s, n.table, &out);
   // Triggers and views name the table: their definitions, run now, bind to the new one.
   for (const SourceObject& t : s.triggers) out.push_back(Make(t.definition, e));
   for (const SourceObject& v : s.views) out.push_back(ReplaceView(v, e));
@@ -451,22 +464,11 @@ std::vector<Statement> ConvertRollback(const RollbackShape& r) {
   for (const std::string& t : r.enabled_triggers) {
     out.push_back(Make("ALTER TABLE " + n.old.Sql() + " ENABLE TRIGGER " + QuoteIdent(t), e));
   }
-  for (const SourceColumn& c : s.columns) {
-    if (c.identity == 0) continue;
-    out.push_back(Make("SELECT setval(pg_get_serial_sequence(" + QuoteLiteral(n.old.Sql()) + ", " +
-                           QuoteLiteral(QuoteIdent(c.name)) +
-                           "), nextval(pg_get_serial_sequence(" + QuoteLiteral(n.table.Sql()) +
-                           ", " + QuoteLiteral(QuoteIdent(c.name)) + ")), false)",
-                       e));
-  }
+  ContinueIdentities(s, n.old, n.table, &out);
   for (Statement& st : DropCapture(n.table, n.back_log, n.back_capture, "pgpart_convert_back_", e)) {
     out.push_back(std::move(st));
   }
-  for (const OwnedSequence& q : s.sequences) {
-    out.push_back(Make("ALTER SEQUENCE " + q.sequence.Sql() + " OWNED BY " + n.old.Sql() + "." +
-                           QuoteIdent(q.column),
-                       e));
-  }
+  MoveSequences(s, n.old, &out);
   out.push_back(Make("ALTER TABLE " + n.table.Sql() + " RENAME TO " + QuoteIdent(n.fresh.name), e));
   out.push_back(Make("ALTER TABLE " + n.old.Sql() + " RENAME TO " + QuoteIdent(n.table.name), e));
   for (const SourceObject& v : s.views) out.push_back(ReplaceView(v, e));

@@ -8,6 +8,7 @@
 
 #include "core/calendar.h"
 #include "core/key.h"
+#include "core/size_text.h"
 #include "render/markdown_text.h"
 #include "render/report_render.h"
 
@@ -42,18 +43,6 @@ std::string Num(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f", v);
   return buf;
-}
-
-std::string Bytes(int64_t b) {
-  static const char* kUnits[] = {"B", "kB", "MB", "GB", "TB"};
-  double v = static_cast<double>(b);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  if (u == 0) return std::to_string(b) + " B";
-  return Num(v) + " " + kUnits[u];
 }
 
 std::string OrDash(const std::string& s) { return s.empty() ? "-" : s; }
@@ -290,7 +279,7 @@ std::string Timeline(const TableStatus& t, const Table& table, const Policy* pol
         if (hp.partition == label || hp.partition == c->name.Text()) held = &hp;
       }
       std::string title = label + ": " + BoundText(kt, c->from) + " .. " + BoundText(kt, c->to) +
-                          ", " + std::to_string(c->rows_estimate) + " rows, " + Bytes(c->bytes);
+                          ", " + std::to_string(c->rows_estimate) + " rows, " + HumanBytes(c->bytes);
       if (held) title += "; held: " + held->held_by;
       const OverduePartition* overdue = nullptr;
       for (const OverduePartition& o : t.overdue) {
@@ -337,7 +326,7 @@ std::vector<std::string> DetachedLines(const TableStatus& t) {
   for (const DetachedTable& d : t.detached) {
     std::string line = d.table + " (" + (d.action == "archive" ? "archived" : "detached") + ")";
     if (!d.from.empty()) line += " [" + d.from + ", " + d.to + ")";
-    line += ", ~" + std::to_string(d.rows_estimate) + " rows, " + Bytes(d.bytes);
+    line += ", ~" + std::to_string(d.rows_estimate) + " rows, " + HumanBytes(d.bytes);
     line += d.since.empty() ? ", since unknown (no audit row)" : ", since " + d.since;
     if (!d.verified) line += "; its marker names another table's oid (a copy): never dropped";
     out.push_back(std::move(line));
@@ -422,7 +411,7 @@ std::string RenderReportHtml(const Status& status, const std::vector<Policy>& po
       Fact(out, "Future buffer", BufferText(t));
       Fact(out, "Default partition",
            p.has_default ? std::to_string(p.default_rows) + " rows" : "none");
-      Fact(out, "Size", Bytes(t.bytes));
+      Fact(out, "Size", HumanBytes(t.bytes));
       Fact(out, "Next retention event", t.next_retention ? RetentionText(*t.next_retention) : "-");
       out += "</dl>\n";
     }
@@ -457,7 +446,7 @@ std::string RenderReportMarkdown(const Status& status) {
            HealthName(t.health) + " | " + std::to_string(t.partitions.count) + " | " +
            EscapeInline(OrDash(t.partitions.covered_until)) + " | " +
            (t.future_buffer_periods ? std::to_string(*t.future_buffer_periods) : "-") + " | " +
-           std::to_string(t.partitions.default_rows) + " | " + Bytes(t.bytes) + " |\n";
+           std::to_string(t.partitions.default_rows) + " | " + HumanBytes(t.bytes) + " |\n";
   }
   for (const TableStatus& t : status.tables) {
     out += "\n## " + EscapeInline(t.table.Text()) + " (" + HealthName(t.health) + ")\n\n";
@@ -474,7 +463,7 @@ std::string RenderReportMarkdown(const Status& status) {
       out += "- Default partition: " +
              (p.has_default ? std::to_string(p.default_rows) + " rows" : std::string("none")) +
              "\n";
-      out += "- Size: " + Bytes(t.bytes) + "\n";
+      out += "- Size: " + HumanBytes(t.bytes) + "\n";
       if (t.next_retention) {
         out += "- Next retention event: " + EscapeInline(RetentionText(*t.next_retention)) + "\n";
       }
