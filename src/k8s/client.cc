@@ -9,7 +9,9 @@
 #include <openssl/x509.h>
 
 #include <atomic>
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 #include <fstream>
 #include <mutex>
@@ -602,12 +604,37 @@ Result<Lease> Client::UpdateLease(const std::string& ns, const Lease& lease) {
   return Ok(LeaseFromJson(*r.value));
 }
 
+namespace {
+
+// "<object>.<hex nanoseconds>", as client-go's recorder names events: a real API server refuses a
+// generateName ending in '.' ("orders." is not a DNS-1123 subdomain), so the name is given. The
+// object's part is cut so the whole stays within 253 characters and ends alphanumeric; the
+// nanoseconds never repeat within the process.
+std::string EventName(const std::string& regarding) {
+  static std::atomic<int64_t> last{0};
+  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  int64_t seen = last.load();
+  int64_t next = 0;
+  do {
+    next = std::max(now, seen + 1);
+  } while (!last.compare_exchange_weak(seen, next));
+  std::string prefix = regarding.substr(0, 253 - 17);
+  while (!prefix.empty() && (prefix.back() == '.' || prefix.back() == '-')) prefix.pop_back();
+  if (prefix.empty()) prefix = "pgpart";
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(next));
+  return prefix + "." + hex;
+}
+
+}  // namespace
+
 Result<json> Client::CreateEvent(const std::string& ns, const EventSpec& event) {
-  const std::string regarding_name = event.regarding.value("name", "pgpart");
   json object = {
       {"apiVersion", "events.k8s.io/v1"},
       {"kind", "Event"},
-      {"metadata", {{"generateName", regarding_name + "."}, {"namespace", ns}}},
+      {"metadata", {{"name", EventName(event.regarding.value("name", "pgpart"))}, {"namespace", ns}}},
       {"eventTime", NowMicroTime()},
       {"reportingController", event.reporting_controller},
       {"reportingInstance",

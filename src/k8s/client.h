@@ -169,7 +169,7 @@ class Client {
   Result<Lease> CreateLease(const std::string& ns, const Lease& lease);
   Result<Lease> UpdateLease(const std::string& ns, const Lease& lease);
 
-  // Records an event in `ns` (events.k8s.io/v1, generateName from the regarding object's name).
+  // Records an event in `ns` (events.k8s.io/v1, named "<regarding name>.<hex nanoseconds>").
   Result<nlohmann::json> CreateEvent(const std::string& ns, const EventSpec& event);
 
   // Aborts watches in progress (they end with kStopped) and makes later calls fail fast; for

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <regex>
 #include <sstream>
 
 namespace pgpart::k8s::testing {
@@ -286,6 +287,27 @@ void FakeApiServer::Serve(int fd) {
     if (!body.is_object()) return respond(400, Status(400, "BadRequest", "body is not JSON"));
     json& meta = body["metadata"];
     std::string new_name = meta.value("name", "");
+    // As the real server validates object metadata: a name is a DNS-1123 subdomain, and so is a
+    // generateName once a trailing '-' is masked ("orders." is refused, "orders-" is fine).
+    static const std::regex kSubdomain(
+        "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+    const auto invalid = [&](const std::string& field, const std::string& value) {
+      respond(422, Status(422, "Invalid",
+                          "metadata." + field + ": Invalid value: \"" + value +
+                              "\": a lowercase RFC 1123 subdomain must consist of lower case "
+                              "alphanumeric characters, '-' or '.', and must start and end "
+                              "with an alphanumeric character"));
+    };
+    if (const std::string prefix = meta.value("generateName", ""); !prefix.empty()) {
+      std::string masked = prefix;
+      if (masked.back() == '-') masked.back() = 'a';
+      if (masked.size() > 253 || !std::regex_match(masked, kSubdomain)) {
+        return invalid("generateName", prefix);
+      }
+    }
+    if (!new_name.empty() && (new_name.size() > 253 || !std::regex_match(new_name, kSubdomain))) {
+      return invalid("name", new_name);
+    }
     if (new_name.empty()) new_name = meta.value("generateName", "obj-") + std::to_string(++name_counter_);
     meta["name"] = new_name;
     const std::string new_key = ns + "/" + new_name;

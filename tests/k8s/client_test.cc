@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <cstdlib>
 #include <fstream>
+#include <set>
 
 // Designated initializers leave the other fields at their defaults on purpose.
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
@@ -339,6 +340,31 @@ TEST_F(ClientTest, CreateEventRecordsAnEventsV1Event) {
   EXPECT_EQ((*stored)["regarding"]["name"], "orders");
   EXPECT_EQ((*stored)["reportingController"], "pgpart.io/operator");
   EXPECT_EQ(server_.CountRequests("POST", "/apis/events.k8s.io/v1/namespaces/db/events"), 1);
+}
+
+// Found on the real API server (issue 14): every Event was refused with 422 because its
+// generateName "orders." is not a DNS-1123 subdomain. Names are given now, as client-go gives
+// them ("<object>.<hex time>"), distinct even within one nanosecond, and within 253 characters
+// for the longest object name.
+TEST_F(ClientTest, EventNamesAreValidDistinctAndShortEnough) {
+  const std::string longest = std::string(120, 'a') + "." + std::string(132, 'b');  // 253
+  std::set<std::string> names;
+  for (const std::string& object : {std::string("orders"), longest, longest, longest}) {
+    EventSpec event{.regarding = {{"apiVersion", "pgpart.io/v1alpha1"},
+                                  {"kind", "PartitionPolicy"},
+                                  {"namespace", "db"},
+                                  {"name", object}},
+                    .type = "Normal",
+                    .reason = "PartitionCreated",
+                    .note = "n"};
+    auto r = client_.CreateEvent("db", event);
+    ASSERT_TRUE(r.ok()) << r.error.message;
+    const std::string name = (*r.value)["metadata"]["name"];
+    EXPECT_LE(name.size(), 253u) << name;
+    EXPECT_EQ(name.rfind(object.substr(0, 100) + "", 0), 0u) << name;
+    names.insert(name);
+  }
+  EXPECT_EQ(names.size(), 4u) << "two events got one name";
 }
 
 // Issue 14 item 4: the note was cut at 1,024 bytes inside a character; the JSON writer threw and
