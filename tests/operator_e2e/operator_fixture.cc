@@ -73,21 +73,38 @@ std::string Tail(const std::string& text, size_t max_lines, size_t max_chars = 1
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
-// OperatorAgainstApiDouble
+// OperatorE2e and its two fixtures
 
 void OperatorAgainstApiDouble::SetUp() {
   api_.RequireToken(kToken);
   client_ =
       std::make_unique<k8s::Client>(k8s::ClusterConfig{.server = api_.Url(), .token = kToken}, 10);
   dir_ = test_env::TestDir("pgpart-operator-e2e");
-  kubeconfig_ = WriteKubeconfig("kubeconfig", api_.Url());
+  SetUpWith(DoubleBackend(api_, dir_));
+}
+
+void OperatorScenario::SetUp() {
+  dir_ = test_env::TestDir("pgpart-operator-e2e");
+  if (GetParam() == "real") {
+    SetUpWith(RealServerBackend(dir_));
+  } else {
+    double_ = std::make_unique<k8s::testing::FakeApiServer>();
+    double_->RequireToken(kToken);
+    SetUpWith(DoubleBackend(*double_, dir_));
+  }
+}
+
+void OperatorE2e::SetUpWith(std::unique_ptr<ApiBackend> backend) {
+  backend_ = std::move(backend);
+  ASSERT_TRUE(backend_) << "no API server";
+  kubeconfig_ = backend_->OperatorKubeconfig();
   ASSERT_FALSE(test_env::ServerDsn().empty());
   db_name_ = test_env::ScratchDatabaseName("opk8s");
   test_env::CreateDatabase(db_name_);
   ASSERT_FALSE(HasFailure());
 }
 
-void OperatorAgainstApiDouble::TearDown() {
+void OperatorE2e::TearDown() {
   for (auto& op : operators_) op->Kill();
   if (HasFailure()) {
     for (auto& op : operators_) {
@@ -114,24 +131,7 @@ int BoundPort(const std::vector<std::string>& args, const std::string& flag) {
 
 }  // namespace
 
-std::string OperatorAgainstApiDouble::WriteKubeconfig(const std::string& file,
-                                                      const std::string& server) {
-  // The double speaks plain HTTP; the token user is what the operator must present.
-  const std::string path = dir_ + "/" + file;
-  test_env::WriteFile(path,
-                      "apiVersion: v1\nkind: Config\ncurrent-context: e2e\n"
-                      "contexts:\n- name: e2e\n  context: {cluster: double, user: e2e}\n"
-                      "clusters:\n- name: double\n  cluster: {server: '" +
-                          server + "'}\nusers:\n- name: e2e\n  user: {token: " + kToken + "}\n");
-  return path;
-}
-
-int OperatorAgainstApiDouble::ApiPort() const {
-  const std::string url = api_.Url();
-  return std::atoi(url.c_str() + url.rfind(':') + 1);
-}
-
-OperatorProcess& OperatorAgainstApiDouble::SpawnOperator(
+OperatorProcess& OperatorE2e::SpawnOperator(
     const std::vector<std::string>& args, const std::string& name,
     const std::vector<std::pair<std::string, std::optional<std::string>>>& env) {
   operators_.push_back(std::make_unique<OperatorProcess>(
@@ -140,7 +140,7 @@ OperatorProcess& OperatorAgainstApiDouble::SpawnOperator(
   return *operators_.back();
 }
 
-OperatorProcess& OperatorAgainstApiDouble::StartOperator(
+OperatorProcess& OperatorE2e::StartOperator(
     const std::vector<std::string>& extra, const std::string& name,
     const std::vector<std::pair<std::string, std::optional<std::string>>>& env,
     bool with_namespace) {
@@ -181,7 +181,7 @@ OperatorProcess& OperatorAgainstApiDouble::StartOperator(
   return op;
 }
 
-void OperatorAgainstApiDouble::WaitReadyz(OperatorProcess& op, milliseconds limit) {
+void OperatorE2e::WaitReadyz(OperatorProcess& op, milliseconds limit) {
   int last = 0;
   const bool ready = Eventually(
       [&] {
@@ -193,24 +193,24 @@ void OperatorAgainstApiDouble::WaitReadyz(OperatorProcess& op, milliseconds limi
       << op.name() << ": /readyz answered " << last << (op.Running() ? "" : " (process exited)");
 }
 
-std::string OperatorAgainstApiDouble::DatabaseDsn(int port) const {
+std::string OperatorE2e::DatabaseDsn(int port) const {
   auto parts = ParseDsn(test_env::ServerDsn());
   return "host=" + parts["host"] + " port=" + (port ? std::to_string(port) : parts["port"]) +
          " user=" + parts["user"] + " password=" + kPassword + " dbname=" + db_name_ +
          " connect_timeout=3";
 }
 
-int OperatorAgainstApiDouble::SandboxPort() const {
+int OperatorE2e::SandboxPort() const {
   return std::atoi(ParseDsn(test_env::ServerDsn())["port"].c_str());
 }
 
-void OperatorAgainstApiDouble::Exec(const std::string& sql) const {
+void OperatorE2e::Exec(const std::string& sql) const {
   pqxx::connection conn(DatabaseDsn());
   pqxx::nontransaction tx(conn);
   tx.exec(sql);
 }
 
-std::string OperatorAgainstApiDouble::Scalar(const std::string& sql) const {
+std::string OperatorE2e::Scalar(const std::string& sql) const {
   pqxx::connection conn(DatabaseDsn());
   pqxx::nontransaction tx(conn);
   const pqxx::result r = tx.exec(sql);
@@ -218,11 +218,11 @@ std::string OperatorAgainstApiDouble::Scalar(const std::string& sql) const {
   return r[0][0].c_str();
 }
 
-void OperatorAgainstApiDouble::CreateTimeTable(const std::string& name) const {
+void OperatorE2e::CreateTimeTable(const std::string& name) const {
   Exec("CREATE TABLE public." + name + " (at timestamptz NOT NULL, v int) PARTITION BY RANGE (at)");
 }
 
-int OperatorAgainstApiDouble::PartitionCount(const std::string& table) const {
+int OperatorE2e::PartitionCount(const std::string& table) const {
   const std::string n = Scalar("SELECT CASE WHEN to_regclass('public." + table +
                                "') IS NULL THEN -1 ELSE "
                                "(SELECT count(*) FROM pg_inherits WHERE inhparent = 'public." +
@@ -230,7 +230,7 @@ int OperatorAgainstApiDouble::PartitionCount(const std::string& table) const {
   return std::atoi(n.c_str());
 }
 
-std::vector<std::string> OperatorAgainstApiDouble::Partitions(const std::string& table) const {
+std::vector<std::string> OperatorE2e::Partitions(const std::string& table) const {
   pqxx::connection conn(DatabaseDsn());
   pqxx::nontransaction tx(conn);
   std::vector<std::string> names;
@@ -242,7 +242,7 @@ std::vector<std::string> OperatorAgainstApiDouble::Partitions(const std::string&
   return names;
 }
 
-std::vector<std::string> OperatorAgainstApiDouble::ExpectedMonthly(const std::string& table,
+std::vector<std::string> OperatorE2e::ExpectedMonthly(const std::string& table,
                                                                    int premake) const {
   pqxx::connection conn(DatabaseDsn());
   pqxx::nontransaction tx(conn);
@@ -257,63 +257,59 @@ std::vector<std::string> OperatorAgainstApiDouble::ExpectedMonthly(const std::st
   return names;
 }
 
-int OperatorAgainstApiDouble::HistoryRows(const std::string& where) const {
+int OperatorE2e::HistoryRows(const std::string& where) const {
   if (Scalar("SELECT to_regclass('pgpart.history') IS NOT NULL") != "t") return 0;
   return std::atoi(Scalar("SELECT count(*) FROM pgpart.history WHERE " + where).c_str());
 }
 
-void OperatorAgainstApiDouble::PutSecret(const std::string& name, const std::string& dsn,
-                                         const std::string& key, const std::string& ns) {
-  api_.Put(k8s::kSecrets, json{{"apiVersion", "v1"},
-                               {"kind", "Secret"},
-                               {"metadata", {{"name", name}, {"namespace", ns}}},
-                               {"type", "Opaque"},
-                               {"data", {{key, Base64(dsn)}}}});
+void OperatorE2e::PutSecret(const std::string& name, const std::string& dsn,
+                            const std::string& key, const std::string& ns) {
+  backend_->PutSecret(json{{"apiVersion", "v1"},
+                           {"kind", "Secret"},
+                           {"metadata", {{"name", name}, {"namespace", ns}}},
+                           {"type", "Opaque"},
+                           {"data", {{key, Base64(dsn)}}}});
 }
 
-json OperatorAgainstApiDouble::MonthlySpec(const std::string& table, int premake,
-                                           const std::string& secret) {
+json OperatorE2e::MonthlySpec(const std::string& table, int premake, const std::string& secret) {
   return json{{"tables", {"public." + table}},
               {"interval", "1 month"},
               {"premake", premake},
               {"databaseRef", {{"secretName", secret}, {"key", "dsn"}}}};
 }
 
-json OperatorAgainstApiDouble::PutPolicy(const std::string& name, const json& spec,
-                                         const std::string& ns) {
-  return api_.Put(k8s::kPartitionPolicies, json{{"apiVersion", "pgpart.io/v1alpha1"},
-                                                {"kind", "PartitionPolicy"},
-                                                {"metadata", {{"name", name}, {"namespace", ns}}},
-                                                {"spec", spec}});
+json OperatorE2e::PutPolicy(const std::string& name, const json& spec, const std::string& ns) {
+  return backend_->PutPolicy(json{{"apiVersion", "pgpart.io/v1alpha1"},
+                                  {"kind", "PartitionPolicy"},
+                                  {"metadata", {{"name", name}, {"namespace", ns}}},
+                                  {"spec", spec}});
 }
 
-json OperatorAgainstApiDouble::EditSpec(const std::string& name,
-                                        const std::function<void(json& spec)>& edit,
-                                        const std::string& ns) {
-  auto object = api_.Object(k8s::kPartitionPolicies, ns, name);
-  if (!object) {
-    ADD_FAILURE() << "no PartitionPolicy " << ns << "/" << name << " to edit";
-    return json();
-  }
-  edit((*object)["spec"]);
-  return api_.Put(k8s::kPartitionPolicies, *object);
+json OperatorE2e::EditSpec(const std::string& name, const std::function<void(json& spec)>& edit,
+                           const std::string& ns) {
+  json stored = backend_->EditSpec(ns, name, edit);
+  if (stored.is_null()) ADD_FAILURE() << "no PartitionPolicy " << ns << "/" << name << " to edit";
+  return stored;
 }
 
-json OperatorAgainstApiDouble::Policy(const std::string& name, const std::string& ns) {
-  return api_.Object(k8s::kPartitionPolicies, ns, name).value_or(json());
+json OperatorE2e::Policy(const std::string& name, const std::string& ns) {
+  return backend_->Policy(ns, name);
 }
 
-json OperatorAgainstApiDouble::WaitPolicy(const std::string& name,
-                                          const std::function<bool(const json&)>& done,
-                                          milliseconds limit, const std::string& what,
-                                          const std::string& ns) {
+void OperatorE2e::DeletePolicy(const std::string& name, const std::string& ns) {
+  backend_->DeletePolicy(ns, name);
+}
+
+json OperatorE2e::WaitPolicy(const std::string& name, const std::function<bool(const json&)>& done,
+                             milliseconds limit, const std::string& what, const std::string& ns) {
   json last;
   const bool ok = Eventually(
       [&] {
         last = Policy(name, ns);
         return !last.is_null() && done(last);
       },
-      limit, milliseconds(5));
+      // The double is read in memory; the real server over HTTPS, not 200 times a second.
+      limit, milliseconds(real_server() ? 25 : 5));
   if (!ok) {
     ADD_FAILURE() << "PartitionPolicy " << ns << "/" << name << " not " << what << " within "
                   << limit.count() << " ms; generation "
@@ -324,18 +320,10 @@ json OperatorAgainstApiDouble::WaitPolicy(const std::string& name,
   return last;
 }
 
-std::vector<json> OperatorAgainstApiDouble::Events(const std::string& ns) {
-  auto list = client_->ListAll(k8s::kEvents, ns);
-  if (!list.ok()) {
-    ADD_FAILURE() << "listing events from the double: " << list.error.message;
-    return {};
-  }
-  return list.value->items;
-}
+std::vector<json> OperatorE2e::Events(const std::string& ns) { return backend_->Events(ns); }
 
-std::vector<json> OperatorAgainstApiDouble::EventsFor(const std::string& name,
-                                                      const std::string& reason,
-                                                      const std::string& ns) {
+std::vector<json> OperatorE2e::EventsFor(const std::string& name, const std::string& reason,
+                                         const std::string& ns) {
   std::vector<json> out;
   for (const json& e : Events(ns)) {
     const json regarding = e.value("regarding", json::object());
@@ -344,11 +332,18 @@ std::vector<json> OperatorAgainstApiDouble::EventsFor(const std::string& name,
   return out;
 }
 
-std::optional<k8s::Lease> OperatorAgainstApiDouble::GetLease(const std::string& ns,
-                                                             const std::string& name) {
-  auto lease = client_->GetLease(ns, name);
-  if (!lease.ok()) return std::nullopt;
-  return *lease.value;
+std::optional<k8s::Lease> OperatorE2e::GetLease(const std::string& ns, const std::string& name) {
+  return backend_->GetLease(ns, name);
+}
+
+std::vector<std::string> OperatorE2e::Elect(const std::string& identity) const {
+  return {"--leader-elect",   "--leader-election-namespace",
+          backend_->LeaseNamespace(),
+          "--lease-name",     backend_->LeaseName(),
+          "--lease-duration", "4s",
+          "--renew-deadline", "3s",
+          "--retry-period",   "500ms",
+          "--identity",       identity};
 }
 
 }  // namespace pgpart::operator_e2e

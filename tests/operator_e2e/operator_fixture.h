@@ -1,8 +1,9 @@
 #pragma once
 // Harness for `pgpart operator` end to end: the built binary as a child process, talking to
-// FakeApiServer — a TEST DOUBLE of the Kubernetes API server (tests/k8s/api_server_double.h; no
-// real API server can run here) — and reconciling tables in the sandbox PostgreSQL (ctest's `pg`
-// fixture). Every wait polls with a deadline; operators are SIGKILLed in teardown, even after a
+// either FakeApiServer — a TEST DOUBLE of the Kubernetes API server (tests/k8s/api_server_double.h),
+// kept for the faults a real server cannot produce on demand — or the real kube-apiserver + etcd
+// of the ctest fixture `kube` (scripts/envtest), and reconciling tables in the sandbox PostgreSQL
+// (ctest's `pg` fixture). Every wait polls with a deadline; operators are SIGKILLed in teardown, even after a
 // failed assertion, and their stderr logs are printed when the test failed.
 
 #include <gtest/gtest.h>
@@ -142,28 +143,70 @@ class TcpForwarder {
   std::thread thread_;
 };
 
-// Base fixture: an API-server test double with the token required, a kubeconfig pointing at it,
-// a k8s client for the test's own reads, and a scratch database in the sandbox.
-class OperatorAgainstApiDouble : public ::testing::Test {
+using OperatorEnv = std::vector<std::pair<std::string, std::optional<std::string>>>;
+
+// "The API server" as the tests drive it: the TEST DOUBLE (FakeApiServer, in this process) or the
+// real kube-apiserver of the ctest fixture `kube` (scripts/envtest), written to with its admin
+// token while the operator runs under its ServiceAccount's token and the shipped RBAC.
+class ApiBackend {
+ public:
+  virtual ~ApiBackend() = default;
+  virtual bool real() const = 0;
+  // The kubeconfig the operator is started with.
+  virtual std::string OperatorKubeconfig() const = 0;
+  // A kubeconfig (written to `path`) for the operator's user that reaches the server through
+  // 127.0.0.1:port (a TcpForwarder in front of ApiPort()).
+  virtual std::string KubeconfigVia(const std::string& path, int port) const = 0;
+  virtual int ApiPort() const = 0;
+  // Where --leader-elect tests keep their Lease: the shipped Role allows exactly one Lease,
+  // pgpart-system/pgpart-operator, so the real server dictates it.
+  virtual std::string LeaseNamespace() const = 0;
+  virtual std::string LeaseName() const = 0;
+  virtual void PutSecret(const json& secret) = 0;
+  virtual json PutPolicy(const json& policy) = 0;
+  // Reads, edits and writes back the spec (retrying on 409); the stored object, null if absent.
+  virtual json EditSpec(const std::string& ns, const std::string& name,
+                        const std::function<void(json& spec)>& edit) = 0;
+  virtual json Policy(const std::string& ns, const std::string& name) = 0;  // null if absent
+  virtual void DeletePolicy(const std::string& ns, const std::string& name) = 0;
+  virtual std::vector<json> Events(const std::string& ns) = 0;
+  virtual std::optional<k8s::Lease> GetLease(const std::string& ns, const std::string& name) = 0;
+};
+
+// The double with the token required; kubeconfigs are written into `dir`.
+std::unique_ptr<ApiBackend> DoubleBackend(k8s::testing::FakeApiServer& api,
+                                          const std::string& dir);
+// The fixture `kube`'s server (PGPART_ENVTEST_DIR, PGPART_ENVTEST_BIN): installs the CRD and
+// manifests/ (namespace, ServiceAccount, RBAC) as shipped, and empties the test namespaces of
+// policies, Secrets, Events and the operator's Leases. Records a failure (never skips) and
+// returns null when there is no server.
+std::unique_ptr<ApiBackend> RealServerBackend(const std::string& dir);
+
+// Base fixture: an API server (see ApiBackend), a kubeconfig for the operator, and a scratch
+// database in the sandbox.
+class OperatorE2e : public ::testing::Test {
  protected:
-  void SetUp() override;
+  // Subclasses' SetUp: the backend, then the database.
+  void SetUpWith(std::unique_ptr<ApiBackend> backend);
   void TearDown() override;
+  bool real_server() const { return backend_ && backend_->real(); }
 
   // --- the operator ---
   // Starts PGPART_BINARY with exactly `args` (the first is the subcommand); no waiting. Its ports
   // are read from --health-bind/--metrics-bind in `args` (0 when absent).
-  OperatorProcess& SpawnOperator(
-      const std::vector<std::string>& args, const std::string& name,
-      const std::vector<std::pair<std::string, std::optional<std::string>>>& env = {});
+  OperatorProcess& SpawnOperator(const std::vector<std::string>& args, const std::string& name,
+                                 const OperatorEnv& env = {});
   // Starts `pgpart operator --kubeconfig K --health-bind 127.0.0.1:P1 --metrics-bind
   // 127.0.0.1:P2 --namespace apps <extra>` (free ports and kubeconfig_, unless `extra` gives its
   // own) and waits (10 s) for /healthz 200. `name` names its log.
-  OperatorProcess& StartOperator(
-      const std::vector<std::string>& extra = {}, const std::string& name = "operator",
-      const std::vector<std::pair<std::string, std::optional<std::string>>>& env = {},
-      bool with_namespace = true);
+  OperatorProcess& StartOperator(const std::vector<std::string>& extra = {},
+                                 const std::string& name = "operator", const OperatorEnv& env = {},
+                                 bool with_namespace = true);
   // Waits (limit) for /readyz 200.
   void WaitReadyz(OperatorProcess& op, milliseconds limit = milliseconds(10'000));
+  // --leader-elect with short durations (so kill -9 failover fits in a few seconds) on the
+  // backend's Lease, as `identity`.
+  std::vector<std::string> Elect(const std::string& identity) const;
 
   // --- the database ---
   // libpq DSN of the scratch database (host/port/user of the sandbox), optionally with another
@@ -185,11 +228,13 @@ class OperatorAgainstApiDouble : public ::testing::Test {
   // Rows of pgpart.history (the audit table) matching an SQL condition; 0 when it does not exist.
   int HistoryRows(const std::string& where) const;
 
-  // --- the API server double ---
-  // A kubeconfig in the test folder for `server` with the token user; returns its path.
-  std::string WriteKubeconfig(const std::string& file, const std::string& server);
-  // The double's port (to put a TcpForwarder in front of it).
-  int ApiPort() const;
+  // --- the API server ---
+  // The API server's port (to put a TcpForwarder in front of it).
+  int ApiPort() const { return backend_->ApiPort(); }
+  // A kubeconfig in the test folder for the operator's user through 127.0.0.1:port.
+  std::string KubeconfigVia(const std::string& file, int port) const {
+    return backend_->KubeconfigVia(dir_ + "/" + file, port);
+  }
   // A core/v1 Secret `name` with data[key] = base64(dsn).
   void PutSecret(const std::string& name, const std::string& dsn, const std::string& key = "dsn",
                  const std::string& ns = kNamespace);
@@ -203,23 +248,43 @@ class OperatorAgainstApiDouble : public ::testing::Test {
   json EditSpec(const std::string& name, const std::function<void(json& spec)>& edit,
                 const std::string& ns = kNamespace);
   json Policy(const std::string& name, const std::string& ns = kNamespace);
+  void DeletePolicy(const std::string& name, const std::string& ns = kNamespace);
   // Polls the stored policy until `done` (limit); returns the last object seen. On timeout
   // records a failure naming `what` with the last status.
   json WaitPolicy(const std::string& name, const std::function<bool(const json&)>& done,
                   milliseconds limit, const std::string& what, const std::string& ns = kNamespace);
-  // Events (events.k8s.io/v1) in `ns` as listed from the double.
+  // Events (events.k8s.io/v1) in `ns`.
   std::vector<json> Events(const std::string& ns = kNamespace);
   // The events regarding `name` with this reason.
   std::vector<json> EventsFor(const std::string& name, const std::string& reason,
                               const std::string& ns = kNamespace);
   std::optional<k8s::Lease> GetLease(const std::string& ns, const std::string& name);
 
-  k8s::testing::FakeApiServer api_;
-  std::unique_ptr<k8s::Client> client_;
+  std::unique_ptr<ApiBackend> backend_;
   std::string dir_;
   std::string kubeconfig_;
   std::string db_name_;
   std::vector<std::unique_ptr<OperatorProcess>> operators_;
+};
+
+// The tests that need the double's fault injection and request counts (TEST_F).
+class OperatorAgainstApiDouble : public OperatorE2e {
+ protected:
+  void SetUp() override;
+  k8s::testing::FakeApiServer api_;
+  std::unique_ptr<k8s::Client> client_;  // the test's own client of the double
+};
+
+// The scenarios that run against both (TEST_P): operator_e2e_test instantiates them on the
+// double (tests/operator_e2e/on_double_fixture.cc), operator_real_test on the real server
+// (tests/operator_real/). The parameter is "double" or "real".
+class OperatorScenario : public OperatorE2e, public ::testing::WithParamInterface<std::string> {
+ protected:
+  void SetUp() override;
+  // The double, when the scenario runs against it: for the checks only a double can make
+  // (request counts); null on the real server.
+  k8s::testing::FakeApiServer* api_double() { return double_.get(); }
+  std::unique_ptr<k8s::testing::FakeApiServer> double_;
 };
 
 }  // namespace pgpart::operator_e2e

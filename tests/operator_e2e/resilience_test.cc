@@ -1,8 +1,8 @@
 // `pgpart operator` when things break or change behind its back, against FakeApiServer (the
 // Kubernetes API-server TEST DOUBLE) and the sandbox PostgreSQL: watch streams cut or expired
-// (410), drift and time-driven work (resync, an expiring hold), the database down, hanging and
-// back, Secrets changed or missing, an API server that rejects it at first, edits and SIGTERM in
-// the middle of an apply, bad flags.
+// (410), drift and time-driven work (resync, an expiring hold), a hanging database, an API server
+// that rejects it at first, an edit in the middle of an apply, bad flags. The database down, the
+// Secrets and SIGTERM run on the real server too (scenario_reconcile_test.cc).
 
 #include <signal.h>
 
@@ -191,63 +191,6 @@ TEST_F(OperatorAgainstApiDouble, AnExpiringHoldIsActedOnWithoutAnEditOrResync) {
       seconds(5), "converged without the hold");
 }
 
-TEST_F(OperatorAgainstApiDouble, DatabaseDownStallsThenRecoversWithinSeconds) {
-  CreateTimeTable("sensor");
-  // The Secret points at a forwarder port nobody listens on yet: the database is "down".
-  const int port = FreePortOutsideEphemeralRange();
-  ASSERT_NE(port, 0);
-  PutSecret("db", DatabaseDsn(port));
-  OperatorProcess& op = StartOperator();
-  ASSERT_FALSE(HasFailure());
-  WaitReadyz(op);
-
-  PutPolicy("sensor", MonthlySpec("sensor", 3));
-  const json down = WaitPolicy(
-      "sensor", [](const json& o) { return StalledWith(o, "DatabaseUnavailable"); }, seconds(15),
-      "Stalled=True reason DatabaseUnavailable");
-  EXPECT_TRUE(HasCondition(down, "Ready", "False")) << Dump(down["status"]);
-  EXPECT_EQ(down.dump().find(kPassword), std::string::npos) << "status leaks the password";
-  std::vector<json> warnings;
-  EXPECT_TRUE(Eventually(
-      [&] {
-        warnings.clear();
-        for (const json& e : Events()) {
-          if (e["regarding"].value("name", "") == "sensor" && e.value("type", "") == "Warning") {
-            warnings.push_back(e);
-          }
-        }
-        return !warnings.empty();
-      },
-      seconds(5)))
-      << "no Warning event while the database is down";
-  EXPECT_EQ(json(warnings).dump().find(kPassword), std::string::npos) << "events leak the password";
-
-  // Up: the backoff (1 s doubling, capped) brings it back within seconds, no spec change needed.
-  TcpForwarder forwarder(port, SandboxPort());
-  ASSERT_TRUE(forwarder.Start());
-  const auto up_at = Clock::now();
-  const json up = WaitPolicy("sensor", Converged, seconds(15), "converged once the database is up");
-  std::printf("[ db down ] recovered %.2f s after the database came up\n", SecondsSince(up_at));
-  EXPECT_TRUE(HasCondition(up, "Stalled", "False")) << Dump(up["status"]);
-  EXPECT_EQ(Partitions("sensor"), ExpectedMonthly("sensor", 3));
-  EXPECT_GT(forwarder.connections(), 0);
-
-  // Down again while running (open connections cut), and an edit arrives.
-  forwarder.Stop();
-  EditSpec("sensor", [](json& s) { s["premake"] = 5; });
-  WaitPolicy(
-      "sensor", [](const json& o) { return StalledWith(o, "DatabaseUnavailable"); }, seconds(15),
-      "Stalled again at the new generation");
-  EXPECT_EQ(PartitionCount("sensor"), 4);
-  ASSERT_TRUE(forwarder.Start());
-  const auto again_at = Clock::now();
-  WaitPolicy("sensor", Converged, seconds(15), "converged after the second outage");
-  std::printf("[ db down ] recovered %.2f s after the second outage ended\n",
-              SecondsSince(again_at));
-  EXPECT_EQ(Partitions("sensor"), ExpectedMonthly("sensor", 5));
-  EXPECT_EQ(op.Log().find(kPassword), std::string::npos) << "the log leaks the password";
-}
-
 TEST_F(OperatorAgainstApiDouble, AHangingDatabaseDoesNotHoldUpOtherPolicies) {
   CreateTimeTable("fast");
   // "hole" accepts connections and never answers: each attempt costs the DSN's connect_timeout
@@ -283,55 +226,6 @@ TEST_F(OperatorAgainstApiDouble, AHangingDatabaseDoesNotHoldUpOtherPolicies) {
   EXPECT_GT(hole.connections(), 0);
 }
 
-TEST_F(OperatorAgainstApiDouble, SecretChangesTakeEffectOnTheNextReconcile) {
-  CreateTimeTable("moved");
-  PutSecret("db", DatabaseDsn());
-  OperatorProcess& op = StartOperator();
-  ASSERT_FALSE(HasFailure());
-  WaitReadyz(op);
-  PutPolicy("moved", MonthlySpec("moved", 3));
-  WaitPolicy("moved", Converged, seconds(15), "converged");
-
-  // The Secret now names a port nobody listens on: the next reconcile must use it (no cached
-  // DSN or connection from the old Secret).
-  const int nowhere = FreePortOutsideEphemeralRange();
-  PutSecret("db", DatabaseDsn(nowhere));
-  EditSpec("moved", [](json& s) { s["premake"] = 4; });
-  WaitPolicy(
-      "moved", [](const json& o) { return StalledWith(o, "DatabaseUnavailable"); }, seconds(10),
-      "Stalled on the new, unreachable DSN");
-  EXPECT_EQ(PartitionCount("moved"), 4);
-
-  // And back: recovers without another spec change.
-  PutSecret("db", DatabaseDsn());
-  WaitPolicy("moved", Converged, seconds(10), "converged on the restored DSN");
-  EXPECT_EQ(Partitions("moved"), ExpectedMonthly("moved", 4));
-}
-
-TEST_F(OperatorAgainstApiDouble, MissingSecretStallsThenRecoversWhenCreated) {
-  CreateTimeTable("audit");
-  OperatorProcess& op = StartOperator();
-  ASSERT_FALSE(HasFailure());
-  WaitReadyz(op);
-
-  PutPolicy("audit", MonthlySpec("audit", 3, "late-secret"));
-  const json p = WaitPolicy(
-      "audit", [](const json& o) { return StalledWith(o, "SecretNotFound"); }, seconds(10),
-      "Stalled=True reason SecretNotFound");
-  EXPECT_TRUE(HasCondition(p, "Ready", "False")) << Dump(p["status"]);
-  const auto stalled = Condition(p, "Stalled");
-  EXPECT_NE(stalled.value_or(json::object()).value("message", "").find("late-secret"),
-            std::string::npos)
-      << "the message should name the Secret: " << Dump(p["status"]);
-
-  const auto created_at = Clock::now();
-  PutSecret("late-secret", DatabaseDsn());
-  WaitPolicy("audit", Converged, seconds(10), "converged once the Secret exists");
-  std::printf("[ secret ] recovered %.2f s after the Secret was created\n",
-              SecondsSince(created_at));
-  EXPECT_EQ(Partitions("audit"), ExpectedMonthly("audit", 3));
-}
-
 TEST_F(OperatorAgainstApiDouble, HealthyAtOnceButReadyOnlyAfterTheFirstList) {
   // The API server rejects the operator's token at first: it runs (healthz) but has not synced.
   api_.RequireToken("not-the-operators-token");
@@ -350,47 +244,6 @@ TEST_F(OperatorAgainstApiDouble, HealthyAtOnceButReadyOnlyAfterTheFirstList) {
               SecondsSince(fixed_at));
   EXPECT_EQ(HttpGet(op.health_port(), "/healthz").code, 200);
   EXPECT_EQ(HttpGet(op.health_port(), "/nope").code, 404);
-}
-
-TEST_F(OperatorAgainstApiDouble, SigtermMidApplyFinishesTheStepExitsZeroAndTheNextRunContinues) {
-  CreateTimeTable("bulk");
-  PutSecret("db", DatabaseDsn());
-  OperatorProcess& first = StartOperator({}, "first");
-  ASSERT_FALSE(HasFailure());
-  WaitReadyz(first);
-  // 601 daily partitions: seconds of work, so the SIGTERM lands mid-plan.
-  constexpr int kTotal = 601;
-  json spec = MonthlySpec("bulk", kTotal - 1);
-  spec["interval"] = "1 day";
-  PutPolicy("bulk", spec);
-  ASSERT_TRUE(Eventually([&] { return PartitionCount("bulk") > 0; }, seconds(10),
-                         std::chrono::milliseconds(5)));
-  // Work in progress shows as Reconciling=True (kstatus), at the generation being worked on.
-  const json busy = Policy("bulk");
-  EXPECT_TRUE(Observed(busy) && HasCondition(busy, "Reconciling", "True"))
-      << "mid-apply status:\n"
-      << busy.value("status", json()).dump(2);
-  first.Signal(SIGTERM);
-  const auto term_at = Clock::now();
-  const std::optional<int> code = first.WaitExit(std::chrono::milliseconds(5'000));
-  ASSERT_TRUE(code.has_value()) << "still running 5 s after SIGTERM (it should stop after the "
-                                   "step in progress, not finish the plan)";
-  EXPECT_EQ(*code, 0);
-  const int at_exit = PartitionCount("bulk");
-  std::printf("[ sigterm ] exited %.2f s after SIGTERM with %d of %d partitions made\n",
-              SecondsSince(term_at), at_exit, kTotal);
-  EXPECT_LT(at_exit, kTotal) << "the whole plan ran after SIGTERM";
-  // No half-done step: every bulk_* table the operator made is attached.
-  EXPECT_EQ(Scalar("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = "
-                   "c.relnamespace WHERE n.nspname = 'public' AND c.relname LIKE 'bulk\\_%' "
-                   "AND c.relkind IN ('r', 'p') AND NOT c.relispartition"),
-            "0");
-
-  OperatorProcess& second = StartOperator({}, "second");
-  ASSERT_FALSE(HasFailure());
-  WaitPolicy("bulk", Converged, seconds(30), "converged by the next operator");
-  EXPECT_EQ(PartitionCount("bulk"), kTotal);
-  EXPECT_TRUE(second.Running());
 }
 
 TEST_F(OperatorAgainstApiDouble, AnEditDuringALongApplyIsAppliedAfterIt) {
