@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Checks helm/pgpart/ against manifests/ (issue 5, "Deploying"); run by render_test.sh.
 
-Usage: check_chart.py <repo root> <render binary>
+Usage: check_chart.py <repo root> <render command: render [-f VALUES] CHART RELEASE NAMESPACE>
+(render_test.sh makes it run the real `helm template`.)
 
 - the chart's crds/ holds the same CRD as crds/ at the repo root (byte for byte);
 - with default values (release pgpart, namespace pgpart-system) the chart renders exactly the

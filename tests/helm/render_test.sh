@@ -1,16 +1,21 @@
 #!/bin/sh
-# Builds tests/helm/render.go (a `helm template` stand-in: text/template + sprig, offline, GOPATH
-# mode against Debian's /usr/share/gocode) and checks helm/pgpart/ with check_chart.py.
-# Usage: render_test.sh <repo root>. Missing go or sprig is a failure, never a skip.
+# Checks helm/pgpart/ with check_chart.py, rendering it with the real helm 4 that
+# scripts/envtest-build builds (PGPART_ENVTEST_BIN, default build/envtest/bin): `helm template`
+# with the chart's defaults equals manifests/, and overrides take effect.
+# Usage: render_test.sh <repo root>. A missing helm is a failure, never a skip.
 set -eu
 root=$(cd "${1:-$(dirname "$0")/../..}" && pwd)
-gocode=/usr/share/gocode
-command -v go >/dev/null || { echo "FAIL: go not installed (apt-get install golang-go)"; exit 1; }
-[ -d "$gocode/src/github.com/Masterminds/sprig" ] ||
-  { echo "FAIL: sprig missing (apt-get install golang-github-masterminds-sprig-dev)"; exit 1; }
+bin=${PGPART_ENVTEST_BIN:-$root/build/envtest/bin}
+[ -x "$bin/helm" ] || { echo "FAIL: no helm in $bin (scripts/envtest-build builds it)"; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-# GOPATH mode needs no network; GOFLAGS/GOPROXY from the caller must not interfere.
-(cd "$root/tests/helm" && env GO111MODULE=off GOFLAGS= GOPATH="$gocode:$work/gopath" \
-  GOCACHE="$work/cache" go build -o "$work/render" render.go)
+# check_chart.py calls: render [-f VALUES] CHART RELEASE NAMESPACE
+cat >"$work/render" <<SCRIPT
+#!/bin/sh
+set -eu
+values=""
+if [ "\$1" = "-f" ]; then values="\$2"; shift 2; fi
+exec "$bin/helm" template "\$2" "\$1" --namespace "\$3" \${values:+-f "\$values"}
+SCRIPT
+chmod +x "$work/render"
 /usr/bin/python3 "$root/tests/helm/check_chart.py" "$root" "$work/render"
