@@ -7,12 +7,14 @@
 #include "core/json_text.h"
 #include "core/utf8.h"
 #include "render/forecast_render.h"
+#include "render/headline.h"
 #include "render/markdown_text.h"
 
 namespace pgpart {
 namespace {
 
 using render_internal::EscapeInline;
+using render_internal::SummaryCounts;
 using render_internal::StepSymbol;
 
 using Json = nlohmann::ordered_json;
@@ -29,41 +31,18 @@ std::string Why(const Step& s) {
   return "";
 }
 
-struct Counts {
-  int create = 0, drain = 0, detach = 0, archive = 0, drop = 0, held = 0, blocked = 0;
-};
-
-Counts Count(const Forecast& f) {
-  Counts c;
-  for (const ForecastEvent& e : f.events) {
-    for (const Step& s : e.steps) {
-      if (s.status == StepStatus::kHeld) {
-        ++c.held;
-      } else if (s.status == StepStatus::kBlocked) {
-        ++c.blocked;
-      } else if (s.action == Action::kCreate || s.action == Action::kCreateDefault) {
-        ++c.create;
-      } else if (s.action == Action::kDrainDefault) {
-        ++c.drain;
-      } else if (s.action == Action::kDetach || s.action == Action::kFinalizeDetach) {
-        ++c.detach;
-      } else if (s.action == Action::kArchive) {
-        ++c.archive;
-      } else if (s.action == Action::kDrop) {
-        ++c.drop;
-      }
-    }
-  }
-  return c;
+// Every step of every date, counted as a plan counts its steps.
+PlanSummary Count(const Forecast& f) {
+  std::vector<Step> steps;
+  for (const ForecastEvent& e : f.events) steps.insert(steps.end(), e.steps.begin(), e.steps.end());
+  return Summarize(steps);
 }
 
 std::string SummaryLine(const Forecast& f) {
   if (f.events.empty()) return "Nothing to do until " + f.until + ".";
-  Counts c = Count(f);
+  const std::string counts = SummaryCounts(Count(f));
   return std::to_string(f.events.size()) + (f.events.size() == 1 ? " date: " : " dates: ") +
-         std::to_string(c.create) + " to create, " + std::to_string(c.detach + c.archive) +
-         " to detach, " + std::to_string(c.drop) + " to drop, " + std::to_string(c.held) +
-         " held, " + std::to_string(c.blocked) + " blocked.";
+         (counts.empty() ? std::string("no steps") : counts) + ".";
 }
 
 // A text line: every identifier, bound and reason through EscapeControls.
@@ -114,7 +93,7 @@ std::string RenderForecastJson(const Forecast& f) {
   j["at"] = f.at;
   j["until"] = f.until;
   j["time_zone"] = f.time_zone;
-  Counts c = Count(f);
+  const PlanSummary c = Count(f);
   j["summary"] = Json{{"events", f.events.size()},
                       {"create", c.create},
                       {"drain", c.drain},

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "render/markdown_text.h"
+#include "render/headline.h"
 #include "render/render.h"
 
 namespace pgpart {
@@ -115,46 +116,6 @@ std::string GroupedRows(const std::vector<Item>& items) {
   return out;
 }
 
-std::string Headline(const Plan& plan) {
-  const PlanSummary& s = plan.summary;
-  std::vector<std::string> parts;
-  auto add = [&](int n, const std::string& what) {
-    if (n > 0) parts.push_back(std::to_string(n) + " " + what);
-  };
-  add(s.create, "to create");
-  add(s.drain, "to drain");
-  add(s.privileges, "to align with the parent's privileges");
-  add(s.convert, "conversion steps");
-  add(s.detach + s.archive, "to detach");
-  add(s.drop, "to drop");
-  add(s.held, "held");
-  add(s.blocked, "blocked");
-  std::string counts;
-  for (size_t i = 0; i < parts.size(); ++i) counts += (i ? ", " : "") + parts[i];
-  if (plan.is_diff) {
-    if (plan.steps.empty() && plan.removed_steps.empty()) {
-      return "No difference: the change leaves the plan as it was.";
-    }
-    return "This change adds " + (counts.empty() ? std::string("nothing") : counts) +
-           " and takes away " + Plural(static_cast<int64_t>(plan.removed_steps.size()), "step");
-  }
-  std::string left_out;  // --only
-  if (!plan.only.empty()) {
-    std::string kinds;
-    for (const std::string& k : plan.only) kinds += (kinds.empty() ? "" : ",") + k;
-    left_out = "; left out by --only " + kinds + ": " +
-               Plural(static_cast<int64_t>(plan.left_out.size()), "step") + " of other kinds";
-  }
-  if (!plan.HasChanges()) {
-    std::string line = plan.only.empty() ? "No changes. Partitions match the policies."
-                                         : "No changes in the selected steps.";
-    if (s.held > 0) line += " (" + std::to_string(s.held) + " held)";
-    return line + left_out;
-  }
-  return (counts.empty() ? Plural(static_cast<int64_t>(plan.steps.size()), "step") : counts) +
-         left_out;
-}
-
 void TableSection(std::ostringstream& out, const Plan& plan, const TableReport& t,
                   const MarkdownOptions& options) {
   const PartitionSummary& p = t.partitions;
@@ -230,8 +191,14 @@ void TableSection(std::ostringstream& out, const Plan& plan, const TableReport& 
 std::string RenderMarkdown(const Plan& plan, const MarkdownOptions& options) {
   std::ostringstream out;
   out << "<!-- pgpart plan: " << SanitizeId(options.id) << " -->\n";
-  out << "### pgpart plan: " << EscapeInline(Headline(plan)) << "\n\n";
-  out << "Computed for " << EscapeInline(plan.at)
+  std::string headline = render_internal::Headline(plan);
+  if (headline.starts_with("Plan: ")) headline = headline.substr(6);
+  out << "### pgpart plan: " << EscapeInline(headline) << "\n\n";
+  out << "Computed for " << EscapeInline(plan.at);
+  if (const std::string db = render_internal::DatabaseText(plan); !db.empty()) {
+    out << " " << EscapeInline(db);
+  }
+  out
       << (plan.is_diff ? "; steps the head policies add or no longer produce compared with the "
                          "base policies.\n"
                        : ".\n");

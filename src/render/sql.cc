@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "core/utf8.h"
+#include "render/headline.h"
 #include "render/render.h"
 
 namespace pgpart {
@@ -50,14 +51,13 @@ void RenderStatements(std::ostringstream& out, const std::vector<const Step*>& g
 
 std::string RenderSql(const Plan& plan) {
   std::ostringstream out;
-  out << "-- pgpart plan at " << plan.at << "\n";
+  out << "-- pgpart plan at " << plan.at;
+  if (const std::string db = render_internal::DatabaseText(plan); !db.empty()) {
+    out << " " << EscapeControls(db);
+  }
+  out << "\n";
   out << "-- catalog " << plan.catalog_hash << "\n-- policies " << plan.policy_hash << "\n";
-  const PlanSummary& s = plan.summary;
-  out << "-- " << s.create << " create, " << s.drain << " drain, " << s.detach << " detach, "
-      << s.archive << " archive, " << s.drop << " drop, ";
-  if (s.privileges > 0) out << s.privileges << " privileges, ";
-  out << s.held << " held, " << s.blocked << " blocked\n";
-  if (!plan.HasChanges()) out << "-- No changes. Partitions match the policies.\n";
+  out << "-- " << render_internal::Headline(plan) << "\n";
   for (size_t i = 0; i < plan.steps.size(); ++i) {
     const Step& step = plan.steps[i];
     // A create followed by the drain of the same partition (and its retirement, for the default

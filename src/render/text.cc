@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "core/utf8.h"
+#include "render/headline.h"
 #include "render/render.h"
 
 namespace pgpart {
@@ -67,19 +68,14 @@ void StepLines(std::ostringstream& out, const Step& s, const Style& st, const st
   }
 }
 
-// "premake,retention".
-std::string OnlyText(const Plan& plan) {
-  std::string out;
-  for (const std::string& kind : plan.only) out += (out.empty() ? "" : ",") + kind;
-  return out;
-}
-
 }  // namespace
 
 std::string RenderText(const Plan& plan, const TextOptions& options) {
   Style st{options.color};
   std::ostringstream out;
-  out << "pgpart plan at " << E(plan.at) << "\n";
+  out << "pgpart plan at " << E(plan.at);
+  if (const std::string db = render_internal::DatabaseText(plan); !db.empty()) out << " " << E(db);
+  out << "\n";
   for (const Diagnostic& d : plan.diagnostics) {
     out << (d.severity == Severity::kError ? st.Paint("31", "Error: ")
                                            : st.Paint("33", "Warning: "))
@@ -117,38 +113,7 @@ std::string RenderText(const Plan& plan, const TextOptions& options) {
     }
   }
   out << "\n";
-  if (plan.is_diff) {
-    const PlanSummary& s = plan.summary;
-    if (plan.steps.empty() && plan.removed_steps.empty()) {
-      out << "No difference: the change leaves the plan as it was.\n";
-    } else {
-      out << "This change adds: " << s.create << " to create, " << s.detach + s.archive
-          << " to detach, " << s.drop << " to drop, " << s.held << " held, " << s.blocked
-          << " blocked; and takes away " << plan.removed_steps.size() << " step"
-          << (plan.removed_steps.size() == 1 ? "" : "s") << ".\n";
-    }
-    return out.str();
-  }
-  if (!plan.HasChanges() && !plan.only.empty()) {
-    out << "No changes in the steps selected by --only " << OnlyText(plan) << ".";
-    if (plan.summary.held > 0) out << " (" << plan.summary.held << " held)";
-    out << "\n";
-  } else if (!plan.HasChanges()) {
-    out << "No changes. Partitions match the policies.";
-    if (plan.summary.held > 0) out << " (" << plan.summary.held << " held)";
-    out << "\n";
-  } else {
-    const PlanSummary& s = plan.summary;
-    out << "Plan: " << s.create << " to create, " << s.detach + s.archive << " to detach, "
-        << s.drop << " to drop, ";
-    if (s.privileges > 0) out << s.privileges << " to align with the parent's privileges, ";
-    if (s.convert > 0) out << s.convert << " conversion steps, ";
-    out << s.held << " held, " << s.blocked << " blocked.\n";
-  }
-  if (!plan.only.empty()) {
-    out << "Left out by --only " << OnlyText(plan) << ": " << Plural(plan.left_out.size(), "step")
-        << " of other kinds, not applied.\n";
-  }
+  out << render_internal::Headline(plan) << "\n";
   return out.str();
 }
 

@@ -201,7 +201,7 @@ TEST_F(E2eScenariosTest, TextPlanUsesSymbolsAndClosingLine) {
   EXPECT_THAT(r.out, HasSubstr("! "));
   EXPECT_THAT(r.out, HasSubstr("sensor_readings_y2024m10"));
   EXPECT_THAT(r.out, HasSubstr("Legal hold LH-1142"));
-  EXPECT_THAT(r.out, HasSubstr("Plan: 11 to create, 2 to detach, 9 to drop, 1 held, 0 blocked."));
+  EXPECT_THAT(r.out, HasSubstr("Plan: 11 to create, 1 to drain, 2 to detach, 9 to drop, 1 held.\n"));
 }
 
 TEST_F(E2eScenariosTest, SqlFormatHoldsTheStatements) {

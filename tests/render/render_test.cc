@@ -55,14 +55,67 @@ TEST(Render, NoChangesLine) {
 
 TEST(Render, TextClosingLineCountsEveryKind) {
   std::string text = RenderText(RichPlan());
-  EXPECT_NE(text.find("\nPlan: "), std::string::npos);
   Plan plan = RichPlan();
   const PlanSummary& s = plan.summary;
-  std::string expected = "Plan: " + std::to_string(s.create) + " to create, " +
-                         std::to_string(s.detach + s.archive) + " to detach, " +
-                         std::to_string(s.drop) + " to drop, " + std::to_string(s.held) +
-                         " held, " + std::to_string(s.blocked) + " blocked.";
-  EXPECT_NE(text.find(expected), std::string::npos) << text;
+  std::string expected = "Plan: ";
+  auto add = [&](int n, const std::string& what) {
+    if (n > 0) expected += (expected.size() > 6 ? ", " : "") + std::to_string(n) + " " + what;
+  };
+  add(s.create, "to create");
+  add(s.drain, "to drain");
+  add(s.detach + s.archive, "to detach");
+  add(s.drop, "to drop");
+  add(s.held, "held");
+  add(s.blocked, "blocked");
+  EXPECT_NE(text.find("\n" + expected + ".\n"), std::string::npos) << expected << "\n" << text;
+}
+
+// Issue 15: the text summary left out the drains that JSON, SQL and Markdown counted. One
+// wording now, in every format.
+TEST(Render, EveryFormatCountsDrainsInOneWording) {
+  Plan plan = RichPlan();
+  Step drain = plan.steps.front();
+  drain.action = Action::kDrainDefault;
+  drain.status = StepStatus::kPlanned;
+  plan.steps.push_back(drain);
+  plan.steps.push_back(drain);
+  const int drains = plan.summary.drain + 2;
+  plan.summary = Summarize(plan.steps);
+  ASSERT_EQ(plan.summary.drain, drains);
+  const std::string text = RenderText(plan);
+  const auto at = text.find("\nPlan: ");
+  ASSERT_NE(at, std::string::npos) << text;
+  const std::string line = text.substr(at + 7, text.find('\n', at + 1) - at - 7);
+  EXPECT_NE(line.find(std::to_string(drains) + " to drain"), std::string::npos) << line;
+  EXPECT_NE(RenderSql(plan).find("-- Plan: " + line), std::string::npos) << RenderSql(plan);
+  std::string counts = line.substr(0, line.size() - 1);  // without the period
+  EXPECT_NE(RenderMarkdown(plan).find("### pgpart plan: " + counts), std::string::npos)
+      << RenderMarkdown(plan);
+  EXPECT_NE(RenderJson(plan).find("\"drain\": " + std::to_string(drains)), std::string::npos);
+}
+
+// Issue 15: a plan that could not look at a table ended "No changes. Partitions match the
+// policies.", a false all-clear. It says the plan is incomplete, with the number of errors, and
+// names the database it read.
+TEST(Render, APlanWithErrorsNeverSaysNoChanges) {
+  Plan plan;
+  plan.at = "2026-11-21T12:00:00Z";
+  plan.database.name = "app";
+  for (const char* table : {"public.gone", "public.away"}) {
+    Diagnostic d;
+    d.severity = Severity::kError;
+    d.path = "spec.tables";
+    d.message = std::string("table ") + table + " does not exist";
+    plan.diagnostics.push_back(d);
+  }
+  for (const std::string& out : {RenderText(plan), RenderSql(plan), RenderMarkdown(plan)}) {
+    EXPECT_EQ(out.find("No changes"), std::string::npos) << out;
+    EXPECT_NE(out.find("Plan incomplete: 2 errors"), std::string::npos) << out;
+  }
+  EXPECT_NE(RenderText(plan).find("pgpart plan at 2026-11-21T12:00:00Z of database \"app\""),
+            std::string::npos)
+      << RenderText(plan);
+  EXPECT_NE(RenderMarkdown(plan).find("of database \"app\""), std::string::npos);
 }
 
 // `--check-gates` results on the drops: shown under the step in every format, written in JSON
@@ -123,7 +176,7 @@ TEST(Render, DiffViewShowsAddedAndRemovedStepsButNotSharedDrift) {
   std::string text = RenderText(plan);
   EXPECT_NE(text.find("no longer: create"), std::string::npos) << text;
   EXPECT_EQ(text.find("drift:"), std::string::npos) << text;
-  EXPECT_NE(text.find("This change adds:"), std::string::npos) << text;
+  EXPECT_NE(text.find("This change adds "), std::string::npos) << text;
   Plan back;
   std::string error;
   ASSERT_TRUE(PlanFromJson(RenderJson(plan), &back, &error)) << error;
