@@ -1,4 +1,4 @@
--- pgpart plan at 2026-11-21T12:00:00Z
+-- pgpart plan at 2026-11-21T12:00:00Z of database "app"
 -- catalog 12be12c0868cc5a7e1d6a61017110299603006c044596f1e91b78f0cbae6e1d9
 -- policies b34118f2c702d8d65bf17d6bc83da4e90525babed5b9bfd6fe1615fc0d539ef8
 -- Plan: 8 to create, 2 to drain, 2 to detach, 3 to drop, 1 held, 1 blocked.
