@@ -1,6 +1,7 @@
 // Injected by browser_test.sh into a copy of the report (the report itself has no scripts):
 // measures every <text> of each SVG timeline as Chromium laid it out and writes what it found to
-// <pre id="label-check"> as JSON, for check_report.py to read from the dumped DOM.
+// <pre id="label-check"> as JSON, for check_report.py to read from the dumped DOM, with the
+// page boxes of the partition bars.
 (() => {
   const problems = [];
   let texts = 0;
@@ -34,8 +35,16 @@
       }
     }
   }
+  // Where Chromium drew each partition bar and gap, in page pixels (the screenshot's, at scale
+  // 1), for check_report.py to sample the screenshot there.
+  const rects = [];
+  for (const rect of document.querySelectorAll("svg.timeline rect")) {
+    const b = rect.getBoundingClientRect();
+    rects.push({name: rect.getAttribute("data-partition") || "", cls: rect.getAttribute("class"),
+                x: b.x + window.scrollX, y: b.y + window.scrollY, w: b.width, h: b.height});
+  }
   const pre = document.createElement("pre");
   pre.id = "label-check";
-  pre.textContent = JSON.stringify({texts, labels, problems});
+  pre.textContent = JSON.stringify({texts, labels, problems, rects});
   document.body.appendChild(pre);
 })();
