@@ -82,6 +82,7 @@ h1{font-size:24px}h2{font-size:18px;margin:0 0 8px}h3{font-size:14px;margin:12px
 table.summary{border-collapse:collapse;margin:12px 0 20px;width:100%;font-size:14px}
 table.summary th,table.summary td{border-bottom:1px solid #d0d7de;padding:6px 10px;text-align:left;vertical-align:top}
 table.summary th{color:#57606a;font-weight:600}table.summary td.problems{color:#cf222e}
+table.summary td:nth-child(2),table.summary td:nth-child(3){white-space:nowrap}
 section.table{border:1px solid #d0d7de;border-radius:6px;padding:16px;margin:16px 0}
 .health{display:inline-block;padding:2px 10px;border-radius:10px;color:#fff;font-weight:600}
 .health-ok{background:#1a7f37}.health-warning{background:#bf8700}.health-error{background:#cf222e}
