@@ -32,6 +32,7 @@ std::string CatalogReader::MaxKeyProbe(size_t i, size_t count) {
 // UNION ALL query. Columns: table index, row kind, bigint, text, text.
 void CatalogReader::ReadDefaultsAndMaxKeys(Tx& tx) {
   std::vector<std::string> parts;
+  std::vector<std::string> local_index_oids, local_index_tables;
   for (size_t i = 0; i < work_.size(); ++i) {
     Table& t = work_[i].table;
     if (!t.partitioned || !t.locked_by.empty() || !t.unreadable.empty()) continue;
@@ -47,15 +48,8 @@ void CatalogReader::ReadDefaultsAndMaxKeys(Tx& tx) {
           "::oid) pt JOIN pg_class l ON l.oid = pt.relid "
           "LEFT JOIN pg_class lt ON lt.oid = l.reltoastrelid WHERE pt.isleaf");
     }
-    // Partition-local indexes (no parent index): what a new partition copies from its template,
-    // and what drift compares between siblings. pg_get_indexdef reads the catalogs, no lock.
-    parts.push_back("SELECT " + std::to_string(i) +
-                    ", 'x', ix.indrelid::bigint, ix.indisunique::text, "
-                    "pg_get_indexdef(ix.indexrelid) FROM pg_inherits p JOIN pg_index ix ON "
-                    "ix.indrelid = p.inhrelid WHERE p.inhparent = " +
-                    std::to_string(work_[i].oid) +
-                    "::oid AND NOT EXISTS (SELECT 1 FROM pg_inherits pi WHERE pi.inhrelid = "
-                    "ix.indexrelid)");
+    local_index_oids.push_back(std::to_string(work_[i].oid));
+    local_index_tables.push_back(std::to_string(i));
     t.storage_known = true;
     if (!t.default_partition) t.default_buckets_known = true;  // no default: nothing to count
     if (t.default_partition && work_[i].default_empty) {
@@ -78,6 +72,18 @@ void CatalogReader::ReadDefaultsAndMaxKeys(Tx& tx) {
       }
       parts.push_back(MaxKeyProbe(i, kMaxKeyProbeFirst));
     }
+  }
+  // Partition-local indexes (no parent index) of every table, in one branch: what a new
+  // partition copies from its template, and what drift compares between siblings.
+  // pg_get_indexdef reads the catalogs, no lock. (One UNION branch per table made planning
+  // this statement cost more than running it.)
+  if (!local_index_oids.empty()) {
+    parts.push_back("SELECT p.i, 'x', ix.indrelid::bigint, ix.indisunique::text, "
+                    "pg_get_indexdef(ix.indexrelid) FROM unnest('{" +
+                    Join(local_index_oids) + "}'::oid[], '{" + Join(local_index_tables) +
+                    "}'::int[]) AS p(oid, i) JOIN pg_inherits h ON h.inhparent = p.oid "
+                    "JOIN pg_index ix ON ix.indrelid = h.inhrelid WHERE NOT EXISTS "
+                    "(SELECT 1 FROM pg_inherits pi WHERE pi.inhrelid = ix.indexrelid)");
   }
   if (parts.empty()) return;
   pqxx::result r = Exec(tx, Join(parts, "\nUNION ALL\n"));

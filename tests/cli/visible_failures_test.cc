@@ -181,7 +181,8 @@ TEST_F(E2eVisibleFailuresTest, RetentionDueLongerThanTheGraceIsAWarning) {
   ASSERT_EQ(Pgpart({"report", "--at", later, "-o", html}).exit_code, 0);
   const std::string page = ReadFile(html);
   EXPECT_NE(page.find("class=\"health health-warning\" id=\"overall-health\""), std::string::npos);
-  EXPECT_NE(page.find(std::string("<rect class=\"partition overdue\" data-partition=\"") +
+  // Due (before the cutoff) and overdue (past it by more than the grace).
+  EXPECT_NE(page.find(std::string("<rect class=\"partition due overdue\" data-partition=\"") +
                       kPartition + "\""),
             std::string::npos)
       << page;
