@@ -62,7 +62,8 @@ CEL_MIRRORS = {
     "size(self) == 0 || self[0] != ''": lambda c: len(c) == 0 or c[0] != "",
 }
 # A range-only key on a hash policy: one rule per key, each at its field.
-for _key in ("interval", "premake", "start", "timeZone", "retention", "holds", "backupGate"):
+for _key in ("interval", "premake", "start", "timeZone", "retention", "holds", "backupGate",
+             "adopt", "convert"):
     CEL_MIRRORS[f"!has(self.{_key}) || !(has(self.strategy) && self.strategy == 'hash')"] = \
         lambda s, k=_key: k not in s or not is_hash(s)
 

@@ -225,6 +225,11 @@ TEST(LoaderErrorsTest, HashRejectsRangeFields) {
   ExpectError(Doc(hash + "  modulus: 8\n  holds: []\n"), "spec.holds", 9, 3, "does not apply");
   ExpectError(Doc(hash + "  modulus: 8\n  backupGate: {kind: sql}\n"), "spec.backupGate", 9, 3,
               "does not apply");
+  ExpectError(Doc(hash + "  modulus: 8\n  column: c\n  convert: {}\n"), "spec.convert", 10, 3,
+              "does not apply to strategy: hash");
+  // adopt accepts partitions off a range grid; a hash policy has none (it was ignored silently).
+  ExpectError(Doc(hash + "  modulus: 8\n  adopt: [{partition: t_p}]\n"), "spec.adopt", 9, 3,
+              "does not apply to strategy: hash");
   ExpectError(Doc(hash + "  modulus: 8\n  defaultPartition: true\n"), "spec.defaultPartition", 9,
               21, "cannot have a default partition");
   ExpectError(Doc(hash), "spec.modulus", 6, 3, "required key 'modulus' is missing");
