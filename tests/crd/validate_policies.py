@@ -45,6 +45,11 @@ CEL_MIRRORS = {
     "!(has(self.strategy) && self.strategy == 'hash') || !has(self.defaultPartition) || "
     "!self.defaultPartition":
         lambda s: not is_hash(s) or not s.get("defaultPartition", False),
+    "!has(self.convert) || has(self.column)": lambda s: "convert" not in s or "column" in s,
+    "!has(self.convert) || !has(self.convert.primaryKey) || !has(self.column) || "
+    "self.column in self.convert.primaryKey":
+        lambda s: "convert" not in s or "primaryKey" not in s["convert"] or "column" not in s
+        or s["column"] in s["convert"]["primaryKey"],
     "(has(self.action) && self.action == 'archive') == has(self.archiveSchema)":
         lambda r: (r.get("action") == "archive") == ("archiveSchema" in r),
     "!has(self.dropDetachedAfter) || (has(self.action) && self.action != 'drop')":

@@ -239,6 +239,23 @@ TEST(LoaderErrorsTest, HashRejectsRangeFields) {
               "applies to strategy: hash only");
 }
 
+TEST(LoaderErrorsTest, Convert) {
+  ExpectError(Doc(std::string(kBase) + "  convert: {batchRows: 1000}\n"), "spec.convert", 8, 12,
+              "convert needs spec.column");
+  const std::string base = std::string(kBase) + "  column: c\n";  // line 8
+  ExpectError(Doc(base + "  convert: {primaryKey: [id]}\n"), "spec.convert.primaryKey", 9, 12,
+              "must include the partition key c");
+  ExpectError(Doc(base + "  convert: {primaryKey: []}\n"), "spec.convert.primaryKey", 9, 25,
+              "expected a list of columns");
+  ExpectError(Doc(base + "  convert: {batchRows: 99}\n"), "spec.convert.batchRows", 9, 24,
+              "between 100 and 10000000");
+  // No index, so no primary key, has more than 32 columns: refused here, not when converting.
+  std::string columns = "c";
+  for (int i = 1; i <= 32; ++i) columns += ", c" + std::to_string(i);
+  ExpectError(Doc(base + "  convert: {primaryKey: [" + columns + "]}\n"),
+              "spec.convert.primaryKey", 9, 25, "has 33 columns; PostgreSQL indexes at most 32");
+}
+
 // Integer key values beyond bigint are errors, not an uncaught std::out_of_range (which aborted
 // lint, plan, apply and status).
 TEST(LoaderErrorsTest, IntegerKeyValuesBeyondBigintAreErrors) {
