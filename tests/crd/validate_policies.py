@@ -64,7 +64,8 @@ CEL_MIRRORS = {
         lambda g: (g["kind"] == "pgbackrest") == ("stanza" in g),
     "(self.kind == 'command') == has(self.command)":
         lambda g: (g["kind"] == "command") == ("command" in g),
-    "size(self) == 0 || self[0] != ''": lambda c: len(c) == 0 or c[0] != "",
+    "size(self) == 0 || self[0].matches('[^ \\t\\n\\r]')":
+        lambda c: len(c) == 0 or re.search("[^ \t\n\r]", c[0]) is not None,
 }
 # A range-only key on a hash policy: one rule per key, each at its field.
 for _key in ("interval", "premake", "start", "timeZone", "retention", "holds", "backupGate",
