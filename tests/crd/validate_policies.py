@@ -5,7 +5,7 @@
    preserve-unknown-fields), and no node has both `properties` and `additionalProperties`.
 2. Every document in policies/*.yaml (PartitionPolicy resources, as they are) and the loader-valid
    examples under tests/policy/testdata/ (CLI files: a missing databaseRef is added) validate
-   against the `spec` schema (Draft 7, int-or-string as anyOf integer/string, and
+   against the schema (metadata.name and spec; Draft 7, int-or-string as anyOf integer/string, and
    additionalProperties: false everywhere so unknown keys fail as they do in the loader), and
    pass the CRD's CEL rules (mirrored below in Python; every rule must have a mirror).
 3. The corpus of tests/crd/ (corpus.py): every document of invalid/ is rejected, at its
@@ -102,6 +102,10 @@ def structural_errors(node, path):
     return errors
 
 
+def join(path, key):
+    return f"{path}.{key}" if path else key
+
+
 def strict(node):
     """The schema jsonschema sees: int-or-string as anyOf, closed objects, no k8s extensions."""
     out = {k: v for k, v in node.items() if not k.startswith("x-kubernetes-")}
@@ -128,23 +132,24 @@ def cel_errors(schema, value, path):
     if isinstance(value, dict):
         for name, child in schema.get("properties", {}).items():
             if name in value:
-                errors += cel_errors(child, value[name], f"{path}.{name}")
+                errors += cel_errors(child, value[name], join(path, name))
     if isinstance(value, list) and "items" in schema:
         for i, item in enumerate(value):
             errors += cel_errors(schema["items"], item, f"{path}[{i}]")
     return errors
 
 
-def error_paths(error, base):
+def error_paths(error):
     """Where the API server reports a jsonschema error: the missing or unknown key itself for
     required and additionalProperties, the repeated item for uniqueItems."""
-    path = base + "".join(f"[{p}]" if isinstance(p, int) else f".{p}"
-                          for p in error.absolute_path)
+    path = ""
+    for p in error.absolute_path:
+        path = f"{path}[{p}]" if isinstance(p, int) else join(path, p)
     if error.validator == "required":
-        return [path + "." + re.match(r"'(.+)' is a required property", error.message).group(1)]
+        return [join(path, re.match(r"'(.+)' is a required property", error.message).group(1))]
     if error.validator == "additionalProperties":
         known = error.schema.get("properties", {})
-        return [f"{path}.{k}" for k in error.instance if k not in known]
+        return [join(path, k) for k in error.instance if k not in known]
     if error.validator == "uniqueItems":
         items = error.instance
         return [f"{path}[{i}]" for i in range(len(items)) if items[i] in items[:i]]
@@ -159,19 +164,19 @@ CEL_SKIPPED_AFTER = {"type", "anyOf", "required", "enum", "maxLength", "maxItems
                      "maxProperties"}
 
 
-def spec_errors(spec_schema, validator, spec):
-    """[(path, message)] of everything the schema and the CEL mirrors refuse in `spec`."""
-    schema_errors = list(validator.iter_errors(spec))
+def doc_errors(top, validator, doc):
+    """[(path, message)] of everything the schema and the CEL mirrors refuse in `doc`."""
+    schema_errors = list(validator.iter_errors(doc))
     unknown = [e for e in schema_errors if e.validator == "additionalProperties"]
     if unknown:
-        return [(p, e.message) for e in unknown for p in error_paths(e, "spec")]
-    errors = [(p, e.message) for e in schema_errors for p in error_paths(e, "spec")]
+        return [(p, e.message) for e in unknown for p in error_paths(e)]
+    errors = [(p, e.message) for e in schema_errors for p in error_paths(e)]
     if any(e.validator in CEL_SKIPPED_AFTER for e in schema_errors):
         return errors
-    return errors + cel_errors(spec_schema, spec, "spec")
+    return errors + cel_errors(top, doc, "")
 
 
-def check_corpus(root, spec_schema, validator):
+def check_corpus(root, top, validator):
     failures = []
     cases, problems = corpus.read(root, "invalid")
     failures += problems
@@ -179,7 +184,7 @@ def check_corpus(root, spec_schema, validator):
         if case.field is None:
             continue
         rel = os.path.relpath(case.path, root)
-        errors = spec_errors(spec_schema, validator, case.doc.get("spec"))
+        errors = doc_errors(top, validator, case.doc)
         if not errors:
             failures.append(f"{rel}: accepted, expected a rejection at {case.field}")
         for path, message in errors:
@@ -189,7 +194,7 @@ def check_corpus(root, spec_schema, validator):
     valid, problems = corpus.read(root, "valid")
     failures += problems
     for case in valid:
-        for path, message in spec_errors(spec_schema, validator, case.doc.get("spec")):
+        for path, message in doc_errors(top, validator, case.doc):
             failures.append(f"{os.path.relpath(case.path, root)}: rejected at {path}: {message}")
     return failures, len(cases), len(valid)
 
@@ -216,10 +221,12 @@ def main():
         failures.append(f"printer columns {columns}")
     top = version["schema"]["openAPIV3Schema"]
     failures += structural_errors(top, "")
-    spec_schema = top["properties"]["spec"]
+    schema = strict(top)
+    # Kubernetes owns metadata: the CRD may only narrow name (and generateName).
+    schema["properties"]["metadata"].pop("additionalProperties", None)
     validator_cls = jsonschema.Draft7Validator
-    validator_cls.check_schema(strict(spec_schema))
-    validator = validator_cls(strict(spec_schema))
+    validator_cls.check_schema(schema)
+    validator = validator_cls(schema)
 
     files = sorted(glob.glob(os.path.join(root, "policies", "*.yaml")))
     # Every example under tests/policy/testdata/ is valid for the loader (`pgpart lint` passes
@@ -242,9 +249,9 @@ def main():
                 # A policy file for the CLI (which takes --dsn); as a resource it needs the
                 # databaseRef the operator connects with. policies/ are resources as they are.
                 spec = {**spec, "databaseRef": {"secretName": "db"}}
-            for path, message in spec_errors(spec_schema, validator, spec):
+            for path, message in doc_errors(top, validator, {**doc, "spec": spec}):
                 failures.append(f"{where}: valid for the loader but rejected: {path}: {message}")
-    corpus_failures, invalid, valid = check_corpus(root, spec_schema, validator)
+    corpus_failures, invalid, valid = check_corpus(root, top, validator)
     failures += corpus_failures
 
     for f in failures:
