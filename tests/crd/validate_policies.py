@@ -26,6 +26,11 @@ import corpus  # noqa: E402
 from corpus import load_all  # noqa: E402
 
 
+def unitless(v):
+    """An int-or-string distance without a unit: an integer one (integer keys)."""
+    return isinstance(v, int) or re.search("[A-Za-z]", v) is None
+
+
 def is_hash(s):
     return s.get("strategy") == "hash"
 
@@ -45,6 +50,25 @@ CEL_MIRRORS = {
     "!(has(self.strategy) && self.strategy == 'hash') || !has(self.defaultPartition) || "
     "!self.defaultPartition":
         lambda s: not is_hash(s) or not s.get("defaultPartition", False),
+    # keep, dropDetachedAfter and start follow the interval's kind (integer or time keys).
+    "!has(self.interval) || !has(self.retention) || !has(self.retention.keep) || "
+    "(type(self.interval) == int || !self.interval.matches('[A-Za-z]')) == "
+    "(type(self.retention.keep) == int || !self.retention.keep.matches('[A-Za-z]'))":
+        lambda s: "interval" not in s or "retention" not in s or "keep" not in s["retention"]
+        or unitless(s["interval"]) == unitless(s["retention"]["keep"]),
+    "!has(self.interval) || !has(self.retention) || !has(self.retention.dropDetachedAfter) || "
+    "(type(self.interval) == int || !self.interval.matches('[A-Za-z]')) == "
+    "(type(self.retention.dropDetachedAfter) == int || "
+    "!self.retention.dropDetachedAfter.matches('[A-Za-z]'))":
+        lambda s: "interval" not in s or "retention" not in s
+        or "dropDetachedAfter" not in s["retention"]
+        or unitless(s["interval"]) == unitless(s["retention"]["dropDetachedAfter"]),
+    "!has(self.interval) || !has(self.start) || "
+    "(type(self.interval) == int || !self.interval.matches('[A-Za-z]')) == "
+    "(type(self.start) == int || self.start.matches('^\\\\s*-?[0-9]+\\\\s*$'))":
+        lambda s: "interval" not in s or "start" not in s
+        or unitless(s["interval"]) == (isinstance(s["start"], int)
+                                       or re.fullmatch(r"\s*-?[0-9]+\s*", s["start"]) is not None),
     "!has(self.convert) || has(self.column)": lambda s: "convert" not in s or "column" in s,
     "!has(self.convert) || !has(self.convert.primaryKey) || !has(self.column) || "
     "self.column in self.convert.primaryKey":
