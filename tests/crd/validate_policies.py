@@ -248,7 +248,12 @@ def main():
     schema = strict(top)
     # Kubernetes owns metadata: the CRD may only narrow name (and generateName).
     schema["properties"]["metadata"].pop("additionalProperties", None)
-    validator_cls = jsonschema.Draft7Validator
+    # An integer is an int64, as the API server decodes JSON: a larger number is a float there,
+    # of type "number" (refused where the schema says integer or int-or-string).
+    int64 = jsonschema.Draft7Validator.TYPE_CHECKER.redefine(
+        "integer", lambda checker, v: isinstance(v, int) and not isinstance(v, bool)
+        and -2**63 <= v < 2**63)
+    validator_cls = jsonschema.validators.extend(jsonschema.Draft7Validator, type_checker=int64)
     validator_cls.check_schema(schema)
     validator = validator_cls(schema)
 
