@@ -50,9 +50,23 @@ need_server() {
   export KUBECONFIG="${admin_kc}"
 }
 
+# Waits until the CRD is Established. Not `kubectl wait --for condition=established`: right after
+# the CRD is created it has no status.conditions yet, and kubectl wait then fails at once
+# (".status.conditions accessor error: <nil> is of the type <nil>"), seen on a fresh server.
+wait_established() {
+  local i
+  for ((i = 0; i < 240; i++)); do
+    [[ "$(kubectl get crd/partitionpolicies.pgpart.io \
+      -o jsonpath='{.status.conditions[?(@.type=="Established")].status}' 2>/dev/null)" == True ]] &&
+      return 0
+    sleep 0.25
+  done
+  fail "crd/partitionpolicies.pgpart.io not Established after 60 s"
+}
+
 install_crd() {
   kubectl apply --server-side --force-conflicts -f "${crd}" >/dev/null
-  kubectl wait --for condition=established --timeout=60s crd/partitionpolicies.pgpart.io >/dev/null
+  wait_established
 }
 
 # Creates namespace $1 unless it is there (checks run in parallel: AlreadyExists is fine).
@@ -64,7 +78,7 @@ ensure_namespace() {
 check_crd() {
   need_server
   kubectl apply --server-side --force-conflicts -f "${crd}"
-  kubectl wait --for condition=established --timeout=60s crd/partitionpolicies.pgpart.io
+  wait_established
   # The server serves the kind now (discovery sees it under its short name too).
   kubectl api-resources --api-group=pgpart.io -o name | grep -qx partitionpolicies.pgpart.io ||
     fail "partitionpolicies.pgpart.io not in discovery after Established"
