@@ -1,11 +1,16 @@
 // spec.convert (docs/convert.md): how a plain table is converted into a partitioned one.
 
 #include <algorithm>
+#include <string>
 
 #include "policy/loader_internal.h"
 #include "policy/yaml_fields.h"
 
 namespace pgpart::policy_internal {
+
+namespace {
+constexpr size_t kMaxIndexColumns = 32;  // PostgreSQL's INDEX_MAX_KEYS
+}  // namespace
 
 void ParseConvertField(YamlContext& ctx, const Field& field, Policy* policy) {
   MapView view(ctx, field.value, ValueLoc(ctx, field), field.path,
@@ -30,6 +35,10 @@ void ParseConvertField(YamlContext& ctx, const Field& field, Policy* policy) {
     if (!f->value.IsSequence() || f->value.size() == 0) {
       ctx.Error(ValueLoc(ctx, *f), f->path,
                  "expected a list of columns, e.g. `primaryKey: [id, recorded_at]`");
+    } else if (f->value.size() > kMaxIndexColumns) {
+      ctx.Error(ValueLoc(ctx, *f), f->path,
+                 "has " + std::to_string(f->value.size()) + " columns; PostgreSQL indexes at most " +
+                     std::to_string(kMaxIndexColumns));
     } else {
       for (size_t i = 0; i < f->value.size(); ++i) {
         Field item{f->key, IndexPath(f->path, i), f->key_node, f->value[i]};

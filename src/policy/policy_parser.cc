@@ -168,7 +168,7 @@ class PolicyParser {
   void ParseHashFields(const MapView& spec) {
     for (const char* key :
          {"interval", "premake", "start", "timeZone", "retention", "holds", "backupGate",
-          "convert"}) {
+          "convert", "adopt"}) {
       if (const Field* f = spec.Optional(key)) {
         NotFor(*f,
                "does not apply to strategy: hash (a hash-partitioned table has a fixed set of "

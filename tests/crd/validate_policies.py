@@ -3,37 +3,32 @@
 
 1. The CRD is structural: every schema node has a type (or x-kubernetes-int-or-string /
    preserve-unknown-fields), and no node has both `properties` and `additionalProperties`.
-2. Every document in policies/*.yaml and the loader-valid examples under tests/policy/testdata/
-   validate against the `spec` schema (Draft 7, int-or-string as anyOf integer/string, and
+2. Every document in policies/*.yaml (PartitionPolicy resources, as they are) and the loader-valid
+   examples under tests/policy/testdata/ (CLI files: a missing databaseRef is added) validate
+   against the schema (metadata.name and spec; Draft 7, int-or-string as anyOf integer/string, and
    additionalProperties: false everywhere so unknown keys fail as they do in the loader), and
    pass the CRD's CEL rules (mirrored below in Python; every rule must have a mirror).
-3. Invalid documents are rejected.
+3. The corpus of tests/crd/ (corpus.py): every document of invalid/ is rejected, at its
+   `# field:` and nowhere else (error paths as the API server writes them: spec.tables[2],
+   spec.databaseRef for a missing key); every document of valid/ is accepted.
 Usage: validate_policies.py SOURCE_DIR. Exits non-zero on any failure (including a missing
 jsonschema module: the test must fail, not skip).
 """
-import copy
 import glob
 import os
 import re
 import sys
 
 import jsonschema
-import yaml
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import corpus  # noqa: E402
+from corpus import load_all  # noqa: E402
 
 
-class _Loader(yaml.SafeLoader):
-    """YAML as Kubernetes reads it into JSON: dates stay strings."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
-    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def load_all(path):
-    with open(path, encoding="utf-8") as f:
-        return [d for d in yaml.load_all(f, Loader=_Loader) if d is not None]
+def unitless(v):
+    """An int-or-string distance without a unit: an integer one (integer keys)."""
+    return isinstance(v, int) or re.search("[A-Za-z]", v) is None
 
 
 def is_hash(s):
@@ -52,15 +47,33 @@ CEL_MIRRORS = {
         lambda s: "modulus" not in s or is_hash(s),
     "!(has(self.strategy) && self.strategy == 'hash') || has(self.modulus)":
         lambda s: not is_hash(s) or "modulus" in s,
-    "!(has(self.strategy) && self.strategy == 'hash') || !(has(self.interval) || "
-    "has(self.premake) || has(self.start) || has(self.timeZone) || has(self.retention) || "
-    "has(self.holds) || has(self.backupGate))":
-        lambda s: not is_hash(s) or not any(
-            k in s for k in ("interval", "premake", "start", "timeZone", "retention", "holds",
-                             "backupGate")),
     "!(has(self.strategy) && self.strategy == 'hash') || !has(self.defaultPartition) || "
     "!self.defaultPartition":
         lambda s: not is_hash(s) or not s.get("defaultPartition", False),
+    # keep, dropDetachedAfter and start follow the interval's kind (integer or time keys).
+    "!has(self.interval) || !has(self.retention) || !has(self.retention.keep) || "
+    "(type(self.interval) == int || !self.interval.matches('[A-Za-z]')) == "
+    "(type(self.retention.keep) == int || !self.retention.keep.matches('[A-Za-z]'))":
+        lambda s: "interval" not in s or "retention" not in s or "keep" not in s["retention"]
+        or unitless(s["interval"]) == unitless(s["retention"]["keep"]),
+    "!has(self.interval) || !has(self.retention) || !has(self.retention.dropDetachedAfter) || "
+    "(type(self.interval) == int || !self.interval.matches('[A-Za-z]')) == "
+    "(type(self.retention.dropDetachedAfter) == int || "
+    "!self.retention.dropDetachedAfter.matches('[A-Za-z]'))":
+        lambda s: "interval" not in s or "retention" not in s
+        or "dropDetachedAfter" not in s["retention"]
+        or unitless(s["interval"]) == unitless(s["retention"]["dropDetachedAfter"]),
+    "!has(self.interval) || !has(self.start) || "
+    "(type(self.interval) == int || !self.interval.matches('[A-Za-z]')) == "
+    "(type(self.start) == int || self.start.matches('^\\\\s*-?[0-9]+\\\\s*$'))":
+        lambda s: "interval" not in s or "start" not in s
+        or unitless(s["interval"]) == (isinstance(s["start"], int)
+                                       or re.fullmatch(r"\s*-?[0-9]+\s*", s["start"]) is not None),
+    "!has(self.convert) || has(self.column)": lambda s: "convert" not in s or "column" in s,
+    "!has(self.convert) || !has(self.convert.primaryKey) || !has(self.column) || "
+    "self.column in self.convert.primaryKey":
+        lambda s: "convert" not in s or "primaryKey" not in s["convert"] or "column" not in s
+        or s["column"] in s["convert"]["primaryKey"],
     "(has(self.action) && self.action == 'archive') == has(self.archiveSchema)":
         lambda r: (r.get("action") == "archive") == ("archiveSchema" in r),
     "!has(self.dropDetachedAfter) || (has(self.action) && self.action != 'drop')":
@@ -75,8 +88,14 @@ CEL_MIRRORS = {
         lambda g: (g["kind"] == "pgbackrest") == ("stanza" in g),
     "(self.kind == 'command') == has(self.command)":
         lambda g: (g["kind"] == "command") == ("command" in g),
-    "self[0] != ''": lambda c: c[0] != "",
+    "size(self) == 0 || self[0].matches('[^ \\t\\n\\r]')":
+        lambda c: len(c) == 0 or re.search("[^ \t\n\r]", c[0]) is not None,
 }
+# A range-only key on a hash policy: one rule per key, each at its field.
+for _key in ("interval", "premake", "start", "timeZone", "retention", "holds", "backupGate",
+             "adopt", "convert"):
+    CEL_MIRRORS[f"!has(self.{_key}) || !(has(self.strategy) && self.strategy == 'hash')"] = \
+        lambda s, k=_key: k not in s or not is_hash(s)
 
 
 def norm(rule):
@@ -107,6 +126,10 @@ def structural_errors(node, path):
     return errors
 
 
+def join(path, key):
+    return f"{path}.{key}" if path else key
+
+
 def strict(node):
     """The schema jsonschema sees: int-or-string as anyOf, closed objects, no k8s extensions."""
     out = {k: v for k, v in node.items() if not k.startswith("x-kubernetes-")}
@@ -129,82 +152,75 @@ def cel_errors(schema, value, path):
         return errors
     for rule in schema.get("x-kubernetes-validations", []):
         if not CEL_MIRRORS[norm(rule["rule"])](value):
-            errors.append(f"{path}: {rule['message']}")
+            errors.append((path + rule.get("fieldPath", ""), rule["message"]))
     if isinstance(value, dict):
         for name, child in schema.get("properties", {}).items():
             if name in value:
-                errors += cel_errors(child, value[name], f"{path}.{name}")
+                errors += cel_errors(child, value[name], join(path, name))
     if isinstance(value, list) and "items" in schema:
         for i, item in enumerate(value):
             errors += cel_errors(schema["items"], item, f"{path}[{i}]")
     return errors
 
 
-def spec_errors(spec_schema, validator, spec):
-    errors = [f"spec{''.join(f'.{p}' for p in e.absolute_path)}: {e.message}"
-              for e in validator.iter_errors(spec)]
-    return errors + cel_errors(spec_schema, spec, "spec")
+def error_paths(error):
+    """Where the API server reports a jsonschema error: the missing or unknown key itself for
+    required and additionalProperties, the repeated item for uniqueItems."""
+    path = ""
+    for p in error.absolute_path:
+        path = f"{path}[{p}]" if isinstance(p, int) else join(path, p)
+    if error.validator == "required":
+        return [join(path, re.match(r"'(.+)' is a required property", error.message).group(1))]
+    if error.validator == "additionalProperties":
+        known = error.schema.get("properties", {})
+        return [join(path, k) for k in error.instance if k not in known]
+    if error.validator == "uniqueItems":
+        items = error.instance
+        return [f"{path}[{i}]" for i in range(len(items)) if items[i] in items[:i]]
+    return [path]
 
 
-NEGATIVE = {
-    "unknown key": {"tables": ["public.t"], "interval": "1 month", "premeke": 3},
-    "strategy bogus": {"tables": ["public.t"], "interval": "1 month", "strategy": "bogus"},
-    "premake 0": {"tables": ["public.t"], "interval": "1 month", "premake": 0},
-    "retention.action bogus":
-        {"tables": ["public.t"], "interval": "1 month", "retention": {"keep": "1 year",
-                                                                      "action": "bogus"}},
-    "quoted premake": {"tables": ["public.t"], "interval": "1 month", "premake": "3"},
-    "no tables": {"interval": "1 month"},
-    "empty tables": {"tables": [], "interval": "1 month"},
-    "range without interval": {"tables": ["public.t"]},
-    "modulus 1": {"tables": ["public.t"], "strategy": "hash", "modulus": 1},
-    "modulus 1025": {"tables": ["public.t"], "strategy": "hash", "modulus": 1025},
-    "modulus on range": {"tables": ["public.t"], "interval": "1 day", "modulus": 4},
-    "interval on hash": {"tables": ["public.t"], "strategy": "hash", "modulus": 4,
-                         "interval": "1 day"},
-    "interval unit bogus": {"tables": ["public.t"], "interval": "1 fortnight"},
-    "interval 0": {"tables": ["public.t"], "interval": 0},
-    "archive without schema":
-        {"tables": ["public.t"], "interval": "1 month",
-         "retention": {"keep": "1 year", "action": "archive"}},
-    "maxDropsPerRun 0": {"tables": ["public.t"], "interval": "1 month",
-                         "retention": {"keep": "1 year", "maxDropsPerRun": 0}},
-    "dropDetachedAfter with drop":
-        {"tables": ["public.t"], "interval": "1 month",
-         "retention": {"keep": "1 year", "dropDetachedAfter": "6 months"}},
-    "dropDetachedAfter unit bogus":
-        {"tables": ["public.t"], "interval": "1 month",
-         "retention": {"keep": "1 year", "action": "detach", "dropDetachedAfter": "6 moons"}},
-    "hold without reason": {"tables": ["public.t"], "interval": "1 month",
-                            "holds": [{"partition": "t_p"}]},
-    "hold from only": {"tables": ["public.t"], "interval": "1 month",
-                       "holds": [{"from": "2024-01-01", "reason": "x"}]},
-    "hold partition and from": {"tables": ["public.t"], "interval": "1 month",
-                                "holds": [{"partition": "t_p", "from": "2024-01-01",
-                                           "to": "2024-02-01", "reason": "x"}]},
-    "gate kind bogus": {"tables": ["public.t"], "interval": "1 month",
-                        "backupGate": {"kind": "bogus"}},
-    "sql gate with stanza": {"tables": ["public.t"], "interval": "1 month",
-                             "backupGate": {"kind": "sql", "query": "select true",
-                                            "stanza": "main"}},
-    "duration bogus": {"tables": ["public.t"], "interval": "1 month",
-                       "execution": {"lockTimeout": "3 seconds"}},
-    "retries -1": {"tables": ["public.t"], "interval": "1 month", "execution": {"retries": -1}},
-    "lockTimeout 0s": {"tables": ["public.t"], "interval": "1 month",
-                       "execution": {"lockTimeout": "0s"}},
-    "statementTimeout 0h0m": {"tables": ["public.t"], "interval": "1 month",
-                              "execution": {"statementTimeout": "0h0m"}},
-    "gate timeout 0": {"tables": ["public.t"], "interval": "1 month",
-                       "backupGate": {"kind": "sql", "query": "select true", "timeout": "0ms"}},
-    "table twice": {"tables": ["public.t", "public.t"], "interval": "1 month"},
-    "table name with a space": {"tables": ["public.bad name"], "interval": "1 month"},
-    "table name with three parts": {"tables": ["db.public.t"], "interval": "1 month"},
-    "table name unterminated quote": {"tables": ['public."t'], "interval": "1 month"},
-    "mode bogus": {"tables": ["public.t"], "interval": "1 month", "mode": "dryrun"},
-    "databaseRef without secretName": {"tables": ["public.t"], "interval": "1 month",
-                                       "databaseRef": {"key": "dsn"}},
-    "suspend as string": {"tables": ["public.t"], "interval": "1 month", "suspend": "yes"},
-}
+# As the API server goes: an unknown key fails the (strict) decoding, before any validation; a
+# value of the wrong type, a missing required key, a value outside an enum or over a maximum
+# size keeps the CEL rules from running ("some validation rules were not checked because the
+# object was invalid"); other schema errors (minimum, pattern, minItems) do not.
+CEL_SKIPPED_AFTER = {"type", "anyOf", "required", "enum", "maxLength", "maxItems",
+                     "maxProperties"}
+
+
+def doc_errors(top, validator, doc):
+    """[(path, message)] of everything the schema and the CEL mirrors refuse in `doc`."""
+    schema_errors = list(validator.iter_errors(doc))
+    unknown = [e for e in schema_errors if e.validator == "additionalProperties"]
+    if unknown:
+        return [(p, e.message) for e in unknown for p in error_paths(e)]
+    errors = [(p, e.message) for e in schema_errors for p in error_paths(e)]
+    if any(e.validator in CEL_SKIPPED_AFTER for e in schema_errors):
+        return errors
+    return errors + cel_errors(top, doc, "")
+
+
+def check_corpus(root, top, validator):
+    failures = []
+    cases, problems = corpus.read(root, "invalid")
+    failures += problems
+    for case in cases:
+        if case.field is None:
+            continue
+        rel = os.path.relpath(case.path, root)
+        errors = doc_errors(top, validator, case.doc)
+        if not errors:
+            failures.append(f"{rel}: accepted, expected a rejection at {case.field}")
+        for path, message in errors:
+            if not corpus.under(path, case.field):
+                failures.append(f"{rel}: rejected at {path} ({message}), expected only at "
+                                f"{case.field}")
+    valid, problems = corpus.read(root, "valid")
+    failures += problems
+    for case in valid:
+        for path, message in doc_errors(top, validator, case.doc):
+            failures.append(f"{os.path.relpath(case.path, root)}: rejected at {path}: {message}")
+    return failures, len(cases), len(valid)
 
 
 def main():
@@ -229,10 +245,17 @@ def main():
         failures.append(f"printer columns {columns}")
     top = version["schema"]["openAPIV3Schema"]
     failures += structural_errors(top, "")
-    spec_schema = top["properties"]["spec"]
-    validator_cls = jsonschema.Draft7Validator
-    validator_cls.check_schema(strict(spec_schema))
-    validator = validator_cls(strict(spec_schema))
+    schema = strict(top)
+    # Kubernetes owns metadata: the CRD may only narrow name (and generateName).
+    schema["properties"]["metadata"].pop("additionalProperties", None)
+    # An integer is an int64, as the API server decodes JSON: a larger number is a float there,
+    # of type "number" (refused where the schema says integer or int-or-string).
+    int64 = jsonschema.Draft7Validator.TYPE_CHECKER.redefine(
+        "integer", lambda checker, v: isinstance(v, int) and not isinstance(v, bool)
+        and -2**63 <= v < 2**63)
+    validator_cls = jsonschema.validators.extend(jsonschema.Draft7Validator, type_checker=int64)
+    validator_cls.check_schema(schema)
+    validator = validator_cls(schema)
 
     files = sorted(glob.glob(os.path.join(root, "policies", "*.yaml")))
     # Every example under tests/policy/testdata/ is valid for the loader (`pgpart lint` passes
@@ -244,21 +267,26 @@ def main():
         failures.append("no policies/*.yaml found")
     checked = 0
     for path in files:
+        cli_only = path.startswith(testdata + os.sep)
         for i, doc in enumerate(load_all(path)):
             checked += 1
             where = f"{os.path.relpath(path, root)}#{i}"
             if doc.get("apiVersion") != "pgpart.io/v1alpha1" or doc.get("kind") != "PartitionPolicy":
                 failures.append(f"{where}: not a pgpart.io/v1alpha1 PartitionPolicy")
-            for e in spec_errors(spec_schema, validator, doc.get("spec")):
-                failures.append(f"{where}: valid for the loader but rejected: {e}")
-    for name, spec in NEGATIVE.items():
-        if not spec_errors(spec_schema, validator, spec):
-            failures.append(f"negative '{name}': accepted, expected a rejection")
+            spec = doc.get("spec")
+            if cli_only and isinstance(spec, dict) and "databaseRef" not in spec:
+                # A policy file for the CLI (which takes --dsn); as a resource it needs the
+                # databaseRef the operator connects with. policies/ are resources as they are.
+                spec = {**spec, "databaseRef": {"secretName": "db"}}
+            for path, message in doc_errors(top, validator, {**doc, "spec": spec}):
+                failures.append(f"{where}: valid for the loader but rejected: {path}: {message}")
+    corpus_failures, invalid, valid = check_corpus(root, top, validator)
+    failures += corpus_failures
 
     for f in failures:
         print("FAIL", f)
-    print(f"checked {checked} documents from {len(files)} files and {len(NEGATIVE)} invalid "
-          f"specs: {len(failures)} failure(s)")
+    print(f"checked {checked} documents from {len(files)} files, {invalid} invalid and {valid} "
+          f"valid corpus documents: {len(failures)} failure(s)")
     return 1 if failures else 0
 
 

@@ -225,6 +225,11 @@ TEST(LoaderErrorsTest, HashRejectsRangeFields) {
   ExpectError(Doc(hash + "  modulus: 8\n  holds: []\n"), "spec.holds", 9, 3, "does not apply");
   ExpectError(Doc(hash + "  modulus: 8\n  backupGate: {kind: sql}\n"), "spec.backupGate", 9, 3,
               "does not apply");
+  ExpectError(Doc(hash + "  modulus: 8\n  column: c\n  convert: {}\n"), "spec.convert", 10, 3,
+              "does not apply to strategy: hash");
+  // adopt accepts partitions off a range grid; a hash policy has none (it was ignored silently).
+  ExpectError(Doc(hash + "  modulus: 8\n  adopt: [{partition: t_p}]\n"), "spec.adopt", 9, 3,
+              "does not apply to strategy: hash");
   ExpectError(Doc(hash + "  modulus: 8\n  defaultPartition: true\n"), "spec.defaultPartition", 9,
               21, "cannot have a default partition");
   ExpectError(Doc(hash), "spec.modulus", 6, 3, "required key 'modulus' is missing");
@@ -232,6 +237,23 @@ TEST(LoaderErrorsTest, HashRejectsRangeFields) {
   ExpectError(Doc(hash + "  modulus: 1025\n"), "spec.modulus", 8, 12, "between 2 and 1024");
   ExpectError(Doc(std::string(kBase) + "  modulus: 8\n"), "spec.modulus", 8, 3,
               "applies to strategy: hash only");
+}
+
+TEST(LoaderErrorsTest, Convert) {
+  ExpectError(Doc(std::string(kBase) + "  convert: {batchRows: 1000}\n"), "spec.convert", 8, 12,
+              "convert needs spec.column");
+  const std::string base = std::string(kBase) + "  column: c\n";  // line 8
+  ExpectError(Doc(base + "  convert: {primaryKey: [id]}\n"), "spec.convert.primaryKey", 9, 12,
+              "must include the partition key c");
+  ExpectError(Doc(base + "  convert: {primaryKey: []}\n"), "spec.convert.primaryKey", 9, 25,
+              "expected a list of columns");
+  ExpectError(Doc(base + "  convert: {batchRows: 99}\n"), "spec.convert.batchRows", 9, 24,
+              "between 100 and 10000000");
+  // No index, so no primary key, has more than 32 columns: refused here, not when converting.
+  std::string columns = "c";
+  for (int i = 1; i <= 32; ++i) columns += ", c" + std::to_string(i);
+  ExpectError(Doc(base + "  convert: {primaryKey: [" + columns + "]}\n"),
+              "spec.convert.primaryKey", 9, 25, "has 33 columns; PostgreSQL indexes at most 32");
 }
 
 // Integer key values beyond bigint are errors, not an uncaught std::out_of_range (which aborted
