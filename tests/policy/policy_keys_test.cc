@@ -1,0 +1,157 @@
+// The keys a policy may hold (policy/policy_keys.h): the loader refuses every other key in each
+// mapping, and the CRD's spec schema has exactly these properties.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "policy/loader.h"
+#include "policy/policy_keys.h"
+#include "policy_test_util.h"
+
+namespace pgpart {
+namespace {
+
+using ::testing::ElementsAreArray;
+
+std::string ReadSource(const std::string& relative) {
+  std::ifstream in(std::string(PGPART_SOURCE_DIR) + "/" + relative);
+  EXPECT_TRUE(in.good()) << "cannot read " << relative;
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::set<std::string> AcceptedSet() {
+  std::vector<std::string> paths = AcceptedPolicyKeyPaths();
+  std::set<std::string> set(paths.begin(), paths.end());
+  EXPECT_EQ(set.size(), paths.size()) << "a key is listed twice";
+  return set;
+}
+
+// "a, b" of what `a` holds and `b` does not.
+std::string Minus(const std::set<std::string>& a, const std::set<std::string>& b) {
+  std::string out;
+  for (const std::string& key : a) {
+    if (!b.count(key)) out += (out.empty() ? "" : ", ") + key;
+  }
+  return out;
+}
+
+// A policy with every mapping the loader checks keys in; it loads without errors.
+constexpr char kEveryMapping[] = R"(apiVersion: pgpart.io/v1alpha1
+kind: PartitionPolicy
+metadata: {name: p}
+spec:
+  tables: [public.t]
+  column: ts
+  interval: 1 month
+  retention: {keep: 12 months}
+  holds: [{partition: t_y2024m01, reason: legal}]
+  adopt: [{partition: t_legacy}]
+  backupGate: {kind: sql, query: select true}
+  execution: {retries: 3}
+  databaseRef: {secretName: app-db}
+  convert: {batchRows: 1000}
+)";
+
+// The node at a mapping path of kPolicyMappings ("spec.holds[]": the first hold).
+YAML::Node At(YAML::Node doc, std::string_view path) {
+  YAML::Node node = doc;
+  while (!path.empty()) {
+    size_t dot = path.find('.');
+    std::string part(path.substr(0, dot));
+    path = dot == std::string_view::npos ? std::string_view() : path.substr(dot + 1);
+    const bool list = part.size() > 2 && part.ends_with("[]");
+    if (list) part.resize(part.size() - 2);
+    node.reset(node[part]);
+    if (list) node.reset(node[0]);
+  }
+  return node;
+}
+
+TEST(PolicyKeys, BaseDocumentWithEveryMappingLoads) {
+  PolicySet set = ParsePolicies(kEveryMapping, "keys.yaml");
+  EXPECT_FALSE(HasErrors(set.diagnostics)) << ::testing::PrintToString(set.diagnostics);
+}
+
+// The loader checks each mapping against its list of policy_keys.h, and against nothing else:
+// an unknown key there is refused with exactly that list as the allowed keys.
+TEST(PolicyKeys, EachMappingRefusesEveryKeyNotInItsList) {
+  constexpr char kUnknown[] = "zzqqxxyy";  // no allowed key is near it: the message lists them
+  for (const PolicyMapping& mapping : kPolicyMappings) {
+    SCOPED_TRACE(std::string(mapping.path.empty() ? "(document)" : mapping.path));
+    YAML::Node doc = YAML::Load(kEveryMapping);
+    YAML::Node target = At(doc, mapping.path);
+    ASSERT_TRUE(target.IsMap());
+    target[kUnknown] = "1";
+    YAML::Emitter out;
+    out << doc;
+    PolicySet set = ParsePolicies(out.c_str(), "keys.yaml");
+    std::string where = std::string(mapping.path);
+    for (size_t at = where.find("[]"); at != std::string::npos; at = where.find("[]")) {
+      where.replace(at, 2, "[0]");
+    }
+    const std::string path = (where.empty() ? "" : where + ".") + kUnknown;
+    const Diagnostic* d = testing::Find(set.diagnostics, path, "unknown key");
+    ASSERT_NE(d, nullptr) << ::testing::PrintToString(set.diagnostics);
+    EXPECT_THAT(d->message,
+                ::testing::HasSubstr(" in " + (where.empty() ? "the document" : where)));
+    const std::string marker = "(allowed: ";
+    const size_t from = d->message.find(marker);
+    ASSERT_NE(from, std::string::npos) << d->message;
+    std::string list = d->message.substr(from + marker.size());
+    list = list.substr(0, list.find(')'));
+    std::vector<std::string> allowed;
+    for (size_t pos = 0; pos <= list.size();) {
+      size_t comma = list.find(", ", pos);
+      allowed.push_back(list.substr(pos, comma - pos));
+      if (comma == std::string::npos) break;
+      pos = comma + 2;
+    }
+    EXPECT_THAT(allowed, ElementsAreArray(mapping.keys.begin(), mapping.keys.end()));
+  }
+}
+
+// Property paths of an OpenAPI schema node (objects and arrays of objects; `status` aside).
+void SchemaKeys(const YAML::Node& schema, const std::string& prefix, std::set<std::string>* out) {
+  if (!schema["properties"]) return;
+  for (const auto& entry : schema["properties"]) {
+    const std::string key = entry.first.as<std::string>();
+    const std::string path = prefix + key;
+    out->insert(path);
+    if (path == "status") continue;  // the operator's status, not policy input
+    const YAML::Node& node = entry.second;
+    if (node["properties"]) SchemaKeys(node, path + ".", out);
+    if (node["items"] && node["items"]["properties"]) SchemaKeys(node["items"], path + "[].", out);
+  }
+}
+
+TEST(PolicyKeys, CrdSpecSchemaHasExactlyTheKeysTheLoaderAccepts) {
+  // metadata is the API server's: a CRD schema does not describe it.
+  std::set<std::string> expected;
+  for (const std::string& key : AcceptedSet()) {
+    if (key.rfind("metadata.", 0) != 0) expected.insert(key);
+  }
+  for (const char* copy : {"crds/partitionpolicies.pgpart.io.yaml",
+                           "manifests/crds/partitionpolicies.pgpart.io.yaml",
+                           "helm/pgpart/crds/partitionpolicies.pgpart.io.yaml"}) {
+    SCOPED_TRACE(copy);
+    YAML::Node crd = YAML::Load(ReadSource(copy));
+    std::set<std::string> schema;
+    for (const auto& version : crd["spec"]["versions"]) {
+      SchemaKeys(version["schema"]["openAPIV3Schema"], "", &schema);
+    }
+    EXPECT_EQ(Minus(expected, schema), "") << "keys the loader accepts that the CRD lacks";
+    EXPECT_EQ(Minus(schema, expected), "") << "keys the CRD has that the loader refuses";
+  }
+}
+
+}  // namespace
+}  // namespace pgpart
