@@ -82,6 +82,7 @@ class PolicyParser {
       }
     }
     // namespace, labels and annotations are accepted so that one file serves kubectl too.
+    if (const Field* f = meta.Optional("namespace")) ReadString(ctx_, *f);
     for (const char* key : {"labels", "annotations"}) {
       const Field* f = meta.Optional(key);
       if (f != nullptr && !f->value.IsMap()) {
@@ -164,7 +165,7 @@ class PolicyParser {
 
   void ParseHashFields(const MapView& spec) {
     for (const char* key :
-         {"interval", "premake", "start", "timeZone", "retention", "holds", "backupGate",
+         {"interval", "premake", "start", "timeZone", "retention", "holds", "backupGate", "adopt",
           "convert"}) {
       if (const Field* f = spec.Optional(key)) {
         NotFor(*f,
