@@ -167,6 +167,68 @@ TEST(PolicyKeys, EveryKeyIsReadOrRefusedNeverIgnored) {
   }
 }
 
+// docs/policy.md: each key is the first cell of a row of a table whose first column is headed
+// `key`, written in backticks as its full path (list elements as `[]`): | `spec.retention.keep` |.
+std::vector<std::string> DocumentedKeys(const std::string& markdown) {
+  std::vector<std::string> keys;
+  std::istringstream lines(markdown);
+  std::string line;
+  bool in_key_table = false;
+  while (std::getline(lines, line)) {
+    if (line.rfind("|", 0) != 0) {
+      in_key_table = false;
+      continue;
+    }
+    std::string first = line.substr(1, line.find('|', 1) - 1);
+    first.erase(0, first.find_first_not_of(' '));
+    first.erase(first.find_last_not_of(' ') + 1);
+    if (!in_key_table) {
+      in_key_table = first == "key";  // a header row
+      continue;
+    }
+    if (first.find_first_not_of("-: ") == std::string::npos) continue;  // the separator row
+    EXPECT_TRUE(first.size() > 2 && first.front() == '`' && first.back() == '`')
+        << "docs/policy.md: a key table row must start with a `key.path`: " << line;
+    keys.push_back(first.substr(1, first.size() - 2));
+  }
+  return keys;
+}
+
+TEST(PolicyKeys, DocsDocumentExactlyTheKeysTheLoaderAccepts) {
+  std::vector<std::string> documented = DocumentedKeys(ReadSource("docs/policy.md"));
+  std::set<std::string> doc_set(documented.begin(), documented.end());
+  EXPECT_EQ(doc_set.size(), documented.size()) << "docs/policy.md documents a key twice";
+  const std::set<std::string> accepted = AcceptedSet();
+  EXPECT_EQ(Minus(accepted, doc_set), "")
+      << "keys the loader accepts that docs/policy.md does not document";
+  EXPECT_EQ(Minus(doc_set, accepted), "")
+      << "keys docs/policy.md documents that the loader does not accept";
+}
+
+// Every complete policy shown in docs/policy.md (a ```yaml block with an apiVersion) loads.
+TEST(PolicyKeys, DocsExamplesLoad) {
+  std::istringstream lines(ReadSource("docs/policy.md"));
+  std::string line, block;
+  bool in_yaml = false;
+  int examples = 0;
+  while (std::getline(lines, line)) {
+    if (!in_yaml && line == "```yaml") {
+      in_yaml = true;
+      block.clear();
+    } else if (in_yaml && line == "```") {
+      in_yaml = false;
+      if (block.find("apiVersion:") == std::string::npos) continue;
+      ++examples;
+      PolicySet set = ParsePolicies(block, "docs/policy.md");
+      EXPECT_FALSE(HasErrors(set.diagnostics))
+          << ::testing::PrintToString(set.diagnostics) << "\n" << block;
+    } else if (in_yaml) {
+      block += line + "\n";
+    }
+  }
+  EXPECT_GE(examples, 1);
+}
+
 // Property paths of an OpenAPI schema node (objects and arrays of objects; `status` aside).
 void SchemaKeys(const YAML::Node& schema, const std::string& prefix, std::set<std::string>* out) {
   if (!schema["properties"]) return;
