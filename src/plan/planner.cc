@@ -1,4 +1,4 @@
-// The planner (DESIGN §4): desired grid vs observed children -> ordered steps.
+// The planner (docs/policy.md): desired grid vs observed children -> ordered steps.
 
 #include "plan/planner.h"
 

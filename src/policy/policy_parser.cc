@@ -1,4 +1,4 @@
-// Parses one PartitionPolicy document into the model, reporting every problem (DESIGN §3).
+// Parses one PartitionPolicy document into the model, reporting every problem (docs/policy.md).
 
 #include <yaml-cpp/yaml.h>
 
