@@ -1,5 +1,5 @@
 #pragma once
-// The executor (DESIGN §6): consumes a Plan and changes the database, table by table, under a
+// The executor (docs/apply.md): consumes a Plan and changes the database, table by table, under a
 // session advisory lock per parent, with lock/statement timeouts, retries, precondition re-checks,
 // backup gates right before each drop, and an audit row per step.
 
@@ -71,7 +71,7 @@ struct OutcomeCounts {
 struct ApplyReport {
   std::vector<StepReport> steps;
   Diagnostics diagnostics;  // errors outside any one step (audit table, lost connection)
-  // 0 converged, 3 finished with blocked/skipped steps, 1 error (DESIGN §5).
+  // 0 converged, 3 finished with blocked/skipped steps, 1 error (README: Exit codes).
   int ExitCode() const;
 };
 

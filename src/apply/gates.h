@@ -1,6 +1,6 @@
 #pragma once
-// Backup gates (DESIGN §3): every drop must pass its policy's gate, checked right before the drop.
-// A gate that fails or errors blocks that drop only.
+// Backup gates (docs/policy.md): every drop must pass its policy's gate, checked right before
+// the drop. A gate that fails or errors blocks that drop only.
 
 #include <cstdint>
 #include <optional>

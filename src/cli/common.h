@@ -34,7 +34,7 @@ const CLI::Validator& NotEmpty();
 // clock in whole seconds. False (after printing why) when --at is malformed or there is no clock.
 bool ResolveNow(const std::string& at_flag, const Catalog& catalog, int64_t* now);
 
-// Exit codes (DESIGN §5).
+// Exit codes (README: Exit codes).
 constexpr int kExitOk = 0;
 constexpr int kExitError = 1;
 constexpr int kExitChanges = 2;

@@ -149,7 +149,7 @@ CLI::App* AddPlanCommand(CLI::App& app, PlanArgs& args) {
       ->excludes(base_dir);
   cmd->add_option("-o,--out", args.output,
                   "Write the plan to FILE (JSON when FILE ends in .json and no --format); the "
-                  "text summary still goes to stdout");
+                  "whole plan is still printed as text on stdout");
   cmd->add_flag("--detailed-exitcode", args.detailed_exitcode,
                 "Exit 0 when there are no changes, 2 when there are, 1 on error");
   cmd->add_option("--max-drops", args.max_drops,

@@ -108,7 +108,7 @@ std::string ExpandName(std::string_view name_template, std::string_view parent,
                        const NameFields& fields, int remainder = 0);
 // Checks that the template only uses known placeholders and well-formed braces.
 bool ValidateNameTemplate(std::string_view name_template, std::string* error);
-// The default template for a unit (DESIGN §3); hash: "{parent}_h{remainder}".
+// The default template for a unit (docs/policy.md); hash: "{parent}_h{remainder}".
 std::string DefaultNameTemplate(Unit unit, bool hash);
 
 }  // namespace pgpart

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <set>
+#include <string>
 
 #include "plan/planner_internal.h"
 
@@ -72,7 +74,8 @@ std::string BridgeName(const std::string& period_name, const Grid& grid, int64_t
   return period_name + "_from_" + CompactBound(grid, from);
 }
 
-std::optional<int64_t> BridgePeriod(const Context& c, const Grid& grid, const Child& child) {
+std::optional<int64_t> BridgePeriod(const Policy& p, const Table& t, const Grid& grid,
+                                    const Child& child) {
   if (child.bound_kind != BoundKind::kRange || !child.from.is_value() || !child.to.is_value() ||
       child.sub_partitioned || child.foreign) {
     return std::nullopt;
@@ -84,10 +87,38 @@ std::optional<int64_t> BridgePeriod(const Context& c, const Grid& grid, const Ch
   if (child.from.value == grid.Lower(index) && child.to.value == grid.Upper(index)) {
     return std::nullopt;  // the whole period: a managed partition, not a bridge
   }
-  const std::string period_name =
-      ExpandName(c.policy.NameTemplate(), c.table.name.name, grid.Fields(index));
+  const std::string period_name = ExpandName(p.NameTemplate(), t.name.name, grid.Fields(index));
   if (child.name.name != BridgeName(period_name, grid, child.from.value)) return std::nullopt;
   return index;
+}
+
+bool Adopted(const Policy& p, const Grid& grid, const Child& child) {
+  for (const Adopt& a : p.adopt) {
+    if (a.partition && *a.partition == child.name.name) return true;
+    if (a.from && a.to && child.bound_kind == BoundKind::kRange && child.from.is_value() &&
+        child.to.is_value()) {
+      auto from = ParsePolicyValue(grid, *a.from);
+      auto to = ParsePolicyValue(grid, *a.to);
+      if (from && to && *from <= child.from.value && child.to.value <= *to) return true;
+    }
+  }
+  return false;
+}
+
+std::set<std::string> AdoptedPartitions(const Policy& p, const Grid& grid, const Table& t) {
+  std::set<std::string> out;
+  if (p.adopt.empty()) return out;
+  std::set<int64_t> periods;  // a second partition of one period is off the grid (PlanRange)
+  for (const Child& child : t.children) {
+    if (child.bound_kind == BoundKind::kRange && child.from.is_value() && child.to.is_value() &&
+        !child.sub_partitioned && !child.foreign) {
+      std::optional<int64_t> index = grid.IndexOfPeriod(child.from.value, child.to.value);
+      if (index && periods.insert(*index).second) continue;  // managed
+    }
+    if (BridgePeriod(p, t, grid, child)) continue;
+    if (Adopted(p, grid, child)) out.insert(child.name.name);
+  }
+  return out;
 }
 
 }  // namespace pgpart::planner

@@ -1,5 +1,5 @@
 #pragma once
-// The pull-request view of a plan: what changing the policies adds and removes (DESIGN §5).
+// The pull-request view of a plan: what changing the policies adds and removes (plan --base).
 
 #include "plan/plan.h"
 

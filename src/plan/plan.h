@@ -1,5 +1,5 @@
 #pragma once
-// The Plan and Step model (DESIGN §5). Plain value types with a stable order.
+// The Plan and Step model. Plain value types with a stable order.
 
 #include <cstdint>
 #include <optional>

@@ -1,4 +1,4 @@
-// The planner (DESIGN §4): desired grid vs observed children -> ordered steps.
+// The planner (docs/policy.md): desired grid vs observed children -> ordered steps.
 
 #include "plan/planner.h"
 
@@ -44,20 +44,6 @@ void PlanDefault(Context& c) {
   }
   AddHazard(s, Hazard::kAcquiresAccessExclusiveLock);
   Push(c, std::move(s));
-}
-
-// Whether spec.adopt accepts `child` (an off-grid partition) as it is.
-bool Adopted(const Policy& p, const Grid& grid, const Child& child) {
-  for (const Adopt& a : p.adopt) {
-    if (a.partition && *a.partition == child.name.name) return true;
-    if (a.from && a.to && child.bound_kind == BoundKind::kRange && child.from.is_value() &&
-        child.to.is_value()) {
-      auto from = ParsePolicyValue(grid, *a.from);
-      auto to = ParsePolicyValue(grid, *a.to);
-      if (from && to && *from <= child.from.value && child.to.value <= *to) return true;
-    }
-  }
-  return false;
 }
 
 void PlanRange(Context& c) {
@@ -115,6 +101,7 @@ void PlanRange(Context& c) {
   std::map<int64_t, const Child*> managed;
   std::vector<const Child*> unmanaged;
   std::set<std::string> bridges;  // partitions pgpart made for part of a period (BridgePeriod)
+  const std::set<std::string> adopted = AdoptedPartitions(p, *grid, t);
   for (const Child& child : t.children) {
     std::optional<int64_t> index;
     if (child.bound_kind == BoundKind::kRange && child.from.is_value() && child.to.is_value() &&
@@ -129,7 +116,7 @@ void PlanRange(Context& c) {
                                  PeriodText(kt, child.from, child.to) +
                                  " but the naming template gives " + expected + " (not renamed)");
       }
-    } else if (std::optional<int64_t> period = BridgePeriod(c, *grid, child)) {
+    } else if (std::optional<int64_t> period = BridgePeriod(p, t, *grid, child)) {
       bridges.insert(child.name.name);
       c.report.notes.push_back(
           "partition " + child.name.name + " " + PeriodText(kt, child.from, child.to) +
@@ -146,7 +133,7 @@ void PlanRange(Context& c) {
       std::string bounds = child.bound_kind == BoundKind::kRange
                                ? PeriodText(kt, child.from, child.to)
                                : child.bound_text;
-      if (Adopted(p, *grid, child)) {
+      if (adopted.count(child.name.name)) {
         c.report.notes.push_back("partition " + child.name.name + " " + bounds + " is " + why +
                                  " (adopted: left as it is)");
       } else {
@@ -269,6 +256,7 @@ void PlanRange(Context& c) {
     std::vector<Expired> expired;
     for (const Child& child : t.children) {
       if (child.bound_kind != BoundKind::kRange || !child.to.is_value()) continue;
+      if (adopted.count(child.name.name)) continue;  // left as it is: drop it by hand when due
       if (child.to.value <= *cutoff) {
         expired.push_back({{child.from, child.to}, &child, {}, true, child.name});
       }

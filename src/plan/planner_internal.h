@@ -89,7 +89,13 @@ std::vector<Span> Uncovered(const Table& t, const Bound& from, const Bound& to);
 std::string BridgeName(const std::string& period_name, const Grid& grid, int64_t from);
 // The grid period `child` is a bridge of (its bounds inside that period but not all of it, and
 // BridgeName's name); nullopt for any other child.
-std::optional<int64_t> BridgePeriod(const Context& c, const Grid& grid, const Child& child);
+std::optional<int64_t> BridgePeriod(const Policy& p, const Table& t, const Grid& grid,
+                                    const Child& child);
+// Whether spec.adopt names `child` or holds it in one of its from/to ranges.
+bool Adopted(const Policy& p, const Grid& grid, const Child& child);
+// The partitions of `t` that spec.adopt accepts as they are: off the grid (not the partition of
+// a grid period, not a bridge) and adopted. Notes, not drift; never created over, never retired.
+std::set<std::string> AdoptedPartitions(const Policy& p, const Grid& grid, const Table& t);
 
 // What the creates of one table share.
 struct Creates {

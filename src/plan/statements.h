@@ -1,5 +1,5 @@
 #pragma once
-// The exact SQL of each step (DESIGN §6: the lowest lock that does the job).
+// The exact SQL of each step (docs/apply.md: the lowest lock that does the job).
 // Identifiers go through QuoteIdent; bound literals come from typed values (BoundSqlLiteral), so no
 // user text is ever spliced in.
 

@@ -1,6 +1,8 @@
 #include "plan/status.h"
 
 #include <algorithm>
+#include <set>
+#include <string>
 
 #include "core/calendar.h"
 #include "core/duration.h"
@@ -111,6 +113,7 @@ std::optional<RetentionEvent> NextRetention(const Policy& p, const Grid& grid, c
                                             int64_t now) {
   if (!p.retention) return std::nullopt;
   std::optional<RetentionEvent> best;
+  const std::set<std::string> adopted = planner::AdoptedPartitions(p, grid, t);  // never retired
   auto consider = [&](std::optional<RetentionEvent> ev) {
     if (!ev) return;
     if (!best || (ev->at_micros && best->at_micros && *ev->at_micros < *best->at_micros)) {
@@ -118,7 +121,9 @@ std::optional<RetentionEvent> NextRetention(const Policy& p, const Grid& grid, c
     }
   };
   for (const Child& c : t.children) {
-    if (c.bound_kind != BoundKind::kRange || !c.to.is_value()) continue;
+    if (c.bound_kind != BoundKind::kRange || !c.to.is_value() || adopted.count(c.name.name)) {
+      continue;
+    }
     std::optional<int64_t> until;
     const bool held = !planner::ActiveHold(p, now, &grid, c, nullptr, &until).empty();
     if (held && !until) continue;

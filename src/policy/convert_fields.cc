@@ -4,6 +4,7 @@
 #include <string>
 
 #include "policy/loader_internal.h"
+#include "policy/policy_keys.h"
 #include "policy/yaml_fields.h"
 
 namespace pgpart::policy_internal {
@@ -13,8 +14,7 @@ constexpr size_t kMaxIndexColumns = 32;  // PostgreSQL's INDEX_MAX_KEYS
 }  // namespace
 
 void ParseConvertField(YamlContext& ctx, const Field& field, Policy* policy) {
-  MapView view(ctx, field.value, ValueLoc(ctx, field), field.path,
-               {"mode", "batchRows", "primaryKey", "oldTable", "expiredRows"});
+  MapView view(ctx, field.value, ValueLoc(ctx, field), field.path, policy_keys::kConvert);
   for (const Field& f : view.fields()) {
     policy->field_locations.emplace_back(f.path, ValueLoc(ctx, f));
   }

@@ -1,4 +1,4 @@
-// Checks on parsed policies that need no database (DESIGN §3, `pgpart lint`): naming templates
+// Checks on parsed policies that need no database (docs/policy.md, `pgpart lint`): naming templates
 // (fields the unit needs, collisions, 63-byte names), retention versus premake, holds that name
 // nothing the template can produce.
 

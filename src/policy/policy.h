@@ -1,5 +1,5 @@
 #pragma once
-// The PartitionPolicy model (DESIGN §3). Plain values; no YAML here (see loader.h).
+// The PartitionPolicy model (docs/policy.md). Plain values; no YAML here (see loader.h).
 
 #include <cstdint>
 #include <optional>
@@ -17,7 +17,7 @@ enum class RetentionAction { kDrop, kDetach, kArchive };
 enum class GateKind { kSql, kArchiver, kPgBackRest, kCommand };
 enum class Mode { kApply, kDryRun };
 
-// Limits the loader enforces (DESIGN §3 leaves them open).
+// Limits the loader enforces (docs/policy.md lists them).
 constexpr int kDefaultPremake = 3;
 constexpr int kMaxPremake = 10'000;  // guards against a typo creating millions of partitions
 constexpr int kMinModulus = 2;

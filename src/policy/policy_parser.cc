@@ -1,9 +1,10 @@
-// Parses one PartitionPolicy document into the model, reporting every problem (DESIGN §3).
+// Parses one PartitionPolicy document into the model, reporting every problem (docs/policy.md).
 
 #include <yaml-cpp/yaml.h>
 
 #include <limits>
 #include <optional>
+#include <span>
 #include <utility>
 
 #include "core/calendar.h"
@@ -11,6 +12,7 @@
 #include "core/ident.h"
 #include "core/time_text.h"
 #include "policy/loader_internal.h"
+#include "policy/policy_keys.h"
 #include "policy/policy_values.h"
 #include "policy/yaml_fields.h"
 #include "policy/yaml_guard.h"
@@ -29,8 +31,7 @@ class PolicyParser {
 
   void Parse(const YAML::Node& doc) {
     policy_.location = ctx_.Loc(doc);
-    MapView top(ctx_, doc, policy_.location, "",
-                {"apiVersion", "kind", "metadata", "spec", "status"});
+    MapView top(ctx_, doc, policy_.location, "", policy_keys::kDocument);
     if (!top.ok()) return;
     if (const Field* f = top.Required("apiVersion")) {
       std::optional<std::string> api = ReadString(ctx_, *f);
@@ -58,7 +59,7 @@ class PolicyParser {
   void RecordFields(const MapView& view) {
     for (const Field& field : view.fields()) Record(field.path, ValueLoc(ctx_, field));
   }
-  MapView View(const Field& field, std::initializer_list<std::string_view> allowed) {
+  MapView View(const Field& field, std::span<const std::string_view> allowed) {
     MapView view(ctx_, field.value, ValueLoc(ctx_, field), field.path, allowed);
     RecordFields(view);
     return view;
@@ -68,7 +69,7 @@ class PolicyParser {
   }
 
   void ParseMetadata(const Field& field) {
-    MapView meta = View(field, {"name", "namespace", "labels", "annotations"});
+    MapView meta = View(field, policy_keys::kMetadata);
     if (const Field* f = meta.Required("name")) {
       std::optional<std::string> name = ReadString(ctx_, *f);
       if (name && !IsDnsLabel(*name)) {
@@ -81,6 +82,7 @@ class PolicyParser {
       }
     }
     // namespace, labels and annotations are accepted so that one file serves kubectl too.
+    if (const Field* f = meta.Optional("namespace")) ReadString(ctx_, *f);
     for (const char* key : {"labels", "annotations"}) {
       const Field* f = meta.Optional(key);
       if (f != nullptr && !f->value.IsMap()) {
@@ -91,11 +93,7 @@ class PolicyParser {
   }
 
   void ParseSpec(const Field& field) {
-    MapView spec =
-        View(field, {"tables", "strategy", "column", "interval", "timeZone", "premake", "start",
-                     "naming", "defaultPartition", "retention", "holds", "backupGate", "modulus",
-                     "execution", "databaseRef", "mode", "suspend", "privileges", "adopt",
-                     "convert"});
+    MapView spec = View(field, policy_keys::kSpec);
     if (!spec.ok()) return;
     if (const Field* f = spec.Optional("strategy")) {
       if (auto s = ReadEnum(ctx_, *f, {"range", "hash"})) {
@@ -284,8 +282,7 @@ class PolicyParser {
   }
 
   void ParseRetention(const Field& field) {
-    MapView view =
-        View(field, {"keep", "action", "archiveSchema", "maxDropsPerRun", "dropDetachedAfter"});
+    MapView view = View(field, policy_keys::kRetention);
     if (!view.ok()) return;
     Retention retention;
     retention.location = ValueLoc(ctx_, field);
@@ -392,7 +389,7 @@ class PolicyParser {
     for (size_t i = 0; i < field.value.size(); ++i) {
       Field item{field.key, IndexPath(field.path, i), field.key_node, field.value[i]};
       Record(item.path, ValueLoc(ctx_, item));
-      MapView view = View(item, {"partition", "from", "to"});
+      MapView view = View(item, policy_keys::kAdopt);
       if (!view.ok()) continue;
       Adopt adopt;
       adopt.location = ValueLoc(ctx_, item);
@@ -416,7 +413,7 @@ class PolicyParser {
     for (size_t i = 0; i < field.value.size(); ++i) {
       Field item{field.key, IndexPath(field.path, i), field.key_node, field.value[i]};
       Record(item.path, ValueLoc(ctx_, item));
-      MapView view = View(item, {"partition", "from", "to", "reason", "until"});
+      MapView view = View(item, policy_keys::kHold);
       if (!view.ok()) continue;
       Hold hold;
       hold.location = ValueLoc(ctx_, item);
@@ -449,7 +446,7 @@ class PolicyParser {
   }
 
   void ParseBackupGate(const Field& field) {
-    MapView view = View(field, {"kind", "query", "maxLag", "stanza", "command", "timeout"});
+    MapView view = View(field, policy_keys::kBackupGate);
     if (!view.ok()) return;
     BackupGate gate;
     gate.location = ValueLoc(ctx_, field);
@@ -511,7 +508,7 @@ class PolicyParser {
   }
 
   void ParseExecution(const Field& field) {
-    MapView view = View(field, {"lockTimeout", "statementTimeout", "retries"});
+    MapView view = View(field, policy_keys::kExecution);
     if (!view.ok()) return;
     if (const Field* f = view.Optional("lockTimeout")) {
       if (auto ms = ReadDurationMs(ctx_, *f, 1)) policy_.execution.lock_timeout_ms = *ms;
@@ -527,7 +524,7 @@ class PolicyParser {
   }
 
   void ParseDatabaseRef(const Field& field) {
-    MapView view = View(field, {"secretName", "key"});
+    MapView view = View(field, policy_keys::kDatabaseRef);
     if (!view.ok()) return;
     DatabaseRef ref;
     if (const Field* f = view.Required("secretName")) {

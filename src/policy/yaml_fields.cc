@@ -31,7 +31,7 @@ bool IsQuoted(const YAML::Node& node) {
 
 std::string Quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
 
-std::string AllowedList(std::initializer_list<std::string_view> allowed) {
+std::string AllowedList(std::span<const std::string_view> allowed) {
   std::string out;
   for (std::string_view value : allowed) {
     if (!out.empty()) out += ", ";
@@ -88,7 +88,7 @@ std::string NodeKindName(const YAML::Node& node) {
 }
 
 MapView::MapView(YamlContext& ctx, const YAML::Node& node, const SourceLocation& where,
-                 std::string path, std::initializer_list<std::string_view> allowed)
+                 std::string path, std::span<const std::string_view> allowed)
     : ctx_(&ctx), where_(where), path_(std::move(path)) {
   if (!node.IsMap()) {
     ctx.Error(where, path_.empty() ? "(document)" : path_,
@@ -223,7 +223,8 @@ std::optional<bool> ReadBool(YamlContext& ctx, const Field& field) {
 }
 
 std::optional<std::string> ReadEnum(YamlContext& ctx, const Field& field,
-                                    std::initializer_list<std::string_view> allowed) {
+                                    std::initializer_list<std::string_view> allowed_list) {
+  const std::span<const std::string_view> allowed(allowed_list.begin(), allowed_list.size());
   std::optional<std::string> text = ReadString(ctx, field);
   if (!text) return std::nullopt;
   for (std::string_view value : allowed) {
@@ -273,6 +274,11 @@ size_t EditDistance(std::string_view a_in, std::string_view b_in) {
 
 std::string ClosestMatch(std::string_view word,
                          std::initializer_list<std::string_view> candidates) {
+  return ClosestMatch(word,
+                      std::span<const std::string_view>(candidates.begin(), candidates.size()));
+}
+
+std::string ClosestMatch(std::string_view word, std::span<const std::string_view> candidates) {
   // Short words tolerate one edit, longer ones two: "mod" -> "mode", "retension" -> "retention".
   size_t limit = word.size() >= 5 ? 2 : 1;
   std::string best;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -60,9 +61,10 @@ std::string NodeKindName(const YAML::Node& node);
 // (with a "did you mean" suggestion), duplicate keys and non-scalar keys are reported as errors.
 class MapView {
  public:
-  // `where` locates the mapping itself (used when `node` is null or not a mapping).
+  // `where` locates the mapping itself (used when `node` is null or not a mapping); `allowed` is
+  // one of the lists of policy/policy_keys.h.
   MapView(YamlContext& ctx, const YAML::Node& node, const SourceLocation& where, std::string path,
-          std::initializer_list<std::string_view> allowed);
+          std::span<const std::string_view> allowed);
 
   // False when the node was not a mapping (already reported).
   bool ok() const { return ok_; }
@@ -102,6 +104,7 @@ std::optional<int64_t> ReadDurationMs(YamlContext& ctx, const Field& field, int6
 // Optimal-string-alignment distance (insert, delete, substitute, swap neighbours), ignoring case.
 size_t EditDistance(std::string_view a, std::string_view b);
 // The closest of `candidates` when close enough to be a likely typo of `word`; "" otherwise.
+std::string ClosestMatch(std::string_view word, std::span<const std::string_view> candidates);
 std::string ClosestMatch(std::string_view word, std::initializer_list<std::string_view> candidates);
 
 }  // namespace pgpart::policy_internal

@@ -177,12 +177,16 @@ TEST_F(E2ePlanCommandTest, EveryFormatRenders) {
   EXPECT_THAT(sql.out, HasSubstr("'2027-03-01 00:00:00+00'"));
 }
 
-TEST_F(E2ePlanCommandTest, OutputFileGetsThePlanStdoutTheSummary) {
+// -o FILE writes the plan there, and stdout still shows the whole text plan, every step (the
+// README once said "a summary").
+TEST_F(E2ePlanCommandTest, OutputFileGetsThePlanStdoutTheWholeTextPlan) {
   db_.Exec("DROP TABLE public.metrics_y2027m02");
   const std::string json_path = TestDir() + "/plan.json";
   RunResult saved = PlanDb({"-o", json_path, "--detailed-exitcode"});
   EXPECT_EQ(saved.exit_code, 2) << saved.err;
-  EXPECT_THAT(saved.out, HasSubstr("Saved the plan to " + json_path));
+  RunResult shown = PlanDb({});
+  EXPECT_THAT(shown.out, HasSubstr("+ create          public.metrics_y2027m02"));
+  EXPECT_EQ(saved.out, shown.out + "Saved the plan to " + json_path + ".\n");
   json plan = json::parse(ReadFile(json_path));  // .json and no --format: JSON
   EXPECT_EQ(plan.at("summary").at("create"), 1);
 

@@ -274,7 +274,7 @@ TEST_F(E2eScenariosTest, SnapshotPlanEqualsLivePlan) {
 }
 
 // Running the SQL the plan shows brings the database to the policies: planning again finds
-// nothing to do but the held partition (idempotence, DESIGN §4).
+// nothing to do but the held partition (idempotence).
 TEST_F(E2eScenariosTest, RunningThePlannedSqlConverges) {
   RunResult sql = Plan({"--format", "sql"});
   ASSERT_EQ(sql.exit_code, 0) << sql.err;

@@ -124,7 +124,7 @@ TEST(GridMidnightTransitions, SaoPauloFallBackFromMidnight) {
 
 TEST(GridMidnightTransitions, HourGridNamesInTheRepeatedHour) {
   // Hour periods are elapsed UTC hours; in a zone that falls back the local {HH} repeats.
-  // Planner/loader must catch the resulting name collision (DESIGN §3) - this documents it.
+  // Planner/loader must catch the resulting name collision (docs/policy.md) - this documents it.
   Grid g = MakeGrid(KeyType::kTimestampTz, {1, Unit::kHour}, "America/New_York");
   int64_t first_one = g.IndexOf(Civil(2026, 11, 1, 5));   // 01:00 EDT
   int64_t second_one = g.IndexOf(Civil(2026, 11, 1, 6));  // 01:00 EST

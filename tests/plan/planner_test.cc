@@ -422,6 +422,28 @@ TEST(Planner, AdoptedOffGridPartitionsAreNotesNotDrift) {
   EXPECT_EQ(partial.tables[0].drift.size(), 2u);
 }
 
+// Issue 15: retention leaves adopted partitions alone, as their note says ("adopted: left as it
+// is"), and as spec.adopt promises; an off-grid partition that is not adopted is still retired on
+// its real bounds.
+TEST(Planner, AdoptedPartitionsPastRetentionAreNotRetired) {
+  Table t = RangeTable("sensor_readings", "recorded_at", KeyType::kTimestampTz);
+  AddChild(t, "sr_2024q1", "2024-01-01T00:00:00Z", "2024-04-01T00:00:00Z");
+  AddChild(t, "sr_2024q2", "2024-04-01T00:00:00Z", "2024-07-01T00:00:00Z");
+  AddChild(t, "sr_manual", "2024-07-01T00:00:00Z", "2024-07-20T00:00:00Z");
+  AddMonths(t, "2026-11", 4);
+  const std::string adopt = std::string(kSensor) +
+                            "  adopt:\n    - {from: 2024-01-01, to: 2024-04-01}\n"
+                            "    - partition: sr_manual\n";
+  // keep 24 months at 2026-11-21: all three end before the cutoff 2024-11-21.
+  Plan plan = ComputePlan(Policies(adopt), CatalogOf({t}), At("2026-11-21T12:00:00Z"));
+  EXPECT_EQ(Names(StepsOf(plan, Action::kDrop)), (V{"sr_2024q2"}));
+  // Detach and archive leave them alone too.
+  std::string detach = adopt;
+  detach.replace(detach.find("{keep: 24 months}"), 17, "{keep: 24 months, action: detach}");
+  plan = ComputePlan(Policies(detach), CatalogOf({t}), At("2026-11-21T12:00:00Z"));
+  EXPECT_EQ(Names(StepsOf(plan, Action::kDetach)), (V{"sr_2024q2"}));
+}
+
 // Issue 12.4: what a new partition takes from the newest one reaches the SQL only as a name and a
 // quoted literal (a snapshot is input), and an index definition that could end the statement is
 // left out.

@@ -116,6 +116,22 @@ TEST(Status, NextRetentionSkipsHeldPartitions) {
   EXPECT_EQ(s.tables[0].next_retention->partition, "sensor_readings_y2024m04");
 }
 
+// Issue 15: an adopted partition is never retired, so it is no retention event and never
+// overdue, however old.
+TEST(Status, AdoptedPartitionsHaveNoRetentionEvent) {
+  Table t = RangeTable("public.sensor_readings", "recorded_at", KeyType::kTimestampTz);
+  AddChild(t, "sr_legacy", "2023-01-01T00:00:00Z", "2024-03-01T00:00:00Z");
+  AddMonths(t, "2024-03", 34);
+  Status s = StatusAt(Policy("  retention: {keep: 24 months}\n  adopt:\n"
+                             "    - partition: sr_legacy\n"),
+                      CatalogOf({t}), "2026-03-15T00:00:00Z");
+  const TableStatus& ts = s.tables[0];
+  ASSERT_TRUE(ts.next_retention.has_value());
+  EXPECT_EQ(ts.next_retention->partition, "sensor_readings_y2024m03");
+  EXPECT_TRUE(ts.overdue.empty());
+  EXPECT_EQ(ts.health, Health::kOk) << (ts.problems.empty() ? "" : ts.problems[0]);
+}
+
 TEST(Status, ShortFutureBufferWarns) {
   // 2026-01 .. 2026-04 at mid-March: only April is covered after the current period.
   Status s = StatusAt(Policy(""), CatalogOf({Sensor("2026-01", 4)}), "2026-03-15T00:00:00Z");
