@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <mutex>
@@ -602,20 +603,35 @@ Result<Lease> Client::UpdateLease(const std::string& ns, const Lease& lease) {
   return Ok(LeaseFromJson(*r.value));
 }
 
+std::string EventName(const std::string& regarding, long long unix_nanos) {
+  char suffix[24];
+  std::snprintf(suffix, sizeof suffix, ".%llx", unix_nanos);
+  std::string prefix = regarding.substr(0, 253 - std::strlen(suffix));
+  while (!prefix.empty() && (prefix.back() == '.' || prefix.back() == '-')) prefix.pop_back();
+  return (prefix.empty() ? std::string("pgpart") : prefix) + suffix;
+}
+
 Result<json> Client::CreateEvent(const std::string& ns, const EventSpec& event) {
-  const std::string regarding_name = event.regarding.value("name", "pgpart");
+  const long long nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+  // The API server refuses longer values (events.k8s.io/v1 validation); cut on a character
+  // boundary (JSON must stay UTF-8).
+  const auto cut = [](const std::string& text, size_t limit) {
+    return std::string(Utf8Prefix(text, limit));
+  };
   json object = {
       {"apiVersion", "events.k8s.io/v1"},
       {"kind", "Event"},
-      {"metadata", {{"generateName", regarding_name + "."}, {"namespace", ns}}},
+      {"metadata",
+       {{"name", EventName(event.regarding.value("name", ""), nanos)}, {"namespace", ns}}},
       {"eventTime", NowMicroTime()},
       {"reportingController", event.reporting_controller},
       {"reportingInstance",
-       event.reporting_instance.empty() ? std::string("pgpart") : event.reporting_instance},
-      {"action", event.action.empty() ? event.reason : event.action},
-      {"reason", event.reason},
-      // The API rejects longer notes; cut on a character boundary (JSON must stay UTF-8).
-      {"note", std::string(Utf8Prefix(event.note, 1024))},
+       cut(event.reporting_instance.empty() ? "pgpart" : event.reporting_instance, 128)},
+      {"action", cut(event.action.empty() ? event.reason : event.action, 128)},
+      {"reason", cut(event.reason, 128)},
+      {"note", cut(event.note, 1024)},
       {"type", event.type},
       {"regarding", event.regarding},
   };

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <regex>
 #include <sstream>
 
 namespace pgpart::k8s::testing {
@@ -21,6 +22,36 @@ std::string Key(const Resource& r) { return r.group + "/" + r.version + "/" + r.
 json Status(int code, const std::string& reason, const std::string& message) {
   return json{{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", json::object()},
               {"status", "Failure"}, {"reason", reason}, {"message", message}, {"code", code}};
+}
+
+// What the real API server says about a metadata.name (or, with `prefix`, a generateName): ""
+// when it is a DNS-1123 subdomain of at most 253 characters. A prefix is checked with a trailing
+// '-' read as a letter, as the server does, so "name." is refused and "name-" is not.
+std::string InvalidName(std::string name, bool prefix) {
+  static const std::regex kSubdomain(
+      "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+  if (prefix && name.size() > 1 && name.back() == '-') name.back() = 'a';
+  if (name.size() > 253) return "must be no more than 253 characters";
+  if (!std::regex_match(name, kSubdomain)) {
+    return "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
+           "'-' or '.', and must start and end with an alphanumeric character";
+  }
+  return "";
+}
+
+// The real server's checks of an events.k8s.io/v1 Event's own fields (length limits): "" when
+// none fails.
+std::string InvalidEvent(const json& event) {
+  const std::pair<const char*, size_t> limits[] = {
+      {"reportingInstance", 128}, {"action", 128}, {"reason", 128}, {"note", 1024}};
+  for (const auto& [field, limit] : limits) {
+    const auto it = event.find(field);
+    if (it != event.end() && it->is_string() && it->get<std::string>().size() > limit) {
+      return std::string(field) + ": Invalid value: \"\": can have at most " +
+             std::to_string(limit) + " characters";
+    }
+  }
+  return "";
 }
 
 bool WriteAll(int fd, const std::string& data) {
@@ -286,7 +317,27 @@ void FakeApiServer::Serve(int fd) {
     if (!body.is_object()) return respond(400, Status(400, "BadRequest", "body is not JSON"));
     json& meta = body["metadata"];
     std::string new_name = meta.value("name", "");
-    if (new_name.empty()) new_name = meta.value("generateName", "obj-") + std::to_string(++name_counter_);
+    // Refused as the real API server refuses them (422 Invalid), so a client cannot pass here
+    // with names or events the server would not take.
+    std::string invalid;
+    if (new_name.empty() && meta.contains("generateName")) {
+      invalid = InvalidName(meta.value("generateName", ""), true);
+      if (!invalid.empty()) invalid = "metadata.generateName: Invalid value: " + invalid;
+    }
+    if (new_name.empty()) {
+      new_name = meta.value("generateName", "obj-") + std::to_string(++name_counter_);
+    }
+    if (invalid.empty()) {
+      invalid = InvalidName(new_name, false);
+      if (!invalid.empty()) {
+        invalid = "metadata.name: Invalid value: \"" + new_name + "\": " + invalid;
+      }
+    }
+    if (invalid.empty() && resource.plural == "events") invalid = InvalidEvent(body);
+    if (!invalid.empty()) {
+      return respond(422, Status(422, "Invalid", resource.plural + " \"" + new_name +
+                                                     "\" is invalid: " + invalid));
+    }
     meta["name"] = new_name;
     const std::string new_key = ns + "/" + new_name;
     if (c.objects.count(new_key)) {
