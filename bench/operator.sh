@@ -30,7 +30,7 @@
 #     default so that the window holds a whole period (every policy resyncs in it); the projection
 #     to the default 10m (the time-driven requests, lease and watch, scaled by time) is shown too
 #   Goals: edit → applied p99 ≤ 1 s; VmHWM ≤ 64 MiB at 1000 policies; idle requests ≤ 1 per
-#   policy per resync period. ~3–4 minutes with the defaults.
+#   policy per resync period. ~2 minutes with the defaults.
 #
 # Usage: bench/operator.sh [BUILD_DIR]   (default build/; run ./scripts/test or cmake first)
 #        bench/operator.sh --real-server [--namespaces N (10)] [--per-namespace N (100)]

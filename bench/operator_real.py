@@ -317,7 +317,7 @@ def measure_running(args, api, tracker, op, wall0, t0):
 
     p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
     rss = max(mem_ready["VmRSS"], mem_idle0["VmRSS"], mem_end["VmRSS"])
-    hwm = mem_end["VmHWM"]
+    hwm = max(mem_end["VmHWM"], rss)  # the kernel's peak can lag a reading by a few pages
     start_n, start_c = count_window(requests, wall0, wall_ready)
     edit_n, edit_c = count_window(requests, wall_edits, wall_edits_end)
     idle_n, idle_c = count_window(requests, wall_idle, wall_idle_end)
