@@ -52,8 +52,8 @@ keep_months=$((months_back - drops))
 
 pgpart=${PGPART:-$root/build/src/cli/pgpart}
 [[ -x $pgpart ]] || { echo "bench: $pgpart not built (run scripts/setup)" >&2; exit 1; }
-pgbin=/usr/lib/postgresql/15/bin
-psql_bin=$pgbin/psql; [[ -x $psql_bin ]] || psql_bin=psql
+# shellcheck source=bench/pg_sandbox.sh
+source "$root/bench/pg_sandbox.sh"
 pgbench_bin=$pgbin/pgbench; [[ -x $pgbench_bin ]] || pgbench_bin=pgbench
 command -v "$pgbench_bin" >/dev/null || { echo "bench: pgbench is missing" >&2; exit 1; }
 
@@ -63,8 +63,6 @@ mkdir -p "$work"
 tmpl_db=pgpart_apply_tmpl
 run_db=pgpart_apply_run
 bg_pids=()
-sandbox_dir=
-created_sandbox=0
 log_file=
 
 # shellcheck disable=SC2317  # invoked by the EXIT trap
@@ -76,10 +74,7 @@ cleanup() {
     "$psql_bin" "$server_dsn" -X -q -c "drop database if exists $run_db with (force)" \
       -c "drop database if exists $tmpl_db with (force)" >/dev/null 2>&1 || true
   fi
-  if [[ -n $sandbox_dir ]]; then
-    "$root/scripts/pg-sandbox" stop >/dev/null 2>&1 || true
-    if ((created_sandbox)); then rm -rf "$sandbox_dir"; fi
-  fi
+  bench_pg_stop
   return 0
 }
 trap cleanup EXIT
@@ -88,12 +83,8 @@ trap 'exit 130' INT TERM
 if [[ -n ${BENCH_DSN:-} ]]; then
   server_dsn=$BENCH_DSN
 else
-  sandbox_dir=${BENCH_APPLY_DIR:-/tmp/pgpart-bench-apply}
-  [[ -e $sandbox_dir ]] || created_sandbox=1
-  export PGPART_SANDBOX_DIR=$sandbox_dir PGPART_SANDBOX_PORT=${BENCH_APPLY_PORT:-55491}
-  "$root/scripts/pg-sandbox" start >/dev/null
-  server_dsn="host=127.0.0.1 port=$PGPART_SANDBOX_PORT user=postgres dbname=postgres"
-  log_file=$sandbox_dir/postgres.log
+  bench_pg_start "${BENCH_APPLY_DIR:-/tmp/pgpart-bench-apply}" "${BENCH_APPLY_PORT:-55491}"
+  log_file=$bench_pg_log
 fi
 tmpl_dsn="$server_dsn dbname=$tmpl_db"
 export PGOPTIONS="-c client_min_messages=warning"

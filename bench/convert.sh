@@ -72,8 +72,8 @@ done
 
 pgpart=${PGPART:-$root/build/src/cli/pgpart}
 [[ -x $pgpart ]] || { echo "bench: $pgpart not built (run scripts/setup)" >&2; exit 1; }
-pgbin=/usr/lib/postgresql/15/bin
-psql_bin=$pgbin/psql; [[ -x $psql_bin ]] || psql_bin=psql
+# shellcheck source=bench/pg_sandbox.sh
+source "$root/bench/pg_sandbox.sh"
 pgbench_bin=$pgbin/pgbench; [[ -x $pgbench_bin ]] || pgbench_bin=pgbench
 command -v "$pgbench_bin" >/dev/null || { echo "bench: pgbench is missing" >&2; exit 1; }
 
@@ -83,7 +83,6 @@ tmpl_db=pgpart_convert_tmpl
 run_db=pgpart_convert_run
 table=sensor_readings
 bg_pids=()
-created_sandbox=0
 
 # shellcheck disable=SC2317  # invoked by the EXIT trap
 cleanup() {
@@ -95,18 +94,13 @@ cleanup() {
     "$psql_bin" "$server_dsn" -X -q -c "drop database if exists $run_db with (force)" \
       -c "drop database if exists $tmpl_db with (force)" >/dev/null 2>&1 || true
   fi
-  "$root/scripts/pg-sandbox" stop >/dev/null 2>&1 || true
-  if ((created_sandbox)); then rm -rf "$PGPART_SANDBOX_DIR"; fi
+  bench_pg_stop
   return 0
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-export PGPART_SANDBOX_DIR=${BENCH_CONVERT_DIR:-/tmp/pgpart-bench-convert}
-export PGPART_SANDBOX_PORT=${BENCH_CONVERT_PORT:-55495}
-[[ -e $PGPART_SANDBOX_DIR ]] || created_sandbox=1
-"$root/scripts/pg-sandbox" start >/dev/null
-server_dsn="host=127.0.0.1 port=$PGPART_SANDBOX_PORT user=postgres dbname=postgres"
+bench_pg_start "${BENCH_CONVERT_DIR:-/tmp/pgpart-bench-convert}" "${BENCH_CONVERT_PORT:-55495}"
 tmpl_dsn="$server_dsn dbname=$tmpl_db"
 dsn="$server_dsn dbname=$run_db"
 export PGOPTIONS="-c client_min_messages=warning"

@@ -31,32 +31,28 @@ while (($#)); do
 done
 pgpart=${PGPART:-$root/build/src/cli/pgpart}
 [[ -x $pgpart ]] || { echo "bench: $pgpart not built (run scripts/setup)" >&2; exit 1; }
-pgbin=/usr/lib/postgresql/15/bin
-psql_bin=$pgbin/psql
+# shellcheck source=bench/pg_sandbox.sh
+source "$root/bench/pg_sandbox.sh"
 pgbench_bin=$pgbin/pgbench
 work=$root/build/bench-long-reader
 mkdir -p "$work"
-export PGPART_SANDBOX_DIR=${BENCH_LR_DIR:-/tmp/pgpart-bench-lr}
-export PGPART_SANDBOX_PORT=${BENCH_LR_PORT:-55493}
-created=0; [[ -e $PGPART_SANDBOX_DIR ]] || created=1
 bg=()
 cleanup() {
   for p in "${bg[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  "$root/scripts/pg-sandbox" stop >/dev/null 2>&1 || true
-  ((created)) && rm -rf "$PGPART_SANDBOX_DIR"
+  bench_pg_stop
   return 0
 }
 trap cleanup EXIT
-"$root/scripts/pg-sandbox" start >/dev/null
-server="host=127.0.0.1 port=$PGPART_SANDBOX_PORT user=postgres dbname=postgres"
-dsn="host=127.0.0.1 port=$PGPART_SANDBOX_PORT user=postgres dbname=lr_run"
+bench_pg_start "${BENCH_LR_DIR:-/tmp/pgpart-bench-lr}" "${BENCH_LR_PORT:-55493}"
+server=$server_dsn
+dsn="$server_dsn dbname=lr_run"
 export PGOPTIONS="-c client_min_messages=warning"
 psql_s() { "$psql_bin" "$server" -X -q -v ON_ERROR_STOP=1 "$@"; }
 
 psql_s -c "drop database if exists lr_run with (force)" -c "drop database if exists lr_tmpl" \
   -c "create database lr_tmpl"
-"$psql_bin" "host=127.0.0.1 port=$PGPART_SANDBOX_PORT user=postgres dbname=lr_tmpl" -X -q \
+"$psql_bin" "$server_dsn dbname=lr_tmpl" -X -q \
   -v ON_ERROR_STOP=1 <<'SQL'
 CREATE TABLE public.lr (id bigint, ts timestamptz NOT NULL, v double precision)
   PARTITION BY RANGE (ts);

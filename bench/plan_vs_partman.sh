@@ -31,8 +31,8 @@ per_table=$((months_back + 1 + premake + 1))  # children + default
 
 pgpart=${PGPART:-$root/build/src/cli/pgpart}
 [[ -x $pgpart ]] || { echo "bench: $pgpart not built (run scripts/setup)" >&2; exit 1; }
-psql_bin=/usr/lib/postgresql/15/bin/psql
-[[ -x $psql_bin ]] || psql_bin=psql
+# shellcheck source=bench/pg_sandbox.sh
+source "$root/bench/pg_sandbox.sh"
 gnu_time=/usr/bin/time
 [[ -x $gnu_time ]] || { echo "bench: GNU time (/usr/bin/time) is missing: apt-get install time" >&2; exit 1; }
 
@@ -42,10 +42,8 @@ mkdir -p "$work"
 if [[ -n ${BENCH_DSN:-} ]]; then
   server_dsn=$BENCH_DSN
 else
-  export PGPART_SANDBOX_DIR=$root/build/pg-bench PGPART_SANDBOX_PORT=${BENCH_PORT:-55471}
-  "$root/scripts/pg-sandbox" start >/dev/null
-  trap '"$root/scripts/pg-sandbox" stop >/dev/null || true' EXIT
-  server_dsn="host=127.0.0.1 port=$PGPART_SANDBOX_PORT user=postgres dbname=postgres"
+  trap bench_pg_stop EXIT
+  bench_pg_start "$root/build/pg-bench" "${BENCH_PORT:-55471}" keep  # kept for the next run
 fi
 dsn="$server_dsn dbname=pgpart_bench"
 

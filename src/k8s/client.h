@@ -169,7 +169,8 @@ class Client {
   Result<Lease> CreateLease(const std::string& ns, const Lease& lease);
   Result<Lease> UpdateLease(const std::string& ns, const Lease& lease);
 
-  // Records an event in `ns` (events.k8s.io/v1, named "<regarding name>.<hex nanoseconds>").
+  // Records an event in `ns` (events.k8s.io/v1, named EventName(regarding name, now); the
+  // reporting instance, action and reason cut to the API server's 128 bytes, the note to 1024).
   Result<nlohmann::json> CreateEvent(const std::string& ns, const EventSpec& event);
 
   // Aborts watches in progress (they end with kStopped) and makes later calls fail fast; for
@@ -187,5 +188,12 @@ std::string ResourcePath(const Resource& resource, const std::string& ns,
 
 // The current time as a Kubernetes MicroTime ("2024-03-01T10:00:00.123456Z").
 std::string NowMicroTime();
+
+// The name of a new Event about the object `regarding`: "<regarding>.<unix nanoseconds in hex>",
+// as client-go's event recorders name theirs, with `regarding` cut (and any '.' or '-' it then
+// ends with dropped) so that the whole is a DNS subdomain of at most 253 characters, as the API
+// server requires. (A generateName of "<regarding>." is refused: the server checks a name prefix
+// as a DNS subdomain too, and one cannot end with a dot.)
+std::string EventName(const std::string& regarding, long long unix_nanos);
 
 }  // namespace pgpart::k8s

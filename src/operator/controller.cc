@@ -111,6 +111,8 @@ class Controller {
     ro.actor = "pgpart-operator/" + options_.leader.identity;
     ro.audit_table = options_.audit_table;
     ro.resync = options_.resync;
+    // A resync never uses a Secret read more than one resync period ago.
+    ro.secret_ttl = std::min(ro.secret_ttl, options_.resync);
     ro.should_stop = [this] { return stopping_.load() || !Leading(); };
     ro.may_write_status = [this] { return Leading(); };
     // One log line per message: names and messages can hold newlines and terminal escapes.

@@ -117,6 +117,7 @@ struct Reconciler::Run {
   // (the first write changes it; sending the one we read would make every second write a 409).
   std::string resource_version;
   ReconcileResult result;
+  std::string secret_ns, secret_name;  // the Secret this reconcile read, if any
 
   void Log(const std::string& line) {
     if (r.options_.log) r.options_.log(key + ": " + line);
@@ -187,7 +188,13 @@ struct Reconciler::Run {
     const std::string ns = object["metadata"].value("namespace", "");
     const DatabaseRef& ref = *policy.database_ref;
     const std::string where = "Secret " + ns + "/" + ref.secret_name + " key " + ref.key;
-    auto secret = r.client_.GetSecret(ns, ref.secret_name);
+    // A spec the status does not describe yet (an edit, a new policy) reads the Secret afresh;
+    // a resync of an unchanged policy may share a recent read with the others naming it.
+    const bool edited = !previous.contains("observedGeneration") ||
+                        previous["observedGeneration"] != generation;
+    secret_ns = ns;
+    secret_name = ref.secret_name;
+    auto secret = r.secrets_.Get(ns, ref.secret_name, edited);
     if (!secret.ok()) {
       if (secret.error.status == 404) return Fail("SecretNotFound", where + " does not exist");
       return Fail("SecretUnavailable", "cannot read " + where + ": " + secret.error.message);
@@ -387,11 +394,15 @@ struct Reconciler::Run {
 
 Reconciler::Reconciler(k8s::Client& client, EventRecorder& events, Metrics& metrics,
                        ReconcilerOptions options)
-    : client_(client), events_(events), metrics_(metrics), options_(std::move(options)) {}
+    : client_(client),
+      events_(events),
+      metrics_(metrics),
+      options_(std::move(options)),
+      secrets_(client, options_.secret_ttl) {}
 
 ReconcileResult Reconciler::Reconcile(const json& object) {
   const auto started = std::chrono::steady_clock::now();
-  Run run{*this, object, "", 0, nlohmann::json::object(), "", ReconcileResult{}};
+  Run run{*this, object, "", 0, nlohmann::json::object(), "", ReconcileResult{}, "", ""};
   ReconcileResult result;
   try {
     result = run.Go();
@@ -399,6 +410,9 @@ ReconcileResult Reconciler::Reconcile(const json& object) {
     // Nothing above should throw; if something does, the policy is retried, the operator lives.
     result = run.Fail("InternalError", OneLine(e.what()));
   }
+  // A failed reconcile may have failed because of the Secret (a rotated password, a moved
+  // database): its retry reads the Secret afresh.
+  if (result.backoff && !run.secret_name.empty()) secrets_.Forget(run.secret_ns, run.secret_name);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   metrics_.Reconciled(run.key, result.result, seconds);

@@ -15,6 +15,7 @@
 #include "k8s/client.h"
 #include "operator/events.h"
 #include "operator/metrics.h"
+#include "operator/secret_cache.h"
 #include "plan/status.h"
 #include "policy/policy.h"
 
@@ -31,6 +32,9 @@ struct ReconcilerOptions {
   std::function<void(const std::string&)> log;
   // The longest the operator waits before looking again (the periodic resync).
   std::chrono::milliseconds resync{std::chrono::minutes(10)};
+  // How long a Secret read is shared by the reconciles of policies that name it (SecretCache);
+  // an edited policy, and one whose last reconcile failed, read it afresh.
+  std::chrono::milliseconds secret_ttl{std::chrono::seconds(30)};
 };
 
 struct ReconcileResult {
@@ -57,6 +61,7 @@ class Reconciler {
   EventRecorder& events_;
   Metrics& metrics_;
   ReconcilerOptions options_;
+  SecretCache secrets_;
 };
 
 // How long until the plan of `policies` over `catalog` next changes on its own — a period

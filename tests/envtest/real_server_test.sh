@@ -15,6 +15,9 @@
 #                    uninstall keeps X
 #     invalid        the server refuses every spec of tests/crd/invalid/ at its field, and admits
 #                    tests/crd/valid/
+#     start-stop     scripts/envtest itself, with a control plane of its own: start waits for a
+#                    server whose exec is slow (a loaded machine) rather than calling it dead;
+#                    PGPART_ENVTEST_AUDIT=1 logs each request with its user; stop stops both
 #
 # Environment: PGPART_ENVTEST_DIR (the run folder of scripts/envtest: the ctest fixture `kube`
 # sets it), PGPART_ENVTEST_BIN. A check that needs the server FAILS when it is not running.
@@ -185,6 +188,37 @@ check_invalid() {
   echo "PASS: the server refuses every invalid document of tests/crd/invalid/ at its field"
 }
 
+check_start_stop() {
+  # Its own run folder, not the fixture's. A `setsid` first on PATH that waits 1 s before it
+  # execs the real one: for that second the new pids are still a shell, which the start used to
+  # take for a server that had exited ("kube-apiserver exited"), as happened under load.
+  local dir="${work}/envtest" real_setsid
+  real_setsid="$(command -v setsid)"
+  mkdir -p "${work}/slow-bin"
+  printf '#!/bin/sh\nsleep 1\nexec %s "$@"\n' "${real_setsid}" >"${work}/slow-bin/setsid"
+  chmod +x "${work}/slow-bin/setsid"
+  # shellcheck disable=SC2064  # the paths are fixed now
+  trap "PGPART_ENVTEST_DIR='${dir}' '${repo_dir}/scripts/envtest' stop >/dev/null 2>&1; rm -rf '${work}'" EXIT
+  local kc
+  kc="$(PATH="${work}/slow-bin:${PATH}" PGPART_ENVTEST_DIR="${dir}" PGPART_ENVTEST_AUDIT=1 \
+    "${repo_dir}/scripts/envtest" start)" || fail "scripts/envtest start failed with a slow exec"
+  kubectl --kubeconfig "${kc}" get --raw /readyz >/dev/null || fail "not ready after start"
+  kubectl --kubeconfig "${dir}/operator.kubeconfig" auth whoami >/dev/null 2>&1 || true
+  grep -q '"username":"system:serviceaccount:pgpart-system:pgpart-operator"' "${dir}/audit.log" ||
+    fail "the audit log has no request of the operator's user"
+  grep -q "PGPART_ENVTEST_AUDIT_LOG='${dir}/audit.log'" "${dir}/env" ||
+    fail "scripts/envtest env does not name the audit log"
+  local pids
+  pids="$(cat "${dir}/etcd.pid" "${dir}/kube-apiserver.pid")"
+  PGPART_ENVTEST_DIR="${dir}" "${repo_dir}/scripts/envtest" stop >/dev/null 2>&1
+  local pid
+  for pid in ${pids}; do
+    ! kill -0 "${pid}" 2>/dev/null || fail "pid ${pid} still runs after stop"
+  done
+  [[ ! -e "${dir}" ]] || fail "stop left ${dir}"
+  echo "PASS: start waits for a slow exec, the audit log names the users, stop stops both"
+}
+
 check_apply_k() {
   need_server
   kubectl apply -k "${repo_dir}/manifests/" --dry-run=server
@@ -200,8 +234,9 @@ case "${1:-}" in
   apply-k) check_apply_k ;;
   helm-install) check_helm_install ;;
   invalid) check_invalid ;;
+  start-stop) check_start_stop ;;
   *)
-    sed -n '2,17s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+    sed -n '2,20s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
     exit 2
     ;;
 esac

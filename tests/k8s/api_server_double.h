@@ -4,7 +4,9 @@
 // lists with resourceVersion and continue tokens, chunked watch streams (one JSON event per line,
 // ADDED/MODIFIED/DELETED/BOOKMARK/ERROR), 410 Expired for a compacted resourceVersion, the /status
 // subresource with JSON merge patch and 409 on a stale resourceVersion, create/replace with
-// optimistic concurrency (Leases), Secrets and Events. It keeps one store for all resource types
+// optimistic concurrency (Leases), Secrets and Events. A create is refused with 422 Invalid where
+// the real server refuses it for a reason the client decides: a name (or generateName) that is no
+// DNS subdomain, an Event field over its length limit. It keeps one store for all resource types
 // with one global resourceVersion counter, like etcd. Each connection serves one request.
 
 #include <nlohmann/json.hpp>

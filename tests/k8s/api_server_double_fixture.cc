@@ -24,6 +24,36 @@ json Status(int code, const std::string& reason, const std::string& message) {
               {"status", "Failure"}, {"reason", reason}, {"message", message}, {"code", code}};
 }
 
+// What the real API server says about a metadata.name (or, with `prefix`, a generateName): ""
+// when it is a DNS-1123 subdomain of at most 253 characters. A prefix is checked with a trailing
+// '-' read as a letter, as the server does, so "name." is refused and "name-" is not.
+std::string InvalidName(std::string name, bool prefix) {
+  static const std::regex kSubdomain(
+      "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+  if (prefix && name.size() > 1 && name.back() == '-') name.back() = 'a';
+  if (name.size() > 253) return "must be no more than 253 characters";
+  if (!std::regex_match(name, kSubdomain)) {
+    return "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
+           "'-' or '.', and must start and end with an alphanumeric character";
+  }
+  return "";
+}
+
+// The real server's checks of an events.k8s.io/v1 Event's own fields (length limits): "" when
+// none fails.
+std::string InvalidEvent(const json& event) {
+  const std::pair<const char*, size_t> limits[] = {
+      {"reportingInstance", 128}, {"action", 128}, {"reason", 128}, {"note", 1024}};
+  for (const auto& [field, limit] : limits) {
+    const auto it = event.find(field);
+    if (it != event.end() && it->is_string() && it->get<std::string>().size() > limit) {
+      return std::string(field) + ": Invalid value: \"\": can have at most " +
+             std::to_string(limit) + " characters";
+    }
+  }
+  return "";
+}
+
 bool WriteAll(int fd, const std::string& data) {
   size_t done = 0;
   while (done < data.size()) {
@@ -287,28 +317,27 @@ void FakeApiServer::Serve(int fd) {
     if (!body.is_object()) return respond(400, Status(400, "BadRequest", "body is not JSON"));
     json& meta = body["metadata"];
     std::string new_name = meta.value("name", "");
-    // As the real server validates object metadata: a name is a DNS-1123 subdomain, and so is a
-    // generateName once a trailing '-' is masked ("orders." is refused, "orders-" is fine).
-    static const std::regex kSubdomain(
-        "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
-    const auto invalid = [&](const std::string& field, const std::string& value) {
-      respond(422, Status(422, "Invalid",
-                          "metadata." + field + ": Invalid value: \"" + value +
-                              "\": a lowercase RFC 1123 subdomain must consist of lower case "
-                              "alphanumeric characters, '-' or '.', and must start and end "
-                              "with an alphanumeric character"));
-    };
-    if (const std::string prefix = meta.value("generateName", ""); !prefix.empty()) {
-      std::string masked = prefix;
-      if (masked.back() == '-') masked.back() = 'a';
-      if (masked.size() > 253 || !std::regex_match(masked, kSubdomain)) {
-        return invalid("generateName", prefix);
+    // Refused as the real API server refuses them (422 Invalid), so a client cannot pass here
+    // with names or events the server would not take.
+    std::string invalid;
+    if (new_name.empty() && meta.contains("generateName")) {
+      invalid = InvalidName(meta.value("generateName", ""), true);
+      if (!invalid.empty()) invalid = "metadata.generateName: Invalid value: " + invalid;
+    }
+    if (new_name.empty()) {
+      new_name = meta.value("generateName", "obj-") + std::to_string(++name_counter_);
+    }
+    if (invalid.empty()) {
+      invalid = InvalidName(new_name, false);
+      if (!invalid.empty()) {
+        invalid = "metadata.name: Invalid value: \"" + new_name + "\": " + invalid;
       }
     }
-    if (!new_name.empty() && (new_name.size() > 253 || !std::regex_match(new_name, kSubdomain))) {
-      return invalid("name", new_name);
+    if (invalid.empty() && resource.plural == "events") invalid = InvalidEvent(body);
+    if (!invalid.empty()) {
+      return respond(422, Status(422, "Invalid", resource.plural + " \"" + new_name +
+                                                     "\" is invalid: " + invalid));
     }
-    if (new_name.empty()) new_name = meta.value("generateName", "obj-") + std::to_string(++name_counter_);
     meta["name"] = new_name;
     const std::string new_key = ns + "/" + new_name;
     if (c.objects.count(new_key)) {

@@ -179,6 +179,24 @@ TEST_F(LeaderTest, SingleCandidateAcquiresAndRenews) {
   EXPECT_EQ(a.started_count(), 1);
 }
 
+// An idle leader costs one API request per retry period, as with client-go: it renews with an
+// update carrying the resourceVersion it last wrote, without reading the Lease first (issue 14:
+// the real-server bench counted a GET and a PUT every 2 s).
+TEST_F(LeaderTest, LeaderRenewsWithOneRequestPerRetryPeriod) {
+  Candidate a(server_, "pod-a", ledger_);
+  a.elector().Start();
+  ASSERT_TRUE(a.WaitLeading(3s));
+  std::this_thread::sleep_for(100ms);  // past the acquisition's requests
+  const int gets = server_.CountRequests("GET", "/leases/");
+  const int puts = server_.CountRequests("PUT", "/leases/");
+  std::this_thread::sleep_for(1000ms);  // five retry periods
+  EXPECT_GE(server_.CountRequests("PUT", "/leases/") - puts, 4);
+  EXPECT_EQ(server_.CountRequests("GET", "/leases/") - gets, 0);
+  EXPECT_EQ(Holder(), "pod-a");
+  EXPECT_EQ(a.started_count(), 1);
+  EXPECT_EQ(a.stopped_count(), 0);
+}
+
 TEST_F(LeaderTest, TwoCandidatesExactlyOneLeaderAtAnyTime) {
   Candidate a(server_, "pod-a", ledger_);
   Candidate b(server_, "pod-b", ledger_);

@@ -118,5 +118,63 @@ TEST_F(OperatorAgainstApiDouble, HundredPoliciesAllReadyWithinTwentyMegabytesRes
   EXPECT_TRUE(op.Running());
 }
 
+// Policies naming one Secret share a read of it (issue 14: bench/operator.sh --real-server counted
+// one Secret GET per policy per resync, so an idle operator sent more than the goal of one API
+// request per policy per resync period once its Lease renewals were added). Resyncs of unchanged
+// policies reuse a read for up to 30 s (at most --resync); a changed Secret still takes effect
+// without an edit, within that time.
+TEST_F(OperatorAgainstApiDouble, PoliciesNamingOneSecretShareItsReadsAcrossResyncs) {
+  constexpr int kPolicies = 20;
+  Exec("DO $$ BEGIN FOR i IN 1.." + std::to_string(kPolicies) +
+       " LOOP EXECUTE format('CREATE TABLE public.s%s (at timestamptz NOT NULL, v int) "
+       "PARTITION BY RANGE (at)', lpad(i::text, 3, '0')); END LOOP; END $$");
+  PutSecret("db", DatabaseDsn());
+  OperatorProcess& op = StartOperator({"--resync", "2s"});
+  ASSERT_FALSE(HasFailure());
+  WaitReadyz(op);
+  const auto name = [](int i) {
+    char buffer[16];
+    std::snprintf(buffer, sizeof buffer, "s%03d", i);
+    return std::string(buffer);
+  };
+  for (int i = 1; i <= kPolicies; ++i) PutPolicy(name(i), MonthlySpec(name(i), 2));
+  ASSERT_TRUE(Eventually(
+      [&] {
+        for (int i = 1; i <= kPolicies; ++i) {
+          if (!Converged(Policy(name(i)))) return false;
+        }
+        return true;
+      },
+      seconds(30), std::chrono::milliseconds(50)))
+      << "not all " << kPolicies << " policies converged";
+  const auto reconciles = [&] {
+    const std::string metrics = op.Metrics();
+    double total = 0;
+    for (int i = 1; i <= kPolicies; ++i) {
+      total += Sample(metrics, "pgpart_reconcile_total",
+                      {{"policy", std::string(kNamespace) + "/" + name(i)}, {"result", "success"}})
+                   .value_or(0);
+    }
+    return total;
+  };
+
+  const int reads_before = api_.CountRequests("GET", "/secrets/db");
+  const double reconciles_before = reconciles();
+  std::this_thread::sleep_for(seconds(5));  // two resyncs of every policy, about
+  const int reads = api_.CountRequests("GET", "/secrets/db") - reads_before;
+  const double resynced = reconciles() - reconciles_before;
+  std::printf("[ secret ] %d Secret reads for %.0f reconciles of %d policies (resync 2 s)\n",
+              reads, resynced, kPolicies);
+  EXPECT_GE(resynced, kPolicies) << "the policies did not resync";
+  EXPECT_LE(reads * 4, resynced) << "one Secret read per reconcile: they are not shared";
+
+  // Changed without an edit: the resyncs pick it up within the reuse time (2 s here).
+  PutSecret("db", DatabaseDsn(FreePortOutsideEphemeralRange()));
+  WaitPolicy(
+      name(1),
+      [](const json& o) { return HasCondition(o, "Stalled", "True", "DatabaseUnavailable"); },
+      seconds(10), "Stalled on the changed Secret's unreachable database");
+}
+
 }  // namespace
 }  // namespace pgpart::operator_e2e

@@ -1,0 +1,39 @@
+# shellcheck shell=bash
+# Sourced by the bench scripts (never run on its own): the sandbox PostgreSQL 15 a bench starts
+# with scripts/pg-sandbox, written once.
+#
+#   bench_pg_start DIR PORT [keep]   start the sandbox in DIR on PORT (initdb the first time);
+#                                    exports PGPART_SANDBOX_DIR / PGPART_SANDBOX_PORT, sets
+#                                    server_dsn (superuser postgres, database postgres) and
+#                                    bench_pg_log (the server's log). DIR is removed again by
+#                                    bench_pg_stop when this call created it, unless `keep`.
+#   bench_pg_stop                    stop the sandbox (fine when none was started) and remove DIR
+#                                    if bench_pg_start created it; call it from the EXIT trap
+#
+# Also sets pgbin (PostgreSQL 15's bin folder) and psql_bin (its psql, else the one on PATH).
+
+pgbin=/usr/lib/postgresql/15/bin
+psql_bin=$pgbin/psql
+[[ -x $psql_bin ]] || psql_bin=psql
+bench_pg_script="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/scripts/pg-sandbox"
+bench_pg_dir=
+bench_pg_remove=0
+
+bench_pg_start() {
+  local dir=$1 port=$2 keep=${3:-}
+  bench_pg_dir=$dir
+  bench_pg_remove=0
+  [[ -e $dir || $keep == keep ]] || bench_pg_remove=1
+  export PGPART_SANDBOX_DIR=$dir PGPART_SANDBOX_PORT=$port
+  server_dsn=$("$bench_pg_script" start | tail -n 1)
+  [[ -n $server_dsn ]] || { echo "bench: the sandbox PostgreSQL did not start" >&2; return 1; }
+  bench_pg_log=$dir/postgres.log
+}
+
+bench_pg_stop() {
+  [[ -n $bench_pg_dir ]] || return 0
+  PGPART_SANDBOX_DIR=$bench_pg_dir "$bench_pg_script" stop >/dev/null 2>&1 || true
+  if ((bench_pg_remove)); then rm -rf "$bench_pg_dir"; fi
+  bench_pg_dir=
+  return 0
+}
