@@ -1,4 +1,4 @@
-// JSON plan rendering and parsing (format_version 1, DESIGN §5).
+// JSON plan rendering and parsing (format_version 1).
 
 #include <nlohmann/json.hpp>
 

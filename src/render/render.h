@@ -1,5 +1,5 @@
 #pragma once
-// Renderers over a Plan (DESIGN §5): one per format, no I/O. Each returns the whole document.
+// Renderers over a Plan (docs/architecture.md): one per format, no I/O. Each returns the whole document.
 
 #include <string>
 
@@ -15,7 +15,7 @@ struct TextOptions {
 // diagnostics, and the closing "Plan: ..." or "No changes. ..." line.
 std::string RenderText(const Plan& plan, const TextOptions& options = {});
 
-// JSON, format_version 1 (DESIGN §5), stable key order, pretty-printed, newline-terminated.
+// JSON, format_version 1 (docs/apply.md, saved plans), stable key order, pretty-printed, newline-terminated.
 std::string RenderJson(const Plan& plan);
 // Parses RenderJson output back into a Plan (saved plans). False + *error when malformed.
 bool PlanFromJson(const std::string& json_text, Plan* plan, std::string* error);
