@@ -1,13 +1,21 @@
 #include "cli/yaml_sandbox.h"
 
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <mutex>
 #include <new>
@@ -36,6 +44,9 @@ constexpr size_t kBatchTexts = 64;
 constexpr size_t kBatchBytes = 4 << 20;
 // Exit code of a child that ran out of memory.
 constexpr int kExitOutOfMemory = 3;
+
+// The child's side (defined below): limits, then one verdict line per text on `out`.
+int CheckTexts(int count, const std::function<bool(int, std::string*)>& text_at, int out);
 
 std::mutex cache_mutex;
 std::unordered_set<std::string> parsed_texts;
@@ -80,10 +91,116 @@ YamlProblem Runaway(const ProcessResult& result) {
   return YamlProblem{0, 0, "the YAML parser " + why + " on this text; refused"};
 }
 
-// One child for the texts at `indexes`: the verdicts it printed before it stopped are kept; the
-// texts it did not get to are checked one child each, so a runaway text is pinned down.
+// One child for the texts at `indexes` (defined below).
+void CheckBatch(const std::vector<std::string>& texts, const std::vector<size_t>& indexes,
+                std::vector<std::optional<YamlProblem>>* verdicts);
+
+// The verdicts a child printed before it stopped are kept; the texts it did not get to are
+// checked one child each, so a runaway text is pinned down.
+
+void ReadVerdicts(const std::vector<std::string>& texts, const std::vector<size_t>& indexes,
+                  const ProcessResult& result, std::vector<std::optional<YamlProblem>>* verdicts) {
+  size_t done = 0;
+  size_t start = 0;
+  for (size_t end; done < indexes.size() && (end = result.output.find('\n', start)) !=
+                                                  std::string::npos;
+       start = end + 1) {
+    std::optional<YamlProblem> verdict;
+    if (!ParseVerdict(result.output.substr(start, end - start), &verdict)) break;
+    if (!verdict) Remember(texts[indexes[done]]);
+    (*verdicts)[indexes[done++]] = std::move(verdict);
+  }
+  if (done == indexes.size()) return;
+  if (indexes.size() == 1) {
+    (*verdicts)[indexes[0]] = Runaway(result);
+    return;
+  }
+  for (size_t i = done; i < indexes.size(); ++i) CheckBatch(texts, {indexes[i]}, verdicts);
+}
+
+// A forked copy of this process checks the texts it already holds: no exec, so none of the
+// ~6 ms a fresh start of the binary costs (issue 16). Only while this process has one thread: a
+// fork of a threaded process may copy a lock another thread held (malloc's), and the child would
+// wait for it forever; the exporter and the operator exec a fresh binary instead.
+bool SingleThreaded() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("Threads:", 0) == 0) return std::atoi(line.c_str() + 8) == 1;
+  }
+  return false;
+}
+
+ProcessResult ForkAndCheck(const std::vector<std::string>& texts,
+                           const std::vector<size_t>& indexes) {
+  ProcessResult result;
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    result.error = std::strerror(errno);
+    return result;
+  }
+  std::fflush(nullptr);  // nothing buffered is written twice
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    result.error = std::strerror(errno);
+    ::close(pipe_fds[0]);
+    ::close(pipe_fds[1]);
+    return result;
+  }
+  if (pid == 0) {
+    ::close(pipe_fds[0]);
+    const int code = CheckTexts(
+        static_cast<int>(indexes.size()),
+        [&](int i, std::string* text) {
+          *text = texts[indexes[static_cast<size_t>(i)]];
+          return true;
+        },
+        pipe_fds[1]);
+    ::_exit(code);
+  }
+  ::close(pipe_fds[1]);
+  result.started = true;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kChildTimeoutMs);
+  char buffer[4096];
+  while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          deadline - std::chrono::steady_clock::now())
+                          .count();
+    if (left <= 0) {
+      result.timed_out = true;
+      ::kill(pid, SIGKILL);
+      break;
+    }
+    pollfd p{pipe_fds[0], POLLIN, 0};
+    const int ready = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 1000)));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) continue;
+    const ssize_t n = ::read(pipe_fds[0], buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // the child closed its end: it exited
+    result.output.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(pipe_fds[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFSIGNALED(status)) {
+    result.signaled = true;
+    result.term_signal = WTERMSIG(status);
+  } else if (WIFEXITED(status)) {
+    result.exit_code = WEXITSTATUS(status);
+  }
+  return result;
+}
+
 void CheckBatch(const std::vector<std::string>& texts, const std::vector<size_t>& indexes,
                 std::vector<std::optional<YamlProblem>>* verdicts) {
+  if (SingleThreaded()) {
+    ProcessResult result = ForkAndCheck(texts, indexes);
+    if (result.started) {
+      ReadVerdicts(texts, indexes, result, verdicts);
+      return;
+    }
+  }
   // The texts reach the child as files only this process holds (the child opens them through
   // /proc; no descriptor is inherited).
   std::vector<int> fds;
@@ -119,22 +236,7 @@ void CheckBatch(const std::vector<std::string>& texts, const std::vector<size_t>
     });
     return;
   }
-  size_t done = 0;
-  size_t start = 0;
-  for (size_t end; done < indexes.size() && (end = result.output.find('\n', start)) !=
-                                                  std::string::npos;
-       start = end + 1) {
-    std::optional<YamlProblem> verdict;
-    if (!ParseVerdict(result.output.substr(start, end - start), &verdict)) break;
-    if (!verdict) Remember(texts[indexes[done]]);
-    (*verdicts)[indexes[done++]] = std::move(verdict);
-  }
-  if (done == indexes.size()) return;
-  if (indexes.size() == 1) {
-    (*verdicts)[indexes[0]] = Runaway(result);
-    return;
-  }
-  for (size_t i = done; i < indexes.size(); ++i) CheckBatch(texts, {indexes[i]}, verdicts);
+  ReadVerdicts(texts, indexes, result, verdicts);
 }
 
 std::vector<std::optional<YamlProblem>> CheckInChild(const std::vector<std::string>& texts) {
@@ -157,7 +259,11 @@ std::vector<std::optional<YamlProblem>> CheckInChild(const std::vector<std::stri
 
 }  // namespace
 
-int RunYamlCheckChild(int count, char** paths) {
+namespace {
+
+// The child's side, whichever way it was started: limits, then a verdict line per text on `out`
+// as soon as it is known (a later text that runs away does not lose them). Returns the exit code.
+int CheckTexts(int count, const std::function<bool(int, std::string*)>& text_at, int out) {
   const rlimit data{kChildDataBytes, kChildDataBytes};
   const rlimit cpu{kChildCpuSeconds, kChildCpuSeconds + 1};
   const rlimit core{0, 0};
@@ -166,9 +272,9 @@ int RunYamlCheckChild(int count, char** paths) {
   ::setrlimit(RLIMIT_CORE, &core);
   // Under a container memory limit below ours (the operator's pod has 128 MiB), the kernel's OOM
   // killer takes this child first, not the process that started it.
-  if (FILE* oom = std::fopen("/proc/self/oom_score_adj", "w")) {
-    std::fputs("1000", oom);
-    std::fclose(oom);
+  if (const int oom = ::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC); oom >= 0) {
+    (void)!::write(oom, "1000", 4);
+    ::close(oom);
   }
   try {
     // Tests only: a parse that never ends, to show the bound holds.
@@ -181,29 +287,45 @@ int RunYamlCheckChild(int count, char** paths) {
         hog.push_back(block);
       }
     }
+    std::string text;
     for (int i = 0; i < count; ++i) {
-      std::ifstream in(paths[i], std::ios::binary);
-      if (!in) return 1;
-      std::string text(kMaxPolicyBytes + 1, '\0');
-      in.read(text.data(), static_cast<std::streamsize>(text.size()));
-      text.resize(static_cast<size_t>(in.gcount()));
+      if (!text_at(i, &text)) return 1;
       const std::optional<YamlProblem> problem = CheckYamlInProcess(text);
+      std::string line = "ok\n";
       if (problem) {
         std::string message = problem->message;
         for (char& c : message) {
           if (c == '\n' || c == '\t' || c == '\0') c = ' ';
         }
-        std::printf("problem\t%d\t%d\t%s\n", problem->line, problem->column, message.c_str());
-      } else {
-        std::printf("ok\n");
+        line = "problem\t" + std::to_string(problem->line) + "\t" +
+               std::to_string(problem->column) + "\t" + message + "\n";
       }
-      // Each verdict as soon as it is known: a later text that runs away does not lose them.
-      if (std::fflush(stdout) != 0) return 1;
+      for (size_t done = 0; done < line.size();) {
+        const ssize_t n = ::write(out, line.data() + done, line.size() - done);
+        if (n <= 0) return 1;
+        done += static_cast<size_t>(n);
+      }
     }
     return 0;
   } catch (const std::bad_alloc&) {
     return kExitOutOfMemory;
   }
+}
+
+}  // namespace
+
+int RunYamlCheckChild(int count, char** paths) {
+  return CheckTexts(
+      count,
+      [&](int i, std::string* text) {
+        std::ifstream in(paths[i], std::ios::binary);
+        if (!in) return false;
+        text->assign(kMaxPolicyBytes + 1, '\0');
+        in.read(text->data(), static_cast<std::streamsize>(text->size()));
+        text->resize(static_cast<size_t>(in.gcount()));
+        return true;
+      },
+      STDOUT_FILENO);
 }
 
 void InstallYamlSandbox() { SetYamlIsolation(&CheckInChild); }
