@@ -1,8 +1,10 @@
 #pragma once
-// The YAML backstop: before this process lets yaml-cpp read a policy text, the pgpart binary is
-// run again as a child that parses the same text under a memory and CPU limit and a timeout. A
-// text the child cannot finish with is refused; this process never runs the parse that would
-// have hung or exhausted memory (the exporter keeps serving, the operator keeps reconciling).
+// The YAML backstop: before this process lets yaml-cpp read a policy text, a child process parses
+// the same text under a memory and CPU limit and a timeout — a fork of this process while it has
+// one thread (the CLI), else the pgpart binary started again (the exporter and the operator run
+// threads). A text the child cannot finish with is refused; this process never runs the parse
+// that would have hung or exhausted memory (the exporter keeps serving, the operator keeps
+// reconciling).
 
 namespace pgpart::cli {
 
