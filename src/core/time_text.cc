@@ -168,21 +168,41 @@ std::string FormatDateTime(int64_t micros, bool with_time, char sep, std::string
   int64_t tod = micros - days * kMicrosPerDay;
   Civil c = CivilFromDays(days);
   bool bc = c.year <= 0;
-  int shown_year = bc ? 1 - c.year : c.year;
-  char buf[96];
-  int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", shown_year, c.month, c.day);
-  std::string out(buf, static_cast<size_t>(n));
+  int64_t shown_year = bc ? 1 - static_cast<int64_t>(c.year) : c.year;
+  // Digits by hand: two snprintf calls per value were ~14 % of reading 42,000 partitions
+  // (each bound is formatted for its bound_text; issue 16).
+  std::string out;
+  out.reserve(32 + suffix.size());
+  const auto put2 = [&out](int64_t v) {
+    out += static_cast<char>('0' + v / 10 % 10);
+    out += static_cast<char>('0' + v % 10);
+  };
+  if (shown_year < 10000) {
+    put2(shown_year / 100);
+    put2(shown_year % 100);
+  } else {
+    out += std::to_string(shown_year);
+  }
+  out += '-';
+  put2(c.month);
+  out += '-';
+  put2(c.day);
   if (with_time) {
-    int64_t secs = tod / kMicrosPerSecond;
+    const int64_t secs = tod / kMicrosPerSecond;
     int64_t frac = tod % kMicrosPerSecond;
-    n = std::snprintf(buf, sizeof buf, "%c%02d:%02d:%02d", sep, static_cast<int>(secs / 3600),
-                      static_cast<int>(secs / 60 % 60), static_cast<int>(secs % 60));
-    out.append(buf, static_cast<size_t>(n));
+    out += sep;
+    put2(secs / 3600);
+    out += ':';
+    put2(secs / 60 % 60);
+    out += ':';
+    put2(secs % 60);
     if (frac != 0) {
-      n = std::snprintf(buf, sizeof buf, ".%06d", static_cast<int>(frac));
-      std::string f(buf, static_cast<size_t>(n));
-      while (f.back() == '0') f.pop_back();
-      out += f;
+      char digits[6];
+      for (int i = 5; i >= 0; --i, frac /= 10) digits[i] = static_cast<char>('0' + frac % 10);
+      int len = 6;
+      while (digits[len - 1] == '0') --len;
+      out += '.';
+      out.append(digits, static_cast<size_t>(len));
     }
   }
   out += suffix;
