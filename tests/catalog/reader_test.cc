@@ -310,5 +310,44 @@ TEST_F(ReaderTest, IntegerMaxKeyFromTheHighestNonEmptyChild) {
   EXPECT_EQ(again.catalog.tables.at(0).max_key, std::optional<int64_t>(100000));
 }
 
+// A child's size is its heap, TOAST and indexes as pg_class.relpages says (as of the last
+// VACUUM/ANALYZE), and only its own indexes: the index pages are summed per child of the tables
+// read (issue 16 narrowed that sum from every index of the database to those children).
+TEST_F(ReaderTest, ChildSizesCountTheirOwnIndexesAndNoOneElses) {
+  Exec(R"SQL(
+    CREATE TABLE sized (id bigint, at timestamptz NOT NULL, payload text)
+      PARTITION BY RANGE (at);
+    CREATE TABLE sized_a PARTITION OF sized
+      FOR VALUES FROM ('2024-01-01 00:00:00+00') TO ('2024-02-01 00:00:00+00');
+    CREATE TABLE sized_b PARTITION OF sized
+      FOR VALUES FROM ('2024-02-01 00:00:00+00') TO ('2024-03-01 00:00:00+00');
+    CREATE INDEX ON sized (id);
+    CREATE INDEX ON sized_a (payload);
+    INSERT INTO sized SELECT g, '2024-01-01'::timestamptz + g * interval '1 minute', repeat('x', 50)
+      FROM generate_series(0, 20000) g;
+    -- another table's big index, which must not count
+    CREATE TABLE bystander (id bigint);
+    INSERT INTO bystander SELECT generate_series(1, 50000);
+    CREATE INDEX ON bystander (id);
+  )SQL");
+  Exec("VACUUM ANALYZE sized_a, sized_b, bystander");
+  ReadResult r = ReadCatalog(Dsn(), {Request("public", "sized", "1 month")});
+  ASSERT_FALSE(HasErrors(r.diagnostics)) << AllDiagnostics(r);
+  const Table& t = r.catalog.tables.at(0);
+  ASSERT_EQ(ChildNames(t), (std::vector<std::string>{"sized_a", "sized_b"}));
+  for (const Child& c : t.children) {
+    const pqxx::result want = Exec(
+        "SELECT (c.relpages + coalesce(tc.relpages, 0) + (SELECT coalesce(sum(ic.relpages), 0) "
+        "FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid WHERE x.indrelid = c.oid)) "
+        "* current_setting('block_size')::bigint, (SELECT count(*) FROM pg_index x "
+        "WHERE x.indrelid = c.oid) FROM pg_class c LEFT JOIN pg_class tc ON tc.oid = "
+        "c.reltoastrelid WHERE c.oid = 'public." + c.name.name + "'::regclass");
+    EXPECT_EQ(c.bytes, want[0][0].as<int64_t>()) << c.name.name;
+    EXPECT_GE(want[0][1].as<int>(), 1) << c.name.name << " has no index of its own";
+  }
+  // sized_a has two indexes (the parent's and its own), sized_b one: a's share is larger.
+  EXPECT_GT(t.children[0].bytes, t.children[1].bytes);
+}
+
 }  // namespace
 }  // namespace pgpart::testing
