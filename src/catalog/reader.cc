@@ -73,7 +73,7 @@ void CatalogReader::ReadTables(Tx& tx) {
       names.push_back(req.name.name);
     }
   }
-  pqxx::result r = ExecParams(tx, std::string(R"SQL(
+  pqxx::result r = ExecPrepared(tx, std::string(R"SQL(
 WITH )SQL") + kLockedCte + R"SQL(, req AS (
 SELECT r.nsp, r.rel FROM unnest($1::text[], $2::text[]) AS r(nsp, rel)
 UNION
@@ -240,7 +240,7 @@ bool CatalogReader::ReadChildrenOnce(Tx& tx, const std::vector<std::string>& oid
   // Sizes come from pg_class.relpages (as of the last VACUUM/ANALYZE) of the child, its TOAST
   // table and its indexes: pg_total_relation_size would open every child (relcache build and
   // a lock each), which dominates the read at tens of thousands of children.
-  pqxx::result r = ExecParams(tx,
+  pqxx::result r = ExecPrepared(tx,
                               R"SQL(
 WITH ix AS (
 -- The index pages of these parents' children only: apply re-reads one table at a time under its
@@ -332,7 +332,7 @@ LEFT JOIN ix ON ix.indrelid = c.oid
   }
   std::map<std::string, std::string> texts;
   if (!fallback.empty()) {
-    pqxx::result f = ExecParams(tx,
+    pqxx::result f = ExecPrepared(tx,
                                 "SELECT c.oid::text, pg_get_expr(c.relpartbound, 0) "
                                 "FROM unnest($1::oid[]) AS o(oid) JOIN pg_class c ON c.oid = o.oid",
                                 "{" + Join(fallback) + "}");

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <pqxx/pqxx>
 #include <string>
@@ -177,6 +178,26 @@ class CatalogReader {
   pqxx::result ExecParams(Tx& tx, const std::string& sql, Args&&... args) {
     ++round_trips_;
     return tx.exec_params(sql, std::forward<Args>(args)...);
+  }
+  // For a statement whose text is the same on every call (only its parameters change): prepared
+  // once per connection and run by name, so that apply's re-read of each table under its lock
+  // does not parse and plan the same large queries again (issue 16). Never for texts built
+  // from the data: each would stay prepared for the session.
+  template <typename... Args>
+  pqxx::result ExecPrepared(Tx& tx, const std::string& sql, Args&&... args) {
+    ++round_trips_;
+    const std::string name = PreparedName(sql);
+    tx.conn().prepare(name, sql);  // a no-op once this connection knows it
+    return tx.exec_prepared(name, std::forward<Args>(args)...);
+  }
+  // "pgpart_catalog_N": one name per distinct text in this process.
+  static std::string PreparedName(const std::string& sql) {
+    static std::mutex mutex;
+    static std::map<std::string, std::string> names;
+    std::lock_guard<std::mutex> lock(mutex);
+    auto [it, added] = names.try_emplace(sql, "");
+    if (added) it->second = "pgpart_catalog_" + std::to_string(names.size());
+    return it->second;
   }
 
   void Warn(const QualifiedName& table, const std::string& message) {
