@@ -230,6 +230,10 @@ bool CatalogReader::ReadChildrenOnce(Tx& tx, const std::vector<std::string>& oid
                                      const std::vector<size_t>& index, bool decode) {
   // inhdetachpending exists from PostgreSQL 14 on.
   const std::string detach_pending = server_version_num_ >= 140000 ? "i.inhdetachpending" : "false";
+  std::vector<std::string> all_children;  // parallel to oids: integer keys probe every child
+  for (size_t i : index) {
+    all_children.push_back(IsIntegerKey(work_[i].table.key_type) ? "t" : "f");
+  }
   auto piece = [&](const char* side) {
     return decode
                ? std::string("split_part(split_part(split_part(c.relpartbound::text, ':") + side +
@@ -256,9 +260,15 @@ SELECT p.ord, n.nspname, c.relname, c.relkind::text, )SQL" +
      )SQL" + piece("lower") + R"SQL(, greatest(c.reltuples, 0)::bigint,
      c.relpages::bigint + coalesce(t.relpages, 0) + coalesce(ix.pages, 0), c.oid, NULL::text,
      )SQL" + piece("upper") + R"SQL(, pg_get_userbyid(c.relowner)::text, )SQL" + kGrantsExpr +
-                                  R"SQL(, has_table_privilege(c.oid, 'SELECT'),
+                                  R"SQL(,
+     -- Whether rows pgpart counts or probes may be read: the default partition's, and every
+     -- child's of an integer-keyed table ($2). has_table_privilege on every child was ~40 %
+     -- of this read at 42,000 children (issue 16); NULL elsewhere (read as readable).
+     CASE WHEN p.all_children OR c.oid = pt.partdefid
+          THEN has_table_privilege(c.oid, 'SELECT') END,
      c.reloptions::text[], am.amname::text, c.relreplident::text
-FROM unnest($1::oid[]) WITH ORDINALITY AS p(oid, ord)
+FROM unnest($1::oid[], $2::bool[]) WITH ORDINALITY AS p(oid, all_children, ord)
+LEFT JOIN pg_partitioned_table pt ON pt.partrelid = p.oid
 JOIN pg_inherits i ON i.inhparent = p.oid
 JOIN pg_class c ON c.oid = i.inhrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -266,7 +276,7 @@ LEFT JOIN pg_class t ON t.oid = c.reltoastrelid
 LEFT JOIN pg_am am ON am.oid = c.relam
 LEFT JOIN ix ON ix.indrelid = c.oid
 )SQL",
-                              "{" + Join(oids) + "}");
+                              "{" + Join(oids) + "}", "{" + Join(all_children) + "}");
   struct Row {
     Work* work;
     Child child;
