@@ -52,12 +52,9 @@ per_table=$((months_back + 1 + premake + 1))                  # children + defau
 per_table_after=$((per_table + more_premake - drops))
 keep_months=$((months_back - drops))
 
-pgpart=${PGPART:-$root/build/src/cli/pgpart}
-[[ -x $pgpart ]] || { echo "bench: $pgpart not built (run scripts/setup)" >&2; exit 1; }
 # shellcheck source=bench/pg_sandbox.sh
 source "$root/bench/pg_sandbox.sh"
-pgbench_bin=$pgbin/pgbench; [[ -x $pgbench_bin ]] || pgbench_bin=pgbench
-command -v "$pgbench_bin" >/dev/null || { echo "bench: pgbench is missing" >&2; exit 1; }
+bench_tools pgbench
 
 work=$root/build/bench-apply
 mkdir -p "$work"

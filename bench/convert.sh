@@ -70,12 +70,9 @@ for n in "$rows" "$reps" "$rate" "$clients" "$idle_s" "$batch_rows"; do
 done
 ((idle_s >= 5)) || { echo "bench: --idle-seconds must be >= 5" >&2; exit 1; }
 
-pgpart=${PGPART:-$root/build/src/cli/pgpart}
-[[ -x $pgpart ]] || { echo "bench: $pgpart not built (run scripts/setup)" >&2; exit 1; }
 # shellcheck source=bench/pg_sandbox.sh
 source "$root/bench/pg_sandbox.sh"
-pgbench_bin=$pgbin/pgbench; [[ -x $pgbench_bin ]] || pgbench_bin=pgbench
-command -v "$pgbench_bin" >/dev/null || { echo "bench: pgbench is missing" >&2; exit 1; }
+bench_tools pgbench
 
 work=$root/build/bench-convert
 mkdir -p "$work"

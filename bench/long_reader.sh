@@ -29,11 +29,9 @@ while (($#)); do
     *) echo "unknown argument: $1" >&2; exit 1 ;;
   esac
 done
-pgpart=${PGPART:-$root/build/src/cli/pgpart}
-[[ -x $pgpart ]] || { echo "bench: $pgpart not built (run scripts/setup)" >&2; exit 1; }
 # shellcheck source=bench/pg_sandbox.sh
 source "$root/bench/pg_sandbox.sh"
-pgbench_bin=$pgbin/pgbench
+bench_tools pgbench
 work=$root/build/bench-long-reader
 mkdir -p "$work"
 bg=()

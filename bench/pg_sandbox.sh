@@ -10,12 +10,28 @@
 #   bench_pg_stop                    stop the sandbox (fine when none was started) and remove DIR
 #                                    if bench_pg_start created it; call it from the EXIT trap
 #
-# Also sets pgbin (PostgreSQL 15's bin folder) and psql_bin (its psql, else the one on PATH).
+#   bench_tools [pgbench]            set pgpart ($PGPART, else build/src/cli/pgpart) and exit
+#                                    when it is not built; with `pgbench`, exit when pgbench is
+#                                    missing too
+#
+# Also sets pgbin (PostgreSQL 15's bin folder), psql_bin and pgbench_bin (its psql and pgbench,
+# else the ones on PATH).
 
 pgbin=/usr/lib/postgresql/15/bin
 psql_bin=$pgbin/psql
 [[ -x $psql_bin ]] || psql_bin=psql
-bench_pg_script="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/scripts/pg-sandbox"
+pgbench_bin=$pgbin/pgbench
+[[ -x $pgbench_bin ]] || pgbench_bin=pgbench
+bench_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bench_pg_script="$bench_root/scripts/pg-sandbox"
+
+bench_tools() {
+  pgpart=${PGPART:-$bench_root/build/src/cli/pgpart}
+  [[ -x $pgpart ]] || { echo "bench: $pgpart not built (run scripts/setup)" >&2; exit 1; }
+  if [[ ${1:-} == pgbench ]]; then
+    command -v "$pgbench_bin" >/dev/null || { echo "bench: pgbench is missing" >&2; exit 1; }
+  fi
+}
 bench_pg_dir=
 bench_pg_remove=0
 

@@ -32,10 +32,9 @@ while (($#)); do
 done
 per_table=$((months_back + 1 + premake + 1))  # children + default
 
-pgpart=${PGPART:-$root/build/src/cli/pgpart}
-[[ -x $pgpart ]] || { echo "bench: $pgpart not built (run scripts/setup)" >&2; exit 1; }
 # shellcheck source=bench/pg_sandbox.sh
 source "$root/bench/pg_sandbox.sh"
+bench_tools
 gnu_time=/usr/bin/time
 [[ -x $gnu_time ]] || { echo "bench: GNU time (/usr/bin/time) is missing: apt-get install time" >&2; exit 1; }
 

@@ -60,15 +60,8 @@ ApiError StatusError(int status, const std::string& body) {
 
 std::string Encode(const std::string& value) { return web::uri::encode_data_string(value); }
 
-template <typename T>
-Result<T> Fail(ApiError error) {
-  return Result<T>{std::nullopt, std::move(error)};
-}
-
-template <typename T>
-Result<T> Ok(T value) {
-  return Result<T>{std::move(value), {}};
-}
+using client_internal::Fail;
+using client_internal::Ok;
 
 // The base URI to give cpprestsdk for `server`. Its asio client hands the URI's host to the
 // resolver as is, and "[fd00::1]" (an IPv6 literal, which LoadInCluster makes on IPv6 clusters)

@@ -48,6 +48,17 @@ struct Result {
   bool ok() const { return value.has_value(); }
 };
 
+namespace client_internal {  // for client.cc and client_objects.cc
+template <typename T>
+Result<T> Fail(ApiError error) {
+  return Result<T>{std::nullopt, std::move(error)};
+}
+template <typename T>
+Result<T> Ok(T value) {
+  return Result<T>{std::move(value), {}};
+}
+}  // namespace client_internal
+
 // One page (or all pages) of a list.
 struct ObjectList {
   std::vector<nlohmann::json> items;

@@ -15,15 +15,8 @@ namespace {
 
 using nlohmann::json;
 
-template <typename T>
-Result<T> Fail(ApiError error) {
-  return Result<T>{std::nullopt, std::move(error)};
-}
-
-template <typename T>
-Result<T> Ok(T value) {
-  return Result<T>{std::move(value), {}};
-}
+using client_internal::Fail;
+using client_internal::Ok;
 
 Lease LeaseFromJson(const json& j) {
   Lease lease;

@@ -245,16 +245,15 @@ TableStatus StatusOf(const Policy& p, const QualifiedName& name, const Catalog& 
     if (step.status == StepStatus::kHeld) {
       s.held.push_back({PartitionLabel(name, step.partition), step.held_by});
     } else if (step.status == StepStatus::kBlocked) {
-      s.blocked.push_back(ActionName(step.action) + " " + PartitionLabel(name, step.partition) +
-                          ": " + step.blocked_by);
+      s.blocked.push_back(
+          {ActionName(step.action), PartitionLabel(name, step.partition), step.blocked_by});
     } else if (const RecordedOutcome* o = Recorded(*t, step)) {
       // Still planned, but the last apply that tried it could not: a backup gate, a lock, an
       // error. The plan alone cannot know; the audit trail does.
-      s.blocked.push_back(ActionName(step.action) + " " + PartitionLabel(name, step.partition) +
-                          ": " + (o->error.empty() ? "no reason recorded" : o->error) +
-                          " (apply at " + InstantText(o->at_micros / kMicrosPerSecond *
-                                                      kMicrosPerSecond) +
-                          ": " + o->outcome + ")");
+      s.blocked.push_back({ActionName(step.action), PartitionLabel(name, step.partition),
+                           (o->error.empty() ? "no reason recorded" : o->error) + " (apply at " +
+                               InstantText(o->at_micros / kMicrosPerSecond * kMicrosPerSecond) +
+                               ": " + o->outcome + ")"});
     }
   }
 

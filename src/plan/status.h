@@ -50,6 +50,15 @@ struct RetentionEvent {
 
 // A partition whose retention step has been due for longer than the grace and is still there
 // (time keys; a held partition is not overdue).
+// A step that cannot run: "detach t_y2024m01: <why>" as Text() writes it.
+struct BlockedStep {
+  std::string action;     // "drop", "detach", ...
+  std::string partition;  // as in HeldPartition
+  std::string why;
+  std::string Text() const { return action + " " + partition + ": " + why; }
+  friend bool operator==(const BlockedStep&, const BlockedStep&) = default;
+};
+
 struct OverduePartition {
   std::string partition;  // as in HeldPartition
   std::string action;     // "drop" | "detach" | "archive"
@@ -87,10 +96,10 @@ struct TableStatus {
   std::vector<HeldPartition> held;
   std::vector<DetachedTable> detached;  // leftovers of retention detach/archive, by name
   std::optional<RetentionEvent> next_retention;
-  // "detach t_y2024m01: <why>", one per blocked step: blocked in the plan, or planned but
-  // recorded in pgpart.history as blocked or failed by the latest apply that tried it
-  // ("drop t_y2024m01: backup gate: <detail> (blocked by the apply at <instant>)").
-  std::vector<std::string> blocked;
+  // One per blocked step: blocked in the plan, or planned but recorded in pgpart.history as
+  // blocked or failed by the latest apply that tried it (why: "backup gate: <detail> (apply at
+  // <instant>: blocked)").
+  std::vector<BlockedStep> blocked;
   std::vector<OverduePartition> overdue;  // oldest first
   std::vector<std::string> drift;
   std::vector<std::string> notes;  // accepted differences (TableReport::notes): not problems

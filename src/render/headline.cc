@@ -34,10 +34,10 @@ std::string Headline(const Plan& plan) {
            " and takes away " + Plural(static_cast<int64_t>(plan.removed_steps.size()), "step") +
            ".";
   }
-  std::string left_out;  // --only
+  std::string kinds;  // --only
+  for (const std::string& k : plan.only) kinds += (kinds.empty() ? "" : ",") + k;
+  std::string left_out;
   if (!plan.only.empty()) {
-    std::string kinds;
-    for (const std::string& k : plan.only) kinds += (kinds.empty() ? "" : ",") + k;
     left_out = " Left out by --only " + kinds + ": " +
                Plural(static_cast<int64_t>(plan.left_out.size()), "step") +
                " of other kinds, not applied.";
@@ -47,17 +47,14 @@ std::string Headline(const Plan& plan) {
   if (errors > 0) {
     // Tables it could not plan for (missing, unreadable, invalid policy): whatever else it found,
     // "no changes" would be a false all-clear.
-    return "Plan incomplete: " + Plural(errors, "error") + " (above); " +
+    return "Plan incomplete: " + Plural(errors, "error") + "; " +
            (counts.empty() ? std::string("no changes") : counts) +
            " for the tables it could plan." + left_out;
   }
   if (!plan.HasChanges()) {
-    std::string line = "No changes. Partitions match the policies.";
-    if (!plan.only.empty()) {
-      std::string kinds;
-      for (const std::string& k : plan.only) kinds += (kinds.empty() ? "" : ",") + k;
-      line = "No changes in the steps selected by --only " + kinds + ".";
-    }
+    std::string line = plan.only.empty()
+                           ? "No changes. Partitions match the policies."
+                           : "No changes in the steps selected by --only " + kinds + ".";
     if (plan.summary.held > 0) line += " (" + std::to_string(plan.summary.held) + " held)";
     return line + left_out;
   }

@@ -178,7 +178,9 @@ std::string RenderReportHtml(const Status& status, const std::vector<Policy>& po
     for (const HeldPartition& h : t.held) held.push_back(h.partition + ": " + h.held_by);
     HtmlList(out, "held", "Held partitions", held);
     HtmlList(out, "detached", "Detached or archived, still there", DetachedLines(t));
-    HtmlList(out, "blocked", "Blocked", t.blocked);
+    std::vector<std::string> blocked;
+    for (const BlockedStep& b : t.blocked) blocked.push_back(b.Text());
+    HtmlList(out, "blocked", "Blocked", blocked);
     HtmlList(out, "overdue", "Retention overdue", OverdueLines(t));
     HtmlList(out, "drift", "Drift", t.drift);
     HtmlList(out, "problems", "Problems", t.problems);
@@ -234,7 +236,7 @@ std::string RenderReportMarkdown(const Status& status) {
     for (const std::string& s : DetachedLines(t)) {
       out += "- Detached or archived: " + EscapeInline(s) + "\n";
     }
-    for (const std::string& s : t.blocked) out += "- Blocked: " + EscapeInline(s) + "\n";
+    for (const BlockedStep& b : t.blocked) out += "- Blocked: " + EscapeInline(b.Text()) + "\n";
     for (const std::string& s : OverdueLines(t)) {
       out += "- Retention overdue: " + EscapeInline(s) + "\n";
     }

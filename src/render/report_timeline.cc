@@ -7,7 +7,6 @@
 #include <cmath>
 #include <cstdio>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -231,19 +230,6 @@ std::vector<Tick> Ticks(KeyType kt, int64_t lo, int64_t hi, const date::time_zon
   return out;
 }
 
-// "drop metrics_y2024m10: backup gate ..." -> "metrics_y2024m10".
-std::set<std::string> BlockedPartitions(const TableStatus& t) {
-  std::set<std::string> out;
-  for (const std::string& line : t.blocked) {
-    const auto space = line.find(' ');
-    const auto colon = line.find(": ", space == std::string::npos ? 0 : space);
-    if (space != std::string::npos && colon != std::string::npos) {
-      out.insert(line.substr(space + 1, colon - space - 1));
-    }
-  }
-  return out;
-}
-
 // What the status says about one partition, for its classes and its <title>.
 struct Marks {
   const HeldPartition* held = nullptr;
@@ -251,7 +237,7 @@ struct Marks {
   bool blocked = false;
 };
 
-Marks MarksOf(const TableStatus& t, const Child& c, const std::set<std::string>& blocked) {
+Marks MarksOf(const TableStatus& t, const Child& c) {
   Marks m;
   const std::string label = ChildLabel(t.table, c.name);
   for (const HeldPartition& h : t.held) {
@@ -260,7 +246,9 @@ Marks MarksOf(const TableStatus& t, const Child& c, const std::set<std::string>&
   for (const OverduePartition& o : t.overdue) {
     if (o.partition == label || o.partition == c.name.Text()) m.overdue = &o;
   }
-  m.blocked = blocked.count(label) > 0 || blocked.count(c.name.Text()) > 0;
+  for (const BlockedStep& b : t.blocked) {
+    if (b.partition == label || b.partition == c.name.Text()) m.blocked = true;
+  }
   return m;
 }
 
@@ -294,12 +282,11 @@ std::string HashStrip(const TableStatus& t, const Table& table) {
       std::any_of(cells.begin(), cells.end(), [](const Child* c) { return c->bytes > 0; });
   int64_t max_size = 1;
   for (const Child* c : cells) max_size = std::max(max_size, by_bytes ? c->bytes : c->rows_estimate);
-  const std::set<std::string> blocked = BlockedPartitions(t);
   std::string out = SvgOpen(t, kHeight);
   const double width = static_cast<double>(kPlotRight - kPlotLeft) / std::max<size_t>(1, cells.size());
   for (size_t i = 0; i < cells.size(); ++i) {
     const Child& c = *cells[i];
-    const Marks m = MarksOf(t, c, blocked);
+    const Marks m = MarksOf(t, c);
     const double h = 6 + static_cast<double>(kCellMax - 6) *
                              static_cast<double>(by_bytes ? c.bytes : c.rows_estimate) /
                              static_cast<double>(max_size);
@@ -459,7 +446,6 @@ std::string Timeline(const TableStatus& t, const Table& table, const Policy* pol
     out += "<text class=\"tick\" x=\"" + Num(x) + "\" y=\"" + std::to_string(bar_base + 18) +
            "\" text-anchor=\"" + anchor + "\">" + HtmlEscape(tick.label) + "</text>\n";
   }
-  const std::set<std::string> blocked = BlockedPartitions(t);
   for (const Child* c : bars) {
     const double x1 = c->from.is_value() ? axis.X(c->from.value) : kPlotLeft;
     const double x2 = c->to.is_value() ? axis.X(c->to.value) : kPlotRight;
@@ -468,7 +454,7 @@ std::string Timeline(const TableStatus& t, const Table& table, const Policy* pol
                                          static_cast<double>(size) /
                                          static_cast<double>(max_size);
     const std::string label = ChildLabel(t.table, c->name);
-    const Marks m = MarksOf(t, *c, blocked);
+    const Marks m = MarksOf(t, *c);
     // Due: its upper bound is at or before the retention cutoff (retention takes it now).
     const bool due = cutoff && c->to.is_value() && c->to.value <= *cutoff;
     std::string title = label + ": " + BoundText(kt, c->from) + " .. " + BoundText(kt, c->to) +

@@ -62,7 +62,7 @@ std::string RenderStatusText(const Status& status) {
         out += "\n";
       }
       if (t.next_retention) out += "  next retention: " + RetentionText(*t.next_retention) + "\n";
-      for (const std::string& b : t.blocked) out += "  blocked: " + E(b) + "\n";
+      for (const BlockedStep& b : t.blocked) out += "  blocked: " + E(b.Text()) + "\n";
       for (const OverduePartition& o : t.overdue) {
         out += "  retention overdue: " + E(o.action) + " " + E(o.partition) + " (due since " +
                E(o.due_since) + ")\n";
@@ -137,7 +137,8 @@ std::string RenderStatusJson(const Status& status) {
     } else {
       jt["next_retention"] = nullptr;
     }
-    jt["blocked"] = t.blocked;
+    jt["blocked"] = Json::array();
+    for (const BlockedStep& b : t.blocked) jt["blocked"].push_back(b.Text());
     jt["retention_overdue"] = Json::array();
     for (const OverduePartition& o : t.overdue) {
       jt["retention_overdue"].push_back(

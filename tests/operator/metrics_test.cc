@@ -34,7 +34,7 @@ TableStatus Table(const std::string& schema, const std::string& name, int64_t pa
   t.oldest_age_seconds = 86400;
   t.bytes = 8192;
   t.held = {{"p_old", "legal hold"}};
-  t.blocked = {"detach public.x: held"};
+  t.blocked = {{"detach", "public.x", "held"}};
   return t;
 }
 

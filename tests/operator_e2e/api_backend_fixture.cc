@@ -51,19 +51,6 @@ class Double : public ApiBackend {
   void DeletePolicy(const std::string& ns, const std::string& name) override {
     api_.Remove(k8s::kPartitionPolicies, ns, name);
   }
-  std::vector<json> Events(const std::string& ns) override {
-    auto list = client_->ListAll(k8s::kEvents, ns);
-    if (!list.ok()) {
-      ADD_FAILURE() << "listing events from the double: " << list.error.message;
-      return {};
-    }
-    return list.value->items;
-  }
-  std::optional<k8s::Lease> GetLease(const std::string& ns, const std::string& name) override {
-    auto lease = client_->GetLease(ns, name);
-    if (!lease.ok()) return std::nullopt;
-    return *lease.value;
-  }
 
  private:
   // The double speaks plain HTTP; the token user is what the operator must present.
@@ -79,7 +66,6 @@ class Double : public ApiBackend {
 
   k8s::testing::FakeApiServer& api_;
   std::string dir_;
-  std::unique_ptr<k8s::Client> client_;
   std::string kubeconfig_;
 };
 
@@ -96,8 +82,6 @@ std::string ReadFile(const std::string& path) {
   return out.str();
 }
 
-std::string Quote(const std::string& s) { return "'" + s + "'"; }
-
 class Real : public ApiBackend {
  public:
   // Empty `error()` when the server answered.
@@ -109,7 +93,7 @@ class Real : public ApiBackend {
       return;
     }
     run_ = run;
-    kubectl_ = std::string(bin) + "/kubectl --kubeconfig " + Quote(run_ + "/admin.kubeconfig");
+    kubectl_ = AdminKubectl();
     auto admin = k8s::LoadKubeconfig(run_ + "/admin.kubeconfig");
     if (!admin.config) {
       error_ = "no API server (fixture kube): " + admin.error;
@@ -126,15 +110,13 @@ class Real : public ApiBackend {
         "set -e; k() { " + kubectl_ +
         " \"$@\"; }; "
         "k apply --server-side --force-conflicts --field-manager pgpart-e2e -f " +
-        Quote(src + "/crds/partitionpolicies.pgpart.io.yaml") +
+        ShellQuote(src + "/crds/partitionpolicies.pgpart.io.yaml") +
         " >/dev/null; "
         "k wait --for condition=established --timeout 30s "
         "crd/partitionpolicies.pgpart.io >/dev/null; "
         "k apply --server-side --force-conflicts --field-manager pgpart-e2e -f " +
-        Quote(src + "/manifests/namespace.yaml") + " -f " +
-        Quote(src + "/manifests/serviceaccount.yaml") + " -f " +
-        Quote(src + "/manifests/rbac.yaml") +
-        " >/dev/null; "
+        ShellQuote(src + "/manifests/namespace.yaml") + " -f " +
+        ShellQuote(src + "/manifests/serviceaccount.yaml") + " >/dev/null; "
         "for ns in apps other team-a team-b team-c; do "
         "  k get namespace $ns >/dev/null 2>&1 || k create namespace $ns >/dev/null; "
         "  k -n $ns delete partitionpolicies,secrets,events.events.k8s.io --all --wait=false "
@@ -142,7 +124,7 @@ class Real : public ApiBackend {
         "done; "
         "k -n pgpart-system delete leases --all 2>&1 "
         "  | grep -v -e '^No resources found' -e ' deleted' || true";
-    const std::string out = RunShell(script + " 2>&1");
+    const std::string out = RunShell(script + " 2>&1") + ApplyShippedRbac();
     if (!out.empty()) error_ = "preparing the real API server: " + out;
     operator_kubeconfig_ = run_ + "/operator.kubeconfig";
   }
@@ -230,23 +212,9 @@ class Real : public ApiBackend {
 
   void DeletePolicy(const std::string& ns, const std::string& name) override {
     const std::string out =
-        RunShell(kubectl_ + " -n " + Quote(ns) + " delete partitionpolicy " + Quote(name) + " 2>&1");
+        RunShell(kubectl_ + " -n " + ShellQuote(ns) + " delete partitionpolicy " +
+                 ShellQuote(name) + " 2>&1");
     if (out.find("deleted") == std::string::npos) ADD_FAILURE() << "kubectl delete: " << out;
-  }
-
-  std::vector<json> Events(const std::string& ns) override {
-    auto list = client_->ListAll(k8s::kEvents, ns);
-    if (!list.ok()) {
-      ADD_FAILURE() << "listing events: " << list.error.message;
-      return {};
-    }
-    return list.value->items;
-  }
-
-  std::optional<k8s::Lease> GetLease(const std::string& ns, const std::string& name) override {
-    auto lease = client_->GetLease(ns, name);
-    if (!lease.ok()) return std::nullopt;
-    return *lease.value;
   }
 
  private:
@@ -256,10 +224,41 @@ class Real : public ApiBackend {
   std::string error_;
   std::string operator_kubeconfig_;
   int port_ = 0;
-  std::unique_ptr<k8s::Client> client_;
 };
 
 }  // namespace
+
+std::string ShellQuote(const std::string& text) { return "'" + text + "'"; }
+
+std::string AdminKubectl() {
+  const char* run = std::getenv("PGPART_ENVTEST_DIR");
+  const char* bin = std::getenv("PGPART_ENVTEST_BIN");
+  if (!run || !*run || !bin || !*bin) return "";
+  return std::string(bin) + "/kubectl --kubeconfig " +
+         ShellQuote(std::string(run) + "/admin.kubeconfig");
+}
+
+std::string ApplyShippedRbac() {
+  return RunShell(AdminKubectl() +
+                  " apply --server-side --force-conflicts --field-manager pgpart-e2e -f " +
+                  ShellQuote(std::string(PGPART_SOURCE_DIR) + "/manifests/rbac.yaml") +
+                  " 2>&1 >/dev/null");
+}
+
+std::vector<json> ApiBackend::Events(const std::string& ns) {
+  auto list = client_->ListAll(k8s::kEvents, ns);
+  if (!list.ok()) {
+    ADD_FAILURE() << "listing events: " << list.error.message;
+    return {};
+  }
+  return list.value->items;
+}
+
+std::optional<k8s::Lease> ApiBackend::GetLease(const std::string& ns, const std::string& name) {
+  auto lease = client_->GetLease(ns, name);
+  if (!lease.ok()) return std::nullopt;
+  return *lease.value;
+}
 
 std::unique_ptr<ApiBackend> DoubleBackend(k8s::testing::FakeApiServer& api,
                                           const std::string& dir) {

@@ -77,6 +77,12 @@ bool HasCondition(const json& object, const std::string& type, const std::string
 bool Observed(const json& object);
 // Converged as the contract says: observed, Ready=True with reason Reconciled.
 bool Converged(const json& object);
+// Observed, with Stalled=True for this reason.
+bool StalledWith(const json& object, const std::string& reason);
+// A JSON value for a failure message ("null" for null).
+std::string Dump(const json& j);
+// Nothing the operator writes may carry the DSN's password (kPassword).
+void ExpectNoPassword(const std::string& where, const std::string& text);
 
 // `pgpart operator` as a child process. Its stdout and stderr go to `log_path`. It dies with the
 // test process (PR_SET_PDEATHSIG) and is SIGKILLed by the destructor if still running.
@@ -169,9 +175,22 @@ class ApiBackend {
                         const std::function<void(json& spec)>& edit) = 0;
   virtual json Policy(const std::string& ns, const std::string& name) = 0;  // null if absent
   virtual void DeletePolicy(const std::string& ns, const std::string& name) = 0;
-  virtual std::vector<json> Events(const std::string& ns) = 0;
-  virtual std::optional<k8s::Lease> GetLease(const std::string& ns, const std::string& name) = 0;
+  // Read through client_, the test's own client of either server.
+  std::vector<json> Events(const std::string& ns);
+  std::optional<k8s::Lease> GetLease(const std::string& ns, const std::string& name);
+
+ protected:
+  std::unique_ptr<k8s::Client> client_;
 };
+
+// `'text'` for sh (the paths and names quoted here hold no single quote).
+std::string ShellQuote(const std::string& text);
+// `PGPART_ENVTEST_BIN/kubectl --kubeconfig <the fixture kube's admin.kubeconfig>`; "" when the
+// fixture's variables are unset.
+std::string AdminKubectl();
+// manifests/rbac.yaml as shipped, applied server-side with --force-conflicts (which also undoes
+// a test's edit of the ClusterRole); "" when it worked, else kubectl's errors.
+std::string ApplyShippedRbac();
 
 // The double with the token required; kubeconfigs are written into `dir`.
 std::unique_ptr<ApiBackend> DoubleBackend(k8s::testing::FakeApiServer& api,

@@ -231,6 +231,16 @@ bool Converged(const json& object) {
   return Observed(object) && HasCondition(object, "Ready", "True", "Reconciled");
 }
 
+bool StalledWith(const json& object, const std::string& reason) {
+  return Observed(object) && HasCondition(object, "Stalled", "True", reason);
+}
+
+std::string Dump(const json& j) { return j.is_null() ? "null" : j.dump(2); }
+
+void ExpectNoPassword(const std::string& where, const std::string& text) {
+  EXPECT_EQ(text.find(kPassword), std::string::npos) << where << " leaks the password:\n" << text;
+}
+
 // ---------------------------------------------------------------------------------------------
 // OperatorProcess
 

@@ -17,13 +17,6 @@ namespace {
 
 using std::chrono::seconds;
 
-std::string Dump(const json& j) { return j.is_null() ? "null" : j.dump(2); }
-
-// Nothing the operator writes may carry the DSN's password.
-void ExpectNoPassword(const std::string& where, const std::string& text) {
-  EXPECT_EQ(text.find(kPassword), std::string::npos) << where << " leaks the password:\n" << text;
-}
-
 TEST_F(OperatorAgainstApiDouble, SeveralTablesReportEachAndTheEarliestCoverage) {
   CreateTimeTable("eu_orders");
   CreateTimeTable("us_orders");

@@ -17,12 +17,6 @@ namespace {
 
 using std::chrono::seconds;
 
-std::string Dump(const json& j) { return j.is_null() ? "null" : j.dump(2); }
-
-bool StalledWith(const json& o, const std::string& reason) {
-  return Observed(o) && HasCondition(o, "Stalled", "True", reason);
-}
-
 TEST_F(OperatorAgainstApiDouble, EditsAfterACutWatchAndAfter410AreStillApplied) {
   CreateTimeTable("stream");
   CreateTimeTable("stream_late");

@@ -18,17 +18,6 @@ namespace {
 
 using std::chrono::seconds;
 
-std::string Dump(const json& j) { return j.is_null() ? "null" : j.dump(2); }
-
-// Nothing the operator writes may carry the DSN's password.
-void ExpectNoPassword(const std::string& where, const std::string& text) {
-  EXPECT_EQ(text.find(kPassword), std::string::npos) << where << " leaks the password:\n" << text;
-}
-
-bool StalledWith(const json& o, const std::string& reason) {
-  return Observed(o) && HasCondition(o, "Stalled", "True", reason);
-}
-
 TEST_P(OperatorScenario, CreatesPartitionsAndReportsStatusEventsAndMetrics) {
   CreateTimeTable("readings");
   PutSecret("db", DatabaseDsn());

@@ -21,8 +21,6 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-std::string Quote(const std::string& s) { return "'" + s + "'"; }
-
 std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
   return s;
@@ -33,17 +31,13 @@ class OperatorUnderShippedRbac : public OperatorE2e {
   void SetUp() override {
     dir_ = test_env::TestDir("pgpart-operator-rbac");
     SetUpWith(RealServerBackend(dir_));
-    const char* run = std::getenv("PGPART_ENVTEST_DIR");
-    const char* bin = std::getenv("PGPART_ENVTEST_BIN");
-    ASSERT_TRUE(run && bin);
-    kubectl_ = std::string(bin) + "/kubectl --kubeconfig " +
-               Quote(std::string(run) + "/admin.kubeconfig");
+    kubectl_ = AdminKubectl();
+    ASSERT_NE(kubectl_, "");
   }
   void TearDown() override {
     // Whatever happened, the next test finds the RBAC as shipped (RealServerBackend re-applies
     // it too).
-    RunShell(kubectl_ + " apply --server-side --force-conflicts --field-manager pgpart-e2e -f " +
-             Quote(std::string(PGPART_SOURCE_DIR) + "/manifests/rbac.yaml") + " 2>&1");
+    ApplyShippedRbac();
     OperatorE2e::TearDown();
   }
 
@@ -195,7 +189,7 @@ TEST_F(OperatorUnderShippedRbac, TheShippedRbacIsEnoughAndEveryVerbOfItIsNeeded)
     changed["metadata"].erase("managedFields");
     const std::string path = dir_ + "/role-" + std::to_string(n) + ".json";
     test_env::WriteFile(path, changed.dump());
-    const std::string replaced = Kubectl("replace -f " + Quote(path));
+    const std::string replaced = Kubectl("replace -f " + ShellQuote(path));
     ASSERT_NE(replaced.find("replaced"), std::string::npos) << replaced;
     // The authorizer sees the change (its cache follows within moments).
     const std::string where = r.kind == "role" ? "pgpart-system" : "apps";
@@ -217,10 +211,7 @@ TEST_F(OperatorUnderShippedRbac, TheShippedRbacIsEnoughAndEveryVerbOfItIsNeeded)
                 r.kind.c_str(), r.name.c_str(), why.empty() ? "THE JOB STILL WORKS" : why.c_str());
     EXPECT_NE(why, "") << "the operator does not need this verb: the RBAC is not minimal";
     // Back to the shipped RBAC for the next removal.
-    const std::string restored =
-        Kubectl("apply --server-side --force-conflicts --field-manager pgpart-e2e -f " +
-                Quote(std::string(PGPART_SOURCE_DIR) + "/manifests/rbac.yaml"));
-    ASSERT_EQ(restored.find("error"), std::string::npos) << restored;
+    ASSERT_EQ(ApplyShippedRbac(), "");
     ++n;
   }
 }

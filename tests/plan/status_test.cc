@@ -354,7 +354,7 @@ TEST(Status, StepBlockedByTheLastApplyIsBlocked) {
                       catalog, "2026-04-01T12:00:00Z");
   const TableStatus& ts = s.tables[0];
   ASSERT_EQ(ts.blocked.size(), 1u);
-  EXPECT_EQ(ts.blocked[0],
+  EXPECT_EQ(ts.blocked[0].Text(),
             "drop sensor_readings_y2024m03: backup gate: the query returned false (apply at "
             "2026-04-01T03:00:00Z: blocked)");
   EXPECT_EQ(ts.health, Health::kWarning);
@@ -378,7 +378,7 @@ TEST(Status, RecordedOutcomesOnlyCountForStepsStillPlanned) {
   Status s = StatusAt(Policy("  retention: {keep: 24 months}\n"), catalog,
                       "2026-04-01T12:00:00Z");
   ASSERT_EQ(s.tables[0].blocked.size(), 1u);
-  EXPECT_EQ(s.tables[0].blocked[0],
+  EXPECT_EQ(s.tables[0].blocked[0].Text(),
             "drop sensor_readings_y2024m03: must be owner of table (apply at "
             "2026-04-01T03:00:00Z: failed)");
 
