@@ -205,6 +205,16 @@ void InsertAudit(pqxx::transaction_base& tx, const AuditRecord& r) {
       r.error);
 }
 
+namespace {
+
+// The record's rows as SQL: the server's expression, the number, or `otherwise`.
+std::string RowsSql(const AuditRecord& r, const std::string& otherwise) {
+  if (!r.rows_sql.empty()) return "(" + r.rows_sql + ")";
+  return r.rows ? std::to_string(*r.rows) : otherwise;
+}
+
+}  // namespace
+
 std::string AuditInsertSql(pqxx::connection_base& conn, const AuditRecord& r) {
   std::string statements = "ARRAY[";
   for (size_t i = 0; i < r.statements.size(); ++i) {
@@ -219,7 +229,7 @@ std::string AuditInsertSql(pqxx::connection_base& conn, const AuditRecord& r) {
          "statements, outcome, error" + evidence_column + ") VALUES (" +
          conn.quote(r.actor) + ", " + conn.quote(r.policy) + ", " + conn.quote(r.table.Sql()) +
          ", " + conn.quote(r.partition.Sql()) + ", " + conn.quote(r.action) + ", " +
-         (r.rows ? std::to_string(*r.rows) : "NULL") + ", " + statements + ", " +
+         RowsSql(r, "NULL") + ", " + statements + ", " +
          conn.quote(r.outcome) + ", " + (r.error.empty() ? "NULL" : conn.quote(r.error)) +
          evidence_value + ")";
 }
@@ -232,8 +242,7 @@ int64_t InsertAuditReturningId(pqxx::connection_base& conn, const AuditRecord& r
 }
 
 std::string SettleAuditSql(pqxx::connection_base& conn, int64_t id, const AuditRecord& r) {
-  return "UPDATE " + r.audit_table.Sql() + " SET at = now(), rows = " +
-         (r.rows ? std::to_string(*r.rows) : std::string("rows")) +
+  return "UPDATE " + r.audit_table.Sql() + " SET at = now(), rows = " + RowsSql(r, "rows") +
          ", outcome = " + conn.quote(r.outcome) +
          ", error = " + (r.error.empty() ? "NULL" : conn.quote(r.error)) +
          (r.with_evidence && !r.evidence.empty() ? ", evidence = " + conn.quote(r.evidence)

@@ -25,6 +25,7 @@ struct AuditRecord {
   QualifiedName partition;
   std::string action;           // ActionName
   std::optional<int64_t> rows;  // exact count for detach/drop/archive, moved rows for drains
+  std::string rows_sql;         // when set, an SQL expression for `rows`, computed by the server
   std::vector<std::string> statements;
   // "applied" | "failed" | "blocked" | "held"; "started" while a statement that runs outside a
   // transaction (DETACH ... CONCURRENTLY) is under way, then settled in place; "interrupted"

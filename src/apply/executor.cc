@@ -348,8 +348,19 @@ size_t Executor::RunStep(size_t k, size_t end, const Policy& policy, const Plan&
   }
 
   const auto started = Clock::now();
+  std::vector<Statement> statements;
+  for (const Step* s : unit) {
+    statements.insert(statements.end(), s->statements.begin(), s->statements.end());
+  }
+  std::vector<Group> groups = Groups(statements);
+  // A step that takes data out records how many rows it took. When it is one transaction, they
+  // are counted first in that transaction (exact, and no round trip of its own: issue 16);
+  // otherwise (DETACH ... CONCURRENTLY runs outside one) right before it.
+  const bool count_in_group = CountsRows(step.action) && unit.size() == 1 &&
+                              groups.size() == 1 && groups[0].transactional;
+  if (count_in_group) groups[0].count_rows_of = step.partition;
   std::optional<int64_t> rows;
-  if (CountsRows(step.action)) {
+  if (CountsRows(step.action) && !count_in_group) {
     const Statement& first = step.statements.front();
     try {
       // One message; the session timeouts stay until the next statement group sets its own.
@@ -377,10 +388,6 @@ size_t Executor::RunStep(size_t k, size_t end, const Policy& policy, const Plan&
     }
   }
 
-  std::vector<Statement> statements;
-  for (const Step* s : unit) {
-    statements.insert(statements.end(), s->statements.begin(), s->statements.end());
-  }
   if (unit.size() > 1) {
     Progress("moving ~" + std::to_string(unit[1]->rows_estimate) + " rows from the default " +
              "partition into " + step.partition.Sql() +
@@ -388,7 +395,6 @@ size_t Executor::RunStep(size_t k, size_t end, const Policy& policy, const Plan&
                               : std::string()) +
              " ...");
   }
-  std::vector<Group> groups = Groups(statements);
   int64_t moved = 0;
   for (size_t g = 0; g < groups.size(); ++g) {
     const bool last = g + 1 == groups.size();

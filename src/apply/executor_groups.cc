@@ -96,17 +96,27 @@ GroupResult Executor::RunGroup(const Group& group, const Step& step,
         std::string sql =
             "BEGIN; SET LOCAL lock_timeout = " + std::to_string(s0.lock_timeout_ms) +
             "; SET LOCAL statement_timeout = " + std::to_string(s0.statement_timeout_ms) + ";\n";
+        // The count rides in a session setting (set in the transaction: gone again if it rolls
+        // back) to the audit row and, after COMMIT, to the last result of this one message.
+        const bool counts = group.count_rows_of.has_value() && audit_rows != nullptr;
+        if (counts) {
+          sql += "SELECT pg_catalog.set_config('pgpart.rows', (SELECT pg_catalog.count(*) FROM "
+                 "ONLY " + group.count_rows_of->Sql() + ")::text, false);\n";
+        }
         for (const Statement& st : group.statements) sql += st.sql + ";\n";
         if (audit_rows != nullptr && options_.audit) {
-          const AuditRecord record = Record(step, *audit_rows, "applied", "");
+          AuditRecord record = Record(step, *audit_rows, "applied", "");
+          if (counts) record.rows_sql = "pg_catalog.current_setting('pgpart.rows')::bigint";
           sql += (started_id_ ? SettleAuditSql(conn_, *started_id_, record)
                               : AuditInsertSql(conn_, record)) +
                  ";\n";
         }
         sql += "COMMIT";
+        if (counts) sql += "; SELECT pg_catalog.current_setting('pgpart.rows')::bigint";
         pqxx::nontransaction nt(conn_);
         try {
-          nt.exec(sql);
+          pqxx::result r = nt.exec(sql);
+          if (counts) *audit_rows = r[0][0].as<int64_t>();
         } catch (const pqxx::broken_connection&) {
           throw;
         } catch (...) {

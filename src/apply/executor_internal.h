@@ -40,6 +40,9 @@ inline bool CountsRows(Action a) {
 struct Group {
   std::vector<Statement> statements;
   bool transactional = true;
+  // A one-step transactional group that takes rows out (a drop): they are counted first, in
+  // its transaction, recorded in its audit row and returned through RunGroup's `audit_rows`.
+  std::optional<QualifiedName> count_rows_of;
 };
 
 // Consecutive transactional statements form one group; each non-transactional one its own.

@@ -33,7 +33,10 @@ void ReadDetachedForDrop(pqxx::transaction_base& tx, std::vector<Table*>& tables
   }
   if (by_marker.empty()) return;
   // Partitioned tables too: not to drop them, to report them.
-  pqxx::result r = tx.exec_params(
+  // Prepared (once per connection; generic plan, see ReadSession): apply re-reads each table.
+  const char* const kName = "pgpart_detached_markers";
+  tx.conn().prepare(
+      kName,
       "SELECT n.nspname, c.relname, d.description, greatest(c.reltuples, 0)::bigint, "
       "c.oid::bigint, c.relkind::text, c.relpages::bigint + coalesce(t.relpages, 0) + "
       "coalesce((SELECT sum(ic.relpages) FROM pg_catalog.pg_index x "
@@ -44,8 +47,9 @@ void ReadDetachedForDrop(pqxx::transaction_base& tx, std::vector<Table*>& tables
       "LEFT JOIN pg_catalog.pg_class t ON t.oid = c.reltoastrelid "
       "WHERE d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid = 0 "
       "AND c.relkind IN ('r', 'p') AND NOT c.relispartition "
-      "AND (starts_with(d.description, $1) OR starts_with(d.description, $2)) ORDER BY 1, 2",
-      std::string(kDropMarkerPrefix), std::string(kDetachedMarkerPrefix));
+      "AND (starts_with(d.description, $1) OR starts_with(d.description, $2)) ORDER BY 1, 2");
+  pqxx::result r = tx.exec_prepared(kName, std::string(kDropMarkerPrefix),
+                                    std::string(kDetachedMarkerPrefix));
   for (const pqxx::row& row : r) {
     // "<prefix><parent> [<from>, <to>) oid <oid>"; older markers lack the oid, or the bounds too.
     // Bound texts hold no '[' or ','.

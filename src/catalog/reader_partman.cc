@@ -31,12 +31,12 @@ void CatalogReader::ReadPartman(Tx& tx) {
   if (names.empty()) return;
   // to_jsonb(row): automatic_maintenance is read when the installed version has it, without
   // naming a column another version may lack (an error would end the read-only transaction).
-  pqxx::result r = ExecParams(tx,
-                              "SELECT pc.parent_table, "
-                              "coalesce(to_jsonb(pc) ->> 'automatic_maintenance', '') FROM " +
-                                  Quote(partman_schema_) +
-                                  ".part_config pc WHERE pc.parent_table = ANY($1::text[])",
-                              ArrayLiteral(names));
+  pqxx::result r = ExecPrepared(tx,
+                                "SELECT pc.parent_table, "
+                                "coalesce(to_jsonb(pc) ->> 'automatic_maintenance', '') FROM " +
+                                    Quote(partman_schema_) +
+                                    ".part_config pc WHERE pc.parent_table = ANY($1::text[])",
+                                ArrayLiteral(names));
   for (const pqxx::row& row : r) {
     auto table = by_text.find(row[0].as<std::string>());
     if (table == by_text.end()) continue;

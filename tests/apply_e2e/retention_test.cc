@@ -199,5 +199,49 @@ spec:
   EXPECT_EQ(plan.exit_code, 0) << Describe(plan);
 }
 
+// A drop reports (and records) how many rows it took: counted in its own transaction, first
+// (issue 16 folded the count into the drop's one round trip), with the audit on and off.
+TEST(Retention, EachDropReportsTheRowsItTookWithAndWithoutTheAudit) {
+  for (const bool audit : {true, false}) {
+    SCOPED_TRACE(audit ? "audit" : "--no-audit");
+    ScratchDatabase db;
+    db.Exec(
+        "CREATE TABLE public.counted (id bigint NOT NULL, ts timestamptz NOT NULL) PARTITION BY "
+        "RANGE (ts);\n" +
+        MonthlyPartitions("public", "counted", 2026, 1, 12) +
+        // 31 rows in January, 28 in February, none in March.
+        "INSERT INTO public.counted SELECT g, timestamptz '2026-01-01Z' + g * interval '1 day' "
+        "FROM generate_series(0, 58) g;");
+    const std::string policy = WriteTestFile("counted.yaml", R"(apiVersion: pgpart.io/v1alpha1
+kind: PartitionPolicy
+metadata: {name: counted}
+spec:
+  tables: [public.counted]
+  interval: 1 month
+  premake: 1
+  retention: {keep: 7 months, action: drop}
+)");
+    auto args = ApplyArgs(policy, db.dsn());
+    if (!audit) args.push_back("--no-audit");
+    RunResult r = RunPgpart(args);
+    EXPECT_EQ(r.exit_code, 0) << Describe(r);
+    EXPECT_NE(r.out.find("- dropped public.counted_y2026m01 (31 rows)"), std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("- dropped public.counted_y2026m02 (28 rows)"), std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("- dropped public.counted_y2026m03 (0 rows)"), std::string::npos)
+        << r.out;
+    EXPECT_EQ(db.Count("SELECT count(*) FROM public.counted"), 0);
+    if (audit) {
+      EXPECT_EQ(db.History("applied"),
+                (std::vector<std::string>{"drop public.counted_y2026m01 rows=31",
+                                          "drop public.counted_y2026m02 rows=28",
+                                          "drop public.counted_y2026m03 rows=0"}));
+    } else {
+      EXPECT_EQ(db.Scalar("SELECT to_regnamespace('pgpart')::text"), "");
+    }
+  }
+}
+
 }  // namespace
 }  // namespace pgpart::apply_e2e
