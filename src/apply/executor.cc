@@ -40,12 +40,50 @@ ApplyReport Executor::Run() {
               OneLine(e.what())});
     }
   }
+  // The tables a batch at a time: their advisory locks, one read of them under those locks,
+  // then each table's re-check and steps, its lock released when it is done.
   size_t i = 0;
   while (i < plan_.steps.size() && !fatal_ && !StopRequested()) {
-    size_t end = i;
-    while (end < plan_.steps.size() && plan_.steps[end].table == plan_.steps[i].table) ++end;
-    RunTable(i, end);
-    i = end;
+    std::vector<TableTurn> turns;
+    while (i < plan_.steps.size() && turns.size() < kTurnsPerBatch) {
+      size_t end = i;
+      while (end < plan_.steps.size() && plan_.steps[end].table == plan_.steps[i].table) ++end;
+      TableTurn turn;
+      turn.begin = i;
+      turn.end = end;
+      turns.push_back(std::move(turn));
+      i = end;
+    }
+    LockTurns(&turns);
+    if (fatal_) break;
+    ReadTurns(turns);
+    const Clock::time_point locked_at = Clock::now();
+    bool one_by_one = false;
+    for (size_t k = 0; k < turns.size(); ++k) {
+      // Once the batch is older than its read may be (an earlier table took long), the tables
+      // not started yet are released, then locked and read one at a time when their turn
+      // comes: another applier is not kept from them meanwhile.
+      if (!one_by_one && Clock::now() - locked_at > kMaxBatchReadAge) {
+        one_by_one = true;
+        batch_read_.reset();
+        for (size_t j = k; j < turns.size(); ++j) {
+          if (!Unlock(&turns[j])) break;
+        }
+      }
+      if (fatal_ || StopRequested()) break;
+      if (one_by_one) {
+        std::vector<TableTurn> one{turns[k]};
+        LockTurns(&one);
+        turns[k] = std::move(one[0]);
+        if (fatal_) break;
+      }
+      RunTable(&turns[k]);
+      if (!Unlock(&turns[k])) break;
+    }
+    for (TableTurn& turn : turns) {  // after a fatal error or a stop request
+      if (!Unlock(&turn)) break;
+    }
+    batch_read_.reset();
   }
   // Whatever a fatal error or a stop request left unsettled.
   for (size_t k = report_.steps.size(); k < plan_.steps.size(); ++k) {
@@ -59,32 +97,41 @@ ApplyReport Executor::Run() {
 // A fresh read and plan of one table (precondition re-check under the advisory lock): `fresh`
 // at the plan's clock, `due` at the database's clock, which decides whether a destructive step
 // is due (a plan made for a future `--at` never drops early).
+//
+// The batch's read (ReadTurns, under the same lock) serves while it is fresh; otherwise, e.g.
+// after a long drain of an earlier table, the table is read again now.
 bool Executor::Replan(const Policy& policy, Plan* fresh, Plan* due, KeyType* key_type,
                       std::string* error) {
-  ReadResult read = ReadCatalog(conn_, CatalogRequests({policy}));
-  if (HasErrors(read.diagnostics)) {
-    *error = read.diagnostics[0].message;
-    return false;
+  std::optional<ReadResult> own;
+  const bool batch_serves = batch_read_ && Clock::now() - batch_read_at_ <= kMaxBatchReadAge &&
+                            batch_read_->catalog.Find(policy.tables[0]) != nullptr;
+  if (!batch_serves) {
+    own = ReadCatalog(conn_, CatalogRequests({policy}));
+    if (HasErrors(own->diagnostics)) {
+      *error = own->diagnostics[0].message;
+      return false;
+    }
   }
+  const Catalog& catalog = batch_serves ? batch_read_->catalog : own->catalog;
   PlanOptions plan_options;
   plan_options.max_drops = options_.max_drops;
-  *fresh = ComputePlan({policy}, read.catalog, options_.now_micros, plan_options);
-  db_now_ = read.catalog.now_micros.value_or(options_.now_micros);
-  *due = db_now_ == options_.now_micros
-             ? *fresh
-             : ComputePlan({policy}, read.catalog, db_now_, plan_options);
+  *fresh = ComputePlan({policy}, catalog, options_.now_micros, plan_options);
+  db_now_ = catalog.now_micros.value_or(options_.now_micros);
+  *due = db_now_ == options_.now_micros ? *fresh
+                                        : ComputePlan({policy}, catalog, db_now_, plan_options);
   for (const Diagnostic& d : fresh->diagnostics) {
     if (d.severity == Severity::kError) {
       *error = d.message;
       return false;
     }
   }
-  const Table* t = read.catalog.Find(policy.tables[0]);
+  const Table* t = catalog.Find(policy.tables[0]);
   *key_type = t != nullptr ? t->key_type : KeyType::kUnsupported;
   return true;
 }
 
-void Executor::RunTable(size_t begin, size_t end) {
+void Executor::RunTable(TableTurn* turn) {
+  const size_t begin = turn->begin, end = turn->end;
   const Step& first = plan_.steps[begin];
   const QualifiedName& table = first.table;
   auto settle_rest = [&](size_t from, StepOutcome outcome, const std::string& why) {
@@ -104,31 +151,19 @@ void Executor::RunTable(size_t begin, size_t end) {
   }
   const Policy narrowed = Narrow(*policy, table);
 
-  // Session advisory lock on the parent: a second applier skips this table.
-  std::optional<uint32_t> oid;
-  try {
-    pqxx::nontransaction nt(conn_);
-    pqxx::result r = nt.exec_params("SELECT to_regclass($1)::oid", table.Sql());
-    if (!r[0][0].is_null()) oid = r[0][0].as<uint32_t>();
-    if (oid) {
-      pqxx::result l =
-          nt.exec_params("SELECT pg_try_advisory_lock($1, $2::oid::int4)", kApplyLockSpace, *oid);
-      if (!l[0][0].as<bool>()) {
-        Progress("skipped " + table.Sql() + ": another pgpart apply holds its lock");
-        settle_rest(begin, StepOutcome::kSkippedLocked,
-                    "another pgpart apply holds the lock on " + table.Sql());
-        return;
-      }
-    }
-  } catch (const pqxx::broken_connection& e) {
-    Fatal("lost the connection: " + OneLine(e.what()));
-    return;
-  } catch (const std::exception& e) {
-    settle_rest(begin, StepOutcome::kFailed, OneLine(e.what()));
+  // Session advisory lock on the parent (LockTurns): a second applier skips this table.
+  if (!turn->lock_error.empty()) {
+    settle_rest(begin, StepOutcome::kFailed, turn->lock_error);
     return;
   }
-  if (!oid) {
+  if (!turn->oid) {
     settle_rest(begin, StepOutcome::kFailed, "table " + table.Sql() + " no longer exists");
+    return;
+  }
+  if (!turn->locked) {
+    Progress("skipped " + table.Sql() + ": another pgpart apply holds its lock");
+    settle_rest(begin, StepOutcome::kSkippedLocked,
+                "another pgpart apply holds the lock on " + table.Sql());
     return;
   }
 
@@ -204,12 +239,6 @@ void Executor::RunTable(size_t begin, size_t end) {
       }
       k += used;
     }
-  }
-  try {
-    pqxx::nontransaction nt(conn_);
-    nt.exec_params("SELECT pg_advisory_unlock($1, $2::oid::int4)", kApplyLockSpace, *oid);
-  } catch (const std::exception& e) {
-    Fatal("lost the connection: " + OneLine(e.what()));
   }
 }
 

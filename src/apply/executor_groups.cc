@@ -16,7 +16,7 @@ std::vector<Group> Groups(const std::vector<Statement>& statements) {
     if (st.transactional && !groups.empty() && groups.back().transactional) {
       groups.back().statements.push_back(st);
     } else {
-      groups.push_back(Group{{st}, st.transactional});
+      groups.push_back(Group{{st}, st.transactional, std::nullopt});
     }
   }
   return groups;

@@ -1,6 +1,7 @@
 #pragma once
-// The executor's internals, shared by executor.cc (tables and steps: locks, re-checks, gates) and
-// executor_groups.cc (statement groups with retries, the audit rows). Not part of the public API.
+// The executor's internals, shared by executor.cc (tables and steps: re-checks, gates),
+// executor_turns.cc (tables' locks and re-reads, a batch at a time) and executor_groups.cc
+// (statement groups with retries, the audit rows). Not part of the public API.
 
 #include <chrono>
 #include <cstdio>
@@ -12,6 +13,7 @@
 
 #include "apply/audit.h"
 #include "apply/executor.h"
+#include "catalog/reader.h"
 
 namespace pgpart::executor_internal {
 
@@ -47,6 +49,20 @@ struct Group {
 
 // Consecutive transactional statements form one group; each non-transactional one its own.
 std::vector<Group> Groups(const std::vector<Statement>& statements);
+
+// One table's turn: its steps (plan_.steps[begin, end)) and its session advisory lock, taken
+// for a batch of tables at once (executor_turns.cc).
+struct TableTurn {
+  size_t begin = 0, end = 0;
+  std::optional<uint32_t> oid;  // unset: the table does not exist (or it was not looked up)
+  bool locked = false;          // this apply holds the table's advisory lock
+  std::string lock_error;       // the lock could not be asked for
+};
+
+// Tables locked and re-read together: up to this many, while each read is at most this old when
+// the table's turn comes (older, the table is read again on its own).
+constexpr size_t kTurnsPerBatch = 32;
+constexpr std::chrono::seconds kMaxBatchReadAge{5};
 
 struct GroupResult {
   enum class Kind { kOk, kRetriesExhausted, kError } kind = Kind::kOk;
@@ -115,7 +131,17 @@ class Executor {
   bool Replan(const Policy& policy, Plan* fresh, Plan* due, KeyType* key_type,
               std::string* error);
 
-  void RunTable(size_t begin, size_t end);
+  // The tables' advisory locks, one round trip for the batch (executor_turns.cc): sets each
+  // turn's oid and locked; a broken connection is fatal, another error is each turn's
+  // lock_error.
+  void LockTurns(std::vector<TableTurn>* turns);
+  // One catalog read of the batch's locked tables (batch_read_), which Replan uses while it is
+  // fresh (kMaxBatchReadAge) and error-free.
+  void ReadTurns(const std::vector<TableTurn>& turns);
+  // Releases the turn's advisory lock, if held. False (fatal) when the connection is lost.
+  bool Unlock(TableTurn* turn);
+
+  void RunTable(TableTurn* turn);
 
   const Step* FindFresh(const Plan& fresh, const Step& step) const {
     for (const Step& s : fresh.steps) {
@@ -190,6 +216,8 @@ class Executor {
   AuditTableInfo audit_info_;           // which columns the audit table has
   std::string evidence_;                // the step being run: what its gate said when it passed
   int64_t db_now_ = 0;                 // the database's clock at the table's re-check
+  std::optional<ReadResult> batch_read_;  // the batch's tables, read under their locks
+  Clock::time_point batch_read_at_;
 };
 
 }  // namespace pgpart::executor_internal

@@ -30,22 +30,6 @@ inline bool IsSpace(char c) { return std::isspace(static_cast<unsigned char>(c))
 
 // ---- SQL helpers ----------------------------------------------------------------------------
 
-// A PostgreSQL array literal of text elements ({"a","b \"c\""}), passed as one parameter.
-inline std::string ArrayLiteral(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) out += ',';
-    out += '"';
-    for (char c : items[i]) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  out += '}';
-  return out;
-}
-
 // The SQL type a key is compared as in our own queries (integers widened to bigint).
 inline std::string KeySqlType(KeyType type) {
   return IsTimeKey(type) ? KeyTypeName(type) : "bigint";

@@ -77,6 +77,21 @@ std::string QuoteLiteral(std::string_view text) {
   return out;
 }
 
+std::string ArrayLiteral(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += ',';
+    out += '"';
+    for (char c : items[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
+
 std::string QualifiedName::Sql() const { return QuoteIdent(schema) + "." + QuoteIdent(name); }
 
 std::optional<QualifiedName> ParseQualifiedName(std::string_view text, std::string* error) {

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace pgpart {
 
@@ -18,6 +19,9 @@ std::string QuoteIdent(std::string_view ident);
 // Assumes standard_conforming_strings = on (the default since PostgreSQL 9.1); refuses nothing:
 // backslashes are ordinary characters there.
 std::string QuoteLiteral(std::string_view text);
+
+// A PostgreSQL array literal of text elements ({"a","b \"c\""}), passed as one parameter.
+std::string ArrayLiteral(const std::vector<std::string>& items);
 
 struct QualifiedName {
   std::string schema;
