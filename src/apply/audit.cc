@@ -3,7 +3,9 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "core/json_text.h"
@@ -232,6 +234,32 @@ std::string AuditInsertSql(pqxx::connection_base& conn, const AuditRecord& r) {
          RowsSql(r, "NULL") + ", " + statements + ", " +
          conn.quote(r.outcome) + ", " + (r.error.empty() ? "NULL" : conn.quote(r.error)) +
          evidence_value + ")";
+}
+
+std::string AuditExecuteSql(pqxx::connection_base& conn, const AuditRecord& r) {
+  const std::string insert =
+      "INSERT INTO " + r.audit_table.Sql() +
+      " (actor, policy, table_name, partition, action, rows, statements, outcome, error" +
+      (r.with_evidence ? ", evidence) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+                       : ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)");
+  // One name per text (pqxx refuses a name redefined): the audit table and its columns.
+  char name[40];
+  std::snprintf(name, sizeof name, "pgpart_audit_%016zx", std::hash<std::string>{}(insert));
+  conn.prepare(name, insert);
+  conn.prepare_now(name);
+  std::string statements = "ARRAY[";
+  for (size_t i = 0; i < r.statements.size(); ++i) {
+    statements += (i > 0 ? ", " : "") + conn.quote(r.statements[i]);
+  }
+  statements += "]::text[]";
+  return std::string("EXECUTE ") + name + "(" + conn.quote(r.actor) + ", " + conn.quote(r.policy) +
+         ", " + conn.quote(r.table.Sql()) + ", " + conn.quote(r.partition.Sql()) + ", " +
+         conn.quote(r.action) + ", " + RowsSql(r, "NULL") + "::bigint, " + statements + ", " +
+         conn.quote(r.outcome) + ", " + (r.error.empty() ? "NULL" : conn.quote(r.error)) +
+         (!r.with_evidence ? ""
+          : r.evidence.empty() ? ", NULL"
+                               : ", " + conn.quote(r.evidence)) +
+         ")";
 }
 
 int64_t InsertAuditReturningId(pqxx::connection_base& conn, const AuditRecord& r) {

@@ -74,6 +74,10 @@ void InsertAudit(pqxx::transaction_base& tx, const AuditRecord& record);
 // the same message as the step's statements and COMMIT: one round trip for the whole group.
 std::string AuditInsertSql(pqxx::connection_base& conn, const AuditRecord& record);
 
+// The same INSERT as `EXECUTE <prepared>(...)`: prepared once per connection, so that the
+// statement a step's message carries is not parsed and planned again for every step (issue 16).
+std::string AuditExecuteSql(pqxx::connection_base& conn, const AuditRecord& record);
+
 // Inserts a row in its own transaction and returns its id (a "started" row, settled later with
 // SettleAuditSql / SettleAudit).
 int64_t InsertAuditReturningId(pqxx::connection_base& conn, const AuditRecord& record);

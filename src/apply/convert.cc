@@ -73,7 +73,7 @@ bool Executor::CatchUp(const Step& copy, const Step& step, const Policy& policy,
   for (;;) {
     Group replay{{st[kReplayJit], st[kReplayMergeJoin], st[kReplayHashJoin], st[kReplayKeys],
                   st[kReplayTake], st[kReplayDelete], st[kReplayInsert]},
-                 true};
+                 true, std::nullopt};
     GroupResult r = RunGroup(replay, step, nullptr, {&step}, policy.execution.retries, true);
     if (fatal_ || r.kind != GroupResult::Kind::kOk) {
       *failed = r;
@@ -145,7 +145,7 @@ size_t Executor::RunConvertCopy(const Step& step, const Policy& policy) {
       const int64_t from = state.next_block;
       if (from >= state.pages) {
         // Every block that existed is copied; rows written since are in the change log.
-        Group done{{Blocks(st[kCopyDone], from, from)}, true};
+        Group done{{Blocks(st[kCopyDone], from, from)}, true, std::nullopt};
         GroupResult r = RunGroup(done, step, nullptr, {&step}, policy.execution.retries, true);
         if (fatal_) return Failed(1);
         if (r.kind != GroupResult::Kind::kOk) return ConvertFailed(step, r);
@@ -153,7 +153,8 @@ size_t Executor::RunConvertCopy(const Step& step, const Policy& policy) {
         break;
       }
       const int64_t to = from + blocks;
-      Group batch{{Blocks(st[kCopyBatch], from, to), Blocks(st[kCopyMark], from, to)}, true};
+      Group batch{{Blocks(st[kCopyBatch], from, to), Blocks(st[kCopyMark], from, to)}, true,
+                  std::nullopt};
       GroupResult r = RunGroup(batch, step, nullptr, {&step}, policy.execution.retries, true);
       if (fatal_) return Failed(1);
       if (r.kind != GroupResult::Kind::kOk) return ConvertFailed(step, r);
@@ -174,7 +175,7 @@ size_t Executor::RunConvertCopy(const Step& step, const Policy& policy) {
     if (copied_now) {
       // Statistics for the new table before anything plans queries on it (the replay, the
       // verification, the application after the swap): autovacuum never analyzes the parent.
-      Group analyze{{st[kCopyAnalyze]}, true};
+      Group analyze{{st[kCopyAnalyze]}, true, std::nullopt};
       GroupResult r = RunGroup(analyze, step, nullptr, {&step}, policy.execution.retries, true);
       if (fatal_) return Failed(1);
       if (r.kind != GroupResult::Kind::kOk) return ConvertFailed(step, r);

@@ -108,7 +108,7 @@ GroupResult Executor::RunGroup(const Group& group, const Step& step,
           AuditRecord record = Record(step, *audit_rows, "applied", "");
           if (counts) record.rows_sql = "pg_catalog.current_setting('pgpart.rows')::bigint";
           sql += (started_id_ ? SettleAuditSql(conn_, *started_id_, record)
-                              : AuditInsertSql(conn_, record)) +
+                              : AuditExecuteSql(conn_, record)) +
                  ";\n";
         }
         sql += "COMMIT";

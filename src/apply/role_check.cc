@@ -15,8 +15,8 @@ std::string RoleMayNotApply(pqxx::connection_base& conn, const QualifiedName& ta
   }
   const std::string archive_schema =
       policy.retention ? policy.retention->archive_schema : std::string();
-  pqxx::nontransaction nt(conn);
-  pqxx::row r = nt.exec_params1(R"SQL(
+  // Prepared once per connection: apply asks this for every table (issue 16).
+  conn.prepare("pgpart_role_check", R"SQL(
 SELECT quote_ident(current_user), quote_ident(pg_get_userbyid(c.relowner)),
        quote_ident(n.nspname), pg_has_role(c.relowner, 'USAGE'),
        has_schema_privilege(n.oid, 'CREATE'),
@@ -25,8 +25,9 @@ SELECT quote_ident(current_user), quote_ident(pg_get_userbyid(c.relowner)),
        (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE c.oid = $1::regclass
-)SQL",
-                                table.Sql(), archive_schema);
+)SQL");
+  pqxx::nontransaction nt(conn);
+  pqxx::row r = nt.exec_prepared1("pgpart_role_check", table.Sql(), archive_schema);
   const std::string role = r[0].as<std::string>();
   const std::string owner = r[1].as<std::string>();
   const std::string schema = r[2].as<std::string>();
