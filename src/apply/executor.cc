@@ -106,7 +106,9 @@ bool Executor::Replan(const Policy& policy, Plan* fresh, Plan* due, KeyType* key
   const bool batch_serves = batch_read_ && Clock::now() - batch_read_at_ <= kMaxBatchReadAge &&
                             batch_read_->catalog.Find(policy.tables[0]) != nullptr;
   if (!batch_serves) {
-    own = ReadCatalog(conn_, CatalogRequests({policy}));
+    ReadOptions options;
+    options.generic_plans = true;
+    own = ReadCatalog(conn_, CatalogRequests({policy}), options);
     if (HasErrors(own->diagnostics)) {
       *error = own->diagnostics[0].message;
       return false;

@@ -47,7 +47,9 @@ void Executor::ReadTurns(const std::vector<TableTurn>& turns) {
     if (const Policy* p = FindPolicy(first.policy)) narrowed.push_back(Narrow(*p, first.table));
   }
   if (narrowed.empty()) return;
-  batch_read_ = ReadCatalog(conn_, CatalogRequests(narrowed));
+  ReadOptions options;
+  options.generic_plans = true;  // one connection reads again and again
+  batch_read_ = ReadCatalog(conn_, CatalogRequests(narrowed), options);
   batch_read_at_ = Clock::now();
   // A failed read is read again table by table (Replan), each failure reported as the table's.
   if (HasErrors(batch_read_->diagnostics)) batch_read_.reset();

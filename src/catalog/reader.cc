@@ -30,19 +30,19 @@ DatabaseIdentity IdentityFrom(const pqxx::row& row, int first) {
 
 // Session settings (transaction-local, so a connection lent by apply is left as it was) and
 // the server facts, in one round trip.
-//
-// The catalog queries are prepared once per connection (ExecPrepared) and run with generic plans
-// (plan_cache_mode, PostgreSQL 12+): apply re-reads each table under its lock on the same
-// connection, and planning the children query afresh for each table cost 1.5 ms of its 1.8 ms
-// (issue 16); for a one-shot read of many tables the generic plan measured no slower.
+// The catalog queries are prepared once per connection (ExecPrepared); ReadOptions::generic_plans
+// says whether they run with generic plans.
 void CatalogReader::ReadSession(Tx& tx) {
   pqxx::result r = Exec(
       tx, std::string("SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO, YMD'; "
                       "SET LOCAL IntervalStyle = 'postgres'; SET LOCAL extra_float_digits = 3; "
                       "SET LOCAL search_path = pg_catalog, pg_temp; SET LOCAL lock_timeout = '") +
               kLockTimeout +
-              "'; SELECT set_config('plan_cache_mode', 'force_generic_plan', true) "
-              "WHERE current_setting('server_version_num')::int >= 120000; "
+              "'; " +
+              (options_.generic_plans
+                   ? "SELECT set_config('plan_cache_mode', 'force_generic_plan', true) "
+                     "WHERE current_setting('server_version_num')::int >= 120000; "
+                   : "") +
               "SELECT current_setting('server_version'), "
               "current_setting('server_version_num')::int, "
               "(extract(epoch FROM now()) * 1000000)::bigint, "

@@ -160,5 +160,44 @@ TEST_F(ReaderSessionTest, SnapshotOfALiveCatalogRoundTripsExactly) {
   EXPECT_EQ(CatalogToJson(back), json);
 }
 
+// Apply reads again and again on one connection with generic plans (ReadOptions::generic_plans,
+// issue 16): the server really runs the generic plans, and they read exactly what custom plans
+// read.
+TEST_F(ReaderSessionTest, GenericPlansAreUsedAndReadTheSameCatalog) {
+  MakeTables("_gp", 6);
+  Exec("COMMENT ON TABLE m_gp_0 IS 'pgpart:drop public.m_gp [2020-01-01T00:00:00Z, "
+       "2020-02-01T00:00:00Z)'; ALTER TABLE m_gp DETACH PARTITION m_gp_0;");
+  const std::vector<TableRequest> requests = {Request("public", "m_gp", "1 month"),
+                                              Request("public", "i_gp", "10")};
+  auto without_clock = [](Catalog c) {
+    c.now_micros.reset();
+    return CatalogToJson(c);
+  };
+  pqxx::connection conn(Dsn());
+  const ReadResult custom = ReadCatalog(conn, requests);
+  ASSERT_FALSE(HasErrors(custom.diagnostics)) << AllDiagnostics(custom);
+  ASSERT_EQ(custom.catalog.tables.size(), 2u);
+  ASSERT_EQ(custom.catalog.tables[0].detached_for_drop.size() +
+                custom.catalog.tables[1].detached_for_drop.size(),
+            1u);
+  ReadOptions generic;
+  generic.generic_plans = true;
+  for (int i = 0; i < 3; ++i) {
+    const ReadResult again = ReadCatalog(conn, requests, generic);
+    ASSERT_FALSE(HasErrors(again.diagnostics)) << AllDiagnostics(again);
+    EXPECT_EQ(without_clock(again.catalog), without_clock(custom.catalog)) << "read " << i;
+  }
+  // The reader's prepared statements (its own and the marker query) ran generic plans, each
+  // the three times it was read with them.
+  pqxx::nontransaction nt(conn);
+  pqxx::result plans = nt.exec(
+      "SELECT name, generic_plans FROM pg_prepared_statements WHERE name LIKE 'pgpart%' "
+      "ORDER BY name");
+  ASSERT_GE(plans.size(), 3u);
+  for (const pqxx::row& row : plans) {
+    EXPECT_EQ(row[1].as<int64_t>(), 3) << row[0].as<std::string>();
+  }
+}
+
 }  // namespace
 }  // namespace pgpart::testing
