@@ -2,6 +2,7 @@
 // the executor's re-check, the CLI and the operator).
 
 #include <algorithm>
+#include <set>
 
 #include "apply/executor.h"
 
@@ -9,13 +10,11 @@ namespace pgpart {
 
 std::vector<TableRequest> CatalogRequests(const std::vector<Policy>& policies) {
   std::vector<TableRequest> requests;
+  std::set<QualifiedName> seen;
   for (const Policy& p : policies) {
     for (const QualifiedName& t : p.tables) {
       // Each table once (a diff's base and head policies usually name the same tables).
-      if (std::any_of(requests.begin(), requests.end(),
-                      [&](const TableRequest& r) { return r.name == t; })) {
-        continue;
-      }
+      if (!seen.insert(t).second) continue;
       TableRequest r;
       r.name = t;
       if (p.strategy == Strategy::kRange) r.interval = p.interval;

@@ -17,6 +17,13 @@ bool IsTablePrivilege(const std::string& privilege) {
 }
 
 const Table* Catalog::Find(const QualifiedName& name) const {
+  // The tables are sorted by name (the reader sorts them; so are the snapshots pgpart writes): a
+  // binary search first. A plan looks up every table it plans, and a scan each time made a plan
+  // of 1,000 tables spend ~5 ms comparing names (issue 16). A catalog in another order (a
+  // hand-made snapshot, a test's fake) is still searched in full before "not read".
+  auto sorted = std::lower_bound(tables.begin(), tables.end(), name,
+                                 [](const Table& t, const QualifiedName& n) { return t.name < n; });
+  if (sorted != tables.end() && sorted->name == name) return &*sorted;
   auto it =
       std::find_if(tables.begin(), tables.end(), [&](const Table& t) { return t.name == name; });
   return it == tables.end() ? nullptr : &*it;
