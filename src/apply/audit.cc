@@ -218,51 +218,47 @@ std::string RowsSql(const AuditRecord& r, const std::string& otherwise) {
   return r.rows ? std::to_string(*r.rows) : otherwise;
 }
 
-}  // namespace
+// "(actor, policy, ..., error[, evidence])": the columns a record fills, and their values as
+// quoted literals (conn.quote) in the same order.
+std::string AuditColumns(const AuditRecord& r) {
+  return std::string("(actor, policy, table_name, partition, action, rows, statements, outcome, "
+                     "error") +
+         (r.with_evidence ? ", evidence)" : ")");
+}
 
-std::string AuditInsertSql(pqxx::connection_base& conn, const AuditRecord& r) {
+std::string AuditValues(pqxx::connection_base& conn, const AuditRecord& r) {
   std::string statements = "ARRAY[";
   for (size_t i = 0; i < r.statements.size(); ++i) {
     statements += (i > 0 ? ", " : "") + conn.quote(r.statements[i]);
   }
   statements += "]::text[]";
-  const std::string evidence_column = r.with_evidence ? ", evidence" : "";
-  const std::string evidence_value =
+  const std::string evidence =
       !r.with_evidence ? "" : r.evidence.empty() ? ", NULL" : ", " + conn.quote(r.evidence);
-  return "INSERT INTO " + r.audit_table.Sql() +
-         " (actor, policy, table_name, partition, action, rows, "
-         "statements, outcome, error" + evidence_column + ") VALUES (" +
-         conn.quote(r.actor) + ", " + conn.quote(r.policy) + ", " + conn.quote(r.table.Sql()) +
-         ", " + conn.quote(r.partition.Sql()) + ", " + conn.quote(r.action) + ", " +
-         RowsSql(r, "NULL") + ", " + statements + ", " +
+  return "(" + conn.quote(r.actor) + ", " + conn.quote(r.policy) + ", " +
+         conn.quote(r.table.Sql()) + ", " + conn.quote(r.partition.Sql()) + ", " +
+         conn.quote(r.action) + ", " + RowsSql(r, "NULL") + ", " + statements + ", " +
          conn.quote(r.outcome) + ", " + (r.error.empty() ? "NULL" : conn.quote(r.error)) +
-         evidence_value + ")";
+         evidence + ")";
+}
+
+}  // namespace
+
+std::string AuditInsertSql(pqxx::connection_base& conn, const AuditRecord& r) {
+  return "INSERT INTO " + r.audit_table.Sql() + " " + AuditColumns(r) + " VALUES " +
+         AuditValues(conn, r);
 }
 
 std::string AuditExecuteSql(pqxx::connection_base& conn, const AuditRecord& r) {
   const std::string insert =
-      "INSERT INTO " + r.audit_table.Sql() +
-      " (actor, policy, table_name, partition, action, rows, statements, outcome, error" +
-      (r.with_evidence ? ", evidence) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-                       : ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)");
-  // One name per text (pqxx refuses a name redefined): the audit table and its columns.
+      "INSERT INTO " + r.audit_table.Sql() + " " + AuditColumns(r) +
+      (r.with_evidence ? " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+                       : " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)");
+  // One name per text (libpqxx refuses a name redefined): the audit table and its columns.
   char name[40];
   std::snprintf(name, sizeof name, "pgpart_audit_%016zx", std::hash<std::string>{}(insert));
   conn.prepare(name, insert);
   conn.prepare_now(name);
-  std::string statements = "ARRAY[";
-  for (size_t i = 0; i < r.statements.size(); ++i) {
-    statements += (i > 0 ? ", " : "") + conn.quote(r.statements[i]);
-  }
-  statements += "]::text[]";
-  return std::string("EXECUTE ") + name + "(" + conn.quote(r.actor) + ", " + conn.quote(r.policy) +
-         ", " + conn.quote(r.table.Sql()) + ", " + conn.quote(r.partition.Sql()) + ", " +
-         conn.quote(r.action) + ", " + RowsSql(r, "NULL") + "::bigint, " + statements + ", " +
-         conn.quote(r.outcome) + ", " + (r.error.empty() ? "NULL" : conn.quote(r.error)) +
-         (!r.with_evidence ? ""
-          : r.evidence.empty() ? ", NULL"
-                               : ", " + conn.quote(r.evidence)) +
-         ")";
+  return std::string("EXECUTE ") + name + AuditValues(conn, r);
 }
 
 int64_t InsertAuditReturningId(pqxx::connection_base& conn, const AuditRecord& r) {
