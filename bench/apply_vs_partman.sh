@@ -19,6 +19,9 @@
 # Usage: bench/apply_vs_partman.sh [--reps N (5)] [--tables N (100)] [--rate TPS (1000)]
 #                                  [--writer-reps N (3)]
 # Env:   PGPART            the binary (default build/src/cli/pgpart)
+#        PGPART_BASELINE   another pgpart binary (e.g. built from an older commit) timed as one
+#                          more contender, "baseline", in the same run: before and after side by
+#                          side
 #        BENCH_DSN         a server to use (superuser, pg_partman 4.7; no server-log breakdown then);
 #                          default: a sandbox started here with scripts/pg-sandbox in
 #                          $BENCH_APPLY_DIR (default /tmp/pgpart-bench-apply) on port
@@ -130,6 +133,8 @@ run_contender() {  # name
               >"$work/$1.out" 2>&1 || rc=$? ;;
     pgpart-no-audit) "$pgpart" apply --auto-approve --no-audit -f "$work/policy.yaml" \
               --dsn "$dsn" >"$work/$1.out" 2>&1 || rc=$? ;;
+    baseline) "$PGPART_BASELINE" apply --auto-approve -f "$work/policy.yaml" --dsn "$dsn" \
+              >"$work/$1.out" 2>&1 || rc=$? ;;
     partman) sql -c "select partman.run_maintenance()" >"$work/$1.out" 2>&1 || rc=$? ;;
     partman-proc) sql -c "call partman.run_maintenance_proc()" >"$work/$1.out" 2>&1 || rc=$? ;;
     floor) sql -f "$work/floor.sql" >"$work/$1.out" 2>&1 || rc=$? ;;
@@ -213,6 +218,10 @@ echo "   pgpart plan: $summary; floor: $(grep -c . "$work/floor.sql") statements
 
 # ---------------------------------------------------------------------------------------------
 contenders=(pgpart pgpart-no-audit partman partman-proc floor plan-sql)
+if [[ -n ${PGPART_BASELINE:-} ]]; then
+  [[ -x $PGPART_BASELINE ]] || die "PGPART_BASELINE=$PGPART_BASELINE is not an executable"
+  contenders+=(baseline)
+fi
 echo "== work case: ${#contenders[@]} contenders × $reps runs, interleaved, each on a fresh copy"
 for c in "${contenders[@]}"; do : >"$work/$c.us"; done
 for ((r = 0; r < reps; r++)); do
@@ -360,6 +369,11 @@ echo "   work: $tables tables × $per_table partitions; premake +$more_premake, 
      "medians of $reps runs, wall time incl. process start and connection"
 printf '   %-52s %10s ms\n' "pgpart apply --auto-approve (audit)" "$(ms "${med[pgpart]}")"
 printf '   %-52s %10s ms\n' "pgpart apply --auto-approve --no-audit" "$(ms "${med[pgpart-no-audit]}")"
+if [[ -n ${med[baseline]:-} ]]; then
+  printf '   %-52s %10s ms   (%s× pgpart; %s× the floor)\n' "baseline: PGPART_BASELINE apply (audit)" \
+    "$(ms "${med[baseline]}")" "$(ratio "${med[baseline]}" "${med[pgpart]}")" \
+    "$(ratio "${med[baseline]}" "${med[floor]}")"
+fi
 printf '   %-52s %10s ms\n' "pg_partman run_maintenance() via psql" "$(ms "${med[partman]}")"
 printf '   %-52s %10s ms\n' "ref: pg_partman run_maintenance_proc() (per table)" \
   "$(ms "${med[partman-proc]}")"

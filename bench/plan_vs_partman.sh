@@ -8,6 +8,8 @@
 #
 # Usage: bench/plan_vs_partman.sh [--reps N] [--tables N] [--big-tables N]
 # Env:   PGPART        the binary (default build/src/cli/pgpart)
+#        PGPART_BASELINE another pgpart binary (e.g. built from an older commit), timed the same
+#                      way in the same run, interleaved: before and after side by side
 #        BENCH_DSN     a server to use (superuser, pg_partman 4.7 installed); default: a sandbox
 #                      started here with scripts/pg-sandbox in build/pg-bench on port
 #                      $BENCH_PORT (default 55471)
@@ -26,7 +28,7 @@ while (($#)); do
     --reps) reps=$2; shift 2 ;;
     --tables) tables=$2; shift 2 ;;
     --big-tables) big_tables=$2; shift 2 ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 1 ;;
   esac
 done
@@ -76,12 +78,12 @@ write_policy() {  # schema count file
   } >"$3"
 }
 
-# Runs `pgpart plan` once; fails the benchmark unless it reports no changes.
-plan_once() {  # policy-file
-  local rc=0
-  "$pgpart" plan -f "$1" --dsn "$dsn" --detailed-exitcode >"$work/plan.out" 2>&1 || rc=$?
+# Runs `pgpart plan` once (or the binary $2); fails the benchmark unless it reports no changes.
+plan_once() {  # policy-file [binary]
+  local rc=0 bin=${2:-$pgpart}
+  "$bin" plan -f "$1" --dsn "$dsn" --detailed-exitcode >"$work/plan.out" 2>&1 || rc=$?
   if ((rc != 0)); then
-    echo "bench: pgpart plan -f $1 exited $rc, expected 0 (no changes):" >&2
+    echo "bench: $bin plan -f $1 exited $rc, expected 0 (no changes):" >&2
     tail -20 "$work/plan.out" >&2
     exit 1
   fi
@@ -112,13 +114,23 @@ sql -c "select partman.run_maintenance()" >/dev/null
 after=$(scalar "select bench_util.child_count('bench')")
 ((after == children)) || { echo "bench: run_maintenance() was not a no-op ($children -> $after)" >&2; exit 1; }
 
+baseline=${PGPART_BASELINE:-}
+if [[ -n $baseline ]]; then
+  [[ -x $baseline ]] || { echo "bench: PGPART_BASELINE=$baseline is not an executable" >&2; exit 1; }
+  plan_once "$work/bench.yaml" "$baseline"  # warm-up
+fi
 echo "== $tables tables × $per_table: $reps runs each, interleaved"
 : >"$work/pgpart.us"; : >"$work/partman.us"; : >"$work/partman_server.us"; : >"$work/floor.us"
+: >"$work/baseline.us"; : >"$work/baseline-offline.us"; : >"$work/baseline-big.us"
 for ((i = 0; i < reps; i++)); do
   # The connection floor: a process that connects to the same database and asks one question.
   t0=$(now_s); "$psql_bin" "$dsn" -X -q -t -A -c 'select 1' >/dev/null
   echo $(($(now_s) - t0)) >>"$work/floor.us"
   t0=$(now_s); plan_once "$work/bench.yaml"; echo $(($(now_s) - t0)) >>"$work/pgpart.us"
+  if [[ -n $baseline ]]; then
+    t0=$(now_s); plan_once "$work/bench.yaml" "$baseline"
+    echo $(($(now_s) - t0)) >>"$work/baseline.us"
+  fi
   t0=$(now_s); sql -c "select partman.run_maintenance()" >/dev/null
   echo $(($(now_s) - t0)) >>"$work/partman.us"
   # The same call timed inside the server (no process start, no connection).
@@ -135,6 +147,11 @@ for ((i = 0; i < reps; i++)); do
   t0=$(now_s)
   "$pgpart" plan -f "$work/bench.yaml" --catalog "$work/bench-catalog.json" >/dev/null
   echo $(($(now_s) - t0)) >>"$work/offline.us"
+  if [[ -n $baseline ]]; then
+    t0=$(now_s)
+    "$baseline" plan -f "$work/bench.yaml" --catalog "$work/bench-catalog.json" >/dev/null
+    echo $(($(now_s) - t0)) >>"$work/baseline-offline.us"
+  fi
 done
 # Where the plan's time goes: one more run with the server's time for each statement logged
 # (parse, bind and execute: what the server spends on pgpart's catalog read).
@@ -176,6 +193,10 @@ for ((i = 0; i < reps; i++)); do
   echo $(($(now_s) - t0)) >>"$work/big.us"
   ((rc == 0)) || { echo "bench: 1000-table plan exited $rc, expected 0" >&2; exit 1; }
   tail -1 "$work/time.out" >>"$work/big.kb"
+  if [[ -n $baseline ]]; then
+    t0=$(now_s); plan_once "$work/bench1k.yaml" "$baseline"
+    echo $(($(now_s) - t0)) >>"$work/baseline-big.us"
+  fi
 done
 big_us=$(median <"$work/big.us")
 big_kb=$(sort -n "$work/big.kb" | tail -1)
@@ -208,5 +229,19 @@ printf '%-58s %10s ms   goal <= 300 ms  %s\n' "pgpart plan, $big_tables × $per_
   "$(ms "$big_us")" "$v_big"
 printf '%-58s %10s MB   goal <= 64 MB   %s\n' "pgpart plan, $big_tables × $per_table, peak RSS (max)" \
   "$(awk -v k="$big_kb" 'BEGIN {printf "%.1f", k / 1024}')" "$v_rss"
+if [[ -n $baseline ]]; then
+  echo "== baseline: PGPART_BASELINE=$baseline, the same runs, interleaved"
+  for pair in "pgpart:100 × $per_table, no changes" "offline:same tables offline (--catalog)" \
+              "big:$big_tables × $per_table"; do
+    case ${pair%%:*} in
+      pgpart) b=baseline.us; a=$pg_us ;;
+      offline) b=baseline-offline.us; a=$offline_us ;;
+      big) b=baseline-big.us; a=$big_us ;;
+    esac
+    b_us=$(median <"$work/$b")
+    printf '%-58s %10s ms   now %s ms (%s× faster)\n' "baseline plan, ${pair#*:}" "$(ms "$b_us")" \
+      "$(ms "$a")" "$(awk -v a="$a" -v b="$b_us" 'BEGIN {printf "%.2f", b / a}')"
+  done
+fi
 [[ "$v_ratio $v_floor $v_offline $v_big $v_rss" == *MISS* ]] && exit 3
 exit 0
