@@ -323,6 +323,22 @@ TEST(SnapshotReadTest, TableGrantsWithoutOwnerAreNotRead) {
   EXPECT_TRUE(back.tables[0].grants.empty());
 }
 
+// A member given twice (pgpart writes none): the later value counts, a list is read afresh.
+TEST(SnapshotReadTest, MemberGivenTwiceTheLaterCounts) {
+  Catalog back;
+  ASSERT_EQ(ErrorOf(R"({"format_version": 1, "server_version": "14", "server_version": "15",
+      "tables": [{"schema": "s", "name": "t", "key_columns": ["a"], "key_columns": ["b"],
+      "key_type": "bigint", "children": [{"schema": "s", "name": "x", "from": "1", "to": "2"}],
+      "children": [{"schema": "s", "name": "t_1", "from": "1", "to": "2"}]}]})",
+                    &back),
+            "");
+  EXPECT_EQ(back.server_version, "15");
+  ASSERT_EQ(back.tables.size(), 1u);
+  EXPECT_EQ(back.tables[0].key_columns, std::vector<std::string>{"b"});
+  ASSERT_EQ(back.tables[0].children.size(), 1u);
+  EXPECT_EQ(back.tables[0].children[0].name.name, "t_1");
+}
+
 // Unknown members (a newer pgpart's) are skipped, first or last in any object; their numbers are
 // checked like all others.
 TEST(SnapshotReadTest, UnknownMembersAreIgnoredButChecked) {
@@ -425,7 +441,8 @@ TEST(SnapshotReadTest, TruncatedJsonIsNotValidJson) {
 }
 
 TEST(SnapshotReadTest, NotAnObject) {
-  for (const char* text : {"[1, 2]", "\"x\"", "5", "null", "[1.5]", "true"}) {
+  for (const char* text : {"[1, 2]", "\"x\"", "5", "null", "[1.5]", "true", "1.5",
+                           "18446744073709551615", "-1e300"}) {
     EXPECT_EQ(ErrorOf(text), "a catalog snapshot must be a JSON object") << text;
   }
 }
