@@ -1,15 +1,17 @@
 #include "cli/common.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
-#include <fstream>
+#include <cstring>
 #include <iostream>
 #include <optional>
-#include <sstream>
 
 #include "apply/executor.h"
 #include "catalog/reader.h"
@@ -35,15 +37,36 @@ bool ReportDiagnostics(const Diagnostics& diagnostics) {
   return HasErrors(diagnostics);
 }
 
+// One fstat and read(2) into a string of the file's size (issue 16: a stream copy in 8 KiB pieces
+// took twice as long for a 2 MB snapshot). A pipe or /dev/stdin has no size: read until EOF.
 bool ReadFile(const std::string& path, std::string* text) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st {};
+  if (fd < 0 || fstat(fd, &st) != 0) {
+    if (fd >= 0) close(fd);
     std::cerr << "error: cannot read " << path << "\n";
     return false;
   }
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  *text = buffer.str();
+  std::string out;
+  // One byte more than the size: EOF is seen without growing (unless the file grew meanwhile).
+  out.resize(S_ISREG(st.st_mode) ? static_cast<size_t>(st.st_size) + 1 : 64 * 1024);
+  size_t size = 0;
+  while (true) {
+    if (size == out.size()) out.resize(2 * out.size());
+    const ssize_t n = read(fd, out.data() + size, out.size() - size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int read_errno = errno;
+      close(fd);
+      std::cerr << "error: cannot read " << path << ": " << std::strerror(read_errno) << "\n";
+      return false;
+    }
+    if (n == 0) break;
+    size += static_cast<size_t>(n);
+  }
+  close(fd);
+  out.resize(size);
+  *text = std::move(out);
   return true;
 }
 

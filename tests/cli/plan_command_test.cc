@@ -258,6 +258,25 @@ TEST_F(E2ePlanCommandTest, SnapshotIsJsonAndPlansOffline) {
   EXPECT_EQ(RunPgpart({"plan", "-f", policy_, "--catalog", path, "--dsn", db_.dsn()}).exit_code, 1);
 }
 
+// A snapshot from a pipe (`--catalog /dev/stdin`, `<(...)`) has no size to read at once: it is
+// read to its end, past the first 64 KiB, and plans like the same file (issue 16).
+TEST_F(E2ePlanCommandTest, SnapshotFromAPipePlansLikeTheFile) {
+  const std::string path = TestDir() + "/catalog.json";
+  RunResult snap = RunPgpart({"snapshot", "--dsn", db_.dsn(), "-o", path});
+  ASSERT_EQ(snap.exit_code, 0) << snap.err;
+  json padded = json::parse(ReadFile(path));
+  padded["x_padding"] = std::string(300 * 1024, 'x');  // an unknown member: ignored
+  WriteFile(path, padded.dump());
+  RunResult from_file = Plan({"--catalog", path, "--format", "json"});
+  ASSERT_EQ(from_file.exit_code, 0) << from_file.err;
+  RunResult from_pipe = RunProgram(
+      {"sh", "-c", R"(cat "$1" | "$2" plan -f "$3" --at "$4" --catalog /dev/stdin --format json)",
+       "sh", path, PGPART_BINARY, policy_, kAt});
+  EXPECT_EQ(from_pipe.exit_code, 0) << from_pipe.err;
+  EXPECT_EQ(WithoutGeneratedAt(from_pipe.out), WithoutGeneratedAt(from_file.out));
+  EXPECT_THAT(from_pipe.out, HasSubstr("\"count\": 5"));  // the five partitions were read
+}
+
 // A hash table with a different modulus is drift that blocks; pgpart never re-hashes.
 TEST_F(E2ePlanCommandTest, HashModulusDriftBlocks) {
   db_.Exec(R"sql(
