@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <map>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace pgpart {
@@ -19,27 +21,32 @@ std::string Path(size_t table, const char* member = nullptr, size_t child = 0) {
 
 std::string CheckTable(const Table& t, size_t ti) {
   const std::string name = t.name.Text();
-  std::map<QualifiedName, size_t> names;
+  // Paths are built only for an error: a snapshot of 4,200 children built one string each (~1 ms
+  // of a 30 ms offline plan, issue 16). Names are compared where they are, not copied into a map.
+  std::map<std::pair<std::string_view, std::string_view>, size_t> names;
   for (size_t i = 0; i < t.children.size(); ++i) {
     const Child& c = t.children[i];
-    const std::string where = Path(ti, "children", i);
-    if (auto [it, fresh] = names.emplace(c.name, i); !fresh) {
-      return where + ": " + c.name.Text() + " is listed twice in " + name + " (also children[" +
+    auto where = [&] { return Path(ti, "children", i); };
+    if (auto [it, fresh] = names.emplace(std::pair<std::string_view, std::string_view>(
+                                             c.name.schema, c.name.name),
+                                         i);
+        !fresh) {
+      return where() + ": " + c.name.Text() + " is listed twice in " + name + " (also children[" +
              std::to_string(it->second) + "])";
     }
     const BoundKind want = t.strategy == "hash"   ? BoundKind::kHash
                            : t.strategy == "list" ? BoundKind::kList
                                                   : BoundKind::kRange;
     if (c.bound_kind != want) {
-      return where + ": " + c.name.Text() + " is not a " + t.strategy + " partition, but " + name +
+      return where() + ": " + c.name.Text() + " is not a " + t.strategy + " partition, but " + name +
              " is partitioned by " + (t.strategy.empty() ? "range" : t.strategy);
     }
     if (c.bound_kind == BoundKind::kRange && !(c.from < c.to)) {
-      return where + ": " + c.name.Text() + "'s from is not below its to";
+      return where() + ": " + c.name.Text() + "'s from is not below its to";
     }
     if (c.bound_kind == BoundKind::kHash &&
         (c.modulus < 1 || c.remainder < 0 || c.remainder >= c.modulus)) {
-      return where + ": " + c.name.Text() + " has remainder " + std::to_string(c.remainder) +
+      return where() + ": " + c.name.Text() + " has remainder " + std::to_string(c.remainder) +
              " for modulus " + std::to_string(c.modulus) + " (0 <= remainder < modulus >= 1)";
     }
   }
@@ -48,7 +55,7 @@ std::string CheckTable(const Table& t, size_t ti) {
       return Path(ti) + ".default_partition: " + t.default_partition->name.Text() +
              " is not a DEFAULT partition";
     }
-    if (names.count(t.default_partition->name) > 0) {
+    if (names.count({t.default_partition->name.schema, t.default_partition->name.name}) > 0) {
       return Path(ti) + ".default_partition: " + t.default_partition->name.Text() +
              " is also listed among the children";
     }
