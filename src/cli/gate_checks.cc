@@ -27,7 +27,7 @@ bool CheckPlanGates(const std::string& dsn, const std::vector<Policy>& policies,
   std::vector<TableRequest> requests;  // names only: no default rows counted by period
   for (const Step& s : plan->steps) {
     if (s.status == StepStatus::kPlanned && s.action == Action::kDrop && policy_of(s.policy)) {
-      requests.push_back(TableRequest{s.table, std::nullopt, "UTC"});
+      requests.push_back(TableRequest{s.table, std::nullopt, "UTC", ""});
     }
   }
   if (requests.empty()) return true;

@@ -7,17 +7,22 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 namespace pgpart::k8s {
 namespace {
 
+// Tokens, certificates and keys are a few KB: a file that never ends (/dev/zero, a FIFO that
+// keeps writing) is refused at this size instead of taking all memory.
+constexpr std::streamsize kMaxCredentialFileBytes = 16 << 20;
+
 std::optional<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::nullopt;
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
+  std::string text(static_cast<size_t>(kMaxCredentialFileBytes) + 1, '\0');
+  in.read(text.data(), kMaxCredentialFileBytes + 1);
+  if (in.bad() || in.gcount() > kMaxCredentialFileBytes) return std::nullopt;
+  text.resize(static_cast<size_t>(in.gcount()));
+  return text;
 }
 
 std::string Trim(std::string s) {

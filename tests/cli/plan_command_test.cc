@@ -277,6 +277,19 @@ TEST_F(E2ePlanCommandTest, SnapshotFromAPipePlansLikeTheFile) {
   EXPECT_THAT(from_pipe.out, HasSubstr("\"count\": 5"));  // the five partitions were read
 }
 
+// A snapshot that never ends (a device, a pipe that keeps writing) is refused once it passes the
+// input limit, instead of taking all memory (it grew until the OOM killer came).
+TEST_F(E2ePlanCommandTest, ASnapshotThatNeverEndsIsRefusedNotReadUntilMemoryRunsOut) {
+  const auto started = std::chrono::steady_clock::now();
+  RunResult r = RunProgram({"sh", "-c",
+                            "ulimit -v 2097152; exec \"$1\" plan -f \"$2\" --at \"$3\" "
+                            "--catalog /dev/zero",
+                            "sh", PGPART_BINARY, policy_, kAt});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("/dev/zero is larger than 512 MiB")) << r.err;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(30));
+}
+
 // A hash table with a different modulus is drift that blocks; pgpart never re-hashes.
 TEST_F(E2ePlanCommandTest, HashModulusDriftBlocks) {
   db_.Exec(R"sql(

@@ -128,6 +128,12 @@ TEST_F(ConfigTest, InClusterFromServiceAccountFiles) {
   const ConfigResult no_token = LoadInCluster(paths);
   EXPECT_FALSE(no_token.config);
   EXPECT_NE(no_token.error.find("token"), std::string::npos);
+
+  // A token file that never ends is refused, not read until memory runs out.
+  paths.token_file = "/dev/zero";
+  const ConfigResult endless = LoadInCluster(paths);
+  EXPECT_FALSE(endless.config);
+  EXPECT_NE(endless.error.find("token"), std::string::npos);
 }
 
 TEST(Base64Test, DecodesAndRejects) {
