@@ -297,33 +297,44 @@ LEFT JOIN ix ON ix.indrelid = c.oid
   std::vector<std::string> fallback;  // oids whose bound text pg_get_expr must give
   const Row* check = nullptr;         // the decoded child checked against pg_get_expr
   for (const pqxx::row& row : r) {
+    // The columns in order through one iterator: row[k] copies the whole result (an atomic
+    // reference count) for every field, ~7 ms of CPU at 42,000 children (issue 16). The
+    // iterator is a field itself: `f->` reads the column it stands on.
+    pqxx::const_row_iterator f = row.begin();
+    auto next = [&f]() -> const pqxx::field& { return *(++f).operator->(); };
     Row out;
-    out.work = &work_[index[row[0].as<size_t>() - 1]];
+    out.work = &work_[index[f->as<size_t>() - 1]];
     const Table& t = out.work->table;
     Child& c = out.child;
-    c.name = QualifiedName{row[1].as<std::string>(), row[2].as<std::string>()};
-    const char relkind = row[3].as<std::string>()[0];
+    c.name.schema = next().c_str();                     // 1
+    c.name.name = next().c_str();                       // 2
+    const char relkind = next().c_str()[0];             // 3
     c.sub_partitioned = relkind == 'p';
     c.foreign = relkind == 'f';
-    c.detach_pending = row[4].as<bool>();
-    c.rows_estimate = row[6].as<int64_t>();
-    c.bytes = row[7].as<int64_t>() * block_size_;
-    out.oid = row[8].as<std::string>();
-    c.oid = row[8].as<int64_t>();
-    c.owner = row[11].is_null() ? "" : row[11].as<std::string>();
-    c.grants = ParseGrants(row[12]);
+    c.detach_pending = next().as<bool>();               // 4
+    const char* const lower = next().c_str();           // 5
+    c.rows_estimate = next().as<int64_t>();             // 6
+    c.bytes = next().as<int64_t>() * block_size_;       // 7
+    out.oid = next().c_str();                           // 8
+    c.oid = f->as<int64_t>();
+    next();                                             // 9 (NULL: the bound text comes later)
+    const char* const upper = next().c_str();           // 10
+    c.owner = next().is_null() ? "" : f->c_str();       // 11
+    c.grants = ParseGrants(next());                     // 12
     // NULL when the child was dropped since the read's snapshot (privilege functions look at the
     // current catalogs): gone, so nothing to refuse.
-    out.readable = row[13].as<bool>(true);
-    c.reloptions = ParseTextArray(row[14]);
-    c.access_method = row[15].is_null() ? "" : row[15].as<std::string>();
-    c.replica_identity = row[16].is_null() ? 'd' : row[16].as<std::string>()[0];
-    if (c.sub_partitioned) out.work->sub_partitioned.emplace_back(c.name, row[8].as<uint32_t>());
+    out.readable = next().as<bool>(true);               // 13
+    c.reloptions = ParseTextArray(next());              // 14
+    c.access_method = next().is_null() ? "" : f->c_str();       // 15
+    c.replica_identity = next().is_null() ? 'd' : f->c_str()[0];  // 16
+    if (c.sub_partitioned) {
+      out.work->sub_partitioned.emplace_back(c.name, static_cast<uint32_t>(c.oid));
+    }
     if (auto it = locked_.find(out.oid); it != locked_.end()) out.locked_by = it->second;
     std::optional<Bound> from, to;
     if (decode && t.strategy == "range" && SingleKey(t)) {
-      from = DecodeStoredBound(t.key_type, row[5].c_str());
-      to = DecodeStoredBound(t.key_type, row[10].c_str());
+      from = DecodeStoredBound(t.key_type, lower);
+      to = DecodeStoredBound(t.key_type, upper);
     }
     if (from && to) {
       c.bound_kind = BoundKind::kRange;
