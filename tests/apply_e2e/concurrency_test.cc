@@ -85,9 +85,11 @@ TEST(TwoApplies, TheOneThatFindsTheLocksSkipsThoseTablesAndSaysSo) {
   // The first process stops before its first step, holding its batch's locks.
   Background holder(ApplyArgs(policy, db.dsn()), {{"PGPART_TEST_PAUSE_AT", "1"}});
   ASSERT_TRUE(holder.WaitForStderr("paused at checkpoint 1", seconds(20))) << holder.Stderr();
+  // (pg_locks is the whole cluster's: other tests run appliers in other databases meanwhile.)
   const int64_t held = db.Count(
       "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = " +
-      std::to_string(kApplyLockSpace));
+      std::to_string(kApplyLockSpace) +
+      " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())");
 
   RunResult second = RunPgpart(ApplyArgs(policy, db.dsn()));
   EXPECT_EQ(second.exit_code, 3) << Describe(second);
