@@ -56,8 +56,8 @@ ApplyReport Executor::Run() {
     }
     LockTurns(&turns);
     if (fatal_) break;
-    ReadTurns(turns);
     const Clock::time_point locked_at = Clock::now();
+    ReadTurns(turns);
     bool one_by_one = false;
     for (size_t k = 0; k < turns.size(); ++k) {
       // Once the batch is older than its read may be (an earlier table took long), the tables
@@ -98,13 +98,13 @@ ApplyReport Executor::Run() {
 // at the plan's clock, `due` at the database's clock, which decides whether a destructive step
 // is due (a plan made for a future `--at` never drops early).
 //
-// The batch's read (ReadTurns, under the same lock) serves while it is fresh; otherwise, e.g.
-// after a long drain of an earlier table, the table is read again now.
+// The batch's read (ReadTurns, under the same lock) serves while Run keeps it (it drops it once
+// the batch is older than kMaxBatchReadAge); otherwise the table is read again now.
 bool Executor::Replan(const Policy& policy, Plan* fresh, Plan* due, KeyType* key_type,
                       std::string* error) {
   std::optional<ReadResult> own;
-  const bool batch_serves = batch_read_ && Clock::now() - batch_read_at_ <= kMaxBatchReadAge &&
-                            batch_read_->catalog.Find(policy.tables[0]) != nullptr;
+  const bool batch_serves =
+      batch_read_ && batch_read_->catalog.Find(policy.tables[0]) != nullptr;
   if (!batch_serves) {
     ReadOptions options;
     options.generic_plans = true;

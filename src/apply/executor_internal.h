@@ -135,8 +135,8 @@ class Executor {
   // turn's oid and locked; a broken connection is fatal, another error is each turn's
   // lock_error.
   void LockTurns(std::vector<TableTurn>* turns);
-  // One catalog read of the batch's locked tables (batch_read_), which Replan uses while it is
-  // fresh (kMaxBatchReadAge) and error-free.
+  // One catalog read of the batch's locked tables (batch_read_, left unset when it failed),
+  // which Replan uses while Run keeps it (at most kMaxBatchReadAge).
   void ReadTurns(const std::vector<TableTurn>& turns);
   // Releases the turn's advisory lock, if held. False (fatal) when the connection is lost.
   bool Unlock(TableTurn* turn);
@@ -217,7 +217,6 @@ class Executor {
   std::string evidence_;                // the step being run: what its gate said when it passed
   int64_t db_now_ = 0;                 // the database's clock at the table's re-check
   std::optional<ReadResult> batch_read_;  // the batch's tables, read under their locks
-  Clock::time_point batch_read_at_;
 };
 
 }  // namespace pgpart::executor_internal

@@ -50,7 +50,6 @@ void Executor::ReadTurns(const std::vector<TableTurn>& turns) {
   ReadOptions options;
   options.generic_plans = true;  // one connection reads again and again
   batch_read_ = ReadCatalog(conn_, CatalogRequests(narrowed), options);
-  batch_read_at_ = Clock::now();
   // A failed read is read again table by table (Replan), each failure reported as the table's.
   if (HasErrors(batch_read_->diagnostics)) batch_read_.reset();
 }

@@ -29,6 +29,27 @@ const Table* Catalog::Find(const QualifiedName& name) const {
   return it == tables.end() ? nullptr : &*it;
 }
 
+const char* BoundKindName(BoundKind kind) {
+  switch (kind) {
+    case BoundKind::kRange:
+      return "range";
+    case BoundKind::kHash:
+      return "hash";
+    case BoundKind::kList:
+      return "list";
+    case BoundKind::kDefault:
+      return "default";
+  }
+  return "range";
+}
+
+std::optional<BoundKind> BoundKindFromName(std::string_view name) {
+  for (BoundKind k : {BoundKind::kRange, BoundKind::kHash, BoundKind::kList, BoundKind::kDefault}) {
+    if (name == BoundKindName(k)) return k;
+  }
+  return std::nullopt;
+}
+
 std::string HistoryStateName(HistoryState s) {
   switch (s) {
     case HistoryState::kNotRead:

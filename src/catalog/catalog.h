@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "catalog/convert.h"
@@ -13,6 +14,8 @@
 namespace pgpart {
 
 enum class BoundKind { kRange, kHash, kList, kDefault };
+const char* BoundKindName(BoundKind kind);  // "range", "hash", "list", "default" (snapshots)
+std::optional<BoundKind> BoundKindFromName(std::string_view name);
 
 // One privilege on a table held by a role other than the table's owner (aclexplode of
 // pg_class.relacl; the owner's own privileges are implicit and not listed).

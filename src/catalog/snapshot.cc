@@ -10,20 +10,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-const char* BoundKindName(BoundKind kind) {
-  switch (kind) {
-    case BoundKind::kRange:
-      return "range";
-    case BoundKind::kHash:
-      return "hash";
-    case BoundKind::kList:
-      return "list";
-    case BoundKind::kDefault:
-      return "default";
-  }
-  return "range";
-}
-
 // A bound is its BoundText ("2024-01-01T00:00:00Z", "1000", "MINVALUE"). When that text does not
 // read back to exactly the same value (a key type pgpart does not support, or a precision the
 // text form drops), the raw key-domain integer is written instead so that the round trip stays

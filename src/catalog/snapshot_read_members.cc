@@ -2,6 +2,7 @@
 // the value goes (see snapshot_read.cc for the reader).
 
 #include <algorithm>
+#include <iterator>
 #include <optional>
 #include <type_traits>
 
@@ -182,6 +183,10 @@ constexpr Spec kPartmanSpecs[] = {
 constexpr Spec kNameSpecs[] = {{"schema", E::kString, true, Put<&QualifiedName::schema>},
                                {"name", E::kString, true, Put<&QualifiedName::name>}};
 
+// Frame::seen has a bit per member.
+static_assert(std::size(kTableSpecs) <= 32 && std::size(kChildSpecs) <= 32 &&
+              std::size(kRootSpecs) <= 32);
+
 }  // namespace
 
 std::span<const Spec> SpecsOf(Kind kind) {
@@ -239,18 +244,10 @@ void SnapshotReader::SetKeyType(SnapshotReader& r, Frame& f, const Value& v) {
 }
 
 void SnapshotReader::SetBoundKind(SnapshotReader& r, Frame& f, const Value& v) {
-  const std::string& name = *v.s;
-  BoundKind& kind = static_cast<Child*>(f.target)->bound_kind;
-  if (name == "range") {
-    kind = BoundKind::kRange;
-  } else if (name == "hash") {
-    kind = BoundKind::kHash;
-  } else if (name == "list") {
-    kind = BoundKind::kList;
-  } else if (name == "default") {
-    kind = BoundKind::kDefault;
+  if (const std::optional<BoundKind> kind = BoundKindFromName(*v.s)) {
+    static_cast<Child*>(f.target)->bound_kind = *kind;
   } else {
-    r.Fail(r.Here(), "unknown bound kind '" + name + "' (range, hash, list, default)");
+    r.Fail(r.Here(), "unknown bound kind '" + *v.s + "' (range, hash, list, default)");
   }
 }
 

@@ -217,7 +217,7 @@ std::string RenderMarkdown(const Plan& plan, const MarkdownOptions& options) {
   };
   for (const std::vector<Step>* list : {&plan.steps, &plan.removed_steps}) {
     for (const Step& s : *list) {
-      if (!known(s.table)) tables.push_back(TableReport{s.table, "", "", {}, {}});
+      if (!known(s.table)) tables.push_back(TableReport{s.table, "", "", {}, {}, {}});
     }
   }
   for (const TableReport& t : tables) TableSection(out, plan, t, options);

@@ -26,6 +26,25 @@ Child Range(const std::string& name, Bound from, Bound to) {
 
 }  // namespace
 
+Table HashTable() {
+  Table hash;
+  hash.name = {"public", "h"};
+  hash.exists = hash.partitioned = true;
+  hash.strategy = "hash";
+  hash.key_columns = {"org_id"};
+  hash.key_type_name = "bigint";
+  hash.key_type = KeyType::kBigInt;
+  for (int i = 0; i < 3; ++i) {
+    Child c;
+    c.name = {"public", "h_" + std::to_string(i)};
+    c.bound_kind = BoundKind::kHash;
+    c.modulus = 3;
+    c.remainder = i;
+    hash.children.push_back(c);
+  }
+  return hash;
+}
+
 Catalog RichCatalog() {
   constexpr KeyType kTz = KeyType::kTimestampTz;
   Catalog cat;
@@ -118,22 +137,7 @@ Catalog RichCatalog() {
     cat.tables.push_back(t);
   }
 
-  Table hash;
-  hash.name = {"public", "h"};
-  hash.exists = hash.partitioned = true;
-  hash.strategy = "hash";
-  hash.key_columns = {"org_id"};
-  hash.key_type_name = "bigint";
-  hash.key_type = KeyType::kBigInt;
-  for (int i = 0; i < 3; ++i) {
-    Child c;
-    c.name = {"public", "h_" + std::to_string(i)};
-    c.bound_kind = BoundKind::kHash;
-    c.modulus = 3;
-    c.remainder = i;
-    hash.children.push_back(c);
-  }
-  cat.tables.push_back(hash);
+  cat.tables.push_back(HashTable());
 
   Table list;  // an unsupported key: bounds are written as raw integers
   list.name = {"public", "l"};

@@ -17,6 +17,8 @@ using Json = nlohmann::ordered_json;
 // events (timestamptz, everything), 1-5 one per other key type, 6 hash, 7 list (unsupported key),
 // 8 missing.
 Catalog RichCatalog();
+// public.h: hash-partitioned by a bigint into three children (modulus 3).
+Table HashTable();
 Json RichJson();  // CatalogToJson(RichCatalog()), parsed
 
 // "" when `text` reads (into *out), else the error.

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "catalog/reader.h"
+#include "snapshot_fixture.h"
 
 namespace pgpart {
 namespace {
@@ -71,22 +72,7 @@ Catalog FullCatalog() {
   cat.tables.push_back(ts);
   cat.history = HistoryState::kRead;
 
-  Table hash;
-  hash.name = {"public", "h"};
-  hash.exists = hash.partitioned = true;
-  hash.strategy = "hash";
-  hash.key_columns = {"org_id"};
-  hash.key_type_name = "bigint";
-  hash.key_type = KeyType::kBigInt;
-  for (int i = 0; i < 3; ++i) {
-    Child c;
-    c.name = {"public", "h_" + std::to_string(i)};
-    c.bound_kind = BoundKind::kHash;
-    c.modulus = 3;
-    c.remainder = i;
-    hash.children.push_back(c);
-  }
-  cat.tables.push_back(hash);
+  cat.tables.push_back(snapshot_test::HashTable());
 
   Table ints;
   ints.name = {"public", "i"};
