@@ -221,6 +221,9 @@ check_start_stop() {
 
 check_apply_k() {
   need_server
+  # A server-side dry run persists nothing, not even the Namespace it creates: the namespaced
+  # objects would not find pgpart-system unless an earlier test had made it. Make it first.
+  kubectl get namespace pgpart-system >/dev/null 2>&1 || kubectl create namespace pgpart-system >/dev/null
   kubectl apply -k "${repo_dir}/manifests/" --dry-run=server
   echo "PASS: kubectl apply -k manifests/"
 }

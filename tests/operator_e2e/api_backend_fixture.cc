@@ -124,7 +124,10 @@ class Real : public ApiBackend {
         "done; "
         "k -n pgpart-system delete leases --all 2>&1 "
         "  | grep -v -e '^No resources found' -e ' deleted' || true";
-    const std::string out = RunShell(script + " 2>&1") + ApplyShippedRbac();
+    // In this order (the Role and RoleBinding live in the namespace the script makes): the
+    // operands of one `+` may run in either order, and the RBAC went first on a fresh server.
+    std::string out = RunShell(script + " 2>&1");
+    out += ApplyShippedRbac();
     if (!out.empty()) error_ = "preparing the real API server: " + out;
     operator_kubeconfig_ = run_ + "/operator.kubeconfig";
   }
