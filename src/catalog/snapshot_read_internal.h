@@ -114,6 +114,9 @@ class SnapshotReader {
   static void SetKeyType(SnapshotReader& r, Frame& f, const Value& v);
   static void SetBoundKind(SnapshotReader& r, Frame& f, const Value& v);
   static void SetReplicaIdentity(SnapshotReader& r, Frame& f, const Value& v);
+  // An int member (modulus, remainder: int4 in PostgreSQL); a value past int32 is an error, not
+  // cut to 32 bits.
+  static void PutInt32(SnapshotReader& r, const Value& v, int* out);
   static void* OpenChildren(SnapshotReader& r, Frame& f);
   // A bound into *out (of the frame's object), or, before the table's key_type was read, kept
   // until it is: `locate` finds it again then.

@@ -24,7 +24,7 @@ using ClassOf = typename FieldOf<decltype(P)>::Class;
 
 // Stores a scalar of the expected type in target->*First.*Rest...
 template <auto First, auto... Rest>
-void Put(SnapshotReader&, Frame& f, const Value& v) {
+void Put(SnapshotReader& r, Frame& f, const Value& v) {
   auto& field = ((static_cast<ClassOf<First>*>(f.target)->*First) .* ... .* Rest);
   using T = std::remove_reference_t<decltype(field)>;
   if constexpr (std::is_same_v<T, std::string>) {
@@ -32,7 +32,7 @@ void Put(SnapshotReader&, Frame& f, const Value& v) {
   } else if constexpr (std::is_same_v<T, bool>) {
     field = v.b;
   } else if constexpr (std::is_same_v<T, int>) {
-    field = static_cast<int>(v.i);  // as nlohmann's get<int>()
+    SnapshotReader::PutInt32(r, v, &field);
   } else {
     field = v.i;  // int64_t, std::optional<int64_t>
   }
@@ -249,6 +249,13 @@ void SnapshotReader::SetBoundKind(SnapshotReader& r, Frame& f, const Value& v) {
   } else {
     r.Fail(r.Here(), "unknown bound kind '" + *v.s + "' (range, hash, list, default)");
   }
+}
+
+void SnapshotReader::PutInt32(SnapshotReader& r, const Value& v, int* out) {
+  if (v.i < INT32_MIN || v.i > INT32_MAX) {
+    return r.Fail(r.Here(), std::to_string(v.i) + " is out of range (int32)");
+  }
+  *out = static_cast<int>(v.i);
 }
 
 void SnapshotReader::SetReplicaIdentity(SnapshotReader& r, Frame& f, const Value& v) {

@@ -86,6 +86,12 @@ TEST(SnapshotCheckTest, InconsistentContentIsRefusedWithItsPath) {
   EXPECT_EQ(ErrorAfter([](json& j) { j["tables"][1]["children"][0]["remainder"] = 2; }),
             "tables[1].children[0]: public.hashed_0 has remainder 2 for modulus 2 (0 <= "
             "remainder < modulus >= 1)");
+  // modulus and remainder are int4 in PostgreSQL: a value past it was read cut to 32 bits, so
+  // 2^32 + 2 passed as modulus 2 and the children of a hash table looked complete.
+  EXPECT_EQ(ErrorAfter([](json& j) { j["tables"][1]["children"][0]["modulus"] = 4294967298LL; }),
+            "tables[1].children[0].modulus: 4294967298 is out of range (int32)");
+  EXPECT_EQ(ErrorAfter([](json& j) { j["tables"][1]["children"][0]["remainder"] = -4294967295LL; }),
+            "tables[1].children[0].remainder: -4294967295 is out of range (int32)");
   EXPECT_EQ(ErrorAfter([](json& j) { j["tables"][0]["default_partition"]["bound"] = "range"; }),
             "tables[0].default_partition: public.events_default is not a DEFAULT partition");
   EXPECT_EQ(ErrorAfter([](json& j) { j["now_micros"] = INT64_MAX; }),
