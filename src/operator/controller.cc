@@ -22,6 +22,7 @@
 #include "core/json_text.h"
 #include "core/utf8.h"
 #include "k8s/client.h"
+#include "operator/claims.h"
 #include "operator/events.h"
 #include "operator/http_endpoints.h"
 #include "operator/metrics.h"
@@ -117,6 +118,15 @@ class Controller {
     ro.may_write_status = [this] { return Leading(); };
     // One log line per message: names and messages can hold newlines and terminal escapes.
     ro.log = [this](const std::string& line) { logger_->info("{}", EscapeControls(line)); };
+    ro.earlier_claim = [this](const TableClaim& mine) {
+      std::lock_guard lock(cache_mutex_);
+      std::vector<const TableClaim*> others;
+      others.reserve(cache_.size());
+      for (const auto& [key, cached] : cache_) {
+        if (cached.claim) others.push_back(&*cached.claim);
+      }
+      return EarlierClaim(mine, others);
+    };
     return ro;
   }
 
@@ -241,13 +251,14 @@ class Controller {
       // another uid (and may well have generation 1 again): it is a new object.
       const bool changed = it == cache_.end() || it->second.generation != Generation(item) ||
                            it->second.uid != Uid(item) || !synced_;
-      cache_[key] = Cached{Generation(item), JsonText(item), Uid(item)};
-      if (changed) queue_.Add(key);
+      Store(key, item, changed);
     }
     for (auto it = cache_.begin(); it != cache_.end();) {
       if (seen.count(it->first) == 0) {
         Deleted(it->first);
+        std::optional<TableClaim> gone = std::move(it->second.claim);
         it = cache_.erase(it);
+        QueueSharing(gone);
       } else {
         ++it;
       }
@@ -265,17 +276,49 @@ class Controller {
     std::lock_guard lock(cache_mutex_);
     if (e.type == k8s::WatchEventType::kDeleted) {
       Deleted(key);
-      cache_.erase(key);
+      auto it = cache_.find(key);
+      if (it != cache_.end()) {
+        std::optional<TableClaim> gone = std::move(it->second.claim);
+        cache_.erase(it);
+        QueueSharing(gone);
+      }
     } else {
       auto it = cache_.find(key);
       // Our own status writes come back as MODIFIED with the same generation: not queued again.
       const bool changed = it == cache_.end() || it->second.generation != Generation(e.object) ||
                            it->second.uid != Uid(e.object);
-      cache_[key] = Cached{Generation(e.object), JsonText(e.object), Uid(e.object)};
-      if (changed) queue_.Add(key);
+      Store(key, e.object, changed);
     }
     metrics_.SetPolicies(static_cast<int>(cache_.size()));
     return !stopping_;
+  }
+
+  // Caches `object` under `key`; a changed one (new, new generation or uid) is queued, with every
+  // other policy that shares one of its tables in the same database before or after the change:
+  // one of them may now be free of a conflict, or in one (claims.h). The caller holds
+  // cache_mutex_.
+  void Store(const std::string& key, const json& object, bool changed) {
+    Cached& cached = cache_[key];
+    cached.generation = Generation(object);
+    cached.text = JsonText(object);
+    cached.uid = Uid(object);
+    if (!changed) return;
+    std::optional<TableClaim> before = std::move(cached.claim);
+    cached.claim = ClaimOf(object);
+    queue_.Add(key);
+    QueueSharing(before);
+    QueueSharing(cached.claim);
+  }
+
+  // Queues every cached policy (but `claim`'s own) that shares a table with `claim` in the same
+  // database. The caller holds cache_mutex_.
+  void QueueSharing(const std::optional<TableClaim>& claim) {
+    if (!claim) return;
+    for (const auto& [key, cached] : cache_) {
+      if (key != claim->key && cached.claim && SharedTable(*claim, *cached.claim)) {
+        queue_.Add(key);
+      }
+    }
   }
 
   static std::string Uid(const json& object) {
@@ -340,6 +383,7 @@ class Controller {
     int64_t generation = 0;
     std::string text;
     std::string uid;
+    std::optional<TableClaim> claim;  // what its spec claims; none while the spec is invalid
   };
   static constexpr std::chrono::milliseconds kFirstWatchBackoff{800};
   static constexpr std::chrono::milliseconds kMaxWatchBackoff{30'000};

@@ -187,6 +187,20 @@ struct Reconciler::Run {
 
     const std::string ns = object["metadata"].value("namespace", "");
     const DatabaseRef& ref = *policy.database_ref;
+    if (r.options_.earlier_claim) {
+      if (auto conflict = r.options_.earlier_claim(ClaimOf(object, policy))) {
+        // Not retried with backoff: the controller queues this policy again when another one
+        // changes or goes; the resync is the safety net.
+        result.requeue_after = r.options_.resync;
+        return Fail("TableClaimed",
+                    "table " + conflict->table.Text() + " is also claimed by PartitionPolicy " +
+                        conflict->other + " (same Secret " + ref.secret_name + " key " +
+                        ref.key + "), which came first: a table belongs to exactly one policy, "
+                        "and nothing of this one is planned or applied until one of them lets "
+                        "the table go",
+                    false);
+      }
+    }
     const std::string where = "Secret " + ns + "/" + ref.secret_name + " key " + ref.key;
     // A spec the status does not describe yet (an edit, a new policy) reads the Secret afresh;
     // a resync of an unchanged policy may share a recent read with the others naming it.

@@ -13,6 +13,7 @@
 
 #include "catalog/catalog.h"
 #include "k8s/client.h"
+#include "operator/claims.h"
 #include "operator/events.h"
 #include "operator/metrics.h"
 #include "operator/secret_cache.h"
@@ -35,6 +36,11 @@ struct ReconcilerOptions {
   // How long a Secret read is shared by the reconciles of policies that name it (SecretCache);
   // an edited policy, and one whose last reconcile failed, read it afresh.
   std::chrono::milliseconds secret_ttl{std::chrono::seconds(30)};
+  // The earliest other policy claiming one of this policy's tables in the same database
+  // (claims.h), from the controller's cache of every watched policy. A policy with such a
+  // conflict is refused whole (Stalled, reason TableClaimed) and looked at again when a policy
+  // changes or goes, or at the next resync. Unset: not checked.
+  std::function<std::optional<ClaimConflict>(const TableClaim&)> earlier_claim;
 };
 
 struct ReconcileResult {

@@ -2,8 +2,8 @@
 // DOUBLE; operator_e2e_test) and the real kube-apiserver with the operator under its
 // ServiceAccount and the shipped RBAC (operator_real_test): create with status, events and
 // metrics; DryRun; suspend; delete never drops; the database down; Secrets changed or missing;
-// SIGTERM in the middle of an apply. Each asserts on the real database and on what the operator
-// wrote back to the API server.
+// two policies on one table; SIGTERM in the middle of an apply. Each asserts on the real database
+// and on what the operator wrote back to the API server.
 
 #include <signal.h>
 
@@ -362,6 +362,47 @@ TEST_P(OperatorScenario, MissingSecretStallsThenRecoversWhenCreated) {
   std::printf("[ secret ] recovered %.2f s after the Secret was created\n",
               SecondsSince(created_at));
   EXPECT_EQ(Partitions("audit"), ExpectedMonthly("audit", 3));
+}
+
+// Two PartitionPolicies naming one table in one database would each plan alone and undo each
+// other's work (one premakes what the other's retention drops). `pgpart plan` refuses such a set of
+// files; the operator keeps the table with the policy that came first and refuses the later one
+// whole (Stalled, TableClaimed) until the conflict is gone, then applies it without an edit.
+TEST_P(OperatorScenario, TwoPoliciesOnOneTableTheLaterIsRefusedUntilTheFirstGoes) {
+  CreateTimeTable("visits");
+  PutSecret("db", DatabaseDsn());
+  OperatorProcess& op = StartOperator();
+  ASSERT_FALSE(HasFailure());
+  WaitReadyz(op);
+  PutPolicy("visits-first", MonthlySpec("visits", 2));
+  WaitPolicy("visits-first", Converged, seconds(15), "converged");
+  ASSERT_EQ(Partitions("visits"), ExpectedMonthly("visits", 2));
+
+  // The API server stamps creation in whole seconds (the double stamps one instant for all, and
+  // the key decides: "visits-first" < "visits-second").
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  json second = MonthlySpec("visits", 5);
+  second["retention"] = {{"keep", "12 months"}, {"action", "drop"}};
+  PutPolicy("visits-second", second);
+  const json p = WaitPolicy(
+      "visits-second", [](const json& o) { return StalledWith(o, "TableClaimed"); }, seconds(10),
+      "Stalled=True reason TableClaimed");
+  EXPECT_TRUE(HasCondition(p, "Ready", "False")) << Dump(p["status"]);
+  const std::string message =
+      Condition(p, "Stalled").value_or(json::object()).value("message", "");
+  EXPECT_NE(message.find("public.visits"), std::string::npos) << message;
+  EXPECT_NE(message.find(std::string(kNamespace) + "/visits-first"), std::string::npos)
+      << message;
+  EXPECT_FALSE(Eventually([&] { return Partitions("visits") != ExpectedMonthly("visits", 2); },
+                          seconds(2), std::chrono::milliseconds(100)))
+      << "the later policy changed the table: " << Partitions("visits").size() << " partitions";
+  EXPECT_EQ(HistoryRows("action IN ('drop', 'detach', 'archive')"), 0);
+  EXPECT_TRUE(Converged(Policy("visits-first"))) << Dump(Policy("visits-first")["status"]);
+
+  // The first one goes: the later one is looked at again at once, not at the next resync.
+  DeletePolicy("visits-first");
+  WaitPolicy("visits-second", Converged, seconds(10), "converged once the first is gone");
+  EXPECT_EQ(Partitions("visits"), ExpectedMonthly("visits", 5));
 }
 
 TEST_P(OperatorScenario, SigtermMidApplyFinishesTheStepExitsZeroAndTheNextRunContinues) {
