@@ -300,7 +300,7 @@ class Controller {
   void Store(const std::string& key, const json& object, bool changed) {
     Cached& cached = cache_[key];
     cached.generation = Generation(object);
-    cached.text = JsonText(object);
+    cached.text = JsonText(CacheView(object));
     cached.uid = Uid(object);
     if (!changed) return;
     std::optional<TableClaim> before = std::move(cached.claim);

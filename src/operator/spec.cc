@@ -19,6 +19,19 @@ int64_t Generation(const nlohmann::json& object) {
   return it != meta.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
 }
 
+nlohmann::json CacheView(const nlohmann::json& object) {
+  nlohmann::json view = object;
+  auto meta = view.find("metadata");
+  if (meta == view.end() || !meta->is_object()) return view;
+  meta->erase("managedFields");
+  auto annotations = meta->find("annotations");
+  if (annotations != meta->end() && annotations->is_object()) {
+    annotations->erase("kubectl.kubernetes.io/last-applied-configuration");
+    if (annotations->empty()) meta->erase(annotations);
+  }
+  return view;
+}
+
 PolicySet ParseResource(const nlohmann::json& object) {
   // JSON is YAML: the loader reads the document as written to the API server, with the same
   // unknown-key, type and lint checks as a file. metadata is narrowed to what the loader knows.

@@ -16,6 +16,11 @@ std::string ObjectKey(const nlohmann::json& object);
 // metadata.generation (0 when absent).
 int64_t Generation(const nlohmann::json& object);
 
+// The object as the informer keeps it: without what the operator never reads and the API server
+// or kubectl add in bulk to every object (metadata.managedFields, kubectl's
+// last-applied-configuration annotation, a second copy of the whole object).
+nlohmann::json CacheView(const nlohmann::json& object);
+
 // Parses the resource's spec with the policy loader. Diagnostics name "<namespace>/<name>" as the
 // file and carry the YAML path ("spec.timeZone"); the line numbers are those of the spec as JSON.
 // Errors also when the spec has no databaseRef (the operator's only way to reach a database).

@@ -32,6 +32,38 @@ json GoodSpec() {
               {"mode", "DryRun"}};
 }
 
+// The informer keeps every policy; what the API server and kubectl add to each object in bulk is
+// not kept (bench/operator.sh --real-server: 33.9 -> 31.9 MiB at 1000 policies).
+TEST(OperatorSpec, TheCacheViewDropsManagedFieldsAndTheLastAppliedCopyOnly) {
+  json object = Resource(GoodSpec());
+  object["metadata"]["resourceVersion"] = "42";
+  object["metadata"]["creationTimestamp"] = "2026-12-01T00:00:00Z";
+  object["metadata"]["managedFields"] = json::array({{{"manager", "kubectl"},
+                                                      {"operation", "Apply"},
+                                                      {"fieldsV1", {{"f:spec", json::object()}}}}});
+  object["metadata"]["annotations"] = {
+      {"kubectl.kubernetes.io/last-applied-configuration", object.dump()},
+      {"team", "payments"}};
+  object["status"] = {{"observedGeneration", 4}};
+  json view = CacheView(object);
+  EXPECT_FALSE(view["metadata"].contains("managedFields"));
+  EXPECT_EQ(view["metadata"]["annotations"], json({{"team", "payments"}}));
+  json expected = object;
+  expected["metadata"].erase("managedFields");
+  expected["metadata"]["annotations"].erase("kubectl.kubernetes.io/last-applied-configuration");
+  EXPECT_EQ(view, expected) << "everything else is kept";
+  // The operator reconciles the same policy from the view.
+  PolicySet from_view = ParseResource(view);
+  EXPECT_FALSE(HasErrors(from_view.diagnostics)) << FirstError(from_view.diagnostics);
+  ASSERT_EQ(from_view.policies.size(), 1u);
+  EXPECT_EQ(from_view.policies[0].tables, ParseResource(object).policies.at(0).tables);
+
+  // Only the last-applied annotation: the annotations go.
+  object["metadata"]["annotations"].erase("team");
+  EXPECT_FALSE(CacheView(object)["metadata"].contains("annotations"));
+  EXPECT_EQ(CacheView(json::array({1})), json::array({1})) << "not an object: left as it is";
+}
+
 TEST(OperatorSpec, KeyAndGeneration) {
   EXPECT_EQ(ObjectKey(Resource(GoodSpec())), "shop/events");
   EXPECT_EQ(Generation(Resource(GoodSpec())), 4);
