@@ -28,6 +28,7 @@
 #include "operator/metrics.h"
 #include "operator/reconciler.h"
 #include "operator/spec.h"
+#include "policy/yaml_guard.h"
 
 namespace pgpart::op {
 namespace {
@@ -241,17 +242,30 @@ class Controller {
 
   // A full list: new or changed (generation) objects are queued, vanished ones forgotten.
   void Replace(const std::vector<json>& items) {
+    // This thread is cache_'s only writer: which items changed holds until they are stored below,
+    // and what they claim is parsed meanwhile without the lock, the YAML check of all their
+    // texts in one child process (the workers keep reading the cache).
+    std::vector<char> changed(items.size());
+    {
+      std::lock_guard lock(cache_mutex_);
+      for (size_t i = 0; i < items.size(); ++i) changed[i] = !synced_ || Changed(items[i]);
+    }
+    std::vector<std::string> texts;
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (changed[i]) texts.push_back(ResourceText(items[i]));
+    }
+    PrecheckYamlIsolated(texts);
+    std::vector<std::optional<TableClaim>> claims(items.size());
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (changed[i]) claims[i] = ClaimOf(items[i]);
+    }
+
     std::lock_guard lock(cache_mutex_);
     std::set<std::string> seen;
-    for (const json& item : items) {
-      const std::string key = ObjectKey(item);
+    for (size_t i = 0; i < items.size(); ++i) {
+      const std::string key = ObjectKey(items[i]);
       seen.insert(key);
-      auto it = cache_.find(key);
-      // A policy deleted and created again under the same name while the watch was down has
-      // another uid (and may well have generation 1 again): it is a new object.
-      const bool changed = it == cache_.end() || it->second.generation != Generation(item) ||
-                           it->second.uid != Uid(item) || !synced_;
-      Store(key, item, changed);
+      Store(key, items[i], changed[i] != 0, std::move(claims[i]));
     }
     for (auto it = cache_.begin(); it != cache_.end();) {
       if (seen.count(it->first) == 0) {
@@ -273,8 +287,8 @@ class Controller {
       return !stopping_;
     }
     const std::string key = ObjectKey(e.object);
-    std::lock_guard lock(cache_mutex_);
     if (e.type == k8s::WatchEventType::kDeleted) {
+      std::lock_guard lock(cache_mutex_);
       Deleted(key);
       auto it = cache_.find(key);
       if (it != cache_.end()) {
@@ -282,29 +296,46 @@ class Controller {
         cache_.erase(it);
         QueueSharing(gone);
       }
-    } else {
-      auto it = cache_.find(key);
-      // Our own status writes come back as MODIFIED with the same generation: not queued again.
-      const bool changed = it == cache_.end() || it->second.generation != Generation(e.object) ||
-                           it->second.uid != Uid(e.object);
-      Store(key, e.object, changed);
+      metrics_.SetPolicies(static_cast<int>(cache_.size()));
+      return !stopping_;
     }
+    // Our own status writes come back as MODIFIED with the same generation: not queued again.
+    // As in Replace, what a changed object claims is parsed without the lock.
+    bool changed;
+    {
+      std::lock_guard lock(cache_mutex_);
+      changed = Changed(e.object);
+    }
+    std::optional<TableClaim> claim;
+    if (changed) claim = ClaimOf(e.object);
+    std::lock_guard lock(cache_mutex_);
+    Store(key, e.object, changed, std::move(claim));
     metrics_.SetPolicies(static_cast<int>(cache_.size()));
     return !stopping_;
   }
 
-  // Caches `object` under `key`; a changed one (new, new generation or uid) is queued, with every
-  // other policy that shares one of its tables in the same database before or after the change:
-  // one of them may now be free of a conflict, or in one (claims.h). The caller holds
-  // cache_mutex_.
-  void Store(const std::string& key, const json& object, bool changed) {
+  // Whether `object` is new to the cache or another generation or object (a policy deleted and
+  // created again under the same name while the watch was down has another uid, and may well
+  // have generation 1 again). The caller holds cache_mutex_.
+  bool Changed(const json& object) const {
+    auto it = cache_.find(ObjectKey(object));
+    return it == cache_.end() || it->second.generation != Generation(object) ||
+           it->second.uid != Uid(object);
+  }
+
+  // Caches `object` under `key`; a changed one (new, new generation or uid), with what it claims
+  // (ClaimOf), is queued, and so is every other policy that shares one of its tables in the same
+  // database before or after the change: one of them may now be free of a conflict, or in one
+  // (claims.h). The caller holds cache_mutex_.
+  void Store(const std::string& key, const json& object, bool changed,
+             std::optional<TableClaim> claim) {
     Cached& cached = cache_[key];
     cached.generation = Generation(object);
     cached.text = JsonText(CacheView(object));
     cached.uid = Uid(object);
     if (!changed) return;
     std::optional<TableClaim> before = std::move(cached.claim);
-    cached.claim = ClaimOf(object);
+    cached.claim = std::move(claim);
     queue_.Add(key);
     QueueSharing(before);
     QueueSharing(cached.claim);

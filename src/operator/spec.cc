@@ -32,7 +32,7 @@ nlohmann::json CacheView(const nlohmann::json& object) {
   return view;
 }
 
-PolicySet ParseResource(const nlohmann::json& object) {
+std::string ResourceText(const nlohmann::json& object) {
   // JSON is YAML: the loader reads the document as written to the API server, with the same
   // unknown-key, type and lint checks as a file. metadata is narrowed to what the loader knows.
   const nlohmann::json& meta = object.value("metadata", nlohmann::json::object());
@@ -41,7 +41,11 @@ PolicySet ParseResource(const nlohmann::json& object) {
   doc["kind"] = object.value("kind", "");
   doc["metadata"]["name"] = meta.value("name", "");
   doc["spec"] = object.value("spec", nlohmann::json::object());
-  PolicySet set = ParsePolicies(JsonText(doc, 2), ObjectKey(object));
+  return JsonText(doc, 2);
+}
+
+PolicySet ParseResource(const nlohmann::json& object) {
+  PolicySet set = ParsePolicies(ResourceText(object), ObjectKey(object));
   if (!HasErrors(set.diagnostics) && set.policies.size() == 1 &&
       !set.policies[0].database_ref) {
     Diagnostic d;

@@ -21,6 +21,10 @@ int64_t Generation(const nlohmann::json& object);
 // last-applied-configuration annotation, a second copy of the whole object).
 nlohmann::json CacheView(const nlohmann::json& object);
 
+// The policy text ParseResource hands the loader: apiVersion, kind, metadata.name and spec, as
+// JSON (JSON is YAML). For PrecheckYamlIsolated, to check many at once.
+std::string ResourceText(const nlohmann::json& object);
+
 // Parses the resource's spec with the policy loader. Diagnostics name "<namespace>/<name>" as the
 // file and carry the YAML path ("spec.timeZone"); the line numbers are those of the spec as JSON.
 // Errors also when the spec has no databaseRef (the operator's only way to reach a database).
