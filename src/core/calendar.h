@@ -33,7 +33,9 @@ std::string IntervalText(const Interval& interval);
 // "hour", "day", ..., "integer".
 std::string UnitName(Unit unit);
 
-// Looks up an IANA zone ("UTC", "Europe/Berlin"); nullptr when unknown.
+// Looks up an IANA zone ("UTC", "Europe/Berlin"); nullptr when unknown. For the functions here
+// (Grid, ParseInstant) only: "UTC" is answered without loading the time-zone database, by a
+// pointer that must not be dereferenced.
 const date::time_zone* FindZone(std::string_view name);
 
 // Fields of a period's lower bound (in the policy's zone) used by naming templates.

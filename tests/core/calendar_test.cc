@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <string>
+#include <tuple>
 
 namespace pgpart {
 namespace {
@@ -94,6 +95,49 @@ TEST(CalendarZone, FindsKnownZonesOnly) {
   EXPECT_NE(FindZone("Europe/Berlin"), nullptr);
   EXPECT_EQ(FindZone("Mars/Olympus_Mons"), nullptr);
   EXPECT_EQ(FindZone(""), nullptr);
+}
+
+// FindZone("UTC") answers without the time-zone database (calendar.cc): every grid, instant and
+// name built on it must be exactly what the database's own UTC gives.
+TEST(CalendarZone, UtcWithoutTheDatabaseIsTheDatabasesUtc) {
+  const date::time_zone* fast = FindZone("UTC");
+  const date::time_zone* database = date::locate_zone("UTC");
+  ASSERT_NE(fast, nullptr);
+  ASSERT_NE(database, nullptr);
+  const int64_t start = Civil(2023, 12, 30, 22, 17);
+  for (KeyType key : {KeyType::kTimestampTz, KeyType::kTimestamp, KeyType::kDate}) {
+    for (Interval interval : {Interval{1, Unit::kHour}, Interval{6, Unit::kHour},
+                              Interval{1, Unit::kDay}, Interval{1, Unit::kWeek},
+                              Interval{1, Unit::kMonth}, Interval{1, Unit::kQuarter},
+                              Interval{1, Unit::kYear}}) {
+      std::string error;
+      auto a = Grid::Make(key, interval, fast, &error);
+      auto b = Grid::Make(key, interval, database, &error);
+      ASSERT_EQ(a.has_value(), b.has_value()) << KeyTypeName(key) << " " << IntervalText(interval);
+      if (!a) continue;
+      const std::string what = KeyTypeName(key) + " " + IntervalText(interval);
+      for (int64_t t = start; t < start + 400 * kMicrosPerDay; t += 7 * 3'600'000'000LL + 13) {
+        ASSERT_EQ(a->IndexOf(t), b->IndexOf(t)) << what << " at " << t;
+        const int64_t i = a->IndexOf(t);
+        ASSERT_EQ(a->Lower(i), b->Lower(i)) << what << " at " << t;
+        ASSERT_EQ(a->Now(t), b->Now(t)) << what << " at " << t;
+        ASSERT_EQ(a->Subtract(t, {2, Unit::kMonth}), b->Subtract(t, {2, Unit::kMonth})) << what;
+        const NameFields fa = a->Fields(i), fb = b->Fields(i);
+        ASSERT_EQ(std::tie(fa.year, fa.month, fa.day, fa.hour, fa.utc_hour, fa.iso_year,
+                           fa.iso_week, fa.quarter),
+                  std::tie(fb.year, fb.month, fb.day, fb.hour, fb.utc_hour, fb.iso_year,
+                           fb.iso_week, fb.quarter))
+            << what;
+      }
+      for (const char* text : {"2024-03-31", "2024-03-31T02:30:00", "2024-10-27T01:30:00+02:00",
+                               "2024-02-29T23:59:59.999999Z"}) {
+        EXPECT_EQ(ParsePolicyValue(*a, text), ParsePolicyValue(*b, text)) << what << " " << text;
+      }
+    }
+  }
+  for (const char* text : {"2024-03-31", "2024-03-31T02:30:00", "2024-10-27T01:30:00+02:00"}) {
+    EXPECT_EQ(ParseInstant(text, fast), ParseInstant(text, database)) << text;
+  }
 }
 
 TEST(GridMake, RejectsUnitsThatDoNotFitTheKey) {
