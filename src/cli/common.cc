@@ -19,6 +19,7 @@
 #include "cli/output_file.h"
 #include "core/calendar.h"
 #include "core/duration.h"
+#include "core/file_read.h"
 #include "core/time_text.h"
 #include "core/utf8.h"
 #include "plan/diff.h"
@@ -37,47 +38,27 @@ bool ReportDiagnostics(const Diagnostics& diagnostics) {
   return HasErrors(diagnostics);
 }
 
-// One fstat and read(2) into a string of the file's size (issue 16: a stream copy in 8 KiB pieces
-// took twice as long for a 2 MB snapshot). A pipe or /dev/stdin has no size: read until EOF.
+// One read(2) into a string of the file's size (issue 16: a stream copy in 8 KiB pieces took twice
+// as long for a 2 MB snapshot); a pipe or /dev/stdin has no size and is read until EOF. A snapshot
+// or a saved plan is input: one that never ends (--catalog /dev/zero, a pipe that keeps writing)
+// must not take all memory. A snapshot of 1,000 tables x 42 is ~24 MB.
 bool ReadFile(const std::string& path, std::string* text) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  struct stat st {};
-  if (fd < 0 || fstat(fd, &st) != 0) {
-    if (fd >= 0) close(fd);
-    std::cerr << "error: cannot read " << path << "\n";
-    return false;
-  }
-  // A snapshot or a saved plan is input: one that never ends (--catalog /dev/zero, a pipe that
-  // keeps writing) must not take all memory. A snapshot of 1,000 tables x 42 is ~24 MB.
   auto too_large = [&] {
-    close(fd);
     std::cerr << "error: " << path << " is larger than " << (kMaxInputFileBytes >> 20)
               << " MiB; a catalog snapshot or a saved plan is far smaller\n";
     return false;
   };
-  if (S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) > kMaxInputFileBytes) {
-    return too_large();
+  struct stat st {};
+  if (stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+      static_cast<uint64_t>(st.st_size) > kMaxInputFileBytes) {
+    return too_large();  // without reading it first
   }
   std::string out;
-  // One byte more than the size: EOF is seen without growing (unless the file grew meanwhile).
-  out.resize(S_ISREG(st.st_mode) ? static_cast<size_t>(st.st_size) + 1 : 64 * 1024);
-  size_t size = 0;
-  while (true) {
-    if (size > kMaxInputFileBytes) return too_large();
-    if (size == out.size()) out.resize(std::min(2 * out.size(), kMaxInputFileBytes + 1));
-    const ssize_t n = read(fd, out.data() + size, out.size() - size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int read_errno = errno;
-      close(fd);
-      std::cerr << "error: cannot read " << path << ": " << std::strerror(read_errno) << "\n";
-      return false;
-    }
-    if (n == 0) break;
-    size += static_cast<size_t>(n);
+  if (const int error = ReadFileUpTo(path, kMaxInputFileBytes + 1, &out)) {
+    std::cerr << "error: cannot read " << path << ": " << std::strerror(error) << "\n";
+    return false;
   }
-  close(fd);
-  out.resize(size);
+  if (out.size() > kMaxInputFileBytes) return too_large();
   *text = std::move(out);
   return true;
 }

@@ -24,6 +24,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "core/file_read.h"
 #include "apply/process.h"
 #include "policy/yaml_guard.h"
 
@@ -318,12 +319,7 @@ int RunYamlCheckChild(int count, char** paths) {
   return CheckTexts(
       count,
       [&](int i, std::string* text) {
-        std::ifstream in(paths[i], std::ios::binary);
-        if (!in) return false;
-        text->assign(kMaxPolicyBytes + 1, '\0');
-        in.read(text->data(), static_cast<std::streamsize>(text->size()));
-        text->resize(static_cast<size_t>(in.gcount()));
-        return true;
+        return ReadFileUpTo(paths[i], kMaxPolicyBytes + 1, text) == 0;
       },
       STDOUT_FILENO);
 }

@@ -11,10 +11,10 @@
 #include <atomic>
 #include <algorithm>
 #include <chrono>
-#include <fstream>
 #include <mutex>
 #include <thread>
 
+#include "core/file_read.h"
 #include "core/json_text.h"
 
 namespace pgpart::k8s {
@@ -226,9 +226,16 @@ struct Client::Impl {
     const auto now = std::chrono::steady_clock::now();
     if (!config.token_file.empty() && now - token_read_at > std::chrono::minutes(1)) {
       token_read_at = now;
-      std::ifstream in(config.token_file);
-      std::string token;
-      if (in >> token && !token.empty()) config.token = token;
+      // Trimmed, as at load; an unreadable, empty or oversized file keeps the token held.
+      std::string text;
+      if (ReadFileUpTo(config.token_file, kMaxCredentialFileBytes + 1, &text) == 0 &&
+          text.size() <= kMaxCredentialFileBytes) {
+        constexpr const char* kSpace = " \t\r\n\f\v";
+        const size_t begin = text.find_first_not_of(kSpace);
+        if (begin != std::string::npos) {
+          config.token = text.substr(begin, text.find_last_not_of(kSpace) + 1 - begin);
+        }
+      }
     }
     return config.token;
   }

@@ -6,22 +6,16 @@
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
+
+#include "core/file_read.h"
 
 namespace pgpart::k8s {
 namespace {
 
-// Tokens, certificates and keys are a few KB: a file that never ends (/dev/zero, a FIFO that
-// keeps writing) is refused at this size instead of taking all memory.
-constexpr std::streamsize kMaxCredentialFileBytes = 16 << 20;
-
 std::optional<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::string text(static_cast<size_t>(kMaxCredentialFileBytes) + 1, '\0');
-  in.read(text.data(), kMaxCredentialFileBytes + 1);
-  if (in.bad() || in.gcount() > kMaxCredentialFileBytes) return std::nullopt;
-  text.resize(static_cast<size_t>(in.gcount()));
+  std::string text;
+  if (ReadFileUpTo(path, kMaxCredentialFileBytes + 1, &text) != 0) return std::nullopt;
+  if (text.size() > kMaxCredentialFileBytes) return std::nullopt;
   return text;
 }
 

@@ -2,6 +2,7 @@
 // Where the Kubernetes API server is and how to authenticate to it: in-cluster service-account
 // files or a kubeconfig file. Expected failures are returned as error strings, never thrown.
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -10,6 +11,10 @@
 #include <vector>
 
 namespace pgpart::k8s {
+
+// Tokens, certificates and keys are a few KB: a credential file that never ends (/dev/zero, a FIFO
+// that keeps writing) is refused at this size instead of taking all memory.
+inline constexpr size_t kMaxCredentialFileBytes = 16 << 20;
 
 // A kubeconfig user's `exec` credential plugin (aws eks get-token, gke-gcloud-auth-plugin,
 // kubelogin, ...): run for a bearer token, again when it expires or the server answers 401.
