@@ -192,16 +192,22 @@ check_start_stop() {
   # Its own run folder, not the fixture's. A `setsid` first on PATH that waits 1 s before it
   # execs the real one: for that second the new pids are still a shell, which the start used to
   # take for a server that had exited ("kube-apiserver exited"), as happened under load.
-  local dir="${work}/envtest" real_setsid
+  local dir="${work}/envtest" real_setsid bin="${work}/bin" name
   real_setsid="$(command -v setsid)"
+  # Its own bin folder (hard links, else copies), whose binaries are replaced while they run below.
+  mkdir -p "${bin}"
+  for name in etcd kube-apiserver kubectl; do
+    cp -l "${bin_dir}/${name}" "${bin}/" 2>/dev/null || cp "${bin_dir}/${name}" "${bin}/"
+  done
   mkdir -p "${work}/slow-bin"
   printf '#!/bin/sh\nsleep 1\nexec %s "$@"\n' "${real_setsid}" >"${work}/slow-bin/setsid"
   chmod +x "${work}/slow-bin/setsid"
   # shellcheck disable=SC2064  # the paths are fixed now
-  trap "PGPART_ENVTEST_DIR='${dir}' '${repo_dir}/scripts/envtest' stop >/dev/null 2>&1; rm -rf '${work}'" EXIT
+  trap "PGPART_ENVTEST_BIN='${bin}' PGPART_ENVTEST_DIR='${dir}' '${repo_dir}/scripts/envtest' stop >/dev/null 2>&1; rm -rf '${work}'" EXIT
   local kc
-  kc="$(PATH="${work}/slow-bin:${PATH}" PGPART_ENVTEST_DIR="${dir}" PGPART_ENVTEST_AUDIT=1 \
-    "${repo_dir}/scripts/envtest" start)" || fail "scripts/envtest start failed with a slow exec"
+  kc="$(PATH="${work}/slow-bin:${PATH}" PGPART_ENVTEST_BIN="${bin}" PGPART_ENVTEST_DIR="${dir}" \
+    PGPART_ENVTEST_AUDIT=1 "${repo_dir}/scripts/envtest" start)" ||
+    fail "scripts/envtest start failed with a slow exec"
   kubectl --kubeconfig "${kc}" get --raw /readyz >/dev/null || fail "not ready after start"
   kubectl --kubeconfig "${dir}/operator.kubeconfig" auth whoami >/dev/null 2>&1 || true
   grep -q '"username":"system:serviceaccount:pgpart-system:pgpart-operator"' "${dir}/audit.log" ||
@@ -210,13 +216,22 @@ check_start_stop() {
     fail "scripts/envtest env does not name the audit log"
   local pids
   pids="$(cat "${dir}/etcd.pid" "${dir}/kube-apiserver.pid")"
-  PGPART_ENVTEST_DIR="${dir}" "${repo_dir}/scripts/envtest" stop >/dev/null 2>&1
+  # The binaries are rebuilt while the servers run (a new file under the same name): stop must
+  # still know them as its own (it removed its run folder and left both running).
+  for name in etcd kube-apiserver; do
+    cp -l "${bin}/${name}" "${bin}/${name}.new" 2>/dev/null || cp "${bin}/${name}" "${bin}/${name}.new"
+    rm "${bin}/${name}"
+    mv "${bin}/${name}.new" "${bin}/${name}"
+  done
+  PGPART_ENVTEST_BIN="${bin}" PGPART_ENVTEST_DIR="${dir}" "${repo_dir}/scripts/envtest" stop \
+    >/dev/null 2>&1
   local pid
   for pid in ${pids}; do
     ! kill -0 "${pid}" 2>/dev/null || fail "pid ${pid} still runs after stop"
   done
   [[ ! -e "${dir}" ]] || fail "stop left ${dir}"
-  echo "PASS: start waits for a slow exec, the audit log names the users, stop stops both"
+  echo "PASS: start waits for a slow exec, the audit log names the users, stop stops both" \
+    "(their binaries replaced meanwhile)"
 }
 
 check_apply_k() {
