@@ -121,9 +121,12 @@ source "$root/bench/pg_sandbox.sh"
 
 # shellcheck disable=SC2317  # invoked by the EXIT trap
 cleanup() {
-  local pid
+  local pid exe want
   pid=$(cat "$work/operator.pid" 2>/dev/null || true)
-  if [[ $pid =~ ^[0-9]+$ && $(readlink "/proc/$pid/exe" 2>/dev/null) == "$(readlink -f "$pgpart")" ]]; then
+  exe=$(readlink "/proc/$pid/exe" 2>/dev/null || true)
+  want=$(readlink -f "$pgpart")
+  # "PATH (deleted)": pgpart was rebuilt while the bench ran; the operator is still ours to stop.
+  if [[ $pid =~ ^[0-9]+$ && ($exe == "$want" || $exe == "$want (deleted)") ]]; then
     kill "$pid" 2>/dev/null || true
   fi
   rm -f "$work/operator.pid"
