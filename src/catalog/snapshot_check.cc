@@ -38,8 +38,8 @@ std::string CheckTable(const Table& t, size_t ti) {
                            : t.strategy == "list" ? BoundKind::kList
                                                   : BoundKind::kRange;
     if (c.bound_kind != want) {
-      return where() + ": " + c.name.Text() + " is not a " + t.strategy + " partition, but " + name +
-             " is partitioned by " + (t.strategy.empty() ? "range" : t.strategy);
+      return where() + ": " + c.name.Text() + " is not a " + t.strategy + " partition, but " +
+             name + " is partitioned by " + (t.strategy.empty() ? "range" : t.strategy);
     }
     if (c.bound_kind == BoundKind::kRange && !(c.from < c.to)) {
       return where() + ": " + c.name.Text() + "'s from is not below its to";

@@ -3,6 +3,7 @@
 #include "operator/claims.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "operator/spec.h"
 
@@ -40,18 +41,11 @@ bool Earlier(const TableClaim& a, const TableClaim& b) {
 
 std::optional<QualifiedName> SharedTable(const TableClaim& a, const TableClaim& b) {
   if (a.database.empty() || a.database != b.database) return std::nullopt;
-  auto i = a.tables.begin();
-  auto j = b.tables.begin();
-  while (i != a.tables.end() && j != b.tables.end()) {
-    if (*i < *j) {
-      ++i;
-    } else if (*j < *i) {
-      ++j;
-    } else {
-      return *i;
-    }
-  }
-  return std::nullopt;
+  std::vector<QualifiedName> shared;  // both lists are sorted (ClaimOf)
+  std::set_intersection(a.tables.begin(), a.tables.end(), b.tables.begin(), b.tables.end(),
+                        std::back_inserter(shared));
+  if (shared.empty()) return std::nullopt;
+  return shared.front();
 }
 
 std::optional<ClaimConflict> EarlierClaim(const TableClaim& mine,
